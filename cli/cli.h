@@ -1,0 +1,35 @@
+/* Shared pieces of the shrink command: the subcommand table entry type,
+ * exit codes and error reporting. */
+#ifndef SHRINK_CLI_H
+#define SHRINK_CLI_H
+
+#include <stdbool.h>
+#include <libcompress.h>
+
+/* Exit codes of the CLI contract (DESIGN.md section 4). */
+enum {
+    EXIT_OK = 0,
+    EXIT_UNMET = 1,    /* ran, but could not meet what was asked */
+    EXIT_USAGE = 2,    /* bad usage or bad input */
+    EXIT_INTERNAL = 3
+};
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand */
+    void (*help)(void);
+} cli_command;
+
+/* Prints "shrink: error: <message>" for the library's last error and
+ * returns the exit code matching `s`. */
+int cli_fail_status(lc_status s);
+/* Prints "shrink <cmd>: <message>" (printf format) and returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True when argv[i] is "-h" or "--help". */
+bool cli_is_help(const char *arg);
+
+int cmd_info(int argc, char **argv);
+void cmd_info_help(void);
+
+#endif

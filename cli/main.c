@@ -1,0 +1,92 @@
+/* shrink: compress trained neural networks for edge devices. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_command commands[] = {
+    {"info", "show a model's inputs, outputs, ops and per-layer parameters", cmd_info, cmd_info_help},
+};
+static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
+
+int cli_fail_status(lc_status s)
+{
+    fprintf(stderr, "shrink: error: %s\n", *lc_last_error() ? lc_last_error() : lc_status_name(s));
+    switch (s) {
+    case LC_OK: return EXIT_OK;
+    case LC_ERR_BUDGET: return EXIT_UNMET;
+    case LC_ERR_NO_MEMORY:
+    case LC_ERR_INTERNAL: return EXIT_INTERNAL;
+    default: return EXIT_USAGE;
+    }
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "shrink %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see 'shrink %s --help')\n", cmd);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+bool cli_is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: shrink COMMAND [ARGS...]\n"
+            "\n"
+            "Makes trained neural networks (ONNX) small enough for edge devices.\n"
+            "\n"
+            "commands:\n");
+    for (int i = 0; i < n_commands; i++) fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f,
+            "\n"
+            "  shrink COMMAND --help   explains a command and its options\n"
+            "  shrink --version        prints the version\n"
+            "\n"
+            "exit codes: 0 success, 1 ran but could not meet what was asked,\n"
+            "            2 bad usage or bad input, 3 internal error\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+        if (argc > 2)
+            for (int i = 0; i < n_commands; i++)
+                if (strcmp(argv[2], commands[i].name) == 0) {
+                    commands[i].help();
+                    return EXIT_OK;
+                }
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("shrink %s\n", lc_version());
+        return EXIT_OK;
+    }
+    for (int i = 0; i < n_commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            for (int k = 2; k < argc; k++)
+                if (cli_is_help(argv[k])) {
+                    commands[i].help();
+                    return EXIT_OK;
+                }
+            return commands[i].run(argc - 1, argv + 1);
+        }
+    fprintf(stderr, "shrink: unknown command '%s'; commands are:", argv[1]);
+    for (int i = 0; i < n_commands; i++) fprintf(stderr, " %s", commands[i].name);
+    fprintf(stderr, " (see 'shrink --help')\n");
+    return EXIT_USAGE;
+}

@@ -1,0 +1,19 @@
+/* Helpers shared by the ONNX reader and writer (internal). */
+#ifndef LC_ONNX_INTERNAL_H
+#define LC_ONNX_INTERNAL_H
+
+#include <stddef.h>
+
+#include "lc_ir.h"
+
+/* Walks the protobuf wire format of a ModelProto and fails (LC_ERR_FORMAT)
+ * on messages nested deeper than protobuf-c can unpack without exhausting
+ * the stack, or on malformed framing. Cheap: no allocation. */
+lc_status lc_onnx_check_nesting(const void *buf, size_t len);
+
+/* Resolves an external-data `location` against `base_dir` into `out`,
+ * refusing absolute paths, ".." components and symlinks that leave
+ * base_dir (LC_ERR_FORMAT), and missing files (LC_ERR_IO). */
+lc_status lc_external_path(const char *base_dir, const char *location, char *out, size_t out_size);
+
+#endif
