@@ -26,10 +26,14 @@ typedef struct cli_command {
 int cli_fail_status(lc_status s);
 /* Prints "shrink <cmd>: <message>" (printf format) and returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "shrink: error: <message>" (printf format) and returns `code`. */
+int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* True when argv[i] is "-h" or "--help". */
 bool cli_is_help(const char *arg);
 
 int cmd_info(int argc, char **argv);
 void cmd_info_help(void);
+int cmd_eval(int argc, char **argv);
+void cmd_eval_help(void);
 
 #endif

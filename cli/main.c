@@ -7,6 +7,7 @@
 
 static const cli_command commands[] = {
     {"info", "show a model's inputs, outputs, ops and per-layer parameters", cmd_info, cmd_info_help},
+    {"eval", "run a model on data: top-1, agreement and SNR against a reference, speed", cmd_eval, cmd_eval_help},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
@@ -31,6 +32,17 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     fprintf(stderr, " (see 'shrink %s --help')\n", cmd);
     va_end(ap);
     return EXIT_USAGE;
+}
+
+int cli_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "shrink: error: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
 }
 
 bool cli_is_help(const char *arg)

@@ -16,4 +16,9 @@ lc_status lc_onnx_check_nesting(const void *buf, size_t len);
  * base_dir (LC_ERR_FORMAT), and missing files (LC_ERR_IO). */
 lc_status lc_external_path(const char *base_dir, const char *location, char *out, size_t out_size);
 
+/* tensor_from_pb for callers outside onnx_load.c: converts an unpacked
+ * Onnx__TensorProto (external data looked for in base_dir, NULL: refused);
+ * messages start with `label`. */
+lc_status lc_onnx_tensor_from_pb(const void *tensor_proto, const char *label, const char *base_dir, lc_tensor **out);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lc_ir.h"
 #include "onnx_internal.h"
@@ -73,13 +74,22 @@ static lc_status read_external(const load_ctx *c, const Onnx__TensorProto *tp, l
     char path[PATH_MAX];
     lc_status s = lc_external_path(c->base_dir, location, path, sizeof path);
     if (s) return lc_fail_prefix(s, "%s: tensor '%s'", c->label, t->name);
-    if (length >= 0 && (uint64_t)length != t->nbytes)
-        return lc_fail(LC_ERR_FORMAT, "%s: tensor '%s': external data length %lld, but its shape needs %zu bytes", c->label, t->name, length, t->nbytes);
+    /* numel was checked for overflow by the caller */
+    size_t need = (size_t)lc_shape_numel(t->ndim, t->dims, 0) * lc_dtype_size(t->dtype);
+    if (length >= 0 && (uint64_t)length != need)
+        return lc_fail(LC_ERR_FORMAT, "%s: tensor '%s': external data length %lld, but its shape needs %zu bytes", c->label, t->name, length, need);
     FILE *f = fopen(path, "rb");
     if (!f) return lc_fail(LC_ERR_IO, "%s: tensor '%s': cannot open external data '%s': %s", c->label, t->name, location, strerror(errno));
-    s = LC_OK;
-    if (fseeko(f, (off_t)offset, SEEK_SET) != 0 || fread(t->data, 1, t->nbytes, f) != t->nbytes)
-        s = lc_fail(LC_ERR_FORMAT, "%s: tensor '%s': external data '%s' is shorter than offset %lld + %zu bytes", c->label, t->name, location, offset, t->nbytes);
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < (uint64_t)offset ||
+        (uint64_t)st.st_size - (uint64_t)offset < need) {
+        s = lc_fail(LC_ERR_FORMAT, "%s: tensor '%s': external data '%s' is not a file of at least offset %lld + %zu bytes", c->label, t->name, location, offset, need);
+        goto done;
+    }
+    if ((s = lc_tensor_alloc_data(t))) goto done;
+    if (need && (fseeko(f, (off_t)offset, SEEK_SET) != 0 || fread(t->data, 1, need, f) != need))
+        s = lc_fail(LC_ERR_IO, "%s: tensor '%s': cannot read external data '%s': %s", c->label, t->name, location, strerror(errno));
+done:
     fclose(f);
     return s;
 }
@@ -141,15 +151,21 @@ static lc_status tensor_from_pb(const load_ctx *c, const Onnx__TensorProto *tp, 
             goto fail;
         }
     }
-    s = lc_tensor_alloc_data(t);
-    if (s) goto fail;
+    /* external data allocates in read_external, once the file is known to
+     * hold the bytes the dims ask for */
+    if (!external || dtype == LC_DTYPE_STRING) {
+        s = lc_tensor_alloc_data(t);
+        if (s) goto fail;
+    }
     if (dtype == LC_DTYPE_STRING) {
         for (size_t i = 0; i < n; i++)
             if ((s = copy_bytes(&t->strings[i], &tp->string_data[i]))) goto fail;
     } else if (external) {
         if ((s = read_external(c, tp, t))) goto fail;
+    } else if (!t->nbytes) {
+        /* empty tensor: nothing to copy (and memcpy must not see NULL) */
     } else if (tp->has_raw_data) {
-        if (t->nbytes) memcpy(t->data, tp->raw_data.data, t->nbytes);
+        memcpy(t->data, tp->raw_data.data, t->nbytes);
     } else if (dtype == LC_DTYPE_FLOAT || dtype == LC_DTYPE_COMPLEX64) {
         memcpy(t->data, tp->float_data, t->nbytes);
     } else if (dtype == LC_DTYPE_INT64) {
@@ -230,6 +246,17 @@ static lc_status value_infos_from_pb(const load_ctx *c, Onnx__ValueInfoProto *co
 
 static lc_status graph_from_pb(load_ctx *c, const Onnx__GraphProto *gp, lc_graph **out);
 
+/* Tensors in attributes (a Constant's value) often have no name: put the
+ * node and attribute into tensor_from_pb's message, after the file name. */
+static lc_status fail_in_attr(const load_ctx *c, const char *node, const char *attr, lc_status s)
+{
+    char old[1024];
+    snprintf(old, sizeof old, "%s", lc_last_error());
+    size_t n = strlen(c->label);
+    const char *rest = strncmp(old, c->label, n) == 0 && old[n] == ':' && old[n + 1] == ' ' ? old + n + 2 : old;
+    return lc_fail(s, "%s: node '%s' attribute '%s': %s", c->label, node, attr, rest);
+}
+
 static lc_status attr_from_pb(load_ctx *c, const lc_node *node, const Onnx__AttributeProto *ap, lc_attr *a)
 {
     lc_status s;
@@ -258,7 +285,8 @@ static lc_status attr_from_pb(load_ctx *c, const lc_node *node, const Onnx__Attr
     case LC_ATTR_STRING: return copy_bytes(&a->s, &ap->s);
     case LC_ATTR_TENSOR:
         if (!ap->t) return lc_fail(LC_ERR_FORMAT, "%s: node '%s': tensor attribute '%s' has no tensor", c->label, what, a->name);
-        return tensor_from_pb(c, ap->t, &a->t);
+        if ((s = tensor_from_pb(c, ap->t, &a->t))) return fail_in_attr(c, what, a->name, s);
+        break;
     case LC_ATTR_GRAPH:
         if (!ap->g) return lc_fail(LC_ERR_FORMAT, "%s: node '%s': graph attribute '%s' has no graph", c->label, what, a->name);
         return graph_from_pb(c, ap->g, &a->g);
@@ -286,7 +314,7 @@ static lc_status attr_from_pb(load_ctx *c, const lc_node *node, const Onnx__Attr
         a->tensors = calloc(n ? n : 1, sizeof *a->tensors);
         if (!a->tensors) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
         for (size_t i = 0; i < n; i++, a->n = (int)i)
-            if ((s = tensor_from_pb(c, ap->tensors[i], &a->tensors[i]))) return s;
+            if ((s = tensor_from_pb(c, ap->tensors[i], &a->tensors[i]))) return fail_in_attr(c, what, a->name, s);
         break;
     case LC_ATTR_GRAPHS:
         n = ap->n_graphs;
@@ -478,10 +506,22 @@ lc_status lc_model_load_onnx_buffer(const void *buf, size_t len, const char *bas
         lc_model_free(m);
         return lc_fail(LC_ERR_FORMAT, "%s: not an ONNX model (no ir_version and no opset_import)", c.label);
     }
+    /* Required since IR version 3; without this check a file cut right after
+     * its graph would load as a valid model. */
+    if (m->ir_version >= 3 && m->n_opsets == 0) {
+        lc_model_free(m);
+        return lc_fail(LC_ERR_FORMAT, "%s: no opset_import (required since IR version 3; truncated file?)", c.label);
+    }
     if ((s = lc_model_verify(m, c.label))) {
         lc_model_free(m);
         return s;
     }
     *out = m;
     return LC_OK;
+}
+
+lc_status lc_onnx_tensor_from_pb(const void *tensor_proto, const char *label, const char *base_dir, lc_tensor **out)
+{
+    load_ctx c = {label ? label : "<tensor>", base_dir, 0};
+    return tensor_from_pb(&c, tensor_proto, out);
 }

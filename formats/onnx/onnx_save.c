@@ -36,7 +36,10 @@ static void shells_free(shells *a)
     free(a->ptrs);
 }
 
-/* Attaches packed messages as unknown length-delimited fields `tag`. */
+/* Attaches packed messages as unknown length-delimited fields `tag`.
+ * protobuf-c writes an unknown field as its tag followed by `data` verbatim,
+ * so for a length-delimited field `data` must start with the varint length
+ * (as it does for unknown fields protobuf-c itself unpacked). */
 static void attach_blobs(shells *a, ProtobufCMessage *msg, unsigned tag, const lc_blob *blobs, int n)
 {
     if (n <= 0) return;
@@ -47,8 +50,16 @@ static void attach_blobs(shells *a, ProtobufCMessage *msg, unsigned tag, const l
         ProtobufCMessageUnknownField *f = &u[msg->n_unknown_fields + (size_t)i];
         f->tag = tag;
         f->wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
-        f->len = blobs[i].len;
-        f->data = blobs[i].data;
+        uint8_t *d = shell(a, blobs[i].len + 10);
+        if (!d) return;
+        size_t k = 0;
+        for (uint64_t v = blobs[i].len; ; v >>= 7) {
+            d[k++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+            if (v <= 0x7f) break;
+        }
+        if (blobs[i].len) memcpy(d + k, blobs[i].data, blobs[i].len);
+        f->len = k + blobs[i].len;
+        f->data = d;
     }
     msg->n_unknown_fields += (size_t)n;
     msg->unknown_fields = u;

@@ -245,6 +245,188 @@ lc_status lc_model_info_compute(const lc_model *m, lc_model_info *info);
 /** Frees the arrays of an info filled by lc_model_info_compute. */
 void lc_model_info_clear(lc_model_info *info);
 
+/* ------------------------------------------------------------------ */
+/* Executor                                                            */
+/* ------------------------------------------------------------------ */
+
+/** A borrowed view of an n-dimensional array: element type, shape and
+ *  `data` (C order, dims[0]*...*dims[ndim-1] elements of `dtype`). The
+ *  array never owns `data`. */
+typedef struct lc_array {
+    int dtype;                 /* lc_dtype */
+    int ndim;
+    int64_t dims[LC_MAX_DIMS];
+    const void *data;
+} lc_array;
+
+/** The reference executor: a plan for one model and one set of input
+ *  shapes (topological order, kernels, shapes, constant folding, buffers),
+ *  run as many times as needed. */
+typedef struct lc_executor lc_executor;
+
+/** Builds a plan for `m` with the given input dtypes and shapes.
+ *  `shapes[i]` describes the i-th graph input that is not an initializer
+ *  (`data` is ignored); `n_inputs` must equal their count. `threads` (>= 1;
+ *  smaller values mean 1) is the number of worker threads kernels and
+ *  OpenBLAS may use during runs.
+ *  The executor borrows `m`, whose weights are read in place: the model
+ *  must outlive the executor and must not change while it exists.
+ *  Returns LC_ERR_UNSUPPORTED for an operator, opset, domain or dtype
+ *  without a kernel (the message names node, op, opset and dtype),
+ *  LC_ERR_SHAPE / LC_ERR_DTYPE when the shapes do not fit the model,
+ *  LC_ERR_VERIFY for a cyclic graph, LC_ERR_INVALID_ARGUMENT for a wrong
+ *  input count, LC_ERR_NO_MEMORY. On failure *out is NULL.
+ *  Thread-safety: `m` may be shared by several executors built and run in
+ *  different threads, but note that OpenBLAS's thread count is process-wide
+ *  (set at each run). */
+lc_status lc_executor_create(const lc_model *m, const lc_array *shapes,
+                             int n_inputs, int threads, lc_executor **out);
+
+/** Like lc_executor_create, with the shapes taken from the graph's declared
+ *  input types and dim 0 of every input set to `batch` (also when the model
+ *  fixes it). Any other unknown or symbolic dim fails with LC_ERR_SHAPE,
+ *  naming the input and the dim; use lc_executor_create then. */
+lc_status lc_executor_create_batch(const lc_model *m, int batch, int threads,
+                                   lc_executor **out);
+
+/** Runs the plan on `inputs` (one per plan input, in order), which must
+ *  have exactly the planned dtypes (else LC_ERR_DTYPE) and shapes (else
+ *  LC_ERR_SHAPE). The input data is only read, and only during the call.
+ *  Kernel failures are returned with a message naming the node. The same
+ *  inputs and thread count give bit-identical outputs.
+ *  Not thread-safe for one executor: run distinct executors in parallel. */
+lc_status lc_executor_run(lc_executor *ex, const lc_array *inputs,
+                          int n_inputs);
+
+/** Number of plan inputs (graph inputs that are not initializers). */
+int lc_executor_input_count(const lc_executor *ex);
+
+/** Dtype and shape of plan input `i` into *shape_out (data NULL) and its
+ *  name into *name (borrowed from the model); either may be NULL.
+ *  LC_ERR_INVALID_ARGUMENT if `i` is out of range. */
+lc_status lc_executor_input(const lc_executor *ex, int i, lc_array *shape_out,
+                            const char **name);
+
+/** Number of graph outputs. */
+int lc_executor_output_count(const lc_executor *ex);
+
+/** Graph output `i` of the last run: dtype, shape and data into *out, its
+ *  name into *name (either may be NULL). The data is borrowed: valid until
+ *  the next run or lc_executor_free (before the first run its contents are
+ *  unspecified, unless the output is a constant of the model).
+ *  LC_ERR_INVALID_ARGUMENT if `i` is out of range. */
+lc_status lc_executor_output(const lc_executor *ex, int i, lc_array *out,
+                             const char **name);
+
+/** Frees the plan and its buffers (not the model). Accepts NULL. */
+void lc_executor_free(lc_executor *ex);
+
+/* ------------------------------------------------------------------ */
+/* Datasets (calibration and validation data)                          */
+/* ------------------------------------------------------------------ */
+
+/* A dataset is an array of samples along its first dimension, held as
+ * float32 in C order. Files are read by content, not by name:
+ *  - .npy, format 1.0, 2.0 or 3.0, C order, little-endian: float32,
+ *    float64, uint8, int8, int16, uint16, int32, uint32, int64, uint64,
+ *    bool (Fortran order, object, structured and big-endian arrays are
+ *    refused with LC_ERR_UNSUPPORTED);
+ *  - IDX (`*-idx3-ubyte`, type codes 08 09 0B 0C 0D 0E), gzip'ed or not
+ *    (a gzip'ed .npy is read too);
+ *  - raw little-endian float32 given as "FILE.bin:d0xd1x..."
+ *    (e.g. "x.bin:100x1x28x28"); the file size must be the product * 4.
+ * uint8 data is scaled by 1/255; then, when has_norm is set, every value
+ * (whatever the file's dtype) becomes (x - mean) / std, computed in
+ * float32. Other dtypes are converted to float32 (rounding to nearest).
+ * Every header is treated as untrusted: sizes are checked against the file
+ * (or, for gzip, against the data that arrives) before use. */
+typedef struct lc_dataset lc_dataset;
+
+typedef struct lc_data_options {
+    int has_norm;      /* nonzero: apply (x - mean) / std */
+    float mean, std;   /* std must be finite and > 0 when has_norm */
+    int64_t limit;     /* keep the first `limit` samples; 0 = all */
+} lc_data_options;
+
+/** Loads a dataset from `spec` (a path, or "FILE.bin:d0xd1x..." for raw
+ *  float32). `opt` may be NULL (no normalisation, all samples). A file with
+ *  no samples, an empty sample (a zero dimension) or a 0-d array is refused.
+ *  Returns LC_ERR_INVALID_ARGUMENT (bad spec or options), LC_ERR_IO,
+ *  LC_ERR_FORMAT (corrupt, truncated or extra data), LC_ERR_UNSUPPORTED,
+ *  LC_ERR_NO_MEMORY; the message names the file. *out is owned by the
+ *  caller (lc_dataset_free) and NULL on failure. Thread-safe (no shared
+ *  state); a loaded dataset is read-only and may be read from any number
+ *  of threads at once. */
+lc_status lc_dataset_load(const char *spec, const lc_data_options *opt,
+                          lc_dataset **out);
+
+/** Creates a dataset from memory: `ndim` >= 1 dims, dims[0] samples, with
+ *  a copy of `data` (float32, C order). `label` names it in messages
+ *  (NULL: "<memory>"). LC_ERR_INVALID_ARGUMENT for a bad shape. */
+lc_status lc_dataset_create(const char *label, int ndim, const int64_t *dims,
+                            const float *data, lc_dataset **out);
+
+/** Frees a dataset. Accepts NULL. */
+void lc_dataset_free(lc_dataset *d);
+
+/** Number of samples (after the limit). */
+int64_t lc_dataset_count(const lc_dataset *d);
+
+/** Rank and dims of one sample (the file's shape without dim 0); the dims
+ *  pointer is borrowed from the dataset. A dataset of scalars has rank 0. */
+int lc_dataset_sample_ndim(const lc_dataset *d);
+const int64_t *lc_dataset_sample_dims(const lc_dataset *d);
+
+/** Elements per sample (product of the sample dims). */
+int64_t lc_dataset_sample_numel(const lc_dataset *d);
+
+/** Borrowed pointer to sample `i` (0 <= i < count, else NULL). Samples are
+ *  contiguous: samples i+1 .. count-1 follow, so a batch of B samples
+ *  starting at i is B * sample_numel consecutive floats. */
+const float *lc_dataset_sample(const lc_dataset *d, int64_t i);
+
+/** The spec the dataset was loaded from (borrowed). */
+const char *lc_dataset_path(const lc_dataset *d);
+
+/** The element type stored in the file (an lc_dtype). */
+int lc_dataset_file_dtype(const lc_dataset *d);
+
+/** Checks that samples fit a model input whose shape without the batch
+ *  dimension is `dims` (`ndim` entries; a negative entry is an unknown
+ *  dimension that matches any one dimension or a dropped 1; ndim < 0:
+ *  rank unknown, anything fits). Shapes fit when they agree after dropping
+ *  dimensions of size 1,
+ *  e.g. data 100x28x28 fits an input Nx1x28x28; the element order is the
+ *  same, so the samples can be fed as they are. LC_ERR_SHAPE with a
+ *  message naming the file, the data shape and the input's shape
+ *  otherwise. `input_name` is used in the message only (may be NULL). */
+lc_status lc_dataset_check_shape(const lc_dataset *d, int ndim,
+                                 const int64_t *dims,
+                                 const char *input_name);
+
+/** LC_ERR_SHAPE ("labels.npy: 9999 labels for 10000 samples of x.npy")
+ *  unless n_labels equals the dataset's count. `labels_path` names the
+ *  labels in the message. */
+lc_status lc_dataset_check_labels(const lc_dataset *d, int64_t n_labels,
+                                  const char *labels_path);
+
+/** Loads class labels from a .npy (integer or bool dtype, shape N or Nx1)
+ *  or an IDX file (idx1, integer type codes), gzip'ed or not, keeping the
+ *  first `limit` (0 = all). Negative labels are refused (LC_ERR_FORMAT), as
+ *  are float dtypes (LC_ERR_DTYPE). *labels is malloc'ed: the caller frees
+ *  it with free(); *labels = NULL and *count = 0 on failure. Thread-safe. */
+lc_status lc_labels_load(const char *path, int64_t limit, int64_t **labels,
+                         int64_t *count);
+
+/** Writes an array as a .npy file (format 1.0, C order, little-endian).
+ *  `dtype` is LC_DTYPE_FLOAT or LC_DTYPE_INT64; `ndim` 0..LC_MAX_DIMS;
+ *  `data` holds the product of dims elements (may be NULL when that is 0).
+ *  The file is replaced atomically (a temporary file renamed into place).
+ *  LC_ERR_UNSUPPORTED for other dtypes, LC_ERR_INVALID_ARGUMENT for a bad
+ *  shape, LC_ERR_IO. Thread-safe for distinct paths. */
+lc_status lc_npy_write(const char *path, int dtype, int ndim,
+                       const int64_t *dims, const void *data);
+
 #ifdef __cplusplus
 }
 #endif

@@ -254,4 +254,12 @@ lc_status lc_fail(lc_status s, const char *fmt, ...)
 lc_status lc_fail_prefix(lc_status s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* ---- serialized tensors (formats/onnx/onnx_tensor_file.c) ---- */
+
+/* Reads a file holding one serialized ONNX TensorProto (the layout of the
+ * ONNX backend test data, e.g. test_data_set_0/input_0.pb) into a new
+ * tensor (*out, free with lc_tensor_free). LC_ERR_IO / LC_ERR_FORMAT /
+ * LC_ERR_UNSUPPORTED with a message naming the file. */
+lc_status lc_tensor_load_pb(const char *path, lc_tensor **out);
+
 #endif

@@ -24,12 +24,21 @@ const char *lc_status_name(lc_status s)
 
 const char *lc_last_error(void) { return last_error; }
 
+/* Messages quote names taken from untrusted files; a control character in
+ * one (a newline in a tensor name) must not split the one-line message. */
+static void flatten(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+}
+
 lc_status lc_fail(lc_status s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
+    flatten(last_error);
     return s;
 }
 
@@ -48,5 +57,6 @@ lc_status lc_fail_prefix(lc_status s, const char *fmt, ...)
     size_t rest = sizeof last_error - n - 3;
     strncpy(last_error + n + 2, old, rest);
     last_error[sizeof last_error - 1] = 0;
+    flatten(last_error);
     return s;
 }

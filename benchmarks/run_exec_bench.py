@@ -1,0 +1,244 @@
+#!/usr/bin/python3
+"""Executor speed benchmark: shrink's executor vs ONNX Runtime.
+
+    /usr/bin/python3 benchmarks/run_exec_bench.py [--build-dir build] [--save benchmarks/results/exec_speed.md]
+
+For every zoo model (benchmarks/zoo/*.onnx) and two torchvision models
+(resnet18, mobilenet_v2: seeded random weights, opset 13, dynamic batch),
+at batch 1 and 64, with 1 and 2 threads, times benchmarks/bench_exec
+(shrink, public API only) and benchmarks/ort/ort_bench.js (onnxruntime-node,
+intra-op threads 1/2, inter-op 1, graph optimization 'all') on identical
+inputs, and prints a table of milliseconds per sample, the ratio
+shrink/ORT, and the largest difference between the two outputs.
+
+What it sets up when missing:
+  - builds the bench_exec target in --build-dir (configuring it with
+    LC_BUILD_BENCHMARKS=ON if needed);
+  - installs onnxruntime-node (version from benchmarks/ort/package.json)
+    into benchmarks/.ort/ (git-ignored), with ONNXRUNTIME_NODE_INSTALL=skip
+    so its install script does not try to download GPU binaries;
+  - exports the torchvision models into <build-dir>/bench-cache/.
+
+Each configuration is measured `--rounds` times, alternating which runtime
+goes first, and the best median of each side is kept: on a shared 2-core
+machine the median of the quietest round is the fairest estimate. This is a
+benchmark, not a test: nothing here runs in ctest.
+"""
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+ORT_DIR = os.path.join(HERE, ".ort")
+TORCHVISION_MODELS = ["resnet18", "mobilenet_v2"]
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run(cmd, env=None, capture=True):
+    r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE if capture else None,
+                       stderr=subprocess.PIPE if capture else None, text=True)
+    if r.returncode != 0:
+        sys.exit("failed: %s\n%s%s" % (" ".join(cmd), r.stdout or "", r.stderr or ""))
+    return r.stdout
+
+
+def ensure_bench_exec(build_dir):
+    exe = os.path.join(build_dir, "benchmarks", "bench_exec")
+    cache = os.path.join(build_dir, "CMakeCache.txt")
+    configured = os.path.exists(cache) and "LC_BUILD_BENCHMARKS:BOOL=ON" in open(cache).read()
+    if not configured:
+        log("configuring %s with LC_BUILD_BENCHMARKS=ON" % build_dir)
+        run(["cmake", "-S", ROOT, "-B", build_dir, "-DLC_BUILD_BENCHMARKS=ON"])
+    log("building bench_exec in %s" % build_dir)
+    run(["cmake", "--build", build_dir, "--target", "bench_exec", "-j2"])
+    return exe
+
+
+def ensure_ort():
+    pkg = os.path.join(ORT_DIR, "node_modules", "onnxruntime-node", "package.json")
+    with open(os.path.join(HERE, "ort", "package.json")) as f:
+        version = json.load(f)["dependencies"]["onnxruntime-node"]
+    if os.path.exists(pkg) and json.load(open(pkg))["version"] == version:
+        return version
+    log("installing onnxruntime-node@%s into %s" % (version, ORT_DIR))
+    env = dict(os.environ, ONNXRUNTIME_NODE_INSTALL="skip")
+    run(["npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix", ORT_DIR,
+         "onnxruntime-node@" + version], env=env)
+    return version
+
+
+def export_torchvision(cache_dir):
+    """resnet18 and mobilenet_v2 with seeded random weights, opset 13,
+    dynamic batch. Exported once into cache_dir."""
+    paths = {name: os.path.join(cache_dir, name + ".onnx") for name in TORCHVISION_MODELS}
+    missing = [n for n, p in paths.items() if not os.path.exists(p)]
+    if missing:
+        import torch
+        import torchvision
+        os.makedirs(cache_dir, exist_ok=True)
+        for name in missing:
+            log("exporting torchvision %s to %s" % (name, paths[name]))
+            torch.manual_seed(0)
+            model = getattr(torchvision.models, name)(weights=None).eval()
+            x = torch.zeros(1, 3, 224, 224)
+            tmp = paths[name] + ".tmp"
+            torch.onnx.export(model, x, tmp, opset_version=13, input_names=["input"], output_names=["output"],
+                              dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+            os.replace(tmp, paths[name])
+    return [(n, paths[n]) for n in TORCHVISION_MODELS]
+
+
+def sample_shapes(path):
+    """Per-sample dims (without the batch dim) of each graph input that is
+    not an initializer."""
+    import onnx
+    m = onnx.load(path, load_external_data=False)
+    inits = {t.name for t in m.graph.initializer}
+    shapes = []
+    for vi in m.graph.input:
+        if vi.name in inits:
+            continue
+        dims = [d.dim_value for d in vi.type.tensor_type.shape.dim][1:]
+        if any(d <= 0 for d in dims):
+            sys.exit("%s: input '%s' has unknown dims besides the batch dim" % (path, vi.name))
+        shapes.append(dims)
+    return shapes
+
+
+def budget(name, batch):
+    """(warmup, iters, max_seconds) per measurement, so the whole run stays
+    around five minutes on 2 cores."""
+    big = name in TORCHVISION_MODELS
+    if big and batch >= 64:
+        return 1, 3, 0.5
+    if big:
+        return 2, 15, 1.0
+    return 3, 200, 0.6
+
+
+def measure(cmd):
+    out = run(cmd)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"),
+                    help="CMake build folder holding (or to hold) bench_exec; the model cache goes in its bench-cache/")
+    ap.add_argument("--models", default="", help="comma-separated subset of model names")
+    ap.add_argument("--batches", default="1,64")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--rounds", type=int, default=2, help="measurements per runtime and configuration")
+    ap.add_argument("--save", default="", help="also write the table as markdown to this file")
+    args = ap.parse_args()
+
+    build_dir = os.path.abspath(args.build_dir)
+    cache_dir = os.path.join(build_dir, "bench-cache")
+    os.makedirs(cache_dir, exist_ok=True)
+    bench_exec = ensure_bench_exec(build_dir)
+    ort_version = ensure_ort()
+    models = [(os.path.splitext(os.path.basename(p))[0], p)
+              for p in sorted(glob.glob(os.path.join(HERE, "zoo", "*.onnx")))]
+    models += export_torchvision(cache_dir)
+    if args.models:
+        keep = set(args.models.split(","))
+        models = [mp for mp in models if mp[0] in keep]
+    batches = [int(b) for b in args.batches.split(",")]
+    threads = [int(t) for t in args.threads.split(",")]
+
+    load_before = os.getloadavg()
+    t_start = time.time()
+    rows, raw = [], []
+    for name, path in models:
+        shapes = sample_shapes(path)
+        for batch in batches:
+            for th in threads:
+                warmup, iters, max_s = budget(name, batch)
+                common = ["--batch", str(batch), "--threads", str(th), "--warmup", str(warmup),
+                          "--iters", str(iters), "--max-seconds", str(max_s)]
+                ours_out = os.path.join(cache_dir, "out_shrink.npy")
+                ort_out = os.path.join(cache_dir, "out_ort.npy")
+                cmd_ours = [bench_exec, path] + common
+                cmd_ort = ["node", os.path.join(HERE, "ort", "ort_bench.js"), path] + common
+                for s in shapes:
+                    cmd_ort += ["--shape", "x".join(str(d) for d in s)]
+                best = {"shrink": None, "ort": None}
+                for r in range(args.rounds):
+                    order = [("shrink", cmd_ours, ours_out), ("ort", cmd_ort, ort_out)]
+                    if r % 2:
+                        order.reverse()
+                    for side, cmd, out in order:
+                        rec = measure(cmd + (["--out", out] if r == 0 else []))
+                        raw.append(dict(rec, side=side, name=name, round=r))
+                        if best[side] is None or rec["median_ms"] < best[side]["median_ms"]:
+                            best[side] = rec
+                a, b = np.load(ours_out), np.load(ort_out)
+                diff = float(np.abs(a.astype(np.float64) - b).max()) if a.shape == b.shape else float("nan")
+                scale = float(np.abs(b).max()) if b.size else 0.0
+                s_ms, o_ms = best["shrink"]["ms_per_sample"], best["ort"]["ms_per_sample"]
+                row = dict(model=name, batch=batch, threads=th, shrink=s_ms, ort=o_ms, ratio=s_ms / o_ms,
+                           max_abs_diff=diff, max_abs_out=scale,
+                           agree=bool(a.shape == b.shape and diff <= 1e-4 * max(1.0, scale)),
+                           runs=(best["shrink"]["runs"], best["ort"]["runs"]))
+                rows.append(row)
+                log("%-14s batch %3d threads %d: shrink %.4f ms/sample, ORT %.4f, ratio %.2fx, max|diff| %.2g"
+                    % (name, batch, th, s_ms, o_ms, row["ratio"], diff))
+    elapsed = time.time() - t_start
+    load_after = os.getloadavg()
+
+    lines = ["| model | batch | threads | shrink ms/sample | ORT ms/sample | ratio | outputs agree (max abs diff / max abs out) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for r in rows:
+        lines.append("| %s | %d | %d | %.4f | %.4f | %.2fx | %s (%.2g / %.3g) |" % (
+            r["model"], r["batch"], r["threads"], r["shrink"], r["ort"], r["ratio"],
+            "yes" if r["agree"] else "NO", r["max_abs_diff"], r["max_abs_out"]))
+    table = "\n".join(lines)
+    print(table)
+    print("\n%d configurations in %.0f s; load average %.1f before, %.1f after" %
+          (len(rows), elapsed, load_before[0], load_after[0]))
+    with open(os.path.join(cache_dir, "exec_speed.json"), "w") as f:
+        json.dump({"rows": rows, "raw": raw}, f, indent=1)
+
+    if args.save:
+        cpu = platform.processor() or platform.machine()
+        try:
+            with open("/proc/cpuinfo") as f:
+                cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+        except (OSError, StopIteration):
+            pass
+        node_v = run(["node", "--version"]).strip()
+        cmd = "/usr/bin/python3 benchmarks/run_exec_bench.py " + " ".join(
+            a if not a.startswith(ROOT) else os.path.relpath(a, ROOT) for a in sys.argv[1:])
+        text = ["# Executor speed: shrink vs ONNX Runtime", "",
+                "- date: %s" % datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+                "- machine: %s, %d cores, %s; load average %.1f before / %.1f after the run (other jobs shared the cores)"
+                % (cpu, os.cpu_count() or 0, platform.platform(), load_before[0], load_after[0]),
+                "- ONNX Runtime: onnxruntime-node %s (node %s), intraOpNumThreads = threads, interOpNumThreads 1, "
+                "graphOptimizationLevel 'all'" % (ort_version, node_v),
+                "- shrink: bench_exec (public API: lc_executor_create_batch, lc_executor_run), OpenBLAS",
+                "- command: `%s`" % cmd.strip(),
+                "- method: identical inputs (an integer formula in [-1, 1]); per configuration %d rounds per runtime, "
+                "alternating order; ms/sample = best round's median batch time / batch; ratio = shrink / ORT "
+                "(below 1.0 is faster than ORT)" % args.rounds,
+                "- models: benchmarks/zoo/*.onnx, torchvision resnet18 and mobilenet_v2 (seeded random weights, "
+                "opset 13, exported by the script)", "", table, ""]
+        os.makedirs(os.path.dirname(os.path.abspath(args.save)), exist_ok=True)
+        with open(args.save, "w") as f:
+            f.write("\n".join(text))
+        log("wrote %s" % args.save)
+
+
+if __name__ == "__main__":
+    main()

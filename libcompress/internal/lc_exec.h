@@ -1,0 +1,156 @@
+/*
+ * lc_exec.h - the executor's kernel interface (internal).
+ *
+ * A kernel implements one ONNX operator from one since_version on. The
+ * executor builds a plan once per model and input shapes:
+ *   1. for each node in topological order it picks the kernel with the
+ *      highest since_version not above the model's opset (ONNX's rule);
+ *   2. calls kernel->prepare(), which validates attributes and input
+ *      dtypes/shapes and sets every output's dtype and shape (and may build
+ *      per-node state, e.g. parsed attributes or packed weights);
+ *   3. if every input is constant (initializer, Constant, or computed from
+ *      constants; Shape/Size outputs are constant once shapes are known),
+ *      runs the node right away (constant folding), so data-dependent
+ *      shapes such as Reshape(x, Concat(Shape(x)[0], -1)) are known at
+ *      plan time;
+ *   4. allocates buffers for the rest.
+ * Running a batch then just calls kernel->run() node by node.
+ *
+ * Inputs whose *values* prepare() needs (Reshape's shape, Slice's starts,
+ * ...) must be constant at plan time; prepare() reads them through
+ * lc_value::data and fails with LC_ERR_UNSUPPORTED ("data-dependent
+ * shape") when a needed input is not constant (lc_value::is_const false).
+ *
+ * Error messages from prepare()/run() need not name the node: the executor
+ * prefixes "node 'NAME' (OP)". Kernels never print or abort.
+ */
+#ifndef LC_EXEC_H
+#define LC_EXEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lc_ir.h"
+
+/* A runtime tensor: dtype, shape and a data buffer (C order). */
+typedef struct lc_value {
+    const char *name;   /* borrowed from the graph */
+    int dtype;          /* lc_dtype; 0 until prepare() sets it */
+    int ndim;
+    int64_t dims[LC_MAX_DIMS];
+    void *data;         /* numel * lc_dtype_size(dtype) bytes */
+    size_t nbytes;      /* bytes in use */
+    bool is_const;      /* known at plan time (weights, folded values) */
+    bool borrowed;      /* data points into the model (not owned) */
+} lc_value;
+
+int64_t lc_value_numel(const lc_value *v);
+
+/* Sets dtype and shape of an output (called from prepare()). */
+lc_status lc_value_set_shape(lc_value *v, int dtype, int ndim, const int64_t *dims);
+
+/* Reads a 1-D (or scalar) int64/int32 constant input into `out` (at most
+ * `max` values); returns the count through *n. LC_ERR_UNSUPPORTED if the
+ * value is not constant, LC_ERR_DTYPE for other dtypes. */
+lc_status lc_value_read_ints(const lc_value *v, int64_t *out, int max, int *n);
+
+/* Scalar of any numeric dtype as double (first element). */
+double lc_value_scalar(const lc_value *v);
+
+typedef struct lc_kernel_args {
+    const lc_node *node;
+    int64_t opset;              /* the model's opset for the node's domain */
+    int n_in;
+    const lc_value *const *in;  /* in[i] is NULL for an omitted optional */
+    int n_out;
+    lc_value *const *out;       /* out[i] is NULL for an omitted output */
+    void *state;                /* set by prepare(), passed to run() */
+    int threads;                /* worker threads the kernel may use (>= 1) */
+} lc_kernel_args;
+
+typedef struct lc_kernel {
+    const char *op;             /* ONNX op_type (default domain) */
+    int since;                  /* since_version of this implementation */
+    /* Validates the node and sets out[i] dtypes and shapes. */
+    lc_status (*prepare)(lc_kernel_args *a);
+    /* Computes the outputs; their buffers are allocated to the shapes
+     * prepare() set. Must be deterministic for a given thread count. */
+    lc_status (*run)(lc_kernel_args *a);
+    /* Frees what prepare() put in a->state (may be NULL). */
+    void (*free_state)(void *state);
+} lc_kernel;
+
+/* The kernel for `op` at `opset` (highest since <= opset), or NULL.
+ * *newest_since (optional) receives the lowest since of any kernel of that
+ * op when none applies, for messages. */
+const lc_kernel *lc_kernel_find(const char *op, int64_t opset, int *lowest_since);
+
+/* All registered kernels (for tests): *n entries. */
+const lc_kernel *const *lc_kernel_table(int *n);
+
+/* ---- shared helpers for kernels (libcompress/ops/op_util.c) ---- */
+
+/* Multidirectional (numpy) broadcast of two shapes into out/ondim.
+ * LC_ERR_SHAPE if incompatible. */
+lc_status lc_broadcast_shape(int an, const int64_t *a, int bn, const int64_t *b, int *ondim, int64_t *out);
+
+/* For an output of shape `odims` (rank `ondim`) and an input of rank `n`
+ * and shape `dims` that broadcasts to it, fills `strides` (length ondim)
+ * with the input's element strides per output axis (0 on broadcast axes). */
+void lc_broadcast_strides(int ondim, const int64_t *odims, int n, const int64_t *dims, int64_t *strides);
+
+/* Normalizes a possibly negative axis for rank `ndim`; LC_ERR_INVALID_ARGUMENT
+ * (with a message naming `what`) when out of range. */
+lc_status lc_norm_axis(int64_t axis, int ndim, const char *what, int *out);
+
+/* Reads an INTS attribute into `out` (at most `max`), *n = count (0 if absent). */
+lc_status lc_attr_ints(const lc_node *node, const char *name, int64_t *out, int max, int *n);
+
+/* C = alpha * op(A) * op(B) + beta * C, row-major, through OpenBLAS
+ * (single call; OpenBLAS threads are set once by the executor). */
+void lc_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+              const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+
+/* Plain-C reference of lc_sgemm (the oracle for tests). */
+void lc_sgemm_ref(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                  const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+
+/* float16 <-> float32 (IEEE, round to nearest even). */
+float lc_half_to_float(uint16_t h);
+uint16_t lc_float_to_half(float f);
+
+
+/* ---- executor internals for passes and tests (libcompress/src/executor.c) ---- */
+
+/* Called after each executed node (nodes folded at plan time are not
+ * executed, see lc_executor_node_folded). `node_index` is the node's index
+ * in the model's main graph; in[i]/out[i] are NULL for omitted values. The
+ * values are borrowed for the duration of the call: their buffers are
+ * reused by later nodes. A non-zero return aborts the run, and
+ * lc_executor_run returns it. */
+typedef lc_status (*lc_observe_fn)(void *user, int node_index, const lc_node *node, int n_in, const lc_value *const *in,
+                                   int n_out, const lc_value *const *out);
+
+/* Sets (fn != NULL) or clears the observer of `ex`. */
+void lc_executor_set_observer(lc_executor *ex, lc_observe_fn fn, void *user);
+
+/* Nodes of the model's main graph, in graph order (the indices the observer
+ * receives); lc_executor_node returns NULL when out of range. */
+int lc_executor_node_count(const lc_executor *ex);
+const lc_node *lc_executor_node(const lc_executor *ex, int i);
+
+/* Whether node i was computed at plan time (constant folding). */
+bool lc_executor_node_folded(const lc_executor *ex, int i);
+
+/* The planned value named `name` (dtype and shape; data is meaningful only
+ * for constants, graph outputs after a run, or inside an observer call;
+ * NULL for folded constants that no executed node reads), or NULL if the
+ * main graph has no such value. */
+const lc_value *lc_executor_value(const lc_executor *ex, const char *name);
+
+/* Bytes of the pooled activation buffers (excluding graph outputs and
+ * constants): what liveness-based reuse keeps small. */
+size_t lc_executor_buffer_bytes(const lc_executor *ex);
+
+#endif

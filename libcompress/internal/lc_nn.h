@@ -1,0 +1,94 @@
+/*
+ * lc_nn.h - helpers shared by the neural-network kernels (internal).
+ *
+ * Convolutions and pools see up to three spatial axes. To keep one loop
+ * nest for 1-D, 2-D and 3-D, lc_nn_geom stores every spatial quantity as
+ * three entries [D, H, W]; missing leading axes are filled with size 1,
+ * kernel 1, stride 1, dilation 1 and no padding, which changes nothing.
+ */
+#ifndef LC_NN_H
+#define LC_NN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lc_exec.h"
+
+#define LC_NN_MAX_SPATIAL 3
+
+typedef struct lc_nn_geom {
+    int nsp;                   /* real spatial axes (1..3) */
+    int64_t in[3], out[3];     /* spatial sizes, padded to 3 */
+    int64_t k[3], stride[3], dil[3];
+    int64_t pad_b[3], pad_e[3];
+    int64_t in_size, out_size, k_size; /* products over the 3 axes */
+} lc_nn_geom;
+
+/* Geometry of a convolution or pooling window over `nsp` spatial axes of
+ * sizes `in_sp`. `kernel` gives the window (NULL: read the kernel_shape
+ * attribute, which is then required). Reads strides, dilations, pads and
+ * auto_pad (NOTSET, SAME_UPPER, SAME_LOWER, VALID) from the node and
+ * computes output sizes, floor or ceil (`ceil_mode`) rounding. */
+lc_status lc_nn_geom_init(const lc_node *node, int nsp, const int64_t *in_sp, const int64_t *kernel, bool ceil_mode,
+                          lc_nn_geom *g);
+
+/* LC_ERR_UNSUPPORTED naming the dtype unless `v` is float32. `what`
+ * names the input in the message ("X", "W", ...). */
+lc_status lc_nn_need_float(const lc_value *v, const char *what);
+
+/* Reads the `auto_pad` attribute: 0 NOTSET, 1 SAME_UPPER, 2 SAME_LOWER,
+ * 3 VALID; LC_ERR_INVALID_ARGUMENT for anything else. */
+lc_status lc_nn_auto_pad(const lc_node *node, int *mode);
+enum { LC_PAD_NOTSET = 0, LC_PAD_SAME_UPPER = 1, LC_PAD_SAME_LOWER = 2, LC_PAD_VALID = 3 };
+
+/* Output positions o in [0, n_out) with 0 <= o*stride + off < n_in form
+ * one run [*lo, *hi) (empty when lo == hi). */
+void lc_nn_valid_range(int64_t n_out, int64_t n_in, int64_t stride, int64_t off, int64_t *lo, int64_t *hi);
+
+/* Per-axis window tables of a pooling geometry: for output position o of
+ * axis a (0..2), the window starts at input index start[a][o] and its taps
+ * t in [lo[a][o], hi[a][o]) fall inside the input (input index
+ * start + t * dil). `padded[a][o]` counts the taps inside the padded
+ * input [-pad_b, in + pad_e) (the count_include_pad divisor). */
+typedef struct lc_nn_taps {
+    int64_t *start[3], *lo[3], *hi[3], *padded[3];
+} lc_nn_taps;
+lc_status lc_nn_taps_init(const lc_nn_geom *g, lc_nn_taps *t);
+void lc_nn_taps_clear(lc_nn_taps *t);
+
+/* im2col for one image and group: x holds `c` channels of g->in; col gets
+ * c * g->k_size rows of g->out_size columns, `ld` floats apart (zeros
+ * where the window reads padding). */
+void lc_nn_im2col(const lc_nn_geom *g, int64_t c, const float *x, float *col, int64_t ld);
+
+/* Plain direct convolution (the oracle for the fast Conv path): x is
+ * [n, c, in...], w is [m, c/group, k...], bias (may be NULL) [m],
+ * y is [n, m, out...]. Accumulates in double. */
+void lc_conv_ref(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, int64_t group, const float *x, const float *w,
+                 const float *bias, float *y);
+
+/* The fast convolution on the same arguments; `scratch` holds at least
+ * lc_conv_scratch_floats(g, n, c, m, group) floats (may be NULL when
+ * that is 0). */
+int64_t lc_conv_scratch_floats(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, int64_t group);
+void lc_conv_fast(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, int64_t group, const float *x, const float *w,
+                  const float *bias, float *y, float *scratch);
+
+/* Shared by Softmax and LogSoftmax: prepare() for both opset semantics
+ * (before 13: X coerced to 2-D at `axis`, default 1; from 13: along one
+ * axis, default -1) and run(). */
+lc_status lc_nn_softmax_prepare(lc_kernel_args *a);
+lc_status lc_nn_softmax_run(lc_kernel_args *a, bool log);
+void lc_nn_softmax_free(void *state);
+
+/* Quantization parameters shared by QuantizeLinear and DequantizeLinear:
+ * `scale` and the optional `zero` (index 1 and 2 of the node's inputs)
+ * are per tensor (one value) or, from opset 13, per slice of `axis`. The
+ * data is seen as [outer, channels, inner]. */
+typedef struct lc_nn_qparams {
+    int64_t outer, channels, inner; /* channels = 1 when per tensor */
+    int zero_dtype;                 /* dtype of the zero point (0: absent) */
+} lc_nn_qparams;
+lc_status lc_nn_qparams_init(lc_kernel_args *a, const lc_value *data, lc_nn_qparams *q);
+
+#endif

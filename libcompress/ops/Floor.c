@@ -1,0 +1,18 @@
+/* Floor: round toward -inf (float types). */
+#include "lc_elementwise.h"
+
+#define OP_F32(T, x) (floorf(x))
+#define OP_F64(T, x) (floor(x))
+LC_EW_ROW1(floor_f32, float, float, OP_F32)
+LC_EW_ROW1(floor_f64, double, double, OP_F64)
+
+static const lc_ew_rows rows = {[LC_DTYPE_FLOAT] = floor_f32, [LC_DTYPE_DOUBLE] = floor_f64};
+
+static lc_status prepare(lc_kernel_args *a)
+{
+    return lc_ew_unary_prepare(a, rows, 0, NULL);
+}
+
+LC_EW_KERNEL(Floor, 1, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(Floor, 6, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(Floor, 13, prepare, lc_ew_unary_run)

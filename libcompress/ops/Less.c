@@ -1,0 +1,19 @@
+/* Less: A < B -> bool, numpy broadcasting (legacy before opset 7). */
+#include "lc_elementwise.h"
+
+#define LT(T, x, y) ((T)((x) < (y)))
+#define DEF(s, T, D) LC_EW_ROW2(lt_##s, T, T, uint8_t, LT)
+LC_EW_NUMERIC(DEF)
+
+#define REG(s, T, D) [D] = lt_##s,
+static const lc_ew_rows rows = {LC_EW_NUMERIC(REG)};
+
+static lc_status prepare(lc_kernel_args *a)
+{
+    return lc_ew_binary_prepare(a, rows, LC_DTYPE_BOOL, NULL);
+}
+
+LC_EW_KERNEL(Less, 1, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(Less, 7, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(Less, 9, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(Less, 13, prepare, lc_ew_binary_run)

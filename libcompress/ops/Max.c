@@ -1,0 +1,24 @@
+/* Max: elementwise maximum of 1..N inputs, numpy broadcasting (opset 8+),
+ * evaluated pairwise left to right. NaN propagates, as in numpy. */
+#include "lc_elementwise.h"
+
+#define MAX_F(T, x, y) ((x) != (x) || (x) > (y) ? (x) : (y))
+#define MAX_I(T, x, y) ((x) > (y) ? (x) : (y))
+#define DEF_F(s, T, D) LC_EW_ROW2(max_##s, T, T, T, MAX_F)
+#define DEF_I(s, T, D) LC_EW_ROW2(max_##s, T, T, T, MAX_I)
+LC_EW_FLOATS(DEF_F)
+LC_EW_INTS(DEF_I)
+
+#define REG(s, T, D) [D] = max_##s,
+static const lc_ew_rows rows = {LC_EW_NUMERIC(REG)};
+
+static lc_status prepare(lc_kernel_args *a)
+{
+    return lc_ew_variadic_prepare(a, rows);
+}
+
+LC_EW_KERNEL(Max, 1, prepare, lc_ew_variadic_run)
+LC_EW_KERNEL(Max, 6, prepare, lc_ew_variadic_run)
+LC_EW_KERNEL(Max, 8, prepare, lc_ew_variadic_run)
+LC_EW_KERNEL(Max, 12, prepare, lc_ew_variadic_run)
+LC_EW_KERNEL(Max, 13, prepare, lc_ew_variadic_run)

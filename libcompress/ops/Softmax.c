@@ -1,0 +1,12 @@
+/* Softmax: opsets 1 to 12 coerce the input to 2-D at `axis` (default 1)
+ * and normalize each row; from opset 13 it works along the single axis
+ * `axis` (default -1). The shared code is in nn_util.c. */
+#include "lc_nn.h"
+
+static lc_status softmax_run(lc_kernel_args *a)
+{
+    return lc_nn_softmax_run(a, false);
+}
+
+const lc_kernel lc_kernel_Softmax_1 = {"Softmax", 1, lc_nn_softmax_prepare, softmax_run, lc_nn_softmax_free};
+const lc_kernel lc_kernel_Softmax_13 = {"Softmax", 13, lc_nn_softmax_prepare, softmax_run, lc_nn_softmax_free};

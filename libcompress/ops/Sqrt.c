@@ -1,0 +1,18 @@
+/* Sqrt: square root (float types; negative inputs give NaN). */
+#include "lc_elementwise.h"
+
+#define OP_F32(T, x) (sqrtf(x))
+#define OP_F64(T, x) (sqrt(x))
+LC_EW_ROW1(sqrt_f32, float, float, OP_F32)
+LC_EW_ROW1(sqrt_f64, double, double, OP_F64)
+
+static const lc_ew_rows rows = {[LC_DTYPE_FLOAT] = sqrt_f32, [LC_DTYPE_DOUBLE] = sqrt_f64};
+
+static lc_status prepare(lc_kernel_args *a)
+{
+    return lc_ew_unary_prepare(a, rows, 0, NULL);
+}
+
+LC_EW_KERNEL(Sqrt, 1, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(Sqrt, 6, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(Sqrt, 13, prepare, lc_ew_unary_run)

@@ -1,0 +1,23 @@
+/* Sub: A - B, numpy broadcasting (legacy `broadcast`/`axis` before opset 7).
+ * Integers wrap modulo 2^bits. */
+#include "lc_elementwise.h"
+
+#define SUB_F(T, x, y) ((x) - (y))
+#define DEF_F(s, T, D) LC_EW_ROW2(sub_##s, T, T, T, SUB_F)
+#define DEF_I(s, T, D) LC_EW_ROW2(sub_##s, T, T, T, LC_EW_WRAP_SUB)
+LC_EW_FLOATS(DEF_F)
+LC_EW_INTS(DEF_I)
+
+#define REG(s, T, D) [D] = sub_##s,
+static const lc_ew_rows rows = {LC_EW_NUMERIC(REG)};
+
+static lc_status prepare(lc_kernel_args *a)
+{
+    return lc_ew_binary_prepare(a, rows, 0, NULL);
+}
+
+LC_EW_KERNEL(Sub, 1, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(Sub, 6, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(Sub, 7, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(Sub, 13, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(Sub, 14, prepare, lc_ew_binary_run)

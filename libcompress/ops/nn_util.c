@@ -1,0 +1,346 @@
+/* Helpers shared by the neural-network kernels: window geometry (kernel,
+ * strides, dilations, pads, auto_pad), dtype checks and im2col. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lc_nn.h"
+
+lc_status lc_nn_need_float(const lc_value *v, const char *what)
+{
+    if (v->dtype != LC_DTYPE_FLOAT)
+        return lc_fail(LC_ERR_UNSUPPORTED, "input %s has dtype %s (only float is supported)", what,
+                       lc_dtype_name(v->dtype));
+    return LC_OK;
+}
+
+lc_status lc_nn_auto_pad(const lc_node *node, int *mode)
+{
+    const char *s = lc_node_attr_string(node, "auto_pad", "NOTSET");
+    if (!strcmp(s, "NOTSET") || !*s) *mode = LC_PAD_NOTSET;
+    else if (!strcmp(s, "SAME_UPPER")) *mode = LC_PAD_SAME_UPPER;
+    else if (!strcmp(s, "SAME_LOWER")) *mode = LC_PAD_SAME_LOWER;
+    else if (!strcmp(s, "VALID")) *mode = LC_PAD_VALID;
+    else return lc_fail(LC_ERR_INVALID_ARGUMENT, "auto_pad '%s' is not NOTSET, SAME_UPPER, SAME_LOWER or VALID", s);
+    return LC_OK;
+}
+
+/* Reads an INTS attribute that must have `want` values when present;
+ * fills `out` with `def` when absent. */
+static lc_status read_axes_attr(const lc_node *node, const char *name, int want, int64_t def, int64_t min,
+                                int64_t *out)
+{
+    int64_t v[2 * LC_NN_MAX_SPATIAL];
+    int n;
+    lc_status s = lc_attr_ints(node, name, v, 2 * LC_NN_MAX_SPATIAL, &n);
+    if (s) return s;
+    if (n && n != want)
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "attribute '%s' has %d values, expected %d", name, n, want);
+    for (int i = 0; i < want; i++) {
+        out[i] = n ? v[i] : def;
+        if (out[i] < min)
+            return lc_fail(LC_ERR_INVALID_ARGUMENT, "attribute '%s' has value %lld (at least %lld expected)", name,
+                           (long long)out[i], (long long)min);
+    }
+    return LC_OK;
+}
+
+lc_status lc_nn_geom_init(const lc_node *node, int nsp, const int64_t *in_sp, const int64_t *kernel, bool ceil_mode,
+                          lc_nn_geom *g)
+{
+    lc_status s;
+    int64_t k[3], st[3], dl[3], pads[6];
+    int mode;
+    memset(g, 0, sizeof *g);
+    if (nsp < 1 || nsp > LC_NN_MAX_SPATIAL)
+        return lc_fail(LC_ERR_UNSUPPORTED, "%d spatial axes (1 to %d supported)", nsp, LC_NN_MAX_SPATIAL);
+    if (kernel) memcpy(k, kernel, (size_t)nsp * sizeof *k);
+    else {
+        int n;
+        if ((s = lc_attr_ints(node, "kernel_shape", k, 3, &n))) return s;
+        if (n != nsp)
+            return lc_fail(LC_ERR_INVALID_ARGUMENT, "kernel_shape has %d values, input has %d spatial axes", n, nsp);
+    }
+    for (int i = 0; i < nsp; i++)
+        if (k[i] < 1) return lc_fail(LC_ERR_INVALID_ARGUMENT, "kernel size %lld must be positive", (long long)k[i]);
+    if ((s = read_axes_attr(node, "strides", nsp, 1, 1, st))) return s;
+    if ((s = read_axes_attr(node, "dilations", nsp, 1, 1, dl))) return s;
+    if ((s = read_axes_attr(node, "pads", 2 * nsp, 0, 0, pads))) return s;
+    if ((s = lc_nn_auto_pad(node, &mode))) return s;
+
+    g->nsp = nsp;
+    int off = 3 - nsp;
+    for (int i = 0; i < 3; i++) {
+        g->in[i] = g->out[i] = g->k[i] = g->stride[i] = g->dil[i] = 1;
+        g->pad_b[i] = g->pad_e[i] = 0;
+    }
+    for (int i = 0; i < nsp; i++) {
+        int j = off + i;
+        int64_t in = in_sp[i], ek = (k[i] - 1) * dl[i] + 1, out, pb = 0, pe = 0;
+        if (mode == LC_PAD_SAME_UPPER || mode == LC_PAD_SAME_LOWER) {
+            out = (in + st[i] - 1) / st[i];
+            int64_t total = (out - 1) * st[i] + ek - in;
+            if (total < 0) total = 0;
+            if (mode == LC_PAD_SAME_UPPER) pb = total / 2;
+            else pb = total - total / 2;
+            pe = total - pb;
+        } else {
+            if (mode == LC_PAD_NOTSET) {
+                pb = pads[i];
+                pe = pads[nsp + i];
+            }
+            int64_t span = in + pb + pe - ek;
+            if (span < 0)
+                return lc_fail(LC_ERR_SHAPE, "window %lld (dilated) exceeds padded input %lld on spatial axis %d",
+                               (long long)ek, (long long)(in + pb + pe), i);
+            if (ceil_mode) {
+                out = (span + st[i] - 1) / st[i] + 1;
+                /* the last window must start inside the input or its
+                 * leading padding, as in PyTorch and ONNX Runtime */
+                if ((out - 1) * st[i] >= in + pb) out--;
+            } else out = span / st[i] + 1;
+        }
+        if (in < 1 || out < 1)
+            return lc_fail(LC_ERR_SHAPE, "spatial axis %d: input size %lld gives output size %lld", i, (long long)in,
+                           (long long)out);
+        g->in[j] = in;
+        g->out[j] = out;
+        g->k[j] = k[i];
+        g->stride[j] = st[i];
+        g->dil[j] = dl[i];
+        g->pad_b[j] = pb;
+        g->pad_e[j] = pe;
+    }
+    g->in_size = g->in[0] * g->in[1] * g->in[2];
+    g->out_size = g->out[0] * g->out[1] * g->out[2];
+    g->k_size = g->k[0] * g->k[1] * g->k[2];
+    return LC_OK;
+}
+
+void lc_nn_valid_range(int64_t n_out, int64_t n_in, int64_t stride, int64_t off, int64_t *lo, int64_t *hi)
+{
+    int64_t l = 0, h;
+    if (off < 0) l = (-off + stride - 1) / stride;
+    if (n_in - 1 - off < 0) h = 0;
+    else h = (n_in - 1 - off) / stride + 1;
+    if (h > n_out) h = n_out;
+    if (l > h) l = h;
+    *lo = l;
+    *hi = h;
+}
+
+void lc_nn_im2col(const lc_nn_geom *g, int64_t c, const float *x, float *col, int64_t ld)
+{
+    const int64_t D = g->in[0], H = g->in[1], W = g->in[2];
+    const int64_t OD = g->out[0], OH = g->out[1], OW = g->out[2];
+    for (int64_t ci = 0; ci < c; ci++) {
+        const float *xc = x + ci * D * H * W;
+        for (int64_t kd = 0; kd < g->k[0]; kd++)
+            for (int64_t kh = 0; kh < g->k[1]; kh++)
+                for (int64_t kw = 0; kw < g->k[2]; kw++) {
+                    int64_t woff = kw * g->dil[2] - g->pad_b[2], lo, hi;
+                    lc_nn_valid_range(OW, W, g->stride[2], woff, &lo, &hi);
+                    float *row_start = col;
+                    for (int64_t od = 0; od < OD; od++) {
+                        int64_t id = od * g->stride[0] - g->pad_b[0] + kd * g->dil[0];
+                        for (int64_t oh = 0; oh < OH; oh++, col += OW) {
+                            int64_t ih = oh * g->stride[1] - g->pad_b[1] + kh * g->dil[1];
+                            if (id < 0 || id >= D || ih < 0 || ih >= H) {
+                                memset(col, 0, (size_t)OW * sizeof *col);
+                                continue;
+                            }
+                            const float *src = xc + (id * H + ih) * W;
+                            int64_t ow = 0;
+                            for (; ow < lo; ow++) col[ow] = 0;
+                            if (g->stride[2] == 1 && hi > lo)
+                                memcpy(col + lo, src + lo + woff, (size_t)(hi - lo) * sizeof *col);
+                            else
+                                for (ow = lo; ow < hi; ow++) col[ow] = src[ow * g->stride[2] + woff];
+                            for (ow = hi; ow < OW; ow++) col[ow] = 0;
+                        }
+                    }
+                }
+    }
+}
+
+/* ---- Softmax / LogSoftmax ---- */
+
+typedef struct softmax_state {
+    int64_t outer, n, inner; /* X as [outer, n, inner], reduced over n */
+    float *acc;              /* 2 * inner scratch values when inner > 1 */
+} softmax_state;
+
+void lc_nn_softmax_free(void *state)
+{
+    softmax_state *st = state;
+    if (!st) return;
+    free(st->acc);
+    free(st);
+}
+
+lc_status lc_nn_softmax_prepare(lc_kernel_args *a)
+{
+    lc_status s;
+    if (a->n_in < 1 || !a->in[0] || a->n_out < 1 || !a->out[0])
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "needs an input and an output");
+    const lc_value *x = a->in[0];
+    if ((s = lc_nn_need_float(x, "input"))) return s;
+    const bool coerce = a->opset < 13;
+    int axis;
+    if ((s = lc_norm_axis(lc_node_attr_int(a->node, "axis", coerce ? 1 : -1), x->ndim, "axis", &axis))) return s;
+    softmax_state *st = calloc(1, sizeof *st);
+    if (!st) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    st->outer = lc_shape_numel(axis, x->dims, 0);
+    if (coerce) {
+        st->n = lc_shape_numel(x->ndim - axis, x->dims + axis, 0);
+        st->inner = 1;
+    } else {
+        st->n = x->ndim ? x->dims[axis] : 1;
+        st->inner = lc_shape_numel(x->ndim - axis - 1, x->dims + axis + 1, 0);
+    }
+    if (st->inner > 1 && !(st->acc = malloc((size_t)(2 * st->inner) * sizeof *st->acc))) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+        goto fail;
+    }
+    if ((s = lc_value_set_shape(a->out[0], LC_DTYPE_FLOAT, x->ndim, x->dims))) goto fail;
+    a->state = st;
+    return LC_OK;
+fail:
+    lc_nn_softmax_free(st);
+    return s;
+}
+
+lc_status lc_nn_softmax_run(lc_kernel_args *a, bool log)
+{
+    const softmax_state *st = a->state;
+    const float *x = a->in[0]->data;
+    float *y = a->out[0]->data;
+    const int64_t n = st->n, inner = st->inner;
+    if (n == 0) return LC_OK;
+    for (int64_t o = 0; o < st->outer; o++) {
+        const float *xb = x + o * n * inner;
+        float *yb = y + o * n * inner;
+        if (inner == 1) {
+            float mx = xb[0];
+            for (int64_t i = 1; i < n; i++)
+                if (xb[i] > mx) mx = xb[i];
+            double sum = 0;
+            for (int64_t i = 0; i < n; i++) {
+                float e = expf(xb[i] - mx);
+                sum += e;
+                if (!log) yb[i] = e;
+            }
+            if (log) {
+                const float ls = (float)logf((float)sum);
+                for (int64_t i = 0; i < n; i++) yb[i] = xb[i] - mx - ls;
+            } else {
+                const float r = (float)(1.0 / sum);
+                for (int64_t i = 0; i < n; i++) yb[i] *= r;
+            }
+            continue;
+        }
+        /* reduce over the middle axis with contiguous inner rows */
+        float *mx = st->acc, *sum = st->acc + inner;
+        for (int64_t j = 0; j < inner; j++) {
+            mx[j] = xb[j];
+            sum[j] = 0.0f;
+        }
+        for (int64_t i = 1; i < n; i++)
+            for (int64_t j = 0; j < inner; j++)
+                if (xb[i * inner + j] > mx[j]) mx[j] = xb[i * inner + j];
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < inner; j++) {
+                float e = expf(xb[i * inner + j] - mx[j]);
+                sum[j] += e;
+                if (!log) yb[i * inner + j] = e;
+            }
+        if (log) {
+            for (int64_t j = 0; j < inner; j++) sum[j] = mx[j] + logf(sum[j]);
+            for (int64_t i = 0; i < n; i++)
+                for (int64_t j = 0; j < inner; j++) yb[i * inner + j] = xb[i * inner + j] - sum[j];
+        } else {
+            for (int64_t j = 0; j < inner; j++) sum[j] = 1.0f / sum[j];
+            for (int64_t i = 0; i < n; i++)
+                for (int64_t j = 0; j < inner; j++) yb[i * inner + j] *= sum[j];
+        }
+    }
+    return LC_OK;
+}
+
+/* ---- QuantizeLinear / DequantizeLinear ---- */
+
+lc_status lc_nn_qparams_init(lc_kernel_args *a, const lc_value *data, lc_nn_qparams *q)
+{
+    lc_status s;
+    const lc_value *scale = a->n_in > 1 ? a->in[1] : NULL, *zero = a->n_in > 2 ? a->in[2] : NULL;
+    memset(q, 0, sizeof *q);
+    if (!scale) return lc_fail(LC_ERR_INVALID_ARGUMENT, "the scale input is missing");
+    if ((s = lc_nn_need_float(scale, "scale"))) return s;
+    const int64_t total = lc_value_numel(data), ns = lc_value_numel(scale);
+    if (ns == 1 && scale->ndim <= 1) {
+        q->outer = 1;
+        q->channels = 1;
+        q->inner = total;
+    } else {
+        int axis;
+        if (a->opset < 13 || scale->ndim != 1)
+            return lc_fail(LC_ERR_SHAPE, "scale has shape [%s]; a scalar%s is expected",
+                           lc_dims_str(scale->ndim, scale->dims), a->opset < 13 ? "" : " or a 1-D tensor");
+        if ((s = lc_norm_axis(lc_node_attr_int(a->node, "axis", 1), data->ndim, "axis", &axis))) return s;
+        if (data->dims[axis] != ns)
+            return lc_fail(LC_ERR_SHAPE, "scale has %lld values, axis %d has size %lld", (long long)ns, axis,
+                           (long long)data->dims[axis]);
+        q->outer = lc_shape_numel(axis, data->dims, 0);
+        q->channels = ns;
+        q->inner = lc_shape_numel(data->ndim - axis - 1, data->dims + axis + 1, 0);
+    }
+    if (zero) {
+        if (lc_value_numel(zero) != ns || zero->ndim != scale->ndim)
+            return lc_fail(LC_ERR_SHAPE, "zero point has shape [%s], scale [%s]", lc_dims_str(zero->ndim, zero->dims),
+                           lc_dims_str(scale->ndim, scale->dims));
+        q->zero_dtype = zero->dtype;
+    }
+    return LC_OK;
+}
+
+/* ---- pooling window tables ---- */
+
+lc_status lc_nn_taps_init(const lc_nn_geom *g, lc_nn_taps *t)
+{
+    memset(t, 0, sizeof *t);
+    for (int a = 0; a < 3; a++) {
+        const int64_t n = g->out[a], st = g->stride[a], pb = g->pad_b[a], dil = g->dil[a], k = g->k[a];
+        const int64_t in = g->in[a], pe = g->pad_e[a];
+        int64_t *buf = malloc((size_t)(4 * n) * sizeof *buf);
+        if (!buf) {
+            lc_nn_taps_clear(t);
+            return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+        }
+        t->start[a] = buf;
+        t->lo[a] = buf + n;
+        t->hi[a] = buf + 2 * n;
+        t->padded[a] = buf + 3 * n;
+        for (int64_t o = 0; o < n; o++) {
+            int64_t s = o * st - pb, l = 0, h, cnt = 0;
+            if (s < 0) l = (-s + dil - 1) / dil;
+            h = in - 1 - s < 0 ? 0 : (in - 1 - s) / dil + 1;
+            if (h > k) h = k;
+            if (l > h) l = h;
+            for (int64_t tp = 0; tp < k; tp++) {
+                int64_t pos = s + tp * dil;
+                if (pos >= -pb && pos < in + pe) cnt++;
+            }
+            t->start[a][o] = s;
+            t->lo[a][o] = l;
+            t->hi[a][o] = h;
+            t->padded[a][o] = cnt;
+        }
+    }
+    return LC_OK;
+}
+
+void lc_nn_taps_clear(lc_nn_taps *t)
+{
+    for (int a = 0; a < 3; a++) free(t->start[a]);
+    memset(t, 0, sizeof *t);
+}
