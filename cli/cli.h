@@ -33,6 +33,10 @@ bool cli_is_help(const char *arg);
 
 int cmd_info(int argc, char **argv);
 void cmd_info_help(void);
+int cmd_run(int argc, char **argv);
+void cmd_run_help(void);
+int cmd_passes(int argc, char **argv);
+void cmd_passes_help(void);
 int cmd_eval(int argc, char **argv);
 void cmd_eval_help(void);
 

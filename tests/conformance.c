@@ -517,7 +517,16 @@ int main(int argc, char **argv)
         usage();
         return 2;
     }
-    int passed = 0, failed = 0, unsupported = 0;
+    /* Backend cases whose stored outputs are wrong: the window-function
+     * graphs use 2*pi = 6.2831854820251465, but their expected outputs were
+     * generated with pi = 3.1415 (numpy with 3.1415 reproduces them
+     * exactly), so a correct executor differs by ~5e-5. */
+    static const char *const bad_reference[] = {
+        "test_blackmanwindow_expanded", "test_blackmanwindow_symmetric_expanded",
+        "test_hammingwindow_expanded",  "test_hammingwindow_symmetric_expanded",
+        "test_hannwindow_expanded",     "test_hannwindow_symmetric_expanded",
+    };
+    int passed = 0, failed = 0, unsupported = 0, bad = 0;
     char path[4096], why[2048];
     for (int a = first; a < argc; a++) {
         const char *root = argv[a];
@@ -538,6 +547,15 @@ int main(int argc, char **argv)
             else fmt(dir, sizeof dir, "%s/%s", root, cases[c]);
             fmt(path, sizeof path, "%s/model.onnx", dir);
             if (!is_dir(dir) || !is_file(path)) continue;
+            const char *base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+            bool known_bad = false;
+            for (size_t k = 0; k < sizeof bad_reference / sizeof *bad_reference; k++)
+                known_bad |= strcmp(base, bad_reference[k]) == 0;
+            if (known_bad) {
+                bad++;
+                if (opt.verbose) printf("SKIP %s: its expected outputs are known to be wrong\n", dir);
+                continue;
+            }
             why[0] = 0;
             int level;
             case_result r = run_case(&opt, dir, why, sizeof why, &level);
@@ -558,6 +576,7 @@ int main(int argc, char **argv)
         }
         free_names(cases);
     }
+    if (bad) printf("(%d cases with known-bad reference outputs not compared)\n", bad);
     printf("%d passed, %d failed, %d unsupported\n", passed, failed, unsupported);
     return failed || (opt.require_all && unsupported) ? 1 : 0;
 }

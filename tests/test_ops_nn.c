@@ -269,6 +269,36 @@ START_TEST(conv_fast_matches_reference)
 }
 END_TEST
 
+/* Batches whose size is not a multiple of the images sharing one GEMM
+ * (small outputs), with groups, straight through lc_conv_fast. */
+START_TEST(conv_batched_gemm_remainder)
+{
+    const int64_t shapes[][5] = {/* n, c, m, hw, group */ {7, 3, 4, 10, 1}, {5, 4, 6, 5, 2}, {9, 2, 2, 3, 1}};
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        const int64_t n = shapes[t][0], c = shapes[t][1], m = shapes[t][2], hw = shapes[t][3], group = shapes[t][4];
+        lc_node *node = node_new("Conv");
+        int64_t k[2] = {3, 3}, in[2] = {hw, hw}, pads[4] = {1, 1, 1, 1};
+        attr_ints(node, "pads", 4, pads);
+        lc_nn_geom g;
+        ck_assert_int_eq(lc_nn_geom_init(node, 2, in, k, false, &g), LC_OK);
+        float *x = rnd_array(n * c * hw * hw), *w = rnd_array(m * c / group * 9), *b = rnd_array(m);
+        const int64_t yn = n * m * g.out_size;
+        float *y = malloc((size_t)yn * sizeof *y), *ref = malloc((size_t)yn * sizeof *ref);
+        float *scratch = malloc((size_t)(lc_conv_scratch_floats(&g, n, c, m, group) + 1) * sizeof *scratch);
+        lc_conv_fast(&g, n, c, m, group, x, w, b, y, scratch);
+        lc_conv_ref(&g, n, c, m, group, x, w, b, ref);
+        assert_close(y, ref, yn, 1e-4, 1e-5);
+        free(x);
+        free(w);
+        free(b);
+        free(y);
+        free(ref);
+        free(scratch);
+        lc_node_free(node);
+    }
+}
+END_TEST
+
 /* Conv geometry against numbers worked out by hand (ONNX's examples). */
 START_TEST(conv_geometry_examples)
 {
@@ -798,6 +828,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, sgemm_matches_reference);
     tcase_add_test(tc, conv_fast_matches_reference);
+    tcase_add_test(tc, conv_batched_gemm_remainder);
     tcase_add_test(tc, conv_geometry_examples);
     tcase_add_test(tc, convtranspose_matches_scatter);
     tcase_add_test(tc, matmul_broadcast_matches_oracle);

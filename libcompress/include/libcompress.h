@@ -181,6 +181,11 @@ lc_status lc_model_save_onnx_buffer(const lc_model *m, void **buf,
 
 void lc_model_free(lc_model *m);
 
+/** Writes `len` bytes to `path` atomically: a temporary file in the same
+ *  folder, renamed into place, so no partial file is ever visible.
+ *  LC_ERR_IO on failure (nothing is left behind). */
+lc_status lc_write_file(const char *path, const void *buf, size_t len);
+
 /** Number of tensors (graph inputs, then outputs) of the main graph. */
 int lc_model_input_count(const lc_model *m);
 int lc_model_output_count(const lc_model *m);
@@ -426,6 +431,135 @@ lc_status lc_labels_load(const char *path, int64_t limit, int64_t **labels,
  *  shape, LC_ERR_IO. Thread-safe for distinct paths. */
 lc_status lc_npy_write(const char *path, int dtype, int ndim,
                        const int64_t *dims, const void *data);
+
+
+/* ------------------------------------------------------------------ */
+/* Compression context and passes                                      */
+/* ------------------------------------------------------------------ */
+
+/** What passes need besides the model: calibration data, the seed of every
+ *  random choice, the thread count, and callbacks for log lines and
+ *  progress (the library never prints; it calls these). */
+typedef struct lc_context lc_context;
+
+/** Creates a context: no calibration data, seed 0, 1 thread, batch 64. */
+lc_status lc_context_create(lc_context **out);
+/** Frees a context (not the datasets it borrows). Accepts NULL. */
+void lc_context_free(lc_context *ctx);
+/** Borrows `calib` (must outlive the context's use) as calibration data;
+ *  `limit` > 0 caps the samples used. NULL removes it. */
+void lc_context_set_calib(lc_context *ctx, const lc_dataset *calib, int64_t limit);
+void lc_context_set_seed(lc_context *ctx, uint64_t seed);
+void lc_context_set_threads(lc_context *ctx, int threads);
+/** Calibration batch size (default 64). */
+void lc_context_set_batch(lc_context *ctx, int batch);
+/** `fn(user, message)` receives one log line at a time (no newline). */
+void lc_context_set_log(lc_context *ctx, void (*fn)(void *user, const char *message), void *user);
+/** `fn(user, what, done, total)` is called as work advances. */
+void lc_context_set_progress(lc_context *ctx,
+                             void (*fn)(void *user, const char *what, int64_t done, int64_t total),
+                             void *user);
+
+/** A pass as listed by lc_pass_describe (strings are static). */
+typedef struct lc_pass_info {
+    const char *name;     /* kebab-case, e.g. "prune-magnitude" */
+    const char *summary;  /* one line */
+    const char *knob;     /* main parameter the pipeline backs off, or NULL */
+    int n_params;
+    int needs_calib;      /* nonzero: needs calibration data */
+} lc_pass_info;
+
+/** One parameter of a pass (strings are static). */
+typedef struct lc_param_info {
+    const char *name;
+    const char *type;     /* "float", "int", "bool", "enum", "string", "list", "n:m" */
+    const char *def;      /* default as text ("" = none) */
+    double min, max;      /* range of float/int parameters */
+    const char *choices;  /* enum: "a|b|c" */
+    const char *help;
+} lc_param_info;
+
+/** Number of passes; lc_pass_describe(i) for 0 <= i < count, sorted by
+ *  name. LC_ERR_INVALID_ARGUMENT for a bad index. */
+int lc_pass_count(void);
+lc_status lc_pass_describe(int i, lc_pass_info *out);
+lc_status lc_pass_param(int pass, int k, lc_param_info *out);
+
+/** Runs pass `name` on `m` in place with `params` ("k=v,k=v"; NULL or ""
+ *  for defaults; list parameters repeat their key). Returns
+ *  LC_ERR_PARAMETER for an unknown pass or parameter or a value out of
+ *  range (the message lists what is valid), LC_ERR_INVALID_ARGUMENT when a
+ *  pass needs calibration data the context lacks, or the pass's own error.
+ *  After a pass every weight encoding is checked to decode to the weights
+ *  bit for bit (LC_ERR_VERIFY otherwise). `ctx` may be NULL for passes that
+ *  need nothing from it. Not thread-safe for one model. */
+lc_status lc_pass_run(lc_model *m, const char *name, const char *params, const lc_context *ctx);
+
+/** A deep copy of a model (weights, encodings, graph). */
+lc_status lc_model_clone(const lc_model *m, lc_model **out);
+
+
+/* ------------------------------------------------------------------ */
+/* Pipeline: passes in order, validated against an accuracy budget     */
+/* ------------------------------------------------------------------ */
+
+/** A list of passes with parameters, run in order on a copy of a model.
+ *  After each pass the model is validated on the validation data: top-1
+ *  (%) with labels, else top-1 agreement (%) with the input model. When a
+ *  pass makes the accuracy drop more than the budget, its main knob
+ *  (sparsity, bits, ratio) is bisected between the requested value and
+ *  the safe end; a pass no setting of which fits is skipped, and the
+ *  budget is reported as not met. */
+typedef struct lc_pipeline lc_pipeline;
+
+/** Bytes the model will take as written (e.g. .onnx or .lcm). */
+typedef lc_status (*lc_size_fn)(void *user, const lc_model *m, int64_t *bytes);
+
+lc_status lc_pipeline_create(lc_pipeline **out);
+void lc_pipeline_free(lc_pipeline *p);
+
+/** Appends pass `name` with `params` ("k=v,k=v"), validated now:
+ *  LC_ERR_PARAMETER names the pass and lists the valid names. */
+lc_status lc_pipeline_add_pass(lc_pipeline *p, const char *name, const char *params);
+
+/** Appends the passes of a JSON recipe: {"passes": [{"pass": NAME, PARAM:
+ *  VALUE, ...}, ...], "validate": {"max_drop": POINTS}}. Values may be
+ *  numbers, booleans, strings or lists of strings. `label` names the recipe
+ *  in messages. LC_ERR_FORMAT for bad JSON or unknown keys,
+ *  LC_ERR_PARAMETER for unknown passes or parameters. A max_drop set
+ *  before (lc_pipeline_set_max_drop) wins over the recipe's. */
+lc_status lc_pipeline_load_recipe(lc_pipeline *p, const char *json_text, const char *label);
+
+/** Accuracy budget in percentage points (< 0: none, the default). */
+void lc_pipeline_set_max_drop(lc_pipeline *p, double points);
+double lc_pipeline_max_drop(const lc_pipeline *p);
+
+/** Borrows validation data (and optional labels, at least as many as the
+ *  samples used); `limit` > 0 uses only the first samples. */
+lc_status lc_pipeline_set_validation(lc_pipeline *p, const lc_dataset *val, const int64_t *labels, int64_t n_labels,
+                                     int64_t limit);
+
+/** How to measure the output size (default: ONNX serialization). */
+void lc_pipeline_set_size_fn(lc_pipeline *p, lc_size_fn fn, void *user);
+
+/** Runs the passes on a copy of `in`; *out is the compressed model (owned
+ *  by the caller). When the budget cannot be met, *out is still the best
+ *  model found within it (the input if nothing fits) and
+ *  lc_pipeline_budget_met() is false. Errors of a pass are returned with
+ *  the pass named. */
+lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *ctx, lc_model **out);
+
+/** After a run: false when some pass could not fit the budget. */
+int lc_pipeline_budget_met(const lc_pipeline *p);
+
+/** Completes the report with the output path and its size in bytes (as
+ *  written; <= 0 keeps the measured size) and renders it. */
+lc_status lc_pipeline_finish_report(lc_pipeline *p, const char *out_path, int64_t out_bytes);
+
+/** The report (JSON text: input, output, ratio, accuracy, budget_met,
+ *  passes, layers, tried), valid until the next run or free. "{}" before
+ *  lc_pipeline_finish_report. */
+const char *lc_pipeline_report(const lc_pipeline *p);
 
 #ifdef __cplusplus
 }

@@ -50,6 +50,8 @@ struct lc_tensor {
                             native (little-endian) layout; NULL if numel 0 */
     size_t nbytes;
     lc_bytes *strings;   /* STRING tensors only: numel entries */
+    struct lc_encoding *enc; /* how it is stored compactly; NULL: dense
+                                float (see lc_encoding.h) */
 };
 
 /* One dimension of a tensor type: a value, a symbolic name, or unknown. */
@@ -188,6 +190,10 @@ void lc_value_info_clear(lc_value_info *v);
 void lc_attr_clear(lc_attr *a);
 void lc_node_free(lc_node *n);
 void lc_graph_free(lc_graph *g);
+
+/* Deep copies (clone.c); NULL on out of memory. Encodings are copied. */
+lc_node *lc_node_clone(const lc_node *n);
+lc_graph *lc_graph_clone(const lc_graph *g);
 
 /* Attribute lookup on a node; NULL if absent. */
 const lc_attr *lc_node_attr(const lc_node *n, const char *name);

@@ -74,6 +74,41 @@ int64_t lc_conv_scratch_floats(const lc_nn_geom *g, int64_t n, int64_t c, int64_
 void lc_conv_fast(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, int64_t group, const float *x, const float *w,
                   const float *bias, float *y, float *scratch);
 
+/* What a fused Conv or Gemm applies to its result (plan-time fusion in the
+ * executor): per output element, y = act(acc + bias[channel] + r), where r
+ * is the matching element of a residual tensor of Y's shape (optional) and
+ * act is one of LC_NN_ACT_*. The activations keep NaN as their unfused
+ * kernels do (Relu: x < 0 ? 0 : x; Clip: min then max; LeakyRelu:
+ * x < 0 ? alpha * x : x). */
+enum { LC_NN_ACT_NONE = 0, LC_NN_ACT_RELU, LC_NN_ACT_CLIP, LC_NN_ACT_LEAKY };
+typedef struct lc_nn_epilogue {
+    int act;
+    float lo, hi; /* CLIP bounds */
+    float alpha;  /* LEAKY slope */
+    bool residual; /* Conv: in[3] is added; Gemm: not supported */
+} lc_nn_epilogue;
+
+/* lc_conv_fast plus an epilogue (`residual` of Y's shape, NULL unless
+ * e->residual; e NULL = none). */
+void lc_conv_fast_ex(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, int64_t group, const float *x,
+                     const float *w, const float *bias, const float *residual, const lc_nn_epilogue *e, float *y,
+                     float *scratch);
+
+/* Gives a prepared Conv (state of lc_kernel_Conv_1) or Gemm
+ * (lc_kernel_Gemm_1) node its fused epilogue; the executor then passes a
+ * Conv's residual as a fourth input. LC_ERR_UNSUPPORTED when the kernel
+ * cannot apply it (a Gemm residual). */
+lc_status lc_conv_set_epilogue(void *state, const lc_nn_epilogue *e);
+lc_status lc_gemm_set_epilogue(void *state, const lc_nn_epilogue *e);
+
+/* Applies the epilogue to n contiguous values: dst[i] = act(src[i] + b +
+ * (r ? r[i] : 0)); dst may equal src. */
+void lc_nn_epilogue_row(float *dst, const float *src, int64_t n, float b, const float *r, const lc_nn_epilogue *e);
+
+/* True when the CPU has AVX2 and FMA (kernels with a target("avx2,fma")
+ * variant pick it at run time; the build targets generic x86-64). */
+bool lc_nn_have_avx2(void);
+
 /* Shared by Softmax and LogSoftmax: prepare() for both opset semantics
  * (before 13: X coerced to 2-D at `axis`, default 1; from 13: along one
  * axis, default -1) and run(). */

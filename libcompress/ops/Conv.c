@@ -29,15 +29,31 @@ static void padded_plane_dims(const lc_nn_geom *g, int64_t *ph, int64_t *pw)
     *pw = (g->out[2] - 1) * g->stride[2] + (g->k[2] - 1) * g->dil[2] + 1;
 }
 
-int64_t lc_conv_scratch_floats(const lc_nn_geom *g, int64_t c, int64_t group)
+/* Images per GEMM: small outputs (deep layers, small inputs) make thin
+ * matrices, so several images share one sgemm, their im2col columns side
+ * by side, as long as the column buffer stays moderate. Measured with
+ * OpenBLAS: a clear gain below ~256 output positions, a loss above, and
+ * none for 1x1 convolutions (which would need a copy of the input). */
+static int64_t images_per_gemm(const lc_nn_geom *g, int64_t n, int64_t cg)
+{
+    const int64_t P = g->out_size, K = cg * g->k_size;
+    int64_t nb = 1;
+    if (is_pointwise(g)) return 1;
+    while (nb < n && nb * P < 256 && 2 * nb * P * K <= ((int64_t)1 << 22)) nb++;
+    return nb;
+}
+
+int64_t lc_conv_scratch_floats(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, int64_t group)
 {
     if (is_depthwise(g, c, group)) {
         int64_t ph, pw;
         padded_plane_dims(g, &ph, &pw);
         return ph * pw;
     }
+    const int64_t cg = c / group, nb = images_per_gemm(g, n, cg);
+    if (nb > 1) return nb * g->out_size * (cg * g->k_size + m / group);
     if (is_pointwise(g)) return 0;
-    return c / group * g->k_size * g->out_size;
+    return cg * g->k_size * g->out_size;
 }
 
 static void fill_bias(float *y, int64_t channels, int64_t size, const float *bias)
@@ -133,13 +149,36 @@ void lc_conv_fast(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, int64_t 
         return;
     }
     const bool pw = is_pointwise(g);
+    const int64_t nb = images_per_gemm(g, n, cg);
+    if (nb > 1) {
+        /* columns of nb images side by side, product into a staging
+         * matrix, then scattered to each image with the bias added */
+        for (int64_t i0 = 0; i0 < n; i0 += nb) {
+            const int64_t cnt = n - i0 < nb ? n - i0 : nb, ld = cnt * P;
+            float *col = scratch, *prod = scratch + K * ld;
+            for (int64_t gi = 0; gi < group; gi++) {
+                for (int64_t j = 0; j < cnt; j++) {
+                    const float *xg = x + ((i0 + j) * c + gi * cg) * g->in_size;
+                    lc_nn_im2col(g, cg, xg, col + j * P, ld);
+                }
+                lc_sgemm(false, false, mg, ld, K, 1.0f, w + gi * mg * K, K, col, ld, 0.0f, prod, ld);
+                for (int64_t j = 0; j < cnt; j++)
+                    for (int64_t mi = 0; mi < mg; mi++) {
+                        const float b = bias ? bias[gi * mg + mi] : 0.0f, *src = prod + mi * ld + j * P;
+                        float *dst = y + ((i0 + j) * m + gi * mg + mi) * P;
+                        for (int64_t p = 0; p < P; p++) dst[p] = src[p] + b;
+                    }
+            }
+        }
+        return;
+    }
     for (int64_t img = 0; img < n; img++)
         for (int64_t gi = 0; gi < group; gi++) {
             const float *xg = x + (img * c + gi * cg) * g->in_size;
             float *yg = y + (img * m + gi * mg) * P;
             const float *b = xg;
             if (!pw) {
-                lc_nn_im2col(g, cg, xg, scratch);
+                lc_nn_im2col(g, cg, xg, scratch, P);
                 b = scratch;
             }
             if (bias) fill_bias(yg, mg, P, bias + gi * mg);
@@ -229,7 +268,7 @@ static lc_status conv_prepare(lc_kernel_args *a)
     int64_t od[LC_MAX_DIMS] = {n, m};
     for (int i = 0; i < nsp; i++) od[2 + i] = st->g.out[3 - nsp + i];
     if ((s = lc_value_set_shape(a->out[0], LC_DTYPE_FLOAT, x->ndim, od))) goto fail;
-    int64_t sn = lc_conv_scratch_floats(&st->g, c, group);
+    int64_t sn = lc_conv_scratch_floats(&st->g, n, c, m, group);
     if (sn > 0 && !(st->scratch = malloc((size_t)sn * sizeof(float)))) {
         s = lc_fail(LC_ERR_NO_MEMORY, "out of memory for %lld im2col values", (long long)sn);
         goto fail;

@@ -68,7 +68,8 @@ static lc_status convt_prepare(lc_kernel_args *a)
         if (nk != nsp || ks[i] != w->dims[2 + i])
             return lc_fail(LC_ERR_SHAPE, "kernel_shape does not match W's shape [%s]", lc_dims_str(w->ndim, w->dims));
     if ((s = read_list(a->node, "strides", nsp, 1, st_)) || (s = read_list(a->node, "dilations", nsp, 1, dl)) ||
-        (s = read_list(a->node, "pads", 2 * nsp, 0, pads)) || (s = read_list(a->node, "output_padding", nsp, 0, opad)) ||
+        (s = read_list(a->node, "pads", 2 * nsp, 0, pads)) ||
+        (s = read_list(a->node, "output_padding", nsp, 0, opad)) ||
         (s = lc_nn_auto_pad(a->node, &mode)))
         return s;
     if ((s = lc_attr_ints(a->node, "output_shape", oshape, LC_NN_MAX_SPATIAL + 2, &nos))) return s;

@@ -36,7 +36,8 @@ static lc_status gemm_prepare(lc_kernel_args *a)
     st->n = st->tb ? B->dims[0] : B->dims[1];
     int64_t kb = st->tb ? B->dims[1] : B->dims[0];
     if (kb != st->k) {
-        s = lc_fail(LC_ERR_SHAPE, "inner dimensions differ: A gives %lld, B gives %lld", (long long)st->k, (long long)kb);
+        s = lc_fail(LC_ERR_SHAPE, "inner dimensions differ: A gives %lld, B gives %lld", (long long)st->k,
+                    (long long)kb);
         goto fail;
     }
     int64_t yd[2] = {st->m, st->n};

@@ -112,7 +112,8 @@ static lc_status maxpool_prepare(lc_kernel_args *a)
     pool_state *st = calloc(1, sizeof *st);
     if (!st) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     const int nsp = x->ndim - 2;
-    if ((s = lc_nn_geom_init(a->node, nsp, x->dims + 2, NULL, lc_node_attr_int(a->node, "ceil_mode", 0) != 0, &st->g)) ||
+    const bool ceil_mode = lc_node_attr_int(a->node, "ceil_mode", 0) != 0;
+    if ((s = lc_nn_geom_init(a->node, nsp, x->dims + 2, NULL, ceil_mode, &st->g)) ||
         (s = lc_nn_taps_init(&st->g, &st->t)))
         goto fail;
     st->planes = x->dims[0] * x->dims[1];

@@ -129,6 +129,19 @@ void lc_nn_valid_range(int64_t n_out, int64_t n_in, int64_t stride, int64_t off,
     *hi = h;
 }
 
+/* Rows here are short (7 to 112 floats): fixed-size chunk copies the
+ * compiler inlines beat a memcpy call per row. */
+static inline void copy_floats(float *restrict dst, const float *restrict src, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) memcpy(dst + i, src + i, 8 * sizeof *dst);
+    if (i + 4 <= n) {
+        memcpy(dst + i, src + i, 4 * sizeof *dst);
+        i += 4;
+    }
+    for (; i < n; i++) dst[i] = src[i];
+}
+
 void lc_nn_im2col(const lc_nn_geom *g, int64_t c, const float *x, float *col, int64_t ld)
 {
     const int64_t D = g->in[0], H = g->in[1], W = g->in[2];
@@ -153,14 +166,104 @@ void lc_nn_im2col(const lc_nn_geom *g, int64_t c, const float *x, float *col, in
                             int64_t ow = 0;
                             for (; ow < lo; ow++) col[ow] = 0;
                             if (g->stride[2] == 1 && hi > lo)
-                                memcpy(col + lo, src + lo + woff, (size_t)(hi - lo) * sizeof *col);
+                                copy_floats(col + lo, src + lo + woff, hi - lo);
                             else
                                 for (ow = lo; ow < hi; ow++) col[ow] = src[ow * g->stride[2] + woff];
                             for (ow = hi; ow < OW; ow++) col[ow] = 0;
                         }
                     }
+                    col = row_start + ld;
                 }
     }
+}
+
+/* ---- fused epilogue ---- */
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+static inline __attribute__((always_inline)) v8f load8(const float *p)
+{
+    v8f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* a where mask, else b */
+static inline __attribute__((always_inline)) v8f select8(v8i mask, v8f a, v8f b)
+{
+    return (v8f)((mask & (v8i)a) | (~mask & (v8i)b));
+}
+
+/* One loop per activation so the loop body has no branch on it. */
+#define EPI_LOOP(VEXPR, SEXPR)                                                                               \
+    do {                                                                                                     \
+        int64_t i = 0;                                                                                       \
+        for (; i + 8 <= n; i += 8) {                                                                         \
+            v8f x = load8(src + i) + vb;                                                                     \
+            if (r) x += load8(r + i);                                                                        \
+            x = VEXPR;                                                                                       \
+            memcpy(dst + i, &x, sizeof x);                                                                   \
+        }                                                                                                    \
+        for (; i < n; i++) {                                                                                 \
+            float x = src[i] + b;                                                                            \
+            if (r) x += r[i];                                                                                \
+            dst[i] = SEXPR;                                                                                  \
+        }                                                                                                    \
+    } while (0)
+
+static inline __attribute__((always_inline)) void epilogue_body(float *dst, const float *src, int64_t n, float b,
+                                                                const float *r, const lc_nn_epilogue *e)
+{
+    const v8f zero = {0}, vb = zero + b;
+    switch (e ? e->act : LC_NN_ACT_NONE) {
+    case LC_NN_ACT_RELU: EPI_LOOP(select8(x < zero, zero, x), x < 0 ? 0.0f : x); break;
+    case LC_NN_ACT_CLIP: {
+        const float lo = e->lo, hi = e->hi;
+        const v8f vlo = zero + lo, vhi = zero + hi;
+        EPI_LOOP((x = select8(x < vlo, vlo, x), select8(x > vhi, vhi, x)), (x = x < lo ? lo : x, x > hi ? hi : x));
+        break;
+    }
+    case LC_NN_ACT_LEAKY: {
+        const float al = e->alpha;
+        EPI_LOOP(select8(x < zero, x * al, x), x < 0 ? x * al : x);
+        break;
+    }
+    default: EPI_LOOP(x, x); break;
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma"))) static void epilogue_avx2(float *dst, const float *src, int64_t n, float b,
+                                                              const float *r, const lc_nn_epilogue *e)
+{
+    epilogue_body(dst, src, n, b, r, e);
+}
+#endif
+
+void lc_nn_epilogue_row(float *dst, const float *src, int64_t n, float b, const float *r, const lc_nn_epilogue *e)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (lc_nn_have_avx2()) {
+        epilogue_avx2(dst, src, n, b, r, e);
+        return;
+    }
+#endif
+    epilogue_body(dst, src, n, b, r, e);
+}
+
+bool lc_nn_have_avx2(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    static int have = -1; /* racy but idempotent: every thread computes the same value */
+    if (have < 0) {
+        __builtin_cpu_init();
+        have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return have;
+#else
+    return false;
+#endif
 }
 
 /* ---- Softmax / LogSoftmax ---- */

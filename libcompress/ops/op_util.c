@@ -123,6 +123,34 @@ void lc_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float
             for (int64_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
         return;
     }
+    if (m == 1 || n == 1) {
+        /* A matrix-vector product: sgemm would pack the whole matrix operand
+         * on every call (most of the time of a batch-1 Gemm), sgemv streams
+         * it once. The output is zeroed first when beta is 0 so that stale
+         * NaNs in a reused buffer cannot leak through beta * y. */
+        if (beta == 0.0f)
+            for (int64_t i = 0; i < (m == 1 ? n : m); i++) c[m == 1 ? i : i * ldc] = 0.0f;
+        if (m == 1) {
+            /* c[1, n] = a[1, k] * op(B): B is k x n (y = B^T a) or n x k (y = B a) */
+            const blasint inc_a = trans_a ? (blasint)lda : 1;
+            if (trans_b)
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)n, (blasint)k, alpha, b, (blasint)ldb, a, inc_a, beta,
+                            c, 1);
+            else
+                cblas_sgemv(CblasRowMajor, CblasTrans, (blasint)k, (blasint)n, alpha, b, (blasint)ldb, a, inc_a, beta, c,
+                            1);
+        } else {
+            /* c[m, 1] = op(A) * b[k, 1]: A is m x k or k x m */
+            const blasint inc_b = trans_b ? 1 : (blasint)ldb;
+            if (trans_a)
+                cblas_sgemv(CblasRowMajor, CblasTrans, (blasint)k, (blasint)m, alpha, a, (blasint)lda, b, inc_b, beta, c,
+                            (blasint)ldc);
+            else
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)m, (blasint)k, alpha, a, (blasint)lda, b, inc_b, beta,
+                            c, (blasint)ldc);
+        }
+        return;
+    }
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (blasint)m,
                 (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);
 }

@@ -98,3 +98,9 @@ lc_status lc_write_file_atomic(const char *path, const void *buf, size_t len)
     free(tmp);
     return s;
 }
+
+lc_status lc_write_file(const char *path, const void *buf, size_t len)
+{
+    if (!path || (!buf && len)) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_write_file: NULL argument");
+    return lc_write_file_atomic(path, buf, len);
+}

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lc_encoding.h"
 #include "lc_ir.h"
 
 /* Indexed by lc_dtype (ONNX numbering). */
@@ -94,6 +95,7 @@ void lc_tensor_free(lc_tensor *t)
         for (int64_t i = 0; i < n; i++) free(t->strings[i].data);
         free(t->strings);
     }
+    lc_encoding_free(t->enc);
     free(t);
 }
 
@@ -104,6 +106,7 @@ lc_tensor *lc_tensor_clone(const lc_tensor *src)
     t->doc_string = lc_strdup(src->doc_string);
     if (lc_tensor_alloc_data(t) != LC_OK) goto fail;
     if (src->nbytes) memcpy(t->data, src->data, src->nbytes);
+    if (src->enc && !(t->enc = lc_encoding_clone(src->enc, lc_shape_numel(src->ndim, src->dims, 0)))) goto fail;
     if (src->strings) {
         int64_t n = lc_shape_numel(src->ndim, src->dims, 0);
         for (int64_t i = 0; i < n; i++) {

@@ -1,0 +1,335 @@
+/* shrink run MODEL -o OUT (--recipe R.json | --pass NAME[:k=v,...] ...)
+ *            [--calib X] [--val X --labels Y] [--max-drop POINTS] [--seed N]
+ *            [--report R.json] [--quiet] ... */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+
+#define MAX_PASSES 64
+
+void cmd_run_help(void)
+{
+    printf("usage: shrink run MODEL -o OUT (--recipe R.json | --pass NAME[:key=value,...] ...)\n"
+           "                 [--calib X] [--val X [--labels Y]] [--max-drop POINTS] [--seed N]\n"
+           "                 [--report R.json] [--quiet]\n"
+           "                 [--mean M --std S] [--calib-limit N] [--val-limit N] [--batch N] [--threads N]\n"
+           "\n"
+           "Compresses MODEL with a pipeline of passes and writes OUT (.onnx).\n"
+           "\n"
+           "  -o OUT            output model; never the input file\n"
+           "  --recipe R.json   {\"passes\": [{\"pass\": \"prune-magnitude\", \"sparsity\": 0.8}, ...],\n"
+           "                     \"validate\": {\"max_drop\": 0.5}}\n"
+           "  --pass NAME:k=v,..  a pass with parameters (repeatable, in order; repeat a key\n"
+           "                    for list parameters); `shrink passes [NAME]` lists them\n"
+           "  --calib X         calibration data (passes that need it, statistics correction)\n"
+           "  --val X           validation data: after each pass the model is checked on it\n"
+           "  --labels Y        labels of the validation data: accuracy is top-1 (%%);\n"
+           "                    without labels it is top-1 agreement (%%) with MODEL\n"
+           "  --max-drop P      accuracy budget in percentage points: a pass that drops more\n"
+           "                    is backed off (its main knob bisected) or skipped; if the\n"
+           "                    budget cannot be met the best model within it is still\n"
+           "                    written and the exit code is 1\n"
+           "  --seed N          seed of every random choice (default 0)\n"
+           "  --report R.json   write the report (input, output, ratio, accuracy, passes,\n"
+           "                    layers, tried configurations)\n"
+           "  --quiet           print nothing but errors\n"
+           "  --mean M --std S  normalise data as (x - M) / S after uint8 scaling by 1/255\n"
+           "  --calib-limit N, --val-limit N   use only the first N samples\n"
+           "  --batch N         samples per executor run (default 64)\n"
+           "  --threads N       worker threads (default: all cores)\n"
+           "\n"
+           "Data files: .npy, IDX (.gz or not), or raw float32 FILE.bin:d0xd1x...\n");
+}
+
+typedef struct run_opts {
+    const char *model, *out, *recipe, *calib, *val, *labels, *report;
+    const char *passes[MAX_PASSES];
+    int n_passes;
+    double max_drop, mean, std;
+    bool has_max_drop, has_mean, has_std, quiet;
+    long seed, calib_limit, val_limit, batch, threads;
+} run_opts;
+
+static bool parse_long(const char *s, long min, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < min) return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_double(const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (!*s || *end || !isfinite(v)) return false;
+    *out = v;
+    return true;
+}
+
+static int parse_args(int argc, char **argv, run_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->batch = 64;
+    o->threads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+    static const char *const valued[] = {"-o", "--recipe", "--pass", "--calib", "--val", "--labels", "--max-drop",
+                                         "--seed", "--report", "--mean", "--std", "--calib-limit", "--val-limit",
+                                         "--batch", "--threads"};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            o->quiet = true;
+            continue;
+        }
+        if (a[0] != '-' || !a[1]) {
+            if (o->model) return cli_usage_error("run", "more than one MODEL given ('%s' and '%s')", o->model, a);
+            o->model = a;
+            continue;
+        }
+        bool known = false;
+        for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) known |= !strcmp(a, valued[k]);
+        if (!known) return cli_usage_error("run", "unknown option '%s'", a);
+        if (i + 1 >= argc) return cli_usage_error("run", "option %s needs a value", a);
+        const char *v = argv[++i];
+        if (!strcmp(a, "-o")) o->out = v;
+        else if (!strcmp(a, "--recipe")) o->recipe = v;
+        else if (!strcmp(a, "--pass")) {
+            if (o->n_passes == MAX_PASSES) return cli_usage_error("run", "at most %d --pass options", MAX_PASSES);
+            o->passes[o->n_passes++] = v;
+        } else if (!strcmp(a, "--calib")) o->calib = v;
+        else if (!strcmp(a, "--val")) o->val = v;
+        else if (!strcmp(a, "--labels")) o->labels = v;
+        else if (!strcmp(a, "--report")) o->report = v;
+        else if (!strcmp(a, "--max-drop")) {
+            if (!parse_double(v, &o->max_drop) || o->max_drop < 0)
+                return cli_usage_error("run", "--max-drop must be a number >= 0 (percentage points), not '%s'", v);
+            o->has_max_drop = true;
+        } else if (!strcmp(a, "--mean")) {
+            if (!parse_double(v, &o->mean)) return cli_usage_error("run", "--mean must be a number, not '%s'", v);
+            o->has_mean = true;
+        } else if (!strcmp(a, "--std")) {
+            if (!parse_double(v, &o->std) || o->std <= 0) return cli_usage_error("run", "--std must be > 0, not '%s'", v);
+            o->has_std = true;
+        } else {
+            long *dst = !strcmp(a, "--seed") ? &o->seed : !strcmp(a, "--calib-limit") ? &o->calib_limit
+                      : !strcmp(a, "--val-limit") ? &o->val_limit : !strcmp(a, "--batch") ? &o->batch : &o->threads;
+            long min = !strcmp(a, "--seed") ? 0 : 1;
+            if (!parse_long(v, min, dst)) return cli_usage_error("run", "%s must be an integer >= %ld, not '%s'", a, min, v);
+        }
+    }
+    if (!o->model) return cli_usage_error("run", "missing MODEL");
+    if (!o->out) return cli_usage_error("run", "missing -o OUT");
+    if (!o->recipe && !o->n_passes) return cli_usage_error("run", "give a --recipe or at least one --pass");
+    if (o->has_mean != o->has_std) return cli_usage_error("run", "--mean and --std go together");
+    if (o->labels && !o->val) return cli_usage_error("run", "--labels needs --val");
+    if (o->has_max_drop && !o->val) return cli_usage_error("run", "--max-drop needs --val data to check accuracy on");
+    size_t n = strlen(o->out);
+    if (n < 6 || strcmp(o->out + n - 5, ".onnx") != 0)
+        return cli_usage_error("run", "output '%s' must end in .onnx", o->out);
+    return EXIT_OK;
+}
+
+/* True when a and b name the same existing file. */
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static void log_line(void *user, const char *msg)
+{
+    (void)user;
+    fprintf(stderr, "%s\n", msg);
+}
+
+static void progress(void *user, const char *what, int64_t done, int64_t total)
+{
+    (void)user;
+    if (total <= 0) return;
+    int width = 30, filled = (int)(width * done / total);
+    fprintf(stderr, "\r%-12s [%.*s%*s] %3d%%", what, filled, "##############################", width - filled, "",
+            (int)(100 * done / total));
+    if (done >= total) fprintf(stderr, "\r%*s\r", 60, "");
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *b = realloc(buf, cap);
+            if (!b) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = b;
+        }
+        size_t r = fread(buf + len, 1, cap - len - 1, f);
+        len += r;
+        if (r == 0) break;
+    }
+    fclose(f);
+    buf[len] = 0;
+    return buf;
+}
+
+static double num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static void print_report(const char *json, bool unmet)
+{
+    cJSON *r = cJSON_Parse(json);
+    if (!r) return;
+    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(r, "layers"), *l;
+    printf("%-28s %-14s %10s %8s %5s %12s %12s\n", "layer", "op", "params", "sparsity", "bits", "bytes before",
+           "bytes after");
+    double tp = 0, tb = 0, ta = 0;
+    cJSON_ArrayForEach(l, layers)
+    {
+        printf("%-28.28s %-14s %10.0f %7.1f%% %5.0f %12.0f %12.0f\n", str(l, "name"), str(l, "op"), num(l, "params"),
+               100 * num(l, "sparsity"), num(l, "bits"), num(l, "bytes_before"), num(l, "bytes_after"));
+        tp += num(l, "params");
+        tb += num(l, "bytes_before");
+        ta += num(l, "bytes_after");
+    }
+    printf("%-28s %-14s %10.0f %8s %5s %12.0f %12.0f\n", "weights total", "", tp, "", "", tb, ta);
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(r, "input"), *out = cJSON_GetObjectItemCaseSensitive(r, "output");
+    printf("\nfile      %s %.0f bytes -> %s %.0f bytes (%.2fx smaller)\n", str(in, "path"), num(in, "bytes"),
+           str(out, "path"), num(out, "bytes"), num(r, "ratio"));
+    const cJSON *acc = cJSON_GetObjectItemCaseSensitive(r, "accuracy");
+    if (strcmp(str(acc, "metric"), "none") != 0)
+        printf("accuracy  %s: float %.2f%%, final %.2f%%, drop %.2f points\n", str(acc, "metric"), num(acc, "float"),
+               num(acc, "final"), num(acc, "drop"));
+    printf("\n%-20s %-10s %9s %10s %12s  %s\n", "pass", "outcome", "seconds", "accuracy", "bytes", "params");
+    const cJSON *passes = cJSON_GetObjectItemCaseSensitive(r, "passes"), *p;
+    cJSON_ArrayForEach(p, passes)
+    {
+        printf("%-20s %-10s %9.2f %9.2f%% %12.0f  %s\n", str(p, "name"), str(p, "outcome"), num(p, "seconds"),
+               num(p, "accuracy"), num(p, "bytes"), str(p, "params"));
+    }
+    if (unmet) {
+        printf("\nconfigurations tried (size vs accuracy):\n%-20s %12s %10s  %s\n", "pass", "bytes", "accuracy", "params");
+        const cJSON *tried = cJSON_GetObjectItemCaseSensitive(r, "tried"), *t;
+        cJSON_ArrayForEach(t, tried)
+        {
+            printf("%-20s %12.0f %9.2f%%  %s\n", str(t, "pass"), num(t, "bytes"), num(t, "accuracy"), str(t, "params"));
+        }
+    }
+    cJSON_Delete(r);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    run_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc) return rc;
+    if (same_file(o.model, o.out)) return cli_usage_error("run", "output '%s' is the input model", o.out);
+    if (o.report && (same_file(o.report, o.model) || !strcmp(o.report, o.out)))
+        return cli_usage_error("run", "--report '%s' would overwrite a model", o.report);
+
+    lc_model *model = NULL, *result = NULL;
+    lc_dataset *calib = NULL, *val = NULL;
+    lc_context *ctx = NULL;
+    lc_pipeline *pl = NULL;
+    int64_t *labels = NULL, n_labels = 0;
+    char *recipe = NULL;
+    lc_status s;
+    if ((s = lc_pipeline_create(&pl)) || (s = lc_context_create(&ctx))) goto fail;
+    if (o.has_max_drop) lc_pipeline_set_max_drop(pl, o.max_drop);
+    if (o.recipe) {
+        if (!(recipe = read_text(o.recipe))) {
+            rc = cli_error(EXIT_USAGE, "%s: cannot read recipe: %s", o.recipe, strerror(errno));
+            goto done;
+        }
+        if ((s = lc_pipeline_load_recipe(pl, recipe, o.recipe))) goto fail;
+    }
+    for (int i = 0; i < o.n_passes; i++) {
+        char name[128];
+        const char *colon = strchr(o.passes[i], ':');
+        size_t n = colon ? (size_t)(colon - o.passes[i]) : strlen(o.passes[i]);
+        if (n >= sizeof name) n = sizeof name - 1;
+        memcpy(name, o.passes[i], n);
+        name[n] = 0;
+        if ((s = lc_pipeline_add_pass(pl, name, colon ? colon + 1 : ""))) goto fail;
+    }
+    if (lc_pipeline_max_drop(pl) >= 0 && !o.val) {
+        rc = cli_error(EXIT_USAGE, "the recipe sets validate.max_drop: give --val data to check accuracy on");
+        goto done;
+    }
+    if ((s = lc_model_load(o.model, &model))) goto fail;
+    lc_data_options dopt = {o.has_mean, (float)o.mean, (float)o.std, 0};
+    if (o.calib) {
+        dopt.limit = o.calib_limit;
+        if ((s = lc_dataset_load(o.calib, &dopt, &calib))) goto fail;
+        lc_context_set_calib(ctx, calib, o.calib_limit);
+    }
+    if (o.val) {
+        dopt.limit = o.val_limit;
+        if ((s = lc_dataset_load(o.val, &dopt, &val))) goto fail;
+        if (o.labels) {
+            if ((s = lc_labels_load(o.labels, o.val_limit, &labels, &n_labels))) goto fail;
+            if ((s = lc_dataset_check_labels(val, n_labels, o.labels))) goto fail;
+        }
+        if ((s = lc_pipeline_set_validation(pl, val, labels, n_labels, o.val_limit))) goto fail;
+    }
+    lc_context_set_seed(ctx, (uint64_t)o.seed);
+    lc_context_set_threads(ctx, (int)o.threads);
+    lc_context_set_batch(ctx, (int)o.batch);
+    if (!o.quiet) lc_context_set_log(ctx, log_line, NULL);
+    if (!o.quiet && isatty(2)) lc_context_set_progress(ctx, progress, NULL);
+
+    if ((s = lc_pipeline_run(pl, model, ctx, &result))) goto fail;
+    if ((s = lc_model_save_onnx(result, o.out))) goto fail;
+    struct stat st;
+    int64_t out_bytes = stat(o.out, &st) == 0 ? (int64_t)st.st_size : 0;
+    if ((s = lc_pipeline_finish_report(pl, o.out, out_bytes))) goto fail;
+    const char *report = lc_pipeline_report(pl);
+    if (o.report && (s = lc_write_file(o.report, report, strlen(report)))) goto fail;
+    bool met = lc_pipeline_budget_met(pl);
+    if (!o.quiet) print_report(report, !met);
+    if (!met) {
+        rc = cli_error(EXIT_UNMET, "the accuracy budget of %.2f points could not be met for every pass; wrote the best "
+                                   "model within it to %s",
+                       lc_pipeline_max_drop(pl), o.out);
+        goto done;
+    }
+    rc = EXIT_OK;
+    goto done;
+fail:
+    rc = cli_fail_status(s);
+done:
+    free(recipe);
+    free(labels);
+    lc_model_free(result);
+    lc_model_free(model);
+    lc_dataset_free(calib);
+    lc_dataset_free(val);
+    lc_context_free(ctx);
+    lc_pipeline_free(pl);
+    return rc;
+}

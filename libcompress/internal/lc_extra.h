@@ -1,0 +1,52 @@
+/*
+ * lc_extra.h - helpers shared by the extra-family kernels (internal;
+ * implemented in libcompress/ops/extra_util.c).
+ */
+#ifndef LC_EXTRA_H
+#define LC_EXTRA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lc_exec.h"
+
+/* ---- reductions beyond Sum/Mean/Max (see lc_shape.h for those) ---- */
+
+typedef enum {
+    LC_XRED_MIN,       /* min; +inf (or the type's max) when empty */
+    LC_XRED_PROD,      /* product; 1 when empty */
+    LC_XRED_L1,        /* sum |x| */
+    LC_XRED_L2,        /* sqrt(sum x^2) */
+    LC_XRED_SUMSQUARE, /* sum x^2 */
+    LC_XRED_LOGSUM,    /* ln(sum x) */
+    LC_XRED_LOGSUMEXP  /* ln(sum e^x), shifted by the max for stability */
+} lc_xred_kind;
+
+/* Prepares a reduction whose axes are an attribute before opset
+ * `axes_input_since` and an optional input from then on (keepdims,
+ * noop_with_empty_axes). float32, float64, int32 and int64 inputs, and for
+ * LC_XRED_MIN also int8, uint8 and bool. */
+lc_status lc_xred_prepare(lc_kernel_args *a, int64_t axes_input_since, lc_xred_kind kind);
+lc_status lc_xred_run(lc_kernel_args *a);
+void lc_xred_free(void *state);
+
+/* ---- indexing (the Gather and Scatter families) ---- */
+
+/* Element j of an int32 or int64 tensor. */
+int64_t lc_x_index(const lc_value *v, int64_t j);
+
+/* LC_ERR_DTYPE unless `v` is int32 or int64; `what` names the input. */
+lc_status lc_x_need_index(const lc_value *v, const char *what);
+
+/* How Scatter* combines an update with the value it lands on. */
+enum { LC_XCOMB_NONE, LC_XCOMB_ADD, LC_XCOMB_MUL, LC_XCOMB_MAX, LC_XCOMB_MIN };
+
+/* Reads the `reduction` attribute ("none"; "add", "mul" from opset 16;
+ * "max", "min" from 18) into *mode and checks that `dtype` supports it:
+ * any sized dtype for "none", float32/float64/int32/int64 otherwise. */
+lc_status lc_x_reduction_attr(const lc_kernel_args *a, int dtype, int *mode);
+
+/* dst[i] = combine(dst[i], src[i]) for n contiguous elements of `dtype`. */
+void lc_x_combine(int dtype, int mode, void *dst, const void *src, int64_t n);
+
+#endif

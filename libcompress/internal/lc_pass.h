@@ -1,0 +1,213 @@
+/*
+ * lc_pass.h - compression passes, their parameters and context (internal).
+ *
+ * A pass is a descriptor (name, summary, parameter table, run function) in
+ * the table of passes/registry.c. The pipeline, the CLI (`shrink passes`,
+ * `--pass NAME:k=v,...`) and the recipe reader all go through the same
+ * table, so an unknown pass or parameter is rejected in one place, with the
+ * list of valid names.
+ *
+ * A pass's run() gets the model (modified in place), the context (its
+ * calibration data, seed, threads, log and progress callbacks) and its
+ * validated parameters. It either succeeds, leaving a model whose
+ * encodings verify (lc_encoding_verify), or fails leaving the model as it
+ * found it or in some other valid state - the pipeline works on a copy
+ * anyway.
+ */
+#ifndef LC_PASS_H
+#define LC_PASS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lc_exec.h"
+#include "lc_ir.h"
+
+/* ---- parameters ---- */
+
+typedef enum lc_param_type {
+    LC_PARAM_FLOAT = 0,  /* number within [min, max] */
+    LC_PARAM_INT = 1,    /* integer within [min, max] */
+    LC_PARAM_BOOL = 2,   /* true/false/1/0/yes/no */
+    LC_PARAM_ENUM = 3,   /* one of `choices` ("layer|global") */
+    LC_PARAM_STRING = 4, /* any text */
+    LC_PARAM_LIST = 5,   /* list of strings (repeated key, or a JSON array) */
+    LC_PARAM_NM = 6      /* N:M sparsity pattern ("2:4"), or "" for none */
+} lc_param_type;
+
+typedef struct lc_param_desc {
+    const char *name;
+    lc_param_type type;
+    const char *def;     /* default as text ("" = unset for STRING/LIST/NM) */
+    double min, max;     /* FLOAT/INT range (inclusive) */
+    const char *choices; /* ENUM: "a|b|c" */
+    const char *help;    /* one line */
+} lc_param_desc;
+
+/* Parameters common to every weight pass (see lc_weight_targets). */
+#define LC_WEIGHT_PARAMS                                                                                    \
+    {"ops", LC_PARAM_LIST, "", 0, 0, NULL,                                                                 \
+     "op types whose weights are compressed (default: Conv, ConvTranspose, Gemm, MatMul)"},                \
+        {"include", LC_PARAM_LIST, "", 0, 0, NULL,                                                         \
+         "only these nodes or weight tensors (names; '*' matches any run of characters)"},                 \
+        {"exclude", LC_PARAM_LIST, "", 0, 0, NULL, "never these nodes or weight tensors (names, '*' glob)"}, \
+        {"correct", LC_PARAM_ENUM, "auto", 0, 0, "auto|bn|bias|none",                                     \
+         "statistics correction after the pass (auto: bn if the model has BatchNormalization, else bias; " \
+         "none without calibration data)"}
+
+/* A validated parameter set: one value per descriptor entry. */
+typedef struct lc_param_value {
+    const lc_param_desc *desc;
+    bool given;          /* false: the default */
+    double num;          /* FLOAT/INT/BOOL (0/1) */
+    char *str;           /* ENUM/STRING/NM text */
+    int n_list;
+    char **list;         /* LIST */
+    int nm_n, nm_m;      /* NM: 0/0 when none */
+} lc_param_value;
+
+typedef struct lc_params {
+    const char *pass;    /* borrowed pass name, for messages */
+    int n;
+    lc_param_value *v;
+} lc_params;
+
+/* Starts a parameter set with every default. */
+lc_status lc_params_init(lc_params *p, const char *pass, const lc_param_desc *desc, int n_desc);
+/* Sets `key` from text; LC_ERR_PARAMETER (naming pass, parameter and the
+ * valid names or range) when unknown or invalid. LIST values append. */
+lc_status lc_params_set(lc_params *p, const char *key, const char *value);
+/* Parses "k=v,k=v" (as in `--pass NAME:k=v,...`). */
+lc_status lc_params_parse(lc_params *p, const char *text);
+void lc_params_clear(lc_params *p);
+/* Deep copy. */
+lc_status lc_params_copy(lc_params *dst, const lc_params *src);
+
+/* Typed reads by name (the name must exist in the table: it is a bug
+ * otherwise, and these return 0/NULL). */
+double lc_params_num(const lc_params *p, const char *name);
+const char *lc_params_str(const lc_params *p, const char *name);
+const lc_param_value *lc_params_get(const lc_params *p, const char *name);
+/* "sparsity=0.8,scope=layer" with every value (for reports). malloc'ed. */
+char *lc_params_to_string(const lc_params *p);
+
+/* ---- context ---- */
+
+typedef void (*lc_log_fn)(void *user, const char *message);
+typedef void (*lc_progress_fn)(void *user, const char *what, int64_t done, int64_t total);
+
+struct lc_dataset;
+
+struct lc_context {
+    const struct lc_dataset *calib; /* borrowed; NULL: none */
+    int64_t calib_limit;            /* at most this many calibration samples (0 = all) */
+    uint64_t seed;
+    int threads;
+    int batch;                      /* calibration batch size */
+    lc_log_fn log;
+    void *log_user;
+    lc_progress_fn progress;
+    void *progress_user;
+};
+typedef struct lc_context lc_context;
+
+/* Logs a message through the context's callback (no-op without one). */
+void lc_log(const lc_context *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void lc_progress(const lc_context *ctx, const char *what, int64_t done, int64_t total);
+
+/* Deterministic RNG (splitmix64 seeding a xoshiro256**), seeded from the
+ * context seed and a stream id so each pass/layer gets its own stream. */
+typedef struct lc_rng {
+    uint64_t s[4];
+} lc_rng;
+void lc_rng_seed(lc_rng *r, uint64_t seed, uint64_t stream);
+uint64_t lc_rng_next(lc_rng *r);
+double lc_rng_uniform(lc_rng *r); /* [0, 1) */
+
+/* ---- runs over datasets (libcompress/src/calib.c) ---- */
+
+/* Called with the first output of each batch of samples [start, start+n). */
+typedef lc_status (*lc_batch_fn)(void *user, int64_t start, int64_t n, const lc_array *out);
+
+/* Runs `m` (one float input) over the first `limit` samples of `d` (0: all)
+ * in batches, with an optional node observer and batch callback. */
+lc_status lc_dataset_run(const lc_model *m, const lc_dataset *d, int64_t limit, int batch, int threads,
+                         lc_observe_fn observe, void *observe_user, lc_batch_fn on_batch, void *batch_user,
+                         const lc_context *ctx);
+
+/* Arg-max class of the first output for each sample: *pred (malloc'ed, n
+ * entries). */
+lc_status lc_model_predict(const lc_model *m, const lc_dataset *d, int64_t limit, int batch, int threads,
+                           const lc_context *ctx, int64_t **pred, int64_t *n);
+
+/* Runs `m` on the context's calibration data in batches (the model's single
+ * float input), calling `fn` after every executed node (see
+ * lc_executor_set_observer). LC_ERR_INVALID_ARGUMENT when the context has
+ * no calibration data; shape errors name the data file. */
+lc_status lc_calib_run(const lc_model *m, const lc_context *ctx, lc_observe_fn fn, void *user);
+
+/* For each node of graph `g` (level[i], g->n_nodes entries): the largest
+ * number of `marked` nodes on any path from the graph inputs to one of the
+ * node's inputs (the node itself not counted). Statistics that depend on
+ * upstream statistics (BatchNorm re-estimation, bias correction) are
+ * computed in waves: the marked nodes of level l depend only on marked
+ * nodes of levels < l. *n_levels = 1 + the largest level of a marked node
+ * (0 when none is marked). Nodes with subgraphs count as reading every
+ * value before them. */
+lc_status lc_graph_levels(const lc_graph *g, const bool *marked, int *level, int *n_levels);
+
+/* ---- weight targets ---- */
+
+/* A weight a pass may compress: a float32 stored tensor read as the weight
+ * input of a layer node in the main graph. */
+typedef struct lc_weight {
+    lc_tensor *tensor;   /* borrowed from the model */
+    lc_node *node;       /* the consuming layer */
+    int node_index;      /* in the main graph */
+    int input;           /* which input of the node it is */
+    int out_axis;        /* the output-channel axis of the tensor */
+    int in_axis;         /* the input (reduction) axis, -1 if none */
+} lc_weight;
+
+/* Lists the weights selected by the common parameters (ops, include,
+ * exclude) of `p` (may be NULL: defaults). Biases and normalization
+ * parameters are never listed. *out is malloc'ed (free()). */
+lc_status lc_weight_targets(lc_model *m, const lc_params *p, lc_weight **out, int *n);
+
+/* ---- statistics correction (passes/correct.c) ---- */
+
+/* Re-estimates every BatchNormalization's running mean and variance from
+ * its input activations on the calibration data (weights unchanged). */
+lc_status lc_correct_bn(lc_model *m, const lc_context *ctx);
+
+/* Shifts the bias of each compressed layer's output channels so that their
+ * mean on the calibration data equals the reference model's (`ref`: the
+ * model before the pass). Layers without a bias input get one. */
+lc_status lc_correct_bias(lc_model *m, const lc_model *ref, const lc_context *ctx);
+
+/* ---- passes ---- */
+
+typedef struct lc_pass {
+    const char *name;          /* kebab-case */
+    const char *summary;       /* one line */
+    const lc_param_desc *params;
+    int n_params;
+    const char *knob;          /* main parameter the pipeline may back off
+                                  (sparsity, bits, ratio), or NULL */
+    bool needs_calib;          /* fails without calibration data */
+    lc_status (*run)(lc_model *m, const lc_context *ctx, const lc_params *p);
+} lc_pass;
+
+/* LC_ERR_PARAMETER "unknown pass 'x' (valid: a, b, ...)". */
+lc_status lc_pass_unknown(const char *name);
+
+/* Runs pass `p` with validated parameters, then the statistics correction
+ * its `correct` parameter asks for, then checks every encoding. */
+lc_status lc_pass_run_params(lc_model *m, const lc_pass *p, const lc_params *pv, const lc_context *ctx);
+
+/* The pass named `name`, or NULL. */
+const lc_pass *lc_pass_find(const char *name);
+/* All passes (sorted by name); *n entries. */
+const lc_pass *const *lc_pass_table(int *n);
+
+#endif

@@ -1,0 +1,16 @@
+/* Or: logical A or B of bool tensors, numpy broadcasting (legacy
+ * broadcast/axis attributes before opset 7). */
+#include "lc_elementwise.h"
+
+#define OP(T, x, y) ((T)((x) || (y)))
+LC_EW_ROW2(or_bool, uint8_t, uint8_t, uint8_t, OP)
+
+static const lc_ew_rows rows = {[LC_DTYPE_BOOL] = or_bool};
+
+static lc_status prepare(lc_kernel_args *a)
+{
+    return lc_ew_binary_prepare(a, rows, 0, NULL);
+}
+
+LC_EW_KERNEL(Or, 1, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(Or, 7, prepare, lc_ew_binary_run)

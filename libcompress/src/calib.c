@@ -1,0 +1,157 @@
+/* Batched runs of a model over a dataset: calibration (with an observer
+ * watching every node) and prediction (arg-max of the first output). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lc_pass.h"
+#include "lc_strset.h"
+
+lc_status lc_dataset_run(const lc_model *m, const lc_dataset *d, int64_t limit, int batch, int threads,
+                         lc_observe_fn observe, void *observe_user, lc_batch_fn on_batch, void *batch_user,
+                         const lc_context *ctx)
+{
+    lc_model_info info;
+    lc_status s = lc_model_info_compute(m, &info);
+    if (s) return s;
+    if (info.n_inputs != 1 || info.inputs[0].dtype != LC_DTYPE_FLOAT) {
+        int n = info.n_inputs;
+        lc_model_info_clear(&info);
+        return lc_fail(LC_ERR_UNSUPPORTED, "running on a dataset needs a model with one float input (this one has %d)", n);
+    }
+    const lc_value_summary in = info.inputs[0];
+    lc_model_info_clear(&info);
+    int nd = in.ndim > 0 ? in.ndim - 1 : in.ndim;
+    if ((s = lc_dataset_check_shape(d, nd, in.ndim > 0 ? in.dims + 1 : NULL, in.name))) return s;
+
+    lc_array shape = {LC_DTYPE_FLOAT, 0, {0}, NULL};
+    bool known = in.ndim >= 1;
+    for (int k = 1; k < in.ndim; k++) known &= in.dims[k] >= 0;
+    if (known) {
+        shape.ndim = in.ndim;
+        memcpy(shape.dims, in.dims, sizeof shape.dims);
+    } else {
+        shape.ndim = lc_dataset_sample_ndim(d) + 1;
+        memcpy(shape.dims + 1, lc_dataset_sample_dims(d), (size_t)(shape.ndim - 1) * sizeof(int64_t));
+    }
+    int64_t count = lc_dataset_count(d);
+    if (limit > 0 && limit < count) count = limit;
+    if (batch < 1) batch = 64;
+    int64_t bsz = batch < count ? batch : count;
+    lc_executor *ex = NULL;
+    int64_t planned = 0;
+    for (int64_t start = 0; start < count && !s; start += bsz) {
+        int64_t n = count - start < bsz ? count - start : bsz;
+        if (!ex || planned != n) {
+            lc_executor_free(ex);
+            ex = NULL;
+            shape.dims[0] = n;
+            if ((s = lc_executor_create(m, &shape, 1, threads, &ex))) break;
+            if (observe) lc_executor_set_observer(ex, observe, observe_user);
+            planned = n;
+        }
+        lc_array x = shape;
+        x.dims[0] = n;
+        x.data = lc_dataset_sample(d, start);
+        if ((s = lc_executor_run(ex, &x, 1))) break;
+        if (on_batch) {
+            lc_array out;
+            if (!(s = lc_executor_output(ex, 0, &out, NULL))) s = on_batch(batch_user, start, n, &out);
+        }
+        lc_progress(ctx, observe ? "calibration" : "evaluation", start + n, count);
+    }
+    lc_executor_free(ex);
+    return s;
+}
+
+lc_status lc_calib_run(const lc_model *m, const lc_context *ctx, lc_observe_fn fn, void *user)
+{
+    if (!ctx || !ctx->calib) return lc_fail(LC_ERR_INVALID_ARGUMENT, "this pass needs calibration data (--calib)");
+    return lc_dataset_run(m, ctx->calib, ctx->calib_limit, ctx->batch, ctx->threads, fn, user, NULL, NULL, ctx);
+}
+
+typedef struct predict_state {
+    int64_t *pred;
+} predict_state;
+
+static lc_status on_predict(void *user, int64_t start, int64_t n, const lc_array *out)
+{
+    predict_state *ps = user;
+    if (out->dtype != LC_DTYPE_FLOAT || out->ndim < 1 || out->dims[0] != n)
+        return lc_fail(LC_ERR_SHAPE, "the first output must be float32 with the batch as dim 0");
+    int64_t k = 1;
+    for (int d = 1; d < out->ndim; d++) k *= out->dims[d];
+    const float *y = out->data;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t best = 0;
+        for (int64_t j = 1; j < k; j++)
+            if (y[i * k + j] > y[i * k + best]) best = j;
+        ps->pred[start + i] = best;
+    }
+    return LC_OK;
+}
+
+lc_status lc_model_predict(const lc_model *m, const lc_dataset *d, int64_t limit, int batch, int threads,
+                           const lc_context *ctx, int64_t **pred, int64_t *n)
+{
+    *pred = NULL;
+    *n = 0;
+    int64_t count = lc_dataset_count(d);
+    if (limit > 0 && limit < count) count = limit;
+    predict_state ps = {malloc((size_t)(count ? count : 1) * sizeof(int64_t))};
+    if (!ps.pred) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    lc_status s = lc_dataset_run(m, d, count, batch, threads, NULL, NULL, on_predict, &ps, ctx);
+    if (s) {
+        free(ps.pred);
+        return s;
+    }
+    *pred = ps.pred;
+    *n = count;
+    return LC_OK;
+}
+
+lc_status lc_graph_levels(const lc_graph *g, const bool *marked, int *level, int *n_levels)
+{
+    /* producer[name] = node index + 1; out level of node i = level[i] + marked[i] */
+    lc_strset producer = {0};
+    lc_status s = LC_OK;
+    *n_levels = 0;
+    for (int i = 0; i < g->n_nodes; i++) level[i] = 0;
+    for (int i = 0; i < g->n_nodes && !s; i++)
+        for (int k = 0; k < g->nodes[i]->n_outputs && !s; k++)
+            if (*g->nodes[i]->outputs[k])
+                s = lc_strset_add(&producer, g->nodes[i]->outputs[k], (void *)(intptr_t)(i + 1), NULL);
+    /* graph order is topological in valid ONNX; iterate to a fixed point in
+     * case it is not (a cycle cannot make it grow past n_nodes rounds) */
+    bool changed = true;
+    for (int round = 0; changed && !s && round <= g->n_nodes; round++) {
+        changed = false;
+        int running_max = 0;
+        for (int i = 0; i < g->n_nodes; i++) {
+            const lc_node *n = g->nodes[i];
+            int lv = 0;
+            bool has_graph = false;
+            for (int a = 0; a < n->n_attrs; a++)
+                has_graph |= n->attrs[a].type == LC_ATTR_GRAPH || n->attrs[a].type == LC_ATTR_GRAPHS;
+            if (has_graph) lv = running_max;
+            for (int k = 0; k < n->n_inputs; k++) {
+                if (!*n->inputs[k]) continue;
+                intptr_t p = (intptr_t)lc_strset_get(&producer, n->inputs[k]);
+                if (p > 0 && p - 1 != i) {
+                    int o = level[p - 1] + (marked[p - 1] ? 1 : 0);
+                    if (o > lv) lv = o;
+                }
+            }
+            if (lv != level[i]) {
+                level[i] = lv;
+                changed = true;
+            }
+            int o = lv + (marked[i] ? 1 : 0);
+            if (o > running_max) running_max = o;
+        }
+    }
+    lc_strset_clear(&producer);
+    if (s) return s;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (marked[i] && level[i] + 1 > *n_levels) *n_levels = level[i] + 1;
+    return LC_OK;
+}

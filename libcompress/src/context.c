@@ -1,0 +1,87 @@
+/* The pass context: calibration data, seed, threads, callbacks; and the
+ * seeded RNG every random choice in the library goes through. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lc_pass.h"
+
+lc_status lc_context_create(lc_context **out)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    (*out)->threads = 1;
+    (*out)->batch = 64;
+    (*out)->seed = 0;
+    return LC_OK;
+}
+
+void lc_context_free(lc_context *ctx) { free(ctx); }
+
+void lc_context_set_calib(lc_context *ctx, const struct lc_dataset *calib, int64_t limit)
+{
+    ctx->calib = calib;
+    ctx->calib_limit = limit > 0 ? limit : 0;
+}
+
+void lc_context_set_seed(lc_context *ctx, uint64_t seed) { ctx->seed = seed; }
+void lc_context_set_threads(lc_context *ctx, int threads) { ctx->threads = threads > 0 ? threads : 1; }
+void lc_context_set_batch(lc_context *ctx, int batch) { ctx->batch = batch > 0 ? batch : 64; }
+
+void lc_context_set_log(lc_context *ctx, lc_log_fn fn, void *user)
+{
+    ctx->log = fn;
+    ctx->log_user = user;
+}
+
+void lc_context_set_progress(lc_context *ctx, lc_progress_fn fn, void *user)
+{
+    ctx->progress = fn;
+    ctx->progress_user = user;
+}
+
+void lc_log(const lc_context *ctx, const char *fmt, ...)
+{
+    if (!ctx || !ctx->log) return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    ctx->log(ctx->log_user, buf);
+}
+
+void lc_progress(const lc_context *ctx, const char *what, int64_t done, int64_t total)
+{
+    if (ctx && ctx->progress) ctx->progress(ctx->progress_user, what, done, total);
+}
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void lc_rng_seed(lc_rng *r, uint64_t seed, uint64_t stream)
+{
+    uint64_t x = seed ^ (stream * 0xd1342543de82ef95ull);
+    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t lc_rng_next(lc_rng *r)
+{
+    uint64_t *s = r->s, result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+double lc_rng_uniform(lc_rng *r) { return (double)(lc_rng_next(r) >> 11) * 0x1.0p-53; }

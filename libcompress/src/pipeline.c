@@ -1,0 +1,498 @@
+/* The pipeline: a list of passes with parameters (from a recipe or flags),
+ * run in order on a copy of the model, each validated against the float
+ * model; a pass that goes over the accuracy budget is backed off by
+ * bisecting its main knob, or skipped when no setting fits. Every step and
+ * every configuration tried lands in the report. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "lc_encoding.h"
+#include "lc_pass.h"
+
+typedef struct step {
+    const lc_pass *pass;
+    lc_params params;
+} step;
+
+struct lc_pipeline {
+    step *steps;
+    int n_steps, cap_steps;
+    double max_drop;              /* < 0: no budget */
+    const lc_dataset *val;
+    const int64_t *labels;
+    int64_t n_labels, val_limit;
+    lc_size_fn size_fn;           /* bytes of the model as it will be written */
+    void *size_user;
+    bool budget_met;
+    cJSON *report;
+    char *report_text;
+};
+
+lc_status lc_pipeline_create(lc_pipeline **out)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    (*out)->max_drop = -1;
+    (*out)->budget_met = true;
+    return LC_OK;
+}
+
+void lc_pipeline_free(lc_pipeline *p)
+{
+    if (!p) return;
+    for (int i = 0; i < p->n_steps; i++) lc_params_clear(&p->steps[i].params);
+    free(p->steps);
+    cJSON_Delete(p->report);
+    free(p->report_text);
+    free(p);
+}
+
+static lc_status add_step(lc_pipeline *p, const char *name, lc_params **params)
+{
+    const lc_pass *pass = lc_pass_find(name);
+    if (!pass) return lc_pass_unknown(name);
+    lc_status s = lc_vec_reserve((void **)&p->steps, &p->cap_steps, p->n_steps + 1, sizeof *p->steps);
+    if (s) return s;
+    step *st = &p->steps[p->n_steps];
+    st->pass = pass;
+    if ((s = lc_params_init(&st->params, pass->name, pass->params, pass->n_params))) return s;
+    p->n_steps++;
+    *params = &st->params;
+    return LC_OK;
+}
+
+lc_status lc_pipeline_add_pass(lc_pipeline *p, const char *name, const char *params)
+{
+    lc_params *pv;
+    lc_status s = add_step(p, name, &pv);
+    if (s) return s;
+    if ((s = lc_params_parse(pv, params))) {
+        lc_params_clear(pv);
+        p->n_steps--;
+    }
+    return s;
+}
+
+/* A JSON value as parameter text. */
+static lc_status json_param(lc_params *pv, const char *key, const cJSON *v, const char *label)
+{
+    char buf[64];
+    if (cJSON_IsBool(v)) return lc_params_set(pv, key, cJSON_IsTrue(v) ? "true" : "false");
+    if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (d == floor(d) && fabs(d) < 1e15) snprintf(buf, sizeof buf, "%.0f", d);
+        else snprintf(buf, sizeof buf, "%.17g", d);
+        return lc_params_set(pv, key, buf);
+    }
+    if (cJSON_IsString(v)) return lc_params_set(pv, key, v->valuestring);
+    if (cJSON_IsArray(v)) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, v)
+        {
+            if (!cJSON_IsString(e)) return lc_fail(LC_ERR_PARAMETER, "%s: %s: '%s' must be a list of strings", label, pv->pass, key);
+            lc_status s = lc_params_set(pv, key, e->valuestring);
+            if (s) return s;
+        }
+        return LC_OK;
+    }
+    return lc_fail(LC_ERR_PARAMETER, "%s: %s: parameter '%s' has a value of an unsupported JSON type", label, pv->pass, key);
+}
+
+lc_status lc_pipeline_load_recipe(lc_pipeline *p, const char *text, const char *label)
+{
+    if (!label) label = "recipe";
+    cJSON *root = cJSON_Parse(text);
+    if (!root) return lc_fail(LC_ERR_FORMAT, "%s: not valid JSON (near '%.20s')", label, cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "");
+    lc_status s = LC_OK;
+    if (!cJSON_IsObject(root)) {
+        s = lc_fail(LC_ERR_FORMAT, "%s: a recipe is a JSON object with \"passes\"", label);
+        goto done;
+    }
+    const cJSON *item;
+    cJSON_ArrayForEach(item, root)
+    {
+        if (strcmp(item->string, "passes") && strcmp(item->string, "validate") && strcmp(item->string, "name") &&
+            strcmp(item->string, "description")) {
+            s = lc_fail(LC_ERR_FORMAT, "%s: unknown key '%s' (valid: passes, validate, name, description)", label, item->string);
+            goto done;
+        }
+    }
+    const cJSON *passes = cJSON_GetObjectItemCaseSensitive(root, "passes");
+    if (!cJSON_IsArray(passes) || cJSON_GetArraySize(passes) == 0) {
+        s = lc_fail(LC_ERR_FORMAT, "%s: \"passes\" must be a non-empty array", label);
+        goto done;
+    }
+    int idx = 0;
+    cJSON_ArrayForEach(item, passes)
+    {
+        idx++;
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(item, "pass");
+        if (!cJSON_IsObject(item) || !cJSON_IsString(name)) {
+            s = lc_fail(LC_ERR_FORMAT, "%s: passes[%d] must be an object with a \"pass\" name", label, idx - 1);
+            goto done;
+        }
+        lc_params *pv;
+        if ((s = add_step(p, name->valuestring, &pv))) {
+            lc_fail_prefix(s, "%s: passes[%d]", label, idx - 1);
+            goto done;
+        }
+        const cJSON *kv;
+        cJSON_ArrayForEach(kv, item)
+        {
+            if (!strcmp(kv->string, "pass")) continue;
+            if ((s = json_param(pv, kv->string, kv, label))) {
+                lc_fail_prefix(s, "%s: passes[%d]", label, idx - 1);
+                goto done;
+            }
+        }
+    }
+    const cJSON *val = cJSON_GetObjectItemCaseSensitive(root, "validate");
+    if (val) {
+        const cJSON *md = cJSON_GetObjectItemCaseSensitive(val, "max_drop");
+        cJSON_ArrayForEach(item, val)
+        {
+            if (strcmp(item->string, "max_drop")) {
+                s = lc_fail(LC_ERR_FORMAT, "%s: unknown key 'validate.%s' (valid: max_drop)", label, item->string);
+                goto done;
+            }
+        }
+        if (md && (!cJSON_IsNumber(md) || md->valuedouble < 0)) {
+            s = lc_fail(LC_ERR_FORMAT, "%s: validate.max_drop must be a number >= 0", label);
+            goto done;
+        }
+        if (md && p->max_drop < 0) p->max_drop = md->valuedouble;
+    }
+done:
+    cJSON_Delete(root);
+    return s;
+}
+
+void lc_pipeline_set_max_drop(lc_pipeline *p, double points) { p->max_drop = points; }
+double lc_pipeline_max_drop(const lc_pipeline *p) { return p->max_drop; }
+
+lc_status lc_pipeline_set_validation(lc_pipeline *p, const lc_dataset *val, const int64_t *labels, int64_t n_labels,
+                                     int64_t limit)
+{
+    if (labels && val) {
+        int64_t count = lc_dataset_count(val);
+        if (limit > 0 && limit < count) count = limit;
+        if (n_labels < count)
+            return lc_fail(LC_ERR_SHAPE, "%lld labels for %lld validation samples", (long long)n_labels, (long long)count);
+    }
+    p->val = val;
+    p->labels = labels;
+    p->n_labels = n_labels;
+    p->val_limit = limit;
+    return LC_OK;
+}
+
+void lc_pipeline_set_size_fn(lc_pipeline *p, lc_size_fn fn, void *user)
+{
+    p->size_fn = fn;
+    p->size_user = user;
+}
+
+int lc_pipeline_budget_met(const lc_pipeline *p) { return p->budget_met; }
+
+const char *lc_pipeline_report(const lc_pipeline *p) { return p->report_text ? p->report_text : "{}"; }
+
+/* ---- running ---- */
+
+typedef struct run_state {
+    lc_pipeline *p;
+    const lc_context *ctx;
+    int64_t *float_pred;
+    int64_t n_val;
+    double float_metric;
+    cJSON *tried; /* every configuration tried: the Pareto data */
+} run_state;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Top-1 (%) with labels, else top-1 agreement (%) with the float model. */
+static lc_status metric(run_state *r, const lc_model *m, double *out)
+{
+    *out = NAN;
+    if (!r->p->val) return LC_OK;
+    int64_t *pred, n;
+    lc_status s = lc_model_predict(m, r->p->val, r->p->val_limit, r->ctx ? r->ctx->batch : 64, r->ctx ? r->ctx->threads : 1,
+                                   r->ctx, &pred, &n);
+    if (s) return s;
+    int64_t hit = 0;
+    const int64_t *truth = r->p->labels ? r->p->labels : r->float_pred;
+    for (int64_t i = 0; i < n; i++) hit += truth ? pred[i] == truth[i] : 1;
+    if (!r->float_pred) r->float_pred = pred, r->n_val = n;
+    else free(pred);
+    *out = n ? 100.0 * (double)hit / (double)n : 0;
+    return LC_OK;
+}
+
+static lc_status model_bytes(run_state *r, const lc_model *m, int64_t *out)
+{
+    if (r->p->size_fn) return r->p->size_fn(r->p->size_user, m, out);
+    void *buf;
+    size_t len;
+    lc_status s = lc_model_save_onnx_buffer(m, &buf, &len);
+    if (s) return s;
+    free(buf);
+    *out = (int64_t)len;
+    return LC_OK;
+}
+
+/* Applies one configuration of a step to a copy of `cur`. */
+static lc_status try_step(run_state *r, const lc_model *cur, const step *st, const lc_params *pv, lc_model **out,
+                          double *acc, int64_t *bytes)
+{
+    *out = NULL;
+    lc_model *cand = NULL;
+    lc_status s = lc_model_clone(cur, &cand);
+    if (!s) s = lc_pass_run_params(cand, st->pass, pv, r->ctx);
+    if (!s) s = metric(r, cand, acc);
+    if (!s) s = model_bytes(r, cand, bytes);
+    if (s) {
+        lc_model_free(cand);
+        return lc_fail_prefix(s, "pass %s", st->pass->name);
+    }
+    char *ptxt = lc_params_to_string(pv);
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddStringToObject(t, "pass", st->pass->name);
+    cJSON_AddStringToObject(t, "params", ptxt ? ptxt : "");
+    cJSON_AddNumberToObject(t, "bytes", (double)*bytes);
+    if (isfinite(*acc)) cJSON_AddNumberToObject(t, "accuracy", *acc);
+    else cJSON_AddNullToObject(t, "accuracy");
+    cJSON_AddItemToArray(r->tried, t);
+    free(ptxt);
+    *out = cand;
+    return LC_OK;
+}
+
+static bool within(const run_state *r, double acc)
+{
+    return r->p->max_drop < 0 || !isfinite(acc) || r->float_metric - acc <= r->p->max_drop + 1e-9;
+}
+
+/* Bisects the step's knob between its safe end (no or least compression)
+ * and the requested value, keeping the most compressing setting within the
+ * budget. *best is NULL when even the safe end does not fit. */
+static lc_status back_off(run_state *r, const lc_model *cur, const step *st, lc_model **best, double *best_acc,
+                          int64_t *best_bytes, lc_params *best_params)
+{
+    *best = NULL;
+    const lc_param_value *kv = lc_params_get(&st->params, st->pass->knob);
+    if (!kv) return LC_OK;
+    const lc_param_desc *d = kv->desc;
+    bool is_int = d->type == LC_PARAM_INT;
+    /* more bits is safer; for every other knob (sparsity, ratio) less is */
+    bool up_is_safe = strcmp(d->name, "bits") == 0;
+    double lo = kv->num, hi = up_is_safe ? d->max : d->min; /* lo: requested (fails), hi: safe end */
+    lc_params trial;
+    lc_status s = lc_params_copy(&trial, &st->params);
+    if (s) return s;
+    for (int iter = 0; iter < 8 && !s; iter++) {
+        double mid = is_int ? (iter == 0 ? hi : round((lo + hi) / 2)) : (iter == 0 ? hi : (lo + hi) / 2);
+        if (is_int && iter > 0 && (mid == lo || mid == hi)) break;
+        char txt[64];
+        snprintf(txt, sizeof txt, is_int ? "%.0f" : "%.6g", mid);
+        lc_param_value *tv = (lc_param_value *)lc_params_get(&trial, d->name);
+        free(tv->str);
+        tv->str = NULL;
+        if ((s = lc_params_set(&trial, d->name, txt))) break;
+        lc_model *cand;
+        double acc;
+        int64_t bytes;
+        if ((s = try_step(r, cur, st, &trial, &cand, &acc, &bytes))) break;
+        lc_log(r->ctx, "  back-off %s %s=%s: accuracy %.2f", st->pass->name, d->name, txt, acc);
+        if (within(r, acc)) {
+            lc_model_free(*best);
+            *best = cand;
+            *best_acc = acc;
+            *best_bytes = bytes;
+            lc_params_clear(best_params);
+            if ((s = lc_params_copy(best_params, &trial))) break;
+            hi = mid;
+        } else {
+            lc_model_free(cand);
+            if (iter == 0) break; /* even the safe end is over budget */
+            lo = mid;
+        }
+        if (!is_int && fabs(hi - lo) < 0.01 * (d->max - d->min)) break;
+    }
+    lc_params_clear(&trial);
+    return s;
+}
+
+static cJSON *layers_json(const lc_model *in, const lc_model *out)
+{
+    cJSON *arr = cJSON_CreateArray();
+    lc_weight *w = NULL;
+    int n = 0;
+    if (lc_weight_targets((lc_model *)out, NULL, &w, &n)) return arr;
+    lc_stored *st = NULL;
+    int n_st = 0;
+    lc_model_stored_tensors(in, &st, &n_st);
+    for (int i = 0; i < n; i++) {
+        const lc_tensor *t = w[i].tensor;
+        const lc_encoding *e = t->enc;
+        int64_t numel = lc_tensor_numel(t), kept = lc_encoding_kept(e, numel);
+        int64_t before = (int64_t)t->nbytes;
+        for (int k = 0; k < n_st; k++)
+            if (!strcmp(st[k].tensor->name, t->name)) before = (int64_t)st[k].tensor->nbytes;
+        int bits = e && e->kind != LC_ENC_DENSE ? e->bits : 32;
+        cJSON *l = cJSON_CreateObject();
+        cJSON_AddStringToObject(l, "name", w[i].node->name && *w[i].node->name ? w[i].node->name : t->name);
+        cJSON_AddStringToObject(l, "op", w[i].node->op_type);
+        cJSON_AddStringToObject(l, "weight", t->name);
+        cJSON_AddNumberToObject(l, "params", (double)numel);
+        cJSON_AddNumberToObject(l, "sparsity", numel ? 1.0 - (double)kept / (double)numel : 0);
+        cJSON_AddNumberToObject(l, "bits", bits);
+        cJSON_AddNumberToObject(l, "bytes_before", (double)before);
+        /* dense storage in ONNX; the .lcm writer's accounting replaces this */
+        cJSON_AddNumberToObject(l, "bytes_after", (double)t->nbytes);
+        cJSON_AddItemToArray(arr, l);
+    }
+    free(st);
+    free(w);
+    return arr;
+}
+
+lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *ctx, lc_model **out)
+{
+    *out = NULL;
+    if (!p->n_steps) return lc_fail(LC_ERR_INVALID_ARGUMENT, "no passes to run (give a recipe or --pass)");
+    if (p->max_drop >= 0 && !p->val)
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "an accuracy budget (max_drop) needs validation data (--val)");
+    run_state r = {p, ctx, NULL, 0, NAN, cJSON_CreateArray()};
+    cJSON_Delete(p->report);
+    free(p->report_text);
+    p->report_text = NULL;
+    p->report = cJSON_CreateObject();
+    p->budget_met = true;
+    lc_model *cur = NULL;
+    int64_t in_bytes = 0, cur_bytes = 0;
+    lc_status s = lc_model_clone(in, &cur);
+    if (!s) s = metric(&r, in, &r.float_metric);
+    if (!s) s = model_bytes(&r, in, &in_bytes);
+    cur_bytes = in_bytes;
+    cJSON *passes = cJSON_CreateArray();
+    for (int i = 0; i < p->n_steps && !s; i++) {
+        const step *st = &p->steps[i];
+        double t0 = now_s(), acc;
+        int64_t bytes;
+        lc_model *cand;
+        lc_params used;
+        if ((s = lc_params_copy(&used, &st->params))) break;
+        lc_log(ctx, "pass %d/%d: %s", i + 1, p->n_steps, st->pass->name);
+        if ((s = try_step(&r, cur, st, &st->params, &cand, &acc, &bytes))) {
+            lc_params_clear(&used);
+            break;
+        }
+        const char *outcome = "applied";
+        if (!within(&r, acc)) {
+            lc_log(ctx, "  %s: accuracy %.2f is over the budget (float %.2f, max drop %.2f): backing off", st->pass->name,
+                   acc, r.float_metric, p->max_drop);
+            lc_model_free(cand);
+            cand = NULL;
+            if (st->pass->knob && (s = back_off(&r, cur, st, &cand, &acc, &bytes, &used))) {
+                lc_params_clear(&used);
+                break;
+            }
+            if (cand) outcome = "backed off";
+            else {
+                outcome = "skipped";
+                p->budget_met = false;
+                acc = NAN;
+                if ((s = lc_model_clone(cur, &cand))) {
+                    lc_params_clear(&used);
+                    break;
+                }
+                if (!(s = metric(&r, cand, &acc))) bytes = cur_bytes;
+            }
+        }
+        char *ptxt = lc_params_to_string(&used);
+        cJSON *pj = cJSON_CreateObject();
+        cJSON_AddStringToObject(pj, "name", st->pass->name);
+        cJSON_AddStringToObject(pj, "params", ptxt ? ptxt : "");
+        cJSON_AddStringToObject(pj, "outcome", outcome);
+        cJSON_AddNumberToObject(pj, "seconds", now_s() - t0);
+        if (isfinite(acc)) cJSON_AddNumberToObject(pj, "accuracy", acc);
+        else cJSON_AddNullToObject(pj, "accuracy");
+        cJSON_AddNumberToObject(pj, "bytes", (double)bytes);
+        cJSON_AddItemToArray(passes, pj);
+        free(ptxt);
+        lc_params_clear(&used);
+        lc_model_free(cur);
+        cur = cand;
+        cur_bytes = bytes;
+    }
+    if (s) {
+        lc_model_free(cur);
+        free(r.float_pred);
+        cJSON_Delete(passes);
+        cJSON_Delete(r.tried);
+        return s;
+    }
+    double final_acc;
+    if ((s = metric(&r, cur, &final_acc))) {
+        lc_model_free(cur);
+        free(r.float_pred);
+        cJSON_Delete(passes);
+        cJSON_Delete(r.tried);
+        return s;
+    }
+    lc_model_info info;
+    int64_t in_params = 0;
+    if (!lc_model_info_compute(in, &info)) {
+        in_params = info.params;
+        lc_model_info_clear(&info);
+    }
+    cJSON *rep = p->report;
+    cJSON *ij = cJSON_AddObjectToObject(rep, "input");
+    cJSON_AddStringToObject(ij, "path", in->path ? in->path : "");
+    cJSON_AddNumberToObject(ij, "bytes", (double)in_bytes);
+    cJSON_AddNumberToObject(ij, "params", (double)in_params);
+    cJSON *oj = cJSON_AddObjectToObject(rep, "output");
+    cJSON_AddStringToObject(oj, "path", "");
+    cJSON_AddNumberToObject(oj, "bytes", (double)cur_bytes);
+    cJSON_AddNumberToObject(rep, "ratio", cur_bytes ? (double)in_bytes / (double)cur_bytes : 0);
+    cJSON *aj = cJSON_AddObjectToObject(rep, "accuracy");
+    cJSON_AddStringToObject(aj, "metric", !p->val ? "none" : p->labels ? "top1" : "agreement");
+    if (p->val) {
+        cJSON_AddNumberToObject(aj, "float", r.float_metric);
+        cJSON_AddNumberToObject(aj, "final", final_acc);
+        cJSON_AddNumberToObject(aj, "drop", r.float_metric - final_acc);
+    }
+    if (p->max_drop >= 0) cJSON_AddNumberToObject(aj, "max_drop", p->max_drop);
+    cJSON_AddBoolToObject(rep, "budget_met", p->budget_met);
+    cJSON_AddItemToObject(rep, "passes", passes);
+    cJSON_AddItemToObject(rep, "layers", layers_json(in, cur));
+    cJSON_AddItemToObject(rep, "tried", r.tried);
+    free(r.float_pred);
+    *out = cur;
+    return LC_OK;
+}
+
+lc_status lc_pipeline_finish_report(lc_pipeline *p, const char *out_path, int64_t out_bytes)
+{
+    if (!p->report) return lc_fail(LC_ERR_INVALID_ARGUMENT, "the pipeline has not run");
+    cJSON *oj = cJSON_GetObjectItemCaseSensitive(p->report, "output");
+    cJSON_ReplaceItemInObject(oj, "path", cJSON_CreateString(out_path ? out_path : ""));
+    if (out_bytes > 0) {
+        cJSON_ReplaceItemInObject(oj, "bytes", cJSON_CreateNumber((double)out_bytes));
+        const cJSON *ij = cJSON_GetObjectItemCaseSensitive(p->report, "input");
+        double inb = cJSON_GetObjectItemCaseSensitive(ij, "bytes")->valuedouble;
+        cJSON_ReplaceItemInObject(p->report, "ratio", cJSON_CreateNumber(inb / (double)out_bytes));
+    }
+    free(p->report_text);
+    p->report_text = cJSON_Print(p->report);
+    return p->report_text ? LC_OK : lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+}

@@ -1,0 +1,424 @@
+/* bias-correct: shift the bias of each compressed layer's output channels
+ * so that their mean over the calibration data equals the reference
+ * model's (lc_correct_bias, also run after a weight pass by correct=bias).
+ * Pruning or quantizing a layer's weights shifts the mean of its outputs,
+ * and on models without BatchNorm nothing else puts it back.
+ *
+ * A layer is "compressed" when its weight (input 1 of Conv, ConvTranspose,
+ * Gemm, MatMul) differs from the reference model's tensor of the same name
+ * in the node with the same output. The bias is input 2 of Conv,
+ * ConvTranspose and Gemm (Gemm's C is scaled by beta, so the shift is
+ * divided by it); for MatMul it is the stored operand of an Add that is the
+ * MatMul's only consumer. A missing bias is created as a new initializer; a
+ * bias shared with other nodes is replaced by a private copy. A MatMul
+ * without such an Add is logged and skipped.
+ *
+ * Order: a layer's output mean depends on the corrections upstream, so the
+ * reference means come from one run of the reference model and the
+ * compressed model is measured in waves (lc_graph_levels): wave l measures
+ * and corrects the layers with l compressed layers on the longest path
+ * before them, with every earlier wave's correction already in place. The
+ * shift is exact for the measured layer (its output mean moves by exactly
+ * the shift); what it does to later layers through nonlinearities is what
+ * the next wave measures. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lc_pass.h"
+
+typedef struct chan_sum {
+    int64_t channels;   /* 0 until the first observation */
+    double *sum;
+    int64_t count;      /* elements per channel */
+} chan_sum;
+
+typedef struct layer {
+    int node, ref_node, level;
+    bool last_axis;     /* channel axis: last (MatMul) or 1 */
+    chan_sum got, want; /* compressed model, reference model */
+} layer;
+
+typedef struct bc_state {
+    layer *l;
+    int *of_node;       /* node index of the observed model -> layer, -1 */
+    int wave;           /* layers of this level only; -1: all */
+    bool ref;           /* observing the reference model */
+} bc_state;
+
+static const char *const layer_ops[] = {"Conv", "ConvTranspose", "Gemm", "MatMul"};
+
+static bool default_domain(const lc_node *n) { return !n->domain || !*n->domain || !strcmp(n->domain, "ai.onnx"); }
+
+static bool is_layer(const lc_node *n)
+{
+    if (!default_domain(n)) return false;
+    for (size_t i = 0; i < sizeof layer_ops / sizeof *layer_ops; i++)
+        if (!strcmp(n->op_type, layer_ops[i])) return true;
+    return false;
+}
+
+static lc_status observe(void *user, int node_index, const lc_node *node, int n_in, const lc_value *const *in, int n_out,
+                         const lc_value *const *out)
+{
+    (void)n_in;
+    (void)in;
+    bc_state *st = user;
+    int k = st->of_node[node_index];
+    if (k < 0 || n_out < 1 || !out[0]) return LC_OK;
+    layer *L = &st->l[k];
+    if (st->wave >= 0 && L->level != st->wave) return LC_OK;
+    chan_sum *cs = st->ref ? &L->want : &L->got;
+    const lc_value *y = out[0];
+    if (y->dtype != LC_DTYPE_FLOAT)
+        return lc_fail(LC_ERR_DTYPE, "bias-correct: layer '%s' has a non-float32 output", lc_node_label(node));
+    if (y->ndim < 2)
+        return lc_fail(LC_ERR_SHAPE, "bias-correct: layer '%s' output %s has no channel axis", lc_node_label(node),
+                       lc_dims_str(y->ndim, y->dims));
+    int axis = L->last_axis ? y->ndim - 1 : 1;
+    int64_t outer = 1, c_n = y->dims[axis], inner = 1;
+    for (int d = 0; d < axis; d++) outer *= y->dims[d];
+    for (int d = axis + 1; d < y->ndim; d++) inner *= y->dims[d];
+    if (!cs->sum) {
+        if (!(cs->sum = calloc((size_t)(c_n ? c_n : 1), sizeof *cs->sum)))
+            return lc_fail(LC_ERR_NO_MEMORY, "bias-correct: out of memory");
+        cs->channels = c_n;
+    } else if (cs->channels != c_n) {
+        return lc_fail(LC_ERR_SHAPE, "bias-correct: layer '%s' output channels changed between batches",
+                       lc_node_label(node));
+    }
+    const float *v = y->data;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t c = 0; c < c_n; c++) {
+            const float *p = v + (o * c_n + c) * inner;
+            double s = 0;
+            for (int64_t i = 0; i < inner; i++) s += p[i];
+            cs->sum[c] += s;
+        }
+    cs->count += outer * inner;
+    return LC_OK;
+}
+
+/* A stored main-graph tensor by value name (initializer or Constant). */
+static lc_tensor *find_stored(const lc_graph *g, const char *name)
+{
+    lc_tensor *t = lc_graph_init(g, name);
+    if (t) return t;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const lc_node *n = g->nodes[i];
+        if (!strcmp(n->op_type, "Constant") && default_domain(n) && n->n_outputs > 0 && !strcmp(n->outputs[0], name)) {
+            const lc_attr *a = lc_node_attr(n, "value");
+            return a && a->type == LC_ATTR_TENSOR ? a->t : NULL;
+        }
+    }
+    return NULL;
+}
+
+static int use_count(const lc_graph *g, const char *name)
+{
+    int k = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int j = 0; j < g->nodes[i]->n_inputs; j++) k += strcmp(g->nodes[i]->inputs[j], name) == 0;
+    for (int i = 0; i < g->n_outputs; i++) k += strcmp(g->outputs[i].name, name) == 0;
+    return k;
+}
+
+static bool name_used(const lc_graph *g, const char *name)
+{
+    for (int i = 0; i < g->n_inits; i++)
+        if (!strcmp(g->inits[i]->name, name)) return true;
+    for (int i = 0; i < g->n_inputs; i++)
+        if (!strcmp(g->inputs[i].name, name)) return true;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const lc_node *n = g->nodes[i];
+        for (int k = 0; k < n->n_outputs; k++)
+            if (!strcmp(n->outputs[k], name)) return true;
+        for (int a = 0; a < n->n_attrs; a++) {
+            const lc_attr *at = &n->attrs[a];
+            if (at->type == LC_ATTR_GRAPH && at->g && name_used(at->g, name)) return true;
+            for (int k = 0; at->type == LC_ATTR_GRAPHS && k < at->n; k++)
+                if (name_used(at->graphs[k], name)) return true;
+        }
+    }
+    return false;
+}
+
+/* Adds `t` (taking it) as an initializer of the main graph; also as a
+ * graph input for IR versions before 4, which require that. */
+static lc_status add_init(lc_model *m, lc_tensor *t)
+{
+    lc_graph *g = m->graph;
+    lc_status s = lc_vec_reserve((void **)&g->inits, &g->cap_inits, g->n_inits + 1, sizeof *g->inits);
+    if (s) {
+        lc_tensor_free(t);
+        return s;
+    }
+    g->inits[g->n_inits++] = t;
+    if (m->ir_version >= 4) return LC_OK;
+    lc_value_info *in = realloc(g->inputs, (size_t)(g->n_inputs + 1) * sizeof *in);
+    if (!in) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    g->inputs = in;
+    lc_value_info *v = &in[g->n_inputs];
+    memset(v, 0, sizeof *v);
+    v->name = lc_strdup(t->name);
+    v->type.kind = LC_TYPE_TENSOR;
+    v->type.elem_type = t->dtype;
+    v->type.has_shape = true;
+    v->type.ndim = t->ndim;
+    v->type.dims = calloc((size_t)(t->ndim ? t->ndim : 1), sizeof *v->type.dims);
+    if (!v->name || !v->type.dims) {
+        lc_value_info_clear(v);
+        return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    }
+    for (int d = 0; d < t->ndim; d++) v->type.dims[d] = (lc_dim){LC_DIM_VALUE, t->dims[d], NULL, NULL};
+    g->n_inputs++;
+    return LC_OK;
+}
+
+/* Points input `k` of node `n` at `name`, growing the input list. */
+static lc_status set_input(lc_node *n, int k, const char *name)
+{
+    if (k >= n->n_inputs) {
+        char **in = realloc(n->inputs, (size_t)(k + 1) * sizeof *in);
+        if (!in) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+        n->inputs = in;
+        for (int i = n->n_inputs; i <= k; i++) in[i] = NULL;
+        for (int i = n->n_inputs; i <= k; i++)
+            if (!(in[i] = lc_strdup(""))) {
+                n->n_inputs = i;
+                return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+            }
+        n->n_inputs = k + 1;
+    }
+    char *c = lc_strdup(name);
+    if (!c) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    free(n->inputs[k]);
+    n->inputs[k] = c;
+    return LC_OK;
+}
+
+/* Adds shift[c] (channel = last axis) to the bias feeding input `k` of
+ * `holder`, in place when the tensor is private and has the channel axis,
+ * else in a new initializer. *applied stays false (logged) when it cannot. */
+static lc_status shift_bias(lc_model *m, lc_node *layer_node, lc_node *holder, int k, const double *shift, int64_t C,
+                            const lc_context *ctx, bool *applied)
+{
+    lc_graph *g = m->graph;
+    *applied = false;
+    const char *name = k < holder->n_inputs ? holder->inputs[k] : "";
+    lc_tensor *t = *name ? find_stored(g, name) : NULL;
+    if (*name && !t) {
+        lc_log(ctx, "bias-correct: skipping '%s': its bias '%s' is computed, not stored", lc_node_label(layer_node), name);
+        return LC_OK;
+    }
+    if (t && (t->dtype != LC_DTYPE_FLOAT || t->enc)) {
+        lc_log(ctx, "bias-correct: skipping '%s': its bias '%s' is not a plain float32 tensor", lc_node_label(layer_node),
+               name);
+        return LC_OK;
+    }
+    int64_t old_last = t && t->ndim ? t->dims[t->ndim - 1] : 1;
+    if (t && old_last != C && old_last != 1) {
+        lc_log(ctx, "bias-correct: skipping '%s': bias '%s' has shape %s, not %lld channels", lc_node_label(layer_node),
+               name, lc_dims_str(t->ndim, t->dims), (long long)C);
+        return LC_OK;
+    }
+    if (t && old_last == C && use_count(g, name) == 1) {
+        float *v = t->data;
+        int64_t n = lc_tensor_numel(t);
+        for (int64_t j = 0; j < n; j++) v[j] = (float)((double)v[j] + shift[j % C]);
+        *applied = true;
+        return LC_OK;
+    }
+    /* a new tensor: the old one's shape with the channel axis spelled out */
+    int64_t dims[LC_MAX_DIMS];
+    int nd = t && t->ndim ? t->ndim : 1;
+    for (int d = 0; d < nd - 1; d++) dims[d] = t->dims[d];
+    dims[nd - 1] = C;
+    char base[256], fresh[300];
+    snprintf(base, sizeof base, "%s_bias", layer_node->name && *layer_node->name ? layer_node->name : layer_node->outputs[0]);
+    snprintf(fresh, sizeof fresh, "%s", base);
+    for (int i = 1; name_used(g, fresh); i++) snprintf(fresh, sizeof fresh, "%s_%d", base, i);
+    lc_tensor *nt = lc_tensor_new(fresh, LC_DTYPE_FLOAT, nd, dims);
+    if (!nt) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    lc_status s = lc_tensor_alloc_data(nt);
+    if (s) {
+        lc_tensor_free(nt);
+        return s;
+    }
+    float *v = nt->data;
+    const float *old = t ? t->data : NULL;
+    int64_t n = lc_tensor_numel(nt);
+    for (int64_t j = 0; j < n; j++) {
+        double base_v = old ? old[old_last == C ? j : j / C] : 0.0;
+        v[j] = (float)(base_v + shift[j % C]);
+    }
+    if ((s = add_init(m, nt))) return s;
+    if ((s = set_input(holder, k, fresh))) return s;
+    *applied = true;
+    return LC_OK;
+}
+
+/* Applies the measured shift of one layer. */
+static lc_status correct_layer(lc_model *m, layer *L, const lc_context *ctx, bool *applied, double *max_shift)
+{
+    lc_graph *g = m->graph;
+    lc_node *n = g->nodes[L->node];
+    *applied = false;
+    if (!L->got.count || !L->want.count) {
+        lc_log(ctx, "bias-correct: skipping '%s': not executed on the calibration data", lc_node_label(n));
+        return LC_OK;
+    }
+    int64_t C = L->got.channels;
+    if (L->want.channels != C) {
+        lc_log(ctx, "bias-correct: skipping '%s': %lld output channels, the reference has %lld", lc_node_label(n),
+               (long long)C, (long long)L->want.channels);
+        return LC_OK;
+    }
+    lc_node *holder = n;
+    int k = 2;
+    double scale = 1.0;
+    if (!strcmp(n->op_type, "Gemm")) {
+        double beta = lc_node_attr_float(n, "beta", 1.0f);
+        if (beta == 0) {
+            lc_log(ctx, "bias-correct: skipping '%s': Gemm with beta=0 ignores its bias", lc_node_label(n));
+            return LC_OK;
+        }
+        scale = 1.0 / beta;
+    } else if (!strcmp(n->op_type, "MatMul")) {
+        /* the bias of a MatMul is the stored operand of its only consumer, an Add */
+        holder = NULL;
+        if (use_count(g, n->outputs[0]) == 1)
+            for (int i = 0; i < g->n_nodes && !holder; i++) {
+                lc_node *a = g->nodes[i];
+                if (strcmp(a->op_type, "Add") || !default_domain(a) || a->n_inputs != 2) continue;
+                for (int j = 0; j < 2; j++) {
+                    lc_tensor *b = find_stored(g, a->inputs[1 - j]);
+                    if (!strcmp(a->inputs[j], n->outputs[0]) && b && lc_tensor_numel(b) == C && b->ndim >= 1 &&
+                        b->dims[b->ndim - 1] == C) {
+                        holder = a;
+                        k = 1 - j;
+                    }
+                }
+            }
+        if (!holder) {
+            lc_log(ctx, "bias-correct: skipping MatMul '%s': no bias (an Add of a stored [%lld] tensor) follows it",
+                   lc_node_label(n), (long long)C);
+            return LC_OK;
+        }
+    }
+    double *shift = malloc((size_t)C * sizeof *shift);
+    if (!shift) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    for (int64_t c = 0; c < C; c++) {
+        shift[c] = (L->want.sum[c] / (double)L->want.count - L->got.sum[c] / (double)L->got.count) * scale;
+        if (fabs(shift[c]) > *max_shift) *max_shift = fabs(shift[c]);
+    }
+    lc_status s = shift_bias(m, n, holder, k, shift, C, ctx, applied);
+    free(shift);
+    return s;
+}
+
+/* Node index in `g` whose first output is `name`, or -1. */
+static int node_by_output(const lc_graph *g, const char *name)
+{
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i]->n_outputs > 0 && !strcmp(g->nodes[i]->outputs[0], name)) return i;
+    return -1;
+}
+
+static bool weight_changed(const lc_graph *g, const lc_node *n, const lc_graph *rg, const lc_node *rn)
+{
+    lc_tensor *w = find_stored(g, n->inputs[1]);
+    if (!w || w->dtype != LC_DTYPE_FLOAT) return false;
+    lc_tensor *rw = rn->n_inputs > 1 ? find_stored(rg, rn->inputs[1]) : NULL;
+    if (!rw || rw->dtype != w->dtype || rw->ndim != w->ndim || memcmp(rw->dims, w->dims, sizeof(int64_t) * (size_t)w->ndim))
+        return true;
+    return memcmp(rw->data, w->data, w->nbytes) != 0;
+}
+
+lc_status lc_correct_bias(lc_model *m, const lc_model *ref, const lc_context *ctx)
+{
+    if (!m || !ref) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_correct_bias: NULL model");
+    lc_graph *g = m->graph;
+    const lc_graph *rg = ref->graph;
+    int nn = g->n_nodes, n_layers = 0, n_levels = 0, done = 0;
+    layer *l = calloc((size_t)nn + 1, sizeof *l);
+    bool *marked = calloc((size_t)nn + 1, sizeof *marked);
+    int *level = calloc((size_t)nn + 1, sizeof *level);
+    int *of_m = malloc(((size_t)nn + 1) * sizeof *of_m);
+    int *of_ref = malloc(((size_t)rg->n_nodes + 1) * sizeof *of_ref);
+    double max_shift = 0;
+    lc_status s = LC_OK;
+    if (!l || !marked || !level || !of_m || !of_ref) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "bias-correct: out of memory");
+        goto done;
+    }
+    for (int i = 0; i < rg->n_nodes; i++) of_ref[i] = -1;
+    for (int i = 0; i < nn; i++) {
+        of_m[i] = -1;
+        const lc_node *n = g->nodes[i];
+        if (!is_layer(n) || n->n_inputs < 2 || !*n->inputs[1] || n->n_outputs < 1) continue;
+        int r = node_by_output(rg, n->outputs[0]);
+        if (r < 0 || strcmp(rg->nodes[r]->op_type, n->op_type) || !weight_changed(g, n, rg, rg->nodes[r])) continue;
+        marked[i] = true;
+        l[n_layers] = (layer){.node = i, .ref_node = r, .last_axis = !strcmp(n->op_type, "MatMul")};
+        of_m[i] = of_ref[r] = n_layers++;
+    }
+    if (!n_layers) {
+        lc_log(ctx, "bias-correct: no layer differs from the reference model");
+        goto done;
+    }
+    if ((s = lc_graph_levels(g, marked, level, &n_levels))) goto done;
+    for (int k = 0; k < n_layers; k++) l[k].level = level[l[k].node];
+    bc_state st = {l, of_ref, -1, true};
+    if ((s = lc_calib_run(ref, ctx, observe, &st))) goto done;
+    st.of_node = of_m;
+    st.ref = false;
+    for (int wave = 0; wave < n_levels && !s; wave++) {
+        st.wave = wave;
+        if ((s = lc_calib_run(m, ctx, observe, &st))) break;
+        for (int k = 0; k < n_layers && !s; k++) {
+            bool applied = false;
+            if (l[k].level == wave && !(s = correct_layer(m, &l[k], ctx, &applied, &max_shift)) && applied) done++;
+        }
+    }
+    if (!s)
+        lc_log(ctx, "bias-correct: corrected %d of %d changed layer(s) in %d wave(s); largest shift %.4g", done, n_layers,
+               n_levels, max_shift);
+done:
+    for (int k = 0; l && k < n_layers; k++) {
+        free(l[k].got.sum);
+        free(l[k].want.sum);
+    }
+    free(l);
+    free(marked);
+    free(level);
+    free(of_m);
+    free(of_ref);
+    return s;
+}
+
+static const lc_param_desc params[] = {
+    {"ref", LC_PARAM_STRING, "", 0, 0, NULL,
+     "the model before compression (.onnx or .lcm) whose per-channel layer output means are restored"},
+};
+
+static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
+{
+    const char *path = lc_params_str(p, "ref");
+    if (!*path)
+        return lc_fail(LC_ERR_PARAMETER,
+                       "bias-correct: parameter 'ref' must name the model before compression (or use a weight "
+                       "pass's correct=bias)");
+    lc_model *ref = NULL;
+    lc_status s = lc_model_load(path, &ref);
+    if (s) return lc_fail_prefix(s, "bias-correct: ref");
+    s = lc_correct_bias(m, ref, ctx);
+    lc_model_free(ref);
+    return s;
+}
+
+const lc_pass lc_pass_bias_correct = {
+    "bias-correct", "shift output-channel biases so layer output means match a reference model on calibration data",
+    params, (int)(sizeof params / sizeof *params), NULL, true, run,
+};

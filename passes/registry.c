@@ -1,0 +1,126 @@
+/* The table of passes, fed by passes.inc (`LC_PASS(symbol)` lines, kept
+ * sorted by pass name; a test checks it), and the public entry points that
+ * describe and run passes by name. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lc_encoding.h"
+#include "lc_pass.h"
+
+#define LC_PASS(sym) extern const lc_pass lc_pass_##sym;
+#include "passes.inc"
+#undef LC_PASS
+
+static const lc_pass *const table[] = {
+#define LC_PASS(sym) &lc_pass_##sym,
+#include "passes.inc"
+#undef LC_PASS
+    NULL};
+
+const lc_pass *const *lc_pass_table(int *n)
+{
+    *n = (int)(sizeof table / sizeof *table) - 1;
+    return table;
+}
+
+const lc_pass *lc_pass_find(const char *name)
+{
+    for (const lc_pass *const *p = table; *p; p++)
+        if (strcmp((*p)->name, name) == 0) return *p;
+    return NULL;
+}
+
+int lc_pass_count(void) { return (int)(sizeof table / sizeof *table) - 1; }
+
+static const char *const type_names[] = {"float", "int", "bool", "enum", "string", "list", "n:m"};
+
+lc_status lc_pass_describe(int i, lc_pass_info *out)
+{
+    if (i < 0 || i >= lc_pass_count()) return lc_fail(LC_ERR_INVALID_ARGUMENT, "pass index %d out of range", i);
+    const lc_pass *p = table[i];
+    *out = (lc_pass_info){p->name, p->summary, p->knob, p->n_params, p->needs_calib};
+    return LC_OK;
+}
+
+lc_status lc_pass_param(int i, int k, lc_param_info *out)
+{
+    if (i < 0 || i >= lc_pass_count()) return lc_fail(LC_ERR_INVALID_ARGUMENT, "pass index %d out of range", i);
+    const lc_pass *p = table[i];
+    if (k < 0 || k >= p->n_params) return lc_fail(LC_ERR_INVALID_ARGUMENT, "%s: parameter index %d out of range", p->name, k);
+    const lc_param_desc *d = &p->params[k];
+    *out = (lc_param_info){d->name, type_names[d->type], d->def ? d->def : "", d->min, d->max,
+                           d->choices ? d->choices : "", d->help};
+    return LC_OK;
+}
+
+lc_status lc_pass_unknown(const char *name)
+{
+    char names[1024];
+    size_t used = 0;
+    names[0] = 0;
+    for (const lc_pass *const *p = table; *p && used < sizeof names - 64; p++)
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", (*p)->name);
+    return lc_fail(LC_ERR_PARAMETER, "unknown pass '%s' (valid: %s)", name, names);
+}
+
+static bool has_op(const lc_model *m, const char *op)
+{
+    for (int i = 0; i < m->graph->n_nodes; i++)
+        if (strcmp(m->graph->nodes[i]->op_type, op) == 0) return true;
+    return false;
+}
+
+/* The correction a weight pass's `correct` parameter asks for: "bn",
+ * "bias" or "none" (auto resolves by the model and the context). */
+static const char *resolve_correct(const lc_model *m, const lc_context *ctx, const lc_params *p)
+{
+    const lc_param_value *v = lc_params_get(p, "correct");
+    if (!v || !v->str) return "none";
+    if (strcmp(v->str, "auto") != 0) return v->str;
+    if (!ctx || !ctx->calib) return "none";
+    return has_op(m, "BatchNormalization") ? "bn" : "bias";
+}
+
+lc_status lc_pass_run_params(lc_model *m, const lc_pass *p, const lc_params *pv, const lc_context *ctx)
+{
+    if (p->needs_calib && (!ctx || !ctx->calib))
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "%s needs calibration data (--calib)", p->name);
+    const char *correct = resolve_correct(m, ctx, pv);
+    if (strcmp(correct, "none") != 0 && (!ctx || !ctx->calib))
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "%s: correct=%s needs calibration data (--calib)", p->name, correct);
+    lc_model *before = NULL;
+    lc_status s = LC_OK;
+    if (!strcmp(correct, "bias") && (s = lc_model_clone(m, &before))) return s;
+    s = p->run(m, ctx, pv);
+    if (!s && !strcmp(correct, "bn")) s = lc_correct_bn(m, ctx);
+    if (!s && !strcmp(correct, "bias")) s = lc_correct_bias(m, before, ctx);
+    lc_model_free(before);
+    if (!s) s = lc_model_verify_encodings(m);
+    return s;
+}
+
+/* Runs a pass and checks that every encoding still decodes to the float
+ * view (the invariant the whole pipeline relies on). */
+lc_status lc_pass_run(lc_model *m, const char *name, const char *params, const lc_context *ctx)
+{
+    if (!m || !name) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_pass_run: NULL argument");
+    const lc_pass *p = lc_pass_find(name);
+    if (!p) return lc_pass_unknown(name);
+    lc_params pv;
+    lc_status s = lc_params_init(&pv, p->name, p->params, p->n_params);
+    if (s) return s;
+    if (!(s = lc_params_parse(&pv, params))) s = lc_pass_run_params(m, p, &pv, ctx);
+    lc_params_clear(&pv);
+    return s;
+}
+
+lc_status lc_model_verify_encodings(const lc_model *m)
+{
+    lc_stored *st = NULL;
+    int n = 0;
+    lc_status s = lc_model_stored_tensors(m, &st, &n);
+    for (int i = 0; i < n && !s; i++) s = lc_encoding_verify(st[i].tensor);
+    free(st);
+    return s;
+}

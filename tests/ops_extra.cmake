@@ -1,0 +1,1 @@
+lc_add_check_test(test_ops_extra test_ops_extra.c)
