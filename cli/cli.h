@@ -35,6 +35,8 @@ int cmd_info(int argc, char **argv);
 void cmd_info_help(void);
 int cmd_run(int argc, char **argv);
 void cmd_run_help(void);
+int cmd_sensitivity(int argc, char **argv);
+void cmd_sensitivity_help(void);
 int cmd_passes(int argc, char **argv);
 void cmd_passes_help(void);
 int cmd_eval(int argc, char **argv);

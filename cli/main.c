@@ -8,6 +8,8 @@
 static const cli_command commands[] = {
     {"info", "show a model's inputs, outputs, ops and per-layer parameters", cmd_info, cmd_info_help},
     {"run", "compress a model with a pipeline of passes within an accuracy budget", cmd_run, cmd_run_help},
+    {"sensitivity", "accuracy of each layer compressed alone over a grid of knob values", cmd_sensitivity,
+     cmd_sensitivity_help},
     {"passes", "list compression passes, or one pass's parameters", cmd_passes, cmd_passes_help},
     {"eval", "run a model on data: top-1, agreement and SNR against a reference, speed", cmd_eval, cmd_eval_help},
 };

@@ -1,5 +1,5 @@
-/* Model files: load by content (ONNX protobuf, or .lcm by its magic once
- * that format exists), save ONNX atomically. */
+/* Model files: load by content (.lcm by its magic, else ONNX protobuf),
+ * save ONNX atomically. */
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +20,8 @@ lc_status lc_model_load(const char *path, lc_model **out)
         free(buf);
         return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     }
-    s = lc_model_load_onnx_buffer(buf, len, dirname(copy), path, out);
+    if (lc_lcm_is(buf, len)) s = lc_model_load_lcm_buffer(buf, len, path, out);
+    else s = lc_model_load_onnx_buffer(buf, len, dirname(copy), path, out);
     free(copy);
     free(buf);
     if (!s) {

@@ -36,7 +36,9 @@ static lc_status prune_smallest(lc_weight *w, int first, int last, double sparsi
 {
     int64_t total = 0;
     for (int l = first; l < last; l++) total += lc_tensor_numel(w[l].tensor);
-    int64_t k = (int64_t)llround(sparsity * (double)total);
+    /* round half to even, as torch.nn.utils.prune does (Python's round), so
+     * the same sparsity prunes the same count */
+    int64_t k = (int64_t)nearbyint(sparsity * (double)total);
     if (k <= 0 || total == 0) return LC_OK;
     ranked *r = malloc((size_t)total * sizeof *r);
     if (!r) return lc_fail(LC_ERR_NO_MEMORY, "prune-magnitude: out of memory for %lld weights", (long long)total);

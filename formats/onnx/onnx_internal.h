@@ -2,6 +2,7 @@
 #ifndef LC_ONNX_INTERNAL_H
 #define LC_ONNX_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "lc_ir.h"
@@ -20,5 +21,18 @@ lc_status lc_external_path(const char *base_dir, const char *location, char *out
  * Onnx__TensorProto (external data looked for in base_dir, NULL: refused);
  * messages start with `label`. */
 lc_status lc_onnx_tensor_from_pb(const void *tensor_proto, const char *label, const char *base_dir, lc_tensor **out);
+
+/* The .lcm graph skeleton (formats/LCM.md, GRAPH section): serializes like
+ * lc_model_save_onnx_buffer, except that tensors for which skip(user, t)
+ * is true are written as placeholders (name, dtype, dims, doc_string; no
+ * data). */
+lc_status lc_onnx_save_skeleton(const lc_model *m, bool (*skip)(void *user, const lc_tensor *t), void *user,
+                                void **buf, size_t *len);
+
+/* Parses a skeleton like lc_model_load_onnx_buffer (no external data),
+ * except that a non-STRING tensor with no data at all comes back as a
+ * placeholder: data NULL and nbytes 0 whatever its dims (the caller fills
+ * it, and must check every placeholder was filled). */
+lc_status lc_onnx_load_skeleton(const void *buf, size_t len, const char *label, lc_model **out);
 
 #endif

@@ -19,6 +19,7 @@ typedef struct load_ctx {
     const char *label;    /* file name for messages */
     const char *base_dir; /* external data folder, or NULL */
     int depth;
+    bool placeholders;    /* a tensor without any data is a placeholder */
 } load_ctx;
 
 static lc_status pack_blob(const ProtobufCMessage *msg, lc_blob *out)
@@ -135,6 +136,12 @@ static lc_status tensor_from_pb(const load_ctx *c, const Onnx__TensorProto *tp, 
             s = lc_fail(LC_ERR_FORMAT, "%s: tensor '%s': %zu strings for %zu elements", c->label, name, tp->n_string_data, n);
             goto fail;
         }
+    } else if (!external && c->placeholders && !tp->has_raw_data && !tp->n_float_data && !tp->n_int32_data &&
+               !tp->n_int64_data && !tp->n_double_data && !tp->n_uint64_data) {
+        /* .lcm skeleton: the caller fills the data (not allocated here, so
+         * hostile dims cannot make us allocate) */
+        *out = t;
+        return LC_OK;
     } else if (!external) {
         size_t have, need = n;
         const char *field;
@@ -486,13 +493,13 @@ fail:
     return s ? s : lc_fail(LC_ERR_NO_MEMORY, "out of memory");
 }
 
-lc_status lc_model_load_onnx_buffer(const void *buf, size_t len, const char *base_dir, const char *label,
-                                    lc_model **out)
+static lc_status load_buffer(const void *buf, size_t len, const char *base_dir, const char *label, bool placeholders,
+                             lc_model **out)
 {
     if (!out) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_load_onnx_buffer: out is NULL");
     *out = NULL;
     if (!buf && len) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_load_onnx_buffer: buf is NULL");
-    load_ctx c = {label ? label : "<buffer>", base_dir, 0};
+    load_ctx c = {label ? label : "<buffer>", base_dir, 0, placeholders};
     if (len == 0) return lc_fail(LC_ERR_FORMAT, "%s: empty file, not an ONNX model", c.label);
     lc_status s = lc_onnx_check_nesting(buf, len);
     if (s) return lc_fail_prefix(s, "%s", c.label);
@@ -520,8 +527,19 @@ lc_status lc_model_load_onnx_buffer(const void *buf, size_t len, const char *bas
     return LC_OK;
 }
 
+lc_status lc_model_load_onnx_buffer(const void *buf, size_t len, const char *base_dir, const char *label,
+                                    lc_model **out)
+{
+    return load_buffer(buf, len, base_dir, label, false, out);
+}
+
+lc_status lc_onnx_load_skeleton(const void *buf, size_t len, const char *label, lc_model **out)
+{
+    return load_buffer(buf, len, NULL, label, true, out);
+}
+
 lc_status lc_onnx_tensor_from_pb(const void *tensor_proto, const char *label, const char *base_dir, lc_tensor **out)
 {
-    load_ctx c = {label ? label : "<tensor>", base_dir, 0};
+    load_ctx c = {label ? label : "<tensor>", base_dir, 0, false};
     return tensor_from_pb(&c, tensor_proto, out);
 }

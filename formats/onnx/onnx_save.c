@@ -12,6 +12,8 @@ typedef struct shells {
     void **ptrs;
     int n, cap;
     bool oom;
+    bool (*skip)(void *user, const lc_tensor *t); /* write t without data */
+    void *skip_user;
 } shells;
 
 static void *shell(shells *a, size_t size)
@@ -76,7 +78,9 @@ static Onnx__TensorProto *tensor_to_pb(shells *a, const lc_tensor *t)
     tp->data_type = t->dtype;
     tp->name = t->name;
     tp->doc_string = t->doc_string;
-    if (t->dtype == LC_DTYPE_STRING) {
+    if (a->skip && a->skip(a->skip_user, t)) {
+        /* a placeholder: name, dtype and dims only */
+    } else if (t->dtype == LC_DTYPE_STRING) {
         int64_t n = lc_shape_numel(t->ndim, t->dims, 0);
         tp->n_string_data = (size_t)n;
         tp->string_data = shell(a, (size_t)n * sizeof *tp->string_data);
@@ -252,12 +256,15 @@ static Onnx__GraphProto *graph_to_pb(shells *a, const lc_graph *g)
     return p;
 }
 
-lc_status lc_model_save_onnx_buffer(const lc_model *m, void **buf, size_t *len)
+static lc_status save_buffer(const lc_model *m, bool (*skip)(void *user, const lc_tensor *t), void *skip_user,
+                             void **buf, size_t *len)
 {
     if (!m || !buf || !len) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_save_onnx_buffer: NULL argument");
     *buf = NULL;
     *len = 0;
     shells a = {0};
+    a.skip = skip;
+    a.skip_user = skip_user;
     Onnx__ModelProto mp;
     onnx__model_proto__init(&mp);
     mp.has_ir_version = 1;
@@ -308,4 +315,15 @@ lc_status lc_model_save_onnx_buffer(const lc_model *m, void **buf, size_t *len)
 done:
     shells_free(&a);
     return s;
+}
+
+lc_status lc_model_save_onnx_buffer(const lc_model *m, void **buf, size_t *len)
+{
+    return save_buffer(m, NULL, NULL, buf, len);
+}
+
+lc_status lc_onnx_save_skeleton(const lc_model *m, bool (*skip)(void *user, const lc_tensor *t), void *user,
+                                void **buf, size_t *len)
+{
+    return save_buffer(m, skip, user, buf, len);
 }

@@ -561,6 +561,90 @@ lc_status lc_pipeline_finish_report(lc_pipeline *p, const char *out_path, int64_
  *  lc_pipeline_finish_report. */
 const char *lc_pipeline_report(const lc_pipeline *p);
 
+/* ------------------------------------------------------------------ */
+/* Compact format (.lcm; spec: formats/LCM.md)                         */
+/* ------------------------------------------------------------------ */
+
+/** What the META section of an .lcm file records; every field may be NULL. */
+typedef struct lc_lcm_meta {
+    const char *producer;     /* e.g. "shrink 0.1.0"; NULL: "libcompress <version>" */
+    const char *recipe_json;  /* the recipe (a JSON value) */
+    const char *figures_json; /* accuracy and size figures of the run (a JSON object) */
+} lc_lcm_meta;
+
+/** Writes `m` as .lcm to `path` atomically: the graph once (deflated), each
+ *  stored tensor by its encoding (bit-packed codes, codebooks, sparse
+ *  positions as gaps or a bitmap, Huffman-coded streams where the tensor is
+ *  entropy_coded and it helps). `meta` may be NULL. LC_ERR_INVALID_ARGUMENT
+ *  (meta JSON that does not parse), LC_ERR_VERIFY (an encoding that does
+ *  not decode to its float view), LC_ERR_IO, LC_ERR_NO_MEMORY. */
+lc_status lc_model_save_lcm(const lc_model *m, const char *path, const lc_lcm_meta *meta);
+
+/** As lc_model_save_lcm, into a malloc'ed buffer (free() it). */
+lc_status lc_model_save_lcm_buffer(const lc_model *m, const lc_lcm_meta *meta, void **buf, size_t *len);
+
+/** Nonzero when buf starts with the .lcm magic. */
+int lc_lcm_is(const void *buf, size_t len);
+
+/** Reads an .lcm file from memory (untrusted: every size is checked).
+ *  `label` names it in messages. LC_ERR_FORMAT with a message naming the
+ *  section and the byte offset; LC_ERR_UNSUPPORTED for another major
+ *  version; LC_ERR_NO_MEMORY. (lc_model_load reads .lcm files too.) */
+lc_status lc_model_load_lcm_buffer(const void *buf, size_t len, const char *label, lc_model **out);
+
+/** The META section's JSON text of an .lcm file in memory (*json malloc'ed,
+ *  "{}" when the file has none). Errors as lc_model_load_lcm_buffer. */
+lc_status lc_lcm_meta_read(const void *buf, size_t len, char **json);
+
+/** One stream of a stored tensor. */
+typedef struct lc_lcm_stream_info {
+    int role;             /* 0 values/codes, 1 sparsity (bitmap or gaps) */
+    int coding;           /* 0 raw bit-packed, 1 Huffman */
+    int bits;             /* symbol width */
+    int64_t symbols;
+    int64_t bytes;        /* the stream's bytes (code table included) */
+    int64_t table_bytes;  /* Huffman code table (0 when raw) */
+    double entropy_bits;  /* empirical entropy bound of its symbols */
+} lc_lcm_stream_info;
+
+/** The bytes one stored tensor takes in the file: its whole TENSOR section
+ *  (descriptor, parameters, alignment padding, streams). */
+typedef struct lc_lcm_tensor_info {
+    char *name;           /* owned by the accounting */
+    int store;            /* 0 RAW, 1 F32, 2 F16, 3 UNIFORM, 4 CODEBOOK, 5 BINARY */
+    int sparsity;         /* 0 none, 1 bitmap, 2 gaps */
+    int64_t numel, kept;
+    int64_t bytes;
+    int n_streams;
+    lc_lcm_stream_info streams[2];
+} lc_lcm_tensor_info;
+
+/** Exact byte accounting of an .lcm file: header_bytes (header + section
+ *  table) + meta_bytes + graph_bytes + the tensors' bytes = file_bytes. */
+typedef struct lc_lcm_accounting {
+    int64_t file_bytes, header_bytes, meta_bytes, graph_bytes;
+    int n_tensors;
+    lc_lcm_tensor_info *tensors;   /* in ordinal order */
+} lc_lcm_accounting;
+
+/** Fills `a` from an .lcm file in memory (decoding every stream, so the
+ *  file is fully checked). Free with lc_lcm_accounting_clear. */
+lc_status lc_lcm_accounting_compute(const void *buf, size_t len, lc_lcm_accounting *a);
+void lc_lcm_accounting_clear(lc_lcm_accounting *a);
+
+
+/** Per-layer sensitivity: every weight layer selected by `params` (the
+ *  pass's ops/include/exclude) is compressed alone by pass `pass` at each
+ *  of the `n_grid` values of the pass's knob, and validated on `val`
+ *  (top-1 % with `labels`, else agreement % with `m`). *json (malloc'ed,
+ *  free() it) receives {pass, knob, metric, float, grid, layers: [{name,
+ *  op, weight, params, accuracy: [one per grid value]}]}.
+ *  LC_ERR_PARAMETER for an unknown pass, a pass without a knob or a grid
+ *  value out of the knob's range. */
+lc_status lc_sensitivity_run(const lc_model *m, const char *pass, const char *params, const double *grid, int n_grid,
+                             const lc_dataset *val, const int64_t *labels, int64_t n_labels, int64_t limit,
+                             const lc_context *ctx, char **json);
+
 #ifdef __cplusplus
 }
 #endif

@@ -132,8 +132,23 @@ uint16_t lc_float_to_half(float f);
 typedef lc_status (*lc_observe_fn)(void *user, int node_index, const lc_node *node, int n_in, const lc_value *const *in,
                                    int n_out, const lc_value *const *out);
 
-/* Sets (fn != NULL) or clears the observer of `ex`. */
+/* Sets (fn != NULL) or clears the observer of `ex`. An observer needs a
+ * plan without fusion (LC_EXEC_NO_FUSION): on a plan that fused nodes,
+ * lc_executor_run fails with LC_ERR_INVALID_ARGUMENT while one is set. */
 void lc_executor_set_observer(lc_executor *ex, lc_observe_fn fn, void *user);
+
+/* lc_executor_create with flags. By default the plan fuses, when nothing
+ * else reads the intermediate values: Conv + BatchNormalization (folded
+ * into a private copy of the weights), Conv [+ BN] + Add of a residual
+ * computed earlier, and Conv/Gemm [+ ...] + Relu/Clip/LeakyRelu (applied
+ * in the kernel's epilogue). Fused nodes are not run on their own, so
+ * observers cannot see them; LC_EXEC_NO_FUSION runs every node. */
+#define LC_EXEC_NO_FUSION 1u
+lc_status lc_executor_create_ex(const lc_model *m, const lc_array *shapes, int n_inputs, int threads, unsigned flags,
+                                lc_executor **out);
+
+/* Nodes merged into another node's step by fusion (0 with LC_EXEC_NO_FUSION). */
+int lc_executor_fused_count(const lc_executor *ex);
 
 /* Nodes of the model's main graph, in graph order (the indices the observer
  * receives); lc_executor_node returns NULL when out of range. */

@@ -76,21 +76,27 @@ static inline int64_t lc_hlayer_index(const lc_hlayer *L, int64_t g, int64_t r, 
     return (j / L->inner) * (L->groups * L->rows * L->inner) + row * L->inner + j % L->inner;
 }
 
+/* Copies group g of the weight into w (rows x cols, row-major, column i
+ * = column perm[i] of the group; perm NULL: natural order) and the
+ * tensor's mask into keep (all 1 without a mask). */
+void lc_hlayer_load(const lc_hlayer *L, int64_t g, const int64_t *perm, double *w, uint8_t *keep);
+
 /* One calibration run of `m` accumulating H for every layer with
  * select[i] true (NULL: all) that is not yet collected. Layers of kind
  * LC_HL_IDENTITY get no H (collected stays false). */
 lc_status lc_hessian_collect(const lc_model *m, const lc_context *ctx, lc_hlayer *layers, int n, const bool *select);
 
 /* From the accumulated statistics of group g (or the identity when the
- * layer has none): marks dead columns (zero diagonal; dead may be NULL),
+ * layer has none), with its columns reordered by perm (column i of the
+ * result is column perm[i] of H; NULL: natural order): marks dead columns (zero diagonal; dead may be NULL),
  * dampens by damp * mean(diag) and writes the upper Cholesky factor U of
  * the inverse, (H + lambda I)^-1 = U^T U (cols x cols, row-major, lower
  * triangle zero). On a failed factorization lambda grows tenfold (at most
  * 8 times); if it still fails U is the diagonal approximation
  * diag(1/sqrt(H_jj + lambda)). U is always finite. *lambda_out and *tries
  * (may be NULL) report what was used. Fails only on LC_ERR_NO_MEMORY. */
-lc_status lc_hessian_inverse_chol(const lc_hlayer *L, int64_t g, double damp, double *u, uint8_t *dead,
-                                  double *lambda_out, int *tries);
+lc_status lc_hessian_inverse_chol(const lc_hlayer *L, int64_t g, const int64_t *perm, double damp, double *u,
+                                  uint8_t *dead, double *lambda_out, int *tries);
 
 /* Quantizer for lc_obs_sweep: the representable value for w at (row,
  * column) of the current matrix; may record the chosen code. */
@@ -110,9 +116,10 @@ typedef struct lc_sweep_opts {
  * lc_hessian_inverse_chol. keep (rows x k) is 1 where a weight may be
  * kept, 0 where it is pruned already (it stays pruned and counts towards
  * the quota); on return it holds the final mask. Per block of columns:
- *   - the mask: with `sparsity`, the round(sparsity * rows * width)
- *     weights of the block with the smallest saliency w^2 / U_jj^2 (ties:
- *     lower flat index) are pruned; with N:M, in each group of m columns
+ *   - the mask: with `sparsity`, the weights of the block with the
+ *     smallest saliency w^2 / U_jj^2 (ties: lower flat index) are pruned,
+ *     as many as make round(sparsity * rows * (last column + 1)) pruned
+ *     so far (cumulative rounding: exact for the whole matrix); with N:M, in each group of m columns
  *     (chosen when the sweep reaches its first column) the m - n smallest
  *     of each row;
  *   - column by column: q = 0 if pruned, else quant(w) (or w); the error

@@ -101,6 +101,9 @@ void lc_conv_fast_ex(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, int64
 lc_status lc_conv_set_epilogue(void *state, const lc_nn_epilogue *e);
 lc_status lc_gemm_set_epilogue(void *state, const lc_nn_epilogue *e);
 
+/* The kernels the executor fuses into. */
+extern const lc_kernel lc_kernel_Conv_1, lc_kernel_Gemm_1;
+
 /* Applies the epilogue to n contiguous values: dst[i] = act(src[i] + b +
  * (r ? r[i] : 0)); dst may equal src. */
 void lc_nn_epilogue_row(float *dst, const float *src, int64_t n, float b, const float *r, const lc_nn_epilogue *e);

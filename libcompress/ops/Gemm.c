@@ -12,7 +12,16 @@ typedef struct gemm_state {
     int64_t m, n, k;
     float alpha, beta;
     int64_t c_stride[2]; /* C's strides over Y's [M, N]; 0 on broadcast */
+    lc_nn_epilogue epi;  /* activation fused by the executor */
 } gemm_state;
+
+lc_status lc_gemm_set_epilogue(void *state, const lc_nn_epilogue *e)
+{
+    gemm_state *st = state;
+    if (e->residual) return lc_fail(LC_ERR_UNSUPPORTED, "Gemm does not fuse a residual");
+    st->epi = *e;
+    return LC_OK;
+}
 
 static lc_status gemm_prepare(lc_kernel_args *a)
 {
@@ -78,6 +87,7 @@ static lc_status gemm_run(lc_kernel_args *a)
     }
     const lc_value *A = a->in[0], *B = a->in[1];
     lc_sgemm(st->ta, st->tb, st->m, st->n, st->k, st->alpha, A->data, A->dims[1], B->data, B->dims[1], beta, y, st->n);
+    if (st->epi.act != LC_NN_ACT_NONE) lc_nn_epilogue_row(y, y, st->m * st->n, 0.0f, NULL, &st->epi);
     return LC_OK;
 }
 

@@ -129,8 +129,13 @@ void lc_nn_valid_range(int64_t n_out, int64_t n_in, int64_t stride, int64_t off,
     *hi = h;
 }
 
-/* Rows here are short (7 to 112 floats): fixed-size chunk copies the
- * compiler inlines beat a memcpy call per row. */
+/* im2col rows are short (7 to 112 floats): fixed-size chunk copies and
+ * fills that the compiler inlines beat a memcpy/memset call per row, so
+ * GCC must not turn these loops back into such calls. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
+#endif
 static inline void copy_floats(float *restrict dst, const float *restrict src, int64_t n)
 {
     int64_t i = 0;
@@ -142,8 +147,54 @@ static inline void copy_floats(float *restrict dst, const float *restrict src, i
     for (; i < n; i++) dst[i] = src[i];
 }
 
+static inline void zero_floats(float *dst, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) memset(dst + i, 0, 8 * sizeof *dst);
+    for (; i < n; i++) dst[i] = 0.0f;
+}
+
+/* The 2-D case (no depth axis): per (channel, kh, kw) row of `col`, the
+ * output rows whose window row falls in the padding are zeroed as one
+ * block, and each other row is zeros | copy | zeros with the valid column
+ * range computed once. Copies and fills are inline: the rows are short, and
+ * calls to memcpy/memset would dominate. */
+static void im2col_2d(const lc_nn_geom *g, int64_t c, const float *x, float *col, int64_t ld)
+{
+    const int64_t H = g->in[1], W = g->in[2], OH = g->out[1], OW = g->out[2];
+    const int64_t sh = g->stride[1], sw = g->stride[2];
+    for (int64_t ci = 0; ci < c; ci++) {
+        const float *xc = x + ci * H * W;
+        for (int64_t kh = 0; kh < g->k[1]; kh++) {
+            const int64_t hoff = kh * g->dil[1] - g->pad_b[1];
+            int64_t hlo, hhi;
+            lc_nn_valid_range(OH, H, sh, hoff, &hlo, &hhi);
+            for (int64_t kw = 0; kw < g->k[2]; kw++, col += ld) {
+                const int64_t woff = kw * g->dil[2] - g->pad_b[2];
+                int64_t lo, hi;
+                lc_nn_valid_range(OW, W, sw, woff, &lo, &hi);
+                zero_floats(col, hlo * OW);
+                for (int64_t oh = hlo; oh < hhi; oh++) {
+                    float *dst = col + oh * OW;
+                    const float *src = xc + (oh * sh + hoff) * W + woff;
+                    for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
+                    if (sw == 1) copy_floats(dst + lo, src + lo, hi - lo);
+                    else
+                        for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow * sw];
+                    for (int64_t ow = hi; ow < OW; ow++) dst[ow] = 0.0f;
+                }
+                zero_floats(col + hhi * OW, (OH - hhi) * OW);
+            }
+        }
+    }
+}
+
 void lc_nn_im2col(const lc_nn_geom *g, int64_t c, const float *x, float *col, int64_t ld)
 {
+    if (g->in[0] == 1 && g->k[0] == 1 && g->out[0] == 1 && g->pad_b[0] == 0) {
+        im2col_2d(g, c, x, col, ld);
+        return;
+    }
     const int64_t D = g->in[0], H = g->in[1], W = g->in[2];
     const int64_t OD = g->out[0], OH = g->out[1], OW = g->out[2];
     for (int64_t ci = 0; ci < c; ci++) {
@@ -177,10 +228,23 @@ void lc_nn_im2col(const lc_nn_geom *g, int64_t c, const float *x, float *col, in
     }
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+
 /* ---- fused epilogue ---- */
 
+/* Eight floats (one AVX register, two SSE ones in the generic build).
+ * The helpers taking or returning them are always inlined, so the ABI
+ * note GCC gives for 32-byte vectors without AVX does not apply. */
+#pragma GCC diagnostic ignored "-Wpsabi"
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
+
+static inline __attribute__((always_inline)) v8f splat8(float x)
+{
+    return (v8f){x, x, x, x, x, x, x, x};
+}
 
 static inline __attribute__((always_inline)) v8f load8(const float *p)
 {
@@ -215,12 +279,12 @@ static inline __attribute__((always_inline)) v8f select8(v8i mask, v8f a, v8f b)
 static inline __attribute__((always_inline)) void epilogue_body(float *dst, const float *src, int64_t n, float b,
                                                                 const float *r, const lc_nn_epilogue *e)
 {
-    const v8f zero = {0}, vb = zero + b;
+    const v8f zero = {0}, vb = splat8(b);
     switch (e ? e->act : LC_NN_ACT_NONE) {
     case LC_NN_ACT_RELU: EPI_LOOP(select8(x < zero, zero, x), x < 0 ? 0.0f : x); break;
     case LC_NN_ACT_CLIP: {
         const float lo = e->lo, hi = e->hi;
-        const v8f vlo = zero + lo, vhi = zero + hi;
+        const v8f vlo = splat8(lo), vhi = splat8(hi);
         EPI_LOOP((x = select8(x < vlo, vlo, x), select8(x > vhi, vhi, x)), (x = x < lo ? lo : x, x > hi ? hi : x));
         break;
     }

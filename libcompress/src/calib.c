@@ -45,7 +45,8 @@ lc_status lc_dataset_run(const lc_model *m, const lc_dataset *d, int64_t limit, 
             lc_executor_free(ex);
             ex = NULL;
             shape.dims[0] = n;
-            if ((s = lc_executor_create(m, &shape, 1, threads, &ex))) break;
+            /* an observer must see every node, so no fused plan for it */
+            if ((s = lc_executor_create_ex(m, &shape, 1, threads, observe ? LC_EXEC_NO_FUSION : 0u, &ex))) break;
             if (observe) lc_executor_set_observer(ex, observe, observe_user);
             planned = n;
         }

@@ -2,11 +2,13 @@
  * folding, buffers), then run node by node. See lc_exec.h for the kernel
  * contract and libcompress.h for the public API. */
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lc_exec.h"
+#include "lc_nn.h"
 #include "lc_strset.h"
 
 /* Buffers are handed out in multiples of this (also their alignment). */
@@ -35,6 +37,9 @@ typedef struct step {
     int *out_slots;
     int n_extra;     /* outer values read by subgraphs (order and liveness) */
     int *extra_slots;
+    bool removed;    /* merged into an earlier step by fusion */
+    lc_value fw, fb; /* fused Conv: weights and bias with BatchNormalization folded in */
+    float *fdata;    /* their memory */
 } step;
 
 struct lc_executor {
@@ -56,6 +61,8 @@ struct lc_executor {
     bool *folded;      /* per graph node */
     lc_observe_fn observer;
     void *observer_user;
+    unsigned flags;    /* LC_EXEC_* */
+    int n_fused;       /* nodes merged into other steps */
 };
 
 /* ---------------------------------------------------------------- */
@@ -384,6 +391,7 @@ static void step_clear(step *st)
     free(st->in_slots);
     free(st->out_slots);
     free(st->extra_slots);
+    free(st->fdata);
     memset(st, 0, sizeof *st);
 }
 
@@ -488,6 +496,270 @@ static lc_status plan_nodes(lc_executor *ex, const int *order, int **extra, cons
     return LC_OK;
 }
 
+
+/* ---------------------------------------------------------------- */
+/* Fusion                                                            */
+/* ---------------------------------------------------------------- */
+
+/* Readers of each slot among the planned steps, for fusion. */
+typedef struct fuse_ctx {
+    int *n_reads;  /* reads per slot (an input listed twice counts twice) */
+    int *reader;   /* the (last) reading step */
+    int *producer; /* the producing step, -1 for inputs and constants */
+} fuse_ctx;
+
+static bool is_op(const step *st, const char *op)
+{
+    return strcmp(st->node->op_type, op) == 0;
+}
+
+static bool is_float_value(const lc_value *v)
+{
+    return v && v->dtype == LC_DTYPE_FLOAT;
+}
+
+/* The step that alone consumes slot `sl` (only as its input 0 unless
+ * `any_input`), when the value is not a graph output; else -1. */
+static int sole_reader(const lc_executor *ex, const fuse_ctx *fc, int sl, bool any_input)
+{
+    if (sl < 0 || ex->slots[sl].is_output || fc->n_reads[sl] != 1) return -1;
+    int q = fc->reader[sl];
+    const step *st = &ex->steps[q];
+    if (st->removed || st->n_extra) return -1;
+    if (!any_input && (st->args.n_in < 1 || st->in_slots[0] != sl)) return -1;
+    for (int o = 1; o < st->args.n_out; o++)
+        if (st->out[o]) return -1;
+    return st->out_slots[0] >= 0 ? q : -1;
+}
+
+static bool all_const_float(const step *st, int from, int to)
+{
+    for (int i = from; i < to; i++)
+        if (i >= st->args.n_in || !st->in[i] || !st->in[i]->is_const || !is_float_value(st->in[i])) return false;
+    return true;
+}
+
+/* Folds inference BatchNormalization step `bn` into Conv step `cv`:
+ * W' = W * k, B' = (B - mean) * k + beta with k = scale / sqrt(var + eps),
+ * per output channel, into memory of the conv step (the model is not
+ * touched). */
+static lc_status fold_bn(step *cv, const step *bn)
+{
+    const lc_value *w = cv->in[1], *b = cv->args.n_in > 2 ? cv->in[2] : NULL;
+    const int64_t m = w->dims[0], per = lc_value_numel(w) / (m ? m : 1);
+    const float eps = lc_node_attr_float(bn->node, "epsilon", 1e-5f);
+    const float *scale = bn->in[1]->data, *beta = bn->in[2]->data, *mean = bn->in[3]->data, *var = bn->in[4]->data;
+    float *mem = malloc((size_t)(m * per + m) * sizeof *mem);
+    if (!mem) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    const float *wd = w->data, *bd = b ? b->data : NULL;
+    for (int64_t oc = 0; oc < m; oc++) {
+        const double k = scale[oc] / sqrt((double)var[oc] + eps);
+        for (int64_t i = 0; i < per; i++) mem[oc * per + i] = (float)(wd[oc * per + i] * k);
+        mem[m * per + oc] = (float)(((bd ? bd[oc] : 0.0) - mean[oc]) * k + beta[oc]);
+    }
+    free(cv->fdata);
+    cv->fdata = mem;
+    cv->fw = *w;
+    cv->fw.data = mem;
+    cv->fw.borrowed = false;
+    cv->fb = *w;
+    cv->fb.name = bn->node->outputs[0];
+    cv->fb.ndim = 1;
+    cv->fb.dims[0] = m;
+    cv->fb.data = mem + m * per;
+    cv->fb.nbytes = (size_t)m * sizeof(float);
+    cv->fb.borrowed = false;
+    return LC_OK;
+}
+
+/* Reads an activation step into `e`; false if it is not one we fuse. */
+static bool activation_of(const step *st, lc_nn_epilogue *e)
+{
+    if (!is_float_value(st->in[0]) || !is_float_value(st->out[0])) return false;
+    if (is_op(st, "Relu")) {
+        e->act = LC_NN_ACT_RELU;
+        return true;
+    }
+    if (is_op(st, "LeakyRelu")) {
+        e->act = LC_NN_ACT_LEAKY;
+        e->alpha = lc_node_attr_float(st->node, "alpha", 0.01f);
+        return true;
+    }
+    if (!is_op(st, "Clip")) return false;
+    e->lo = -INFINITY;
+    e->hi = INFINITY;
+    if (st->args.opset < 11) {
+        e->lo = lc_node_attr_float(st->node, "min", -INFINITY);
+        e->hi = lc_node_attr_float(st->node, "max", INFINITY);
+    } else {
+        for (int k = 1; k <= 2 && k < st->args.n_in; k++) {
+            const lc_value *v = st->in[k];
+            if (!v) continue;
+            if (!v->is_const || !is_float_value(v) || lc_value_numel(v) != 1) return false;
+            *(k == 1 ? &e->lo : &e->hi) = ((const float *)v->data)[0];
+        }
+    }
+    e->act = LC_NN_ACT_CLIP;
+    return true;
+}
+
+static bool same_shape(const lc_value *a, const lc_value *b)
+{
+    if (a->ndim != b->ndim) return false;
+    for (int d = 0; d < a->ndim; d++)
+        if (a->dims[d] != b->dims[d]) return false;
+    return true;
+}
+
+/* Makes room for a fourth input (a Conv's residual). */
+static lc_status add_residual_input(lc_executor *ex, step *st, int sl)
+{
+    const lc_value **in = realloc(st->in, 4 * sizeof *in);
+    if (!in) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    st->in = in;
+    int *slots = realloc(st->in_slots, 4 * sizeof *slots);
+    if (!slots) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    st->in_slots = slots;
+    for (int i = st->args.n_in; i < 3; i++) {
+        st->in[i] = NULL;
+        st->in_slots[i] = -1;
+    }
+    st->in[3] = &ex->slots[sl].v;
+    st->in_slots[3] = sl;
+    st->args.n_in = 4;
+    st->args.in = st->in;
+    return LC_OK;
+}
+
+/* Tries the chains Conv [-> BN] [-> Add(residual)] [-> activation] and
+ * Gemm -> activation starting at step p. */
+static lc_status fuse_at(lc_executor *ex, const fuse_ctx *fc, int p)
+{
+    step *st = &ex->steps[p];
+    const bool conv = st->kernel == &lc_kernel_Conv_1, gemm = st->kernel == &lc_kernel_Gemm_1;
+    if ((!conv && !gemm) || st->args.n_out != 1 || !st->out[0] || st->n_extra) return LC_OK;
+    lc_nn_epilogue e = {0};
+    int cur = st->out_slots[0], q, bn = -1, add = -1, act = -1, residual = -1;
+    if (conv && (q = sole_reader(ex, fc, cur, false)) >= 0 && is_op(&ex->steps[q], "BatchNormalization") &&
+        all_const_float(&ex->steps[q], 1, 5) && st->in[1]->is_const &&
+        (st->args.n_in < 3 || !st->in[2] || st->in[2]->is_const) &&
+        lc_value_numel(ex->steps[q].in[1]) == st->in[1]->dims[0] &&
+        !(ex->steps[q].args.opset < 9 && lc_node_attr_int(ex->steps[q].node, "spatial", 1) == 0)) {
+        bn = q;
+        cur = ex->steps[q].out_slots[0];
+    }
+    if (conv && (q = sole_reader(ex, fc, cur, true)) >= 0 && is_op(&ex->steps[q], "Add") &&
+        ex->steps[q].args.n_in == 2) {
+        const step *a = &ex->steps[q];
+        int other = a->in_slots[0] == cur ? a->in_slots[1] : a->in_slots[0];
+        const lc_value *r = other >= 0 ? &ex->slots[other].v : NULL;
+        /* the residual must exist when the conv runs, and be a plain
+         * same-shape float tensor (no broadcasting, no aliasing) */
+        if (r && other != cur && is_float_value(r) && same_shape(r, &ex->slots[cur].v) &&
+            same_shape(a->out[0], r) && fc->producer[other] < p) {
+            add = q;
+            residual = other;
+            cur = a->out_slots[0];
+        }
+    }
+    if ((q = sole_reader(ex, fc, cur, false)) >= 0 && activation_of(&ex->steps[q], &e)) {
+        act = q;
+        cur = ex->steps[q].out_slots[0];
+    }
+    if (bn < 0 && add < 0 && act < 0) return LC_OK;
+    lc_status s;
+    if (bn >= 0) {
+        if ((s = fold_bn(st, &ex->steps[bn]))) return s;
+        if (st->args.n_in < 3) {
+            /* the folded bias becomes input 2 */
+            const lc_value **in = realloc(st->in, 3 * sizeof *in);
+            int *slots = in ? realloc(st->in_slots, 3 * sizeof *slots) : NULL;
+            if (in) st->in = in;
+            if (!in || !slots) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+            st->in_slots = slots;
+            st->args.n_in = 3;
+            st->args.in = st->in;
+        }
+        st->in[1] = &st->fw;
+        st->in[2] = &st->fb;
+        /* the original weights are no longer read by this step */
+        st->in_slots[1] = -1;
+        st->in_slots[2] = -1;
+    }
+    if (residual >= 0) {
+        e.residual = true;
+        if ((s = add_residual_input(ex, st, residual))) return s;
+    }
+    s = conv ? lc_conv_set_epilogue(st->args.state, &e) : lc_gemm_set_epilogue(st->args.state, &e);
+    if (s) return s;
+    const int merged[3] = {bn, add, act};
+    for (int i = 0; i < 3; i++)
+        if (merged[i] >= 0) {
+            ex->steps[merged[i]].removed = true;
+            ex->n_fused++;
+        }
+    st->out_slots[0] = cur;
+    st->out[0] = &ex->slots[cur].v;
+    return LC_OK;
+}
+
+static lc_status fuse_steps(lc_executor *ex)
+{
+    fuse_ctx fc = {0};
+    lc_status s = LC_OK;
+    size_t ns = (size_t)(ex->n_slots ? ex->n_slots : 1);
+    fc.n_reads = calloc(ns, sizeof *fc.n_reads);
+    fc.reader = calloc(ns, sizeof *fc.reader);
+    fc.producer = malloc(ns * sizeof *fc.producer);
+    if (!fc.n_reads || !fc.reader || !fc.producer) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < ex->n_slots; i++) fc.producer[i] = -1;
+    for (int p = 0; p < ex->n_steps; p++) {
+        const step *st = &ex->steps[p];
+        for (int i = 0; i < st->args.n_in + st->n_extra; i++) {
+            int sl = i < st->args.n_in ? st->in_slots[i] : st->extra_slots[i - st->args.n_in];
+            if (sl < 0) continue;
+            fc.n_reads[sl]++;
+            fc.reader[sl] = p;
+        }
+        for (int o = 0; o < st->args.n_out; o++)
+            if (st->out_slots[o] >= 0) fc.producer[st->out_slots[o]] = p;
+    }
+    for (int p = 0; p < ex->n_steps && !s; p++)
+        if (!ex->steps[p].removed && (s = fuse_at(ex, &fc, p)))
+            s = node_fail_prefix(ex, s, ex->steps[p].node_index, ex->steps[p].node);
+    if (s) goto done;
+    /* drop the merged steps */
+    int k = 0;
+    for (int p = 0; p < ex->n_steps; p++) {
+        if (ex->steps[p].removed) {
+            step_clear(&ex->steps[p]);
+            continue;
+        }
+        if (k != p) {
+            ex->steps[k] = ex->steps[p];
+            memset(&ex->steps[p], 0, sizeof ex->steps[p]);
+        }
+        k++;
+    }
+    ex->n_steps = k;
+    /* the struct moved: re-point the fused weights and the args arrays */
+    for (int p = 0; p < ex->n_steps; p++) {
+        step *st = &ex->steps[p];
+        if (st->fdata) {
+            st->in[1] = &st->fw;
+            st->in[2] = &st->fb;
+        }
+    }
+done:
+    free(fc.n_reads);
+    free(fc.reader);
+    free(fc.producer);
+    return s;
+}
+
 /* Assigns pooled buffers to step outputs by liveness: a buffer returns to
  * the pool after the last step that reads its value. Graph outputs get
  * their own memory so they stay valid after the run. */
@@ -590,6 +862,12 @@ static void drop_dead_constants(lc_executor *ex)
 
 lc_status lc_executor_create(const lc_model *m, const lc_array *shapes, int n_inputs, int threads, lc_executor **out)
 {
+    return lc_executor_create_ex(m, shapes, n_inputs, threads, 0, out);
+}
+
+lc_status lc_executor_create_ex(const lc_model *m, const lc_array *shapes, int n_inputs, int threads, unsigned flags,
+                                lc_executor **out)
+{
     if (!out) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_executor_create: out is NULL");
     *out = NULL;
     if (!m || !m->graph) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_executor_create: no model");
@@ -602,6 +880,7 @@ lc_status lc_executor_create(const lc_model *m, const lc_array *shapes, int n_in
     if (!ex) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     ex->m = m;
     ex->threads = threads < 1 ? 1 : threads;
+    ex->flags = flags;
     ex->opset = lc_model_opset(m, "");
     size_t nn = (size_t)(g->n_nodes ? g->n_nodes : 1);
     ex->steps = calloc(nn, sizeof *ex->steps);
@@ -618,6 +897,7 @@ lc_status lc_executor_create(const lc_model *m, const lc_array *shapes, int n_in
         if ((s = node_extra_reads(ex, g->nodes[i], &extra[i], &n_extra[i]))) goto fail;
     if ((s = topo_sort(ex, extra, n_extra, order))) goto fail;
     if ((s = plan_nodes(ex, order, extra, n_extra))) goto fail;
+    if (!(flags & LC_EXEC_NO_FUSION) && (s = fuse_steps(ex))) goto fail;
     if ((s = plan_buffers(ex))) goto fail;
     drop_dead_constants(ex);
     *out = ex;
@@ -682,6 +962,11 @@ lc_status lc_executor_run(lc_executor *ex, const lc_array *inputs, int n_inputs)
     if (n_inputs != ex->n_inputs)
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_executor_run: the plan has %d inputs, %d given", ex->n_inputs, n_inputs);
     if (n_inputs && !inputs) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_executor_run: inputs is NULL");
+    if (ex->observer && ex->n_fused)
+        return lc_fail(LC_ERR_INVALID_ARGUMENT,
+                       "lc_executor_run: an observer needs a plan without fusion (lc_executor_create_ex with "
+                       "LC_EXEC_NO_FUSION); this one merged %d nodes",
+                       ex->n_fused);
     for (int i = 0; i < n_inputs; i++) {
         const lc_value *v = &ex->slots[ex->inputs[i]].v;
         const lc_array *a = &inputs[i];
@@ -793,6 +1078,8 @@ void lc_executor_set_observer(lc_executor *ex, lc_observe_fn fn, void *user)
 }
 
 int lc_executor_node_count(const lc_executor *ex) { return ex->m->graph->n_nodes; }
+
+int lc_executor_fused_count(const lc_executor *ex) { return ex->n_fused; }
 
 const lc_node *lc_executor_node(const lc_executor *ex, int i)
 {

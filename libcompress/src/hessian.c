@@ -9,8 +9,12 @@
 #include <cblas.h>
 #include <lapacke.h>
 
+#include "lc_encoding.h"
 #include "lc_hessian.h"
 #include "lc_nn.h"
+
+/* Allocation size of n elements, at least 1 (malloc(0) may return NULL). */
+static size_t nz(int64_t n) { return n > 0 ? (size_t)n : 1; }
 
 lc_status lc_hlayer_init(lc_hlayer *L, const lc_weight *w)
 {
@@ -51,6 +55,18 @@ void lc_hlayer_release(lc_hlayer *L)
     L->h = NULL;
     L->n = 0;
     L->collected = false;
+}
+
+void lc_hlayer_load(const lc_hlayer *L, int64_t g, const int64_t *perm, double *w, uint8_t *keep)
+{
+    const float *v = L->w.tensor->data;
+    const uint8_t *mask = L->w.tensor->enc ? L->w.tensor->enc->mask : NULL;
+    for (int64_t r = 0; r < L->rows; r++)
+        for (int64_t i = 0; i < L->cols; i++) {
+            int64_t idx = lc_hlayer_index(L, g, r, perm ? perm[i] : i);
+            w[r * L->cols + i] = v[idx];
+            keep[r * L->cols + i] = mask ? mask[idx] != 0 : 1;
+        }
 }
 
 /* ---- collection ---- */
@@ -165,7 +181,7 @@ lc_status lc_hessian_collect(const lc_model *m, const lc_context *ctx, lc_hlayer
     collect_state cs = {layers, NULL, m->graph->n_nodes, NULL, 0, NULL, 0};
     lc_status s = LC_OK;
     bool any = false;
-    cs.by_node = malloc((size_t)(cs.n_nodes ? cs.n_nodes : 1) * sizeof *cs.by_node);
+    cs.by_node = malloc(nz(cs.n_nodes) * sizeof *cs.by_node);
     if (!cs.by_node) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     for (int i = 0; i < cs.n_nodes; i++) cs.by_node[i] = -1;
     for (int i = 0; i < n; i++) {
@@ -205,19 +221,21 @@ static bool all_finite(const double *a, int64_t n)
     return true;
 }
 
-lc_status lc_hessian_inverse_chol(const lc_hlayer *L, int64_t g, double damp, double *u, uint8_t *dead,
-                                  double *lambda_out, int *tries)
+lc_status lc_hessian_inverse_chol(const lc_hlayer *L, int64_t g, const int64_t *perm, double damp, double *u,
+                                  uint8_t *dead, double *lambda_out, int *tries)
 {
     int64_t k = L->cols;
-    double *h = malloc((size_t)(k * k ? k * k : 1) * sizeof *h);
+    double *h = malloc(nz(k * k) * sizeof *h);
     if (!h) return lc_fail(LC_ERR_NO_MEMORY, "layer '%s': out of memory", lc_node_label(L->w.node));
     /* H = (2/n) sum x x^T, symmetric; the identity without statistics */
     bool have = L->collected && L->h && L->n > 0;
     double scale = have ? 2.0 / (double)L->n : 0;
     const double *src = have ? L->h + g * k * k : NULL;
     for (int64_t i = 0; i < k; i++)
-        for (int64_t j = 0; j < k; j++)
-            h[i * k + j] = have ? scale * (i <= j ? src[i * k + j] : src[j * k + i]) : (i == j);
+        for (int64_t j = 0; j < k; j++) {
+            int64_t a = perm ? perm[i] : i, b = perm ? perm[j] : j;
+            h[i * k + j] = have ? scale * (a <= b ? src[a * k + b] : src[b * k + a]) : (i == j);
+        }
     /* dead inputs: the weight can do nothing, H_jj = 1 keeps H invertible */
     double mean = 0;
     for (int64_t j = 0; j < k; j++) {
@@ -243,6 +261,15 @@ lc_status lc_hessian_inverse_chol(const lc_hlayer *L, int64_t g, double damp, do
         /* (H + lambda I) = R^T R, its inverse, then that inverse = U^T U */
         if (!all_finite(u, k * k)) break;
         if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)k, u, (lapack_int)k) != 0) continue;
+        /* a pivot that barely survived rounding means numerically singular:
+         * its inverse would blow the updates up (for a PSD H every squared
+         * pivot is at least lambda, so this only triggers below that) */
+        double dmax = 0, pmin = INFINITY;
+        for (int64_t i = 0; i < k; i++) {
+            dmax = fmax(dmax, h[i * k + i] + lambda);
+            pmin = fmin(pmin, u[i * k + i] * u[i * k + i]);
+        }
+        if (k > 0 && !(pmin > 1e-10 * dmax)) continue;
         if (LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', (lapack_int)k, u, (lapack_int)k) != 0) continue;
         if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)k, u, (lapack_int)k) != 0) continue;
         for (int64_t i = 0; i < k; i++)
@@ -292,9 +319,10 @@ lc_status lc_obs_sweep(double *w, int64_t rows, int64_t k, const double *u, uint
 {
     int64_t block = o->block > 0 ? o->block : 128;
     if (o->nm_m > 0 && block < o->nm_m) block = o->nm_m;
-    double *err = malloc((size_t)(rows * block ? rows * block : 1) * sizeof *err);
+    double *err = malloc(nz(rows * block) * sizeof *err);
     sal *sl = malloc((size_t)(rows * (block > o->nm_m ? block : o->nm_m) + 1) * sizeof *sl);
     double total = 0;
+    int64_t pruned = 0; /* in the blocks before */
     if (!err || !sl) {
         free(err);
         free(sl);
@@ -313,7 +341,10 @@ lc_status lc_obs_sweep(double *w, int64_t rows, int64_t k, const double *u, uint
         if (o->sparsity > 0 && o->nm_m == 0) {
             /* the block's mask: smallest saliency w^2 / U_jj^2, already
              * pruned weights first */
-            int64_t cnt = 0, target = (int64_t)llround(o->sparsity * (double)(rows * width));
+            /* cumulative rounding: the sweep as a whole prunes exactly
+             * round(sparsity * rows * k), however small the blocks */
+            int64_t cnt = 0, target = (int64_t)llround(o->sparsity * (double)(rows * i2)) - pruned;
+            if (target < 0) target = 0;
             for (int64_t r = 0; r < rows; r++)
                 for (int64_t j = i1; j < i2; j++) {
                     double d = u[j * k + j], v = w[r * k + j];
@@ -321,7 +352,10 @@ lc_status lc_obs_sweep(double *w, int64_t rows, int64_t k, const double *u, uint
                     sl[cnt++] = (sal){s, r * k + j};
                 }
             qsort(sl, (size_t)cnt, sizeof *sl, cmp_sal);
-            for (int64_t t = 0; t < cnt; t++) keep[sl[t].i] = t >= target && keep[sl[t].i];
+            for (int64_t t = 0; t < cnt; t++) {
+                keep[sl[t].i] = t >= target && keep[sl[t].i];
+                pruned += !keep[sl[t].i];
+            }
         }
         for (int64_t j = i1; j < i2; j++) {
             if (o->nm_m > 0) {
@@ -371,9 +405,9 @@ lc_status lc_hessian_compress(lc_model *m, const lc_context *ctx, lc_hlayer *lay
 {
     lc_status s = LC_OK;
     int nn = m->graph->n_nodes, n_levels = 0;
-    bool *marked = calloc((size_t)(nn ? nn : 1), sizeof *marked);
-    bool *select = calloc((size_t)(n ? n : 1), sizeof *select);
-    int *level = malloc((size_t)(nn ? nn : 1) * sizeof *level);
+    bool *marked = calloc(nz(nn), sizeof *marked);
+    bool *select = calloc(nz(n), sizeof *select);
+    int *level = malloc(nz(nn) * sizeof *level);
     if (!marked || !select || !level) {
         s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
         goto done;

@@ -286,6 +286,16 @@ static void relocate_empty(const sdata *s, const double *c, int k, const int64_t
     }
 }
 
+/* A cluster's mean from prefix sums, clamped to its run of values (so a
+ * run of one value gives that value exactly, not a rounding of it). */
+static double run_mean(const sdata *s, int64_t lo, int64_t hi, double mean)
+{
+    if (lo >= hi) return mean;
+    if (mean < s->v[lo]) return s->v[lo];
+    if (mean > s->v[hi - 1]) return s->v[hi - 1];
+    return mean;
+}
+
 static lc_status lloyd_sorted(const sdata *s, double tol_abs, int k, int max_iter, double *c, int *iters)
 {
     int64_t *lo = malloc(4 * 256 * sizeof *lo);
@@ -303,7 +313,7 @@ static lc_status lloyd_sorted(const sdata *s, double tol_abs, int k, int max_ite
         relocate_empty(s, c, k, lo, hi, sum, wt, newc);
         double shift = 0;
         for (int j = 0; j < k; j++) {
-            if (wt[j] > 0) newc[j] = sum[j] / wt[j] + s->shift;
+            if (wt[j] > 0) newc[j] = run_mean(s, lo[j], hi[j], sum[j] / wt[j] + s->shift);
             shift += (newc[j] - c[j]) * (newc[j] - c[j]);
         }
         bool same = it > 0;
@@ -443,7 +453,7 @@ lc_status lc_kmeans_1d_optimal(const float *x, const float *weight, int64_t n, i
     int64_t i = m - 1;
     bound[K] = m;
     for (int base = ((K - 1) / B) * B; base >= 0; base -= B) {
-        int top = base + B < K ? base + B - 1 : K - 1;
+        int top = base + B < K ? base + B : K - 1;
         const double *p = cp + (size_t)(base / B) * (size_t)m;
         for (int c = base + 1; c <= top; c++) {
             double *dst = (c - base) % 2 ? tmp : tmp + m;
@@ -461,7 +471,7 @@ lc_status lc_kmeans_1d_optimal(const float *x, const float *weight, int64_t n, i
     for (int c = 0; c < K; c++) {
         int64_t a = bound[c], b = bound[c + 1];
         double w = s.pw[b] - s.pw[a], mean = 0;
-        if (w > 0) mean = (s.px[b] - s.px[a]) / w + s.shift;
+        if (w > 0) mean = run_mean(&s, a, b, (s.px[b] - s.px[a]) / w + s.shift);
         else {
             for (int64_t t = a; t < b; t++) mean += s.v[t];
             mean /= (double)(b - a);

@@ -1,0 +1,151 @@
+/* shrink sensitivity MODEL --pass NAME[:k=v,...] --grid V1,V2,... --val X [--labels Y]
+ *                    [--calib X] [--mean M --std S] [--val-limit N] [--seed N] [--json] */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+
+#define MAX_GRID 64
+
+void cmd_sensitivity_help(void)
+{
+    printf("usage: shrink sensitivity MODEL --pass NAME[:key=value,...] --grid V1,V2,...\n"
+           "                         --val X [--labels Y] [--calib X] [--mean M --std S]\n"
+           "                         [--val-limit N] [--calib-limit N] [--seed N] [--threads N] [--json]\n"
+           "\n"
+           "Compresses each weight layer alone with pass NAME at every value of the pass's\n"
+           "main knob (sparsity, bits, ratio) and reports the accuracy on --val: top-1 (%%)\n"
+           "with --labels, else top-1 agreement (%%) with MODEL. Layers whose accuracy\n"
+           "falls first are the ones to spare. Other options as in `shrink run`.\n"
+           "  --json   print {pass, knob, metric, float, grid, layers: [{name, op, weight,\n"
+           "           params, accuracy: [...]}]}\n");
+}
+
+int cmd_sensitivity(int argc, char **argv)
+{
+    const char *model_path = NULL, *pass = NULL, *grid_text = NULL, *val_path = NULL, *labels_path = NULL,
+               *calib_path = NULL;
+    double mean = 0, std = 0, grid[MAX_GRID];
+    bool has_mean = false, has_std = false, json = false;
+    long val_limit = 0, calib_limit = 0, seed = 0, threads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+    int n_grid = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--json")) {
+            json = true;
+            continue;
+        }
+        if (a[0] != '-' || !a[1]) {
+            if (model_path) return cli_usage_error("sensitivity", "more than one MODEL given");
+            model_path = a;
+            continue;
+        }
+        if (i + 1 >= argc) return cli_usage_error("sensitivity", "option %s needs a value (or is unknown)", a);
+        const char *v = argv[++i];
+        char *end;
+        errno = 0;
+        if (!strcmp(a, "--pass")) pass = v;
+        else if (!strcmp(a, "--grid")) grid_text = v;
+        else if (!strcmp(a, "--val")) val_path = v;
+        else if (!strcmp(a, "--labels")) labels_path = v;
+        else if (!strcmp(a, "--calib")) calib_path = v;
+        else if (!strcmp(a, "--mean") || !strcmp(a, "--std")) {
+            double x = strtod(v, &end);
+            if (!*v || *end || !isfinite(x) || (a[2] == 's' && x <= 0))
+                return cli_usage_error("sensitivity", "%s must be a %snumber, not '%s'", a, a[2] == 's' ? "positive " : "", v);
+            if (a[2] == 'm') mean = x, has_mean = true;
+            else std = x, has_std = true;
+        } else if (!strcmp(a, "--val-limit") || !strcmp(a, "--calib-limit") || !strcmp(a, "--seed") ||
+                   !strcmp(a, "--threads")) {
+            long x = strtol(v, &end, 10);
+            if (!*v || *end || errno || x < (strcmp(a, "--seed") ? 1 : 0))
+                return cli_usage_error("sensitivity", "%s must be an integer, not '%s'", a, v);
+            if (!strcmp(a, "--val-limit")) val_limit = x;
+            else if (!strcmp(a, "--calib-limit")) calib_limit = x;
+            else if (!strcmp(a, "--seed")) seed = x;
+            else threads = x;
+        } else return cli_usage_error("sensitivity", "unknown option '%s'", a);
+    }
+    if (!model_path) return cli_usage_error("sensitivity", "missing MODEL");
+    if (!pass) return cli_usage_error("sensitivity", "missing --pass NAME");
+    if (!grid_text) return cli_usage_error("sensitivity", "missing --grid V1,V2,...");
+    if (!val_path) return cli_usage_error("sensitivity", "missing --val data");
+    if (has_mean != has_std) return cli_usage_error("sensitivity", "--mean and --std go together");
+    for (const char *p = grid_text; *p;) {
+        char *end;
+        double x = strtod(p, &end);
+        if (end == p || !isfinite(x) || (*end && *end != ','))
+            return cli_usage_error("sensitivity", "--grid must be numbers separated by commas, not '%s'", grid_text);
+        if (n_grid == MAX_GRID) return cli_usage_error("sensitivity", "at most %d grid values", MAX_GRID);
+        grid[n_grid++] = x;
+        p = *end ? end + 1 : end;
+    }
+    char name[128];
+    const char *colon = strchr(pass, ':');
+    size_t n = colon ? (size_t)(colon - pass) : strlen(pass);
+    if (n >= sizeof name) n = sizeof name - 1;
+    memcpy(name, pass, n);
+    name[n] = 0;
+
+    lc_model *m = NULL;
+    lc_dataset *val = NULL, *calib = NULL;
+    lc_context *ctx = NULL;
+    int64_t *labels = NULL, n_labels = 0;
+    char *out = NULL;
+    int rc = EXIT_OK;
+    lc_status s;
+    lc_data_options dopt = {has_mean, (float)mean, (float)std, val_limit};
+    if ((s = lc_model_load(model_path, &m)) || (s = lc_dataset_load(val_path, &dopt, &val)) ||
+        (s = lc_context_create(&ctx)))
+        goto fail;
+    if (labels_path && ((s = lc_labels_load(labels_path, val_limit, &labels, &n_labels)) ||
+                        (s = lc_dataset_check_labels(val, n_labels, labels_path))))
+        goto fail;
+    if (calib_path) {
+        dopt.limit = calib_limit;
+        if ((s = lc_dataset_load(calib_path, &dopt, &calib))) goto fail;
+        lc_context_set_calib(ctx, calib, calib_limit);
+    }
+    lc_context_set_seed(ctx, (uint64_t)seed);
+    lc_context_set_threads(ctx, (int)threads);
+    if ((s = lc_sensitivity_run(m, name, colon ? colon + 1 : "", grid, n_grid, val, labels, n_labels, val_limit, ctx,
+                                &out)))
+        goto fail;
+    if (json) puts(out);
+    else {
+        cJSON *r = cJSON_Parse(out);
+        const cJSON *layers = cJSON_GetObjectItemCaseSensitive(r, "layers"), *l;
+        printf("%s per layer, %s = ", cJSON_GetObjectItemCaseSensitive(r, "metric")->valuestring,
+               cJSON_GetObjectItemCaseSensitive(r, "knob")->valuestring);
+        for (int g = 0; g < n_grid; g++) printf("%s%g", g ? ", " : "", grid[g]);
+        printf(" (float %.2f%%)\n%-32s %-10s", cJSON_GetObjectItemCaseSensitive(r, "float")->valuedouble, "layer", "op");
+        for (int g = 0; g < n_grid; g++) printf(" %8g", grid[g]);
+        printf("\n");
+        cJSON_ArrayForEach(l, layers)
+        {
+            printf("%-32.32s %-10s", cJSON_GetObjectItemCaseSensitive(l, "name")->valuestring,
+                   cJSON_GetObjectItemCaseSensitive(l, "op")->valuestring);
+            const cJSON *a;
+            cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(l, "accuracy")) printf(" %7.2f%%", a->valuedouble);
+            printf("\n");
+        }
+        cJSON_Delete(r);
+    }
+    goto done;
+fail:
+    rc = cli_fail_status(s);
+done:
+    free(out);
+    free(labels);
+    lc_model_free(m);
+    lc_dataset_free(val);
+    lc_dataset_free(calib);
+    lc_context_free(ctx);
+    return rc;
+}

@@ -1,0 +1,69 @@
+/*
+ * lc_lcm.h - constants and helpers of the .lcm format shared by its
+ * writer and reader (internal; spec: formats/LCM.md).
+ */
+#ifndef LC_LCM_H
+#define LC_LCM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "lc_exec.h"
+#include "lc_ir.h"
+
+#define LC_LCM_MAGIC "\x89LCM\r\n\x1a\n"
+#define LC_LCM_MAJOR 1
+#define LC_LCM_MINOR 0
+#define LC_LCM_HEADER_SIZE 32
+#define LC_LCM_ENTRY_SIZE 32
+#define LC_LCM_TDESC_SIZE 32  /* tensor descriptor */
+#define LC_LCM_SDESC_SIZE 24  /* stream descriptor */
+#define LC_LCM_ALIGN 64       /* stream 0 of a tensor starts at a multiple of this */
+#define LC_LCM_MAX_SECTIONS (1u << 24)
+
+/* Numbered values that reach files: only append. */
+enum { LC_LCM_SEC_META = 1, LC_LCM_SEC_GRAPH = 2, LC_LCM_SEC_TENSOR = 3, LC_LCM_SEC_OPTIONAL = 256 };
+enum { LC_LCM_RAW = 0, LC_LCM_F32 = 1, LC_LCM_F16 = 2, LC_LCM_UNIFORM = 3, LC_LCM_CODEBOOK = 4, LC_LCM_BINARY = 5 };
+enum { LC_LCM_SPARSE_NONE = 0, LC_LCM_SPARSE_BITMAP = 1, LC_LCM_SPARSE_GAPS = 2 };
+enum { LC_LCM_FLAG_ENCODING = 1, LC_LCM_FLAG_ENTROPY = 2, LC_LCM_FLAG_MASK = 4 };
+enum { LC_LCM_CODING_RAW = 0, LC_LCM_CODING_HUFFMAN = 1 };
+
+static inline void lc_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void lc_put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void lc_put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint16_t lc_get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t lc_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t lc_get64(const uint8_t *p) { return (uint64_t)lc_get32(p) | (uint64_t)lc_get32(p + 4) << 32; }
+static inline float lc_getf32(const uint8_t *p)
+{
+    uint32_t u = lc_get32(p);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static inline void lc_putf32(uint8_t *p, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    lc_put32(p, u);
+}
+
+/* binary32 -> IEEE binary16, succeeding only when the conversion is exact
+ * (lc_half_to_float of lc_exec.h gives the value back bit for bit). */
+bool lc_half_from_float(float f, uint16_t *h);
+
+/* A stored tensor that the .lcm writer puts in its own TENSOR section
+ * (and the skeleton holds as a placeholder). */
+bool lc_lcm_own_section(const lc_tensor *t);
+
+#endif

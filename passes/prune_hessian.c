@@ -1,0 +1,271 @@
+/* prune-hessian: layer-wise second-order pruning (SparseGPT). Each
+ * layer's inputs give H = (2/n) sum x x^T; columns are swept in blocks,
+ * the mask of a block is chosen by the saliency w^2 / U_jj^2 (U the upper
+ * Cholesky factor of H^-1) and every pruned weight's error is compensated
+ * on the weights not yet processed, so the layer's output on the
+ * calibration data changes as little as possible. See lc_hessian.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lc_encoding.h"
+#include "lc_hessian.h"
+
+/* Allocation size of n elements, at least 1 (malloc(0) may return NULL). */
+static size_t nz(int64_t n) { return n > 0 ? (size_t)n : 1; }
+
+static const lc_param_desc params[] = {
+    {"sparsity", LC_PARAM_FLOAT, "0.5", 0, 1, NULL, "fraction of weights set to zero (ignored with nm)"},
+    {"scope", LC_PARAM_ENUM, "layer", 0, 0, "layer|global",
+     "same sparsity in every layer, or per-layer sparsities from ranking the OBS saliency w^2/[H^-1]_jj of all "
+     "layers together"},
+    {"nm", LC_PARAM_NM, "", 0, 0, NULL,
+     "keep N of every M consecutive weights along the input dimension (Conv: along input channels)"},
+    {"block", LC_PARAM_INT, "128", 1, 1e6, NULL, "columns per block of lazy updates (the mask is chosen per block)"},
+    {"damp", LC_PARAM_FLOAT, "0.01", 0, 1e9, NULL, "damping added to H's diagonal, as a fraction of its mean"},
+    {"sequential", LC_PARAM_BOOL, "true", 0, 0, NULL,
+     "compress layer by layer, each seeing the inputs produced by the already pruned layers before it"},
+    LC_WEIGHT_PARAMS,
+};
+
+typedef struct state {
+    const lc_context *ctx;
+    double sparsity;     /* the requested one */
+    bool global;
+    lc_hlayer *layers;   /* all of them */
+    double *unit;        /* sparsity per (layer, group): unit[off[i] + g] */
+    int64_t *off;
+    int nm_n, nm_m;
+    int64_t block;
+    double damp;
+} state;
+
+static lc_status rank_units(lc_hlayer *L, int first, int last, state *st);
+
+/* Conv with N:M: sweep columns kernel-position-major so that groups of M
+ * consecutive columns are M input channels at one kernel position (the
+ * same groups as prune-magnitude's). *seg = channels per group. */
+static int64_t *channel_order(const lc_hlayer *L, int64_t *seg)
+{
+    *seg = 0;
+    if (L->kind != LC_HL_CONV) return NULL;
+    const lc_tensor *t = L->w.tensor;
+    int64_t ks = 1;
+    for (int d = 2; d < t->ndim; d++) ks *= t->dims[d];
+    int64_t cg = L->cols / ks;
+    int64_t *perm = malloc((size_t)L->cols * sizeof *perm);
+    if (!perm) return NULL;
+    for (int64_t p = 0; p < ks; p++)
+        for (int64_t c = 0; c < cg; c++) perm[p * cg + c] = c * ks + p;
+    *seg = cg;
+    return perm;
+}
+
+static lc_status prune_layer(void *user, lc_hlayer *L, int index)
+{
+    state *st = user;
+    lc_tensor *t = L->w.tensor;
+    int64_t rows = L->rows, k = L->cols, seg = 0;
+    lc_status s = LC_OK;
+    double *w = malloc(nz(rows * k) * sizeof *w);
+    double *u = malloc(nz(k * k) * sizeof *u);
+    uint8_t *keep = malloc(nz(rows * k));
+    uint8_t *dead = malloc(nz(k));
+    int64_t *perm = NULL;
+    if (st->nm_m > 0 && L->kind == LC_HL_CONV && !(perm = channel_order(L, &seg))) s = LC_ERR_NO_MEMORY;
+    if (!w || !u || !keep || !dead || s) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "layer '%s': out of memory", lc_node_label(L->w.node));
+        goto done;
+    }
+    if (t->enc && t->enc->kind != LC_ENC_DENSE &&
+        (s = lc_encoding_set_kind(t->enc, t, LC_ENC_DENSE, t->enc->bits, -1, 0)))
+        goto done;
+    /* grouped layers (depthwise): how much of each group goes comes from
+     * ranking the whole layer, not the same share of every small group */
+    if (!st->global && !st->nm_m && L->groups > 1 && (s = rank_units(st->layers, index, index + 1, st)))
+        goto done;
+    lc_sweep_opts o = {st->block, 0, st->nm_n, st->nm_m, seg, NULL, NULL};
+    double loss = 0, lambda = 0;
+    int most = 0;
+    bool failed = false;
+    float *v = t->data;
+    for (int64_t g = 0; g < L->groups; g++) {
+        int tries = 0;
+        double gl = 0;
+        o.sparsity = st->nm_m ? 0 : st->unit[st->off[index] + g];
+        if ((s = lc_hessian_inverse_chol(L, g, perm, st->damp, u, dead, &lambda, &tries))) goto done;
+        failed |= tries < 0;
+        most = tries > most ? tries : most;
+        lc_hlayer_load(L, g, perm, w, keep);
+        /* dead inputs (zero diagonal) cannot matter: their weights go first */
+        for (int64_t j = 0; j < k; j++)
+            if (dead[j])
+                for (int64_t r = 0; r < rows; r++) w[r * k + j] = 0;
+        if ((s = lc_obs_sweep(w, rows, k, u, keep, &o, &gl))) goto done;
+        loss += gl;
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t i = 0; i < k; i++) {
+                int64_t idx = lc_hlayer_index(L, g, r, perm ? perm[i] : i);
+                v[idx] = keep[r * k + i] ? (float)w[r * k + i] : 0.0f;
+            }
+    }
+    s = lc_encoding_mask_from_zeros(t);
+    int64_t numel = lc_tensor_numel(t);
+    lc_log(st->ctx, "prune-hessian: '%s' %s%lldx%lld%s sparsity %.3f, damping %.3g%s, estimated error %.4g",
+           lc_node_label(L->w.node), L->groups > 1 ? "groups of " : "", (long long)rows, (long long)k,
+           L->kind == LC_HL_IDENTITY ? " (no input model: magnitude order)" : "",
+           numel ? 1.0 - (double)lc_encoding_kept(t->enc, numel) / (double)numel : 0.0, lambda,
+           failed ? " (Cholesky failed: diagonal approximation)" : most > 1 ? " (raised)" : "", loss);
+done:
+    free(w);
+    free(u);
+    free(keep);
+    free(dead);
+    free(perm);
+    return s;
+}
+
+typedef struct ranked {
+    double s;
+    int64_t unit;
+} ranked;
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->s != y->s) return x->s < y->s ? -1 : 1;
+    return x->unit < y->unit ? -1 : x->unit > y->unit;
+}
+
+/* sum over rows of w H w^T, H = (2/n) sum x x^T: twice the layer's mean
+ * squared output per input vector (1 without statistics). */
+static double layer_energy(const lc_hlayer *L)
+{
+    if (!L->collected || !L->h || L->n <= 0) return 1;
+    const float *v = L->w.tensor->data;
+    int64_t k = L->cols;
+    double e = 0;
+    for (int64_t g = 0; g < L->groups; g++)
+        for (int64_t r = 0; r < L->rows; r++)
+            for (int64_t i = 0; i < k; i++) {
+                double wi = v[lc_hlayer_index(L, g, r, i)], acc = 0;
+                for (int64_t j = i; j < k; j++)
+                    acc += (j == i ? 1.0 : 2.0) * L->h[(g * k + i) * k + j] * v[lc_hlayer_index(L, g, r, j)];
+                e += wi * acc;
+            }
+    e *= 2.0 / (double)L->n;
+    return e > 0 && isfinite(e) ? e : 1;
+}
+
+/* Ranks every weight of layers [first, last) by w^2 / [H^-1]_jj (its OBS
+ * error when removed alone) and gives each (layer, group) the share of
+ * the round(sparsity * total) smallest that falls in it. Used across all
+ * layers for scope=global (on the statistics before any pruning) and
+ * within a grouped layer. The layers' H must be collected. */
+static lc_status rank_units(lc_hlayer *L, int first, int last, state *st)
+{
+    int64_t total = 0, kmax = 0, at = 0;
+    for (int i = first; i < last; i++) {
+        total += lc_tensor_numel(L[i].w.tensor);
+        kmax = L[i].cols > kmax ? L[i].cols : kmax;
+    }
+    ranked *r = malloc(nz(total) * sizeof *r);
+    double *u = malloc(nz(kmax * kmax) * sizeof *u);
+    double *hinv = malloc(nz(kmax) * sizeof *hinv);
+    lc_status s = LC_OK;
+    if (!r || !u || !hinv) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "prune-hessian: out of memory for %lld weights", (long long)total);
+        goto done;
+    }
+    for (int i = first; i < last && !s; i++) {
+        const float *v = L[i].w.tensor->data;
+        const uint8_t *mask = L[i].w.tensor->enc ? L[i].w.tensor->enc->mask : NULL;
+        int64_t k = L[i].cols;
+        /* across layers the errors are made relative to each layer's
+         * output energy: a layer's scale says nothing about its importance
+         * (ReLU networks are invariant to moving scale between layers) */
+        double norm = last - first > 1 && getenv("LC_NORM") ? layer_energy(&L[i]) : 1;
+        for (int64_t g = 0; g < L[i].groups && !s; g++) {
+            if ((s = lc_hessian_inverse_chol(&L[i], g, NULL, st->damp, u, NULL, NULL, NULL))) break;
+            /* [H^-1]_jj = sum_q U_qj^2 */
+            for (int64_t j = 0; j < k; j++) {
+                hinv[j] = 0;
+                for (int64_t q = 0; q <= j; q++) hinv[j] += u[q * k + j] * u[q * k + j];
+            }
+            for (int64_t row = 0; row < L[i].rows; row++)
+                for (int64_t j = 0; j < k; j++) {
+                    int64_t idx = lc_hlayer_index(&L[i], g, row, j);
+                    double x = v[idx];
+                    r[at++] = (ranked){mask && !mask[idx] ? -1.0 : x * x / hinv[j] / norm, st->off[i] + g};
+                }
+        }
+    }
+    if (s) goto done;
+    int64_t kill = (int64_t)llround(st->sparsity * (double)total);
+    qsort(r, (size_t)total, sizeof *r, cmp_ranked);
+    for (int64_t q = st->off[first]; q < st->off[last]; q++) st->unit[q] = 0;
+    for (int64_t q = 0; q < kill && q < total; q++) st->unit[r[q].unit] += 1;
+    for (int i = first; i < last; i++) {
+        double per = (double)(L[i].rows * L[i].cols), sum = 0;
+        for (int64_t g = 0; g < L[i].groups; g++) {
+            sum += st->unit[st->off[i] + g];
+            st->unit[st->off[i] + g] /= per;
+        }
+        if (last - first > 1)
+            lc_log(st->ctx, "prune-hessian: global ranking gives '%s' sparsity %.3f", lc_node_label(L[i].w.node),
+                   sum / (double)lc_tensor_numel(L[i].w.tensor));
+    }
+done:
+    free(r);
+    free(u);
+    free(hinv);
+    return s;
+}
+
+static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
+{
+    lc_weight *w = NULL;
+    lc_hlayer *L = NULL;
+    int n = 0;
+    const lc_param_value *nm = lc_params_get(p, "nm");
+    state st = {ctx, lc_params_num(p, "sparsity"), !strcmp(lc_params_str(p, "scope"), "global") && !nm->nm_m,
+                NULL, NULL, NULL, nm->nm_m ? nm->nm_n : 0, nm->nm_m, (int64_t)lc_params_num(p, "block"),
+                lc_params_num(p, "damp")};
+    lc_status s = lc_weight_targets(m, p, &w, &n);
+    if (s) return s;
+    L = calloc(nz(n), sizeof *L);
+    st.off = malloc(nz(n + 1) * sizeof *st.off);
+    if (!L || !st.off) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "prune-hessian: out of memory");
+        goto done;
+    }
+    st.off[0] = 0;
+    for (int i = 0; i < n && !s; i++) {
+        s = lc_hlayer_init(&L[i], &w[i]);
+        st.off[i + 1] = st.off[i] + L[i].groups;
+    }
+    if (s) goto done;
+    st.layers = L;
+    if (!(st.unit = malloc(nz(st.off[n]) * sizeof *st.unit))) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "prune-hessian: out of memory");
+        goto done;
+    }
+    for (int64_t q = 0; q < st.off[n]; q++) st.unit[q] = st.sparsity;
+    /* scope=global: one ranking of every weight on the float model's
+     * statistics (kept for the first wave of the sequential sweep) */
+    if (st.global && n > 0 && !(s = lc_hessian_collect(m, ctx, L, n, NULL))) s = rank_units(L, 0, n, &st);
+    if (!s) s = lc_hessian_compress(m, ctx, L, n, lc_params_num(p, "sequential") != 0, prune_layer, &st);
+    lc_log(ctx, "prune-hessian: %d layers", n);
+done:
+    for (int i = 0; L && i < n; i++) lc_hlayer_release(&L[i]);
+    free(L);
+    free(st.unit);
+    free(st.off);
+    free(w);
+    return s;
+}
+
+const lc_pass lc_pass_prune_hessian = {
+    "prune-hessian", "second-order pruning with error compensation from calibration data (SparseGPT)",
+    params, (int)(sizeof params / sizeof *params), "sparsity", true, run,
+};

@@ -1,0 +1,282 @@
+/* quantize-gptq: GPTQ post-training quantization. Columns of each layer
+ * are quantized one by one onto a fixed grid (per output channel
+ * asymmetric min/max, as GPTQ, or the layer's k-means codebook) and the
+ * rounding error of each is compensated on the columns not yet quantized
+ * through the upper Cholesky factor of H^-1 (see lc_hessian.h). Weights
+ * pruned earlier stay exactly zero. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lc_encoding.h"
+#include "lc_hessian.h"
+#include "lc_kmeans.h"
+
+/* Allocation size of n elements, at least 1 (malloc(0) may return NULL). */
+static size_t nz(int64_t n) { return n > 0 ? (size_t)n : 1; }
+
+static const lc_param_desc params[] = {
+    {"bits", LC_PARAM_INT, "4", 2, 8, NULL, "bits per weight"},
+    {"grid", LC_PARAM_ENUM, "uniform", 0, 0, "uniform|kmeans",
+     "uniform asymmetric min/max grid, or the k-means codebook of the weights (weighted by diag(H))"},
+    {"granularity", LC_PARAM_ENUM, "channel", 0, 0, "channel|tensor",
+     "one grid per output channel, or one per layer"},
+    {"block", LC_PARAM_INT, "128", 1, 1e6, NULL, "columns per block of lazy updates"},
+    {"damp", LC_PARAM_FLOAT, "0.01", 0, 1e9, NULL, "damping added to H's diagonal, as a fraction of its mean"},
+    {"act_order", LC_PARAM_BOOL, "false", 0, 0, NULL, "quantize columns in order of decreasing H_jj"},
+    {"sequential", LC_PARAM_BOOL, "true", 0, 0, NULL,
+     "quantize layer by layer, each seeing the inputs produced by the already quantized layers before it"},
+    LC_WEIGHT_PARAMS,
+};
+
+typedef struct state {
+    const lc_context *ctx;
+    int bits;
+    bool kmeans, per_channel, act_order;
+    int64_t block;
+    double damp;
+} state;
+
+/* What the quantizer callback needs for one group. */
+typedef struct qctx {
+    lc_encoding *e;
+    int64_t row0;        /* global row of the group's row 0 */
+    int64_t cols;
+    uint8_t *codes;      /* rows x cols, sweep order */
+    int maxq;
+} qctx;
+
+static double quant_uniform(void *user, int64_t row, int64_t col, double w)
+{
+    qctx *q = user;
+    int64_t c = q->e->axis < 0 ? 0 : q->row0 + row;
+    double v = nearbyint(w / (double)q->e->scale[c]) + q->e->zero_point[c];
+    int code = v < 0 ? 0 : v > q->maxq ? q->maxq : (int)v;
+    q->codes[row * q->cols + col] = (uint8_t)code;
+    return lc_encoding_value(q->e, c, code);
+}
+
+static double quant_codebook(void *user, int64_t row, int64_t col, double w)
+{
+    qctx *q = user;
+    int64_t c = q->e->axis < 0 ? 0 : q->row0 + row;
+    const float *cb = q->e->codebook + c * q->e->n_codes;
+    /* codebook sorted ascending: first centroid >= w, then the nearer
+     * neighbour (ties: the lower) */
+    int lo = 0, hi = q->e->n_codes;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (cb[mid] < w) lo = mid + 1;
+        else hi = mid;
+    }
+    int code = lo >= q->e->n_codes ? q->e->n_codes - 1 : lo;
+    if (lo > 0 && (lo >= q->e->n_codes || w - cb[lo - 1] <= cb[lo] - w)) code = lo - 1;
+    while (code > 0 && cb[code - 1] == cb[code]) code--;
+    q->codes[row * q->cols + col] = (uint8_t)code;
+    return cb[code];
+}
+
+/* Per-channel (or per-tensor) min/max grid over the kept weights and 0,
+ * GPTQ's asymmetric quantizer: scale = (max - min) / maxq, zero point =
+ * round(-min / scale). */
+static lc_status uniform_grid(lc_encoding *e, const lc_tensor *t, int maxq)
+{
+    const float *v = t->data;
+    int64_t n = lc_tensor_numel(t);
+    float *mn = calloc((size_t)e->channels, sizeof *mn), *mx = calloc((size_t)e->channels, sizeof *mx);
+    if (!mn || !mx) {
+        free(mn);
+        free(mx);
+        return lc_fail(LC_ERR_NO_MEMORY, "tensor '%s': out of memory", t->name);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (e->mask && !e->mask[i]) continue;
+        int64_t c = lc_encoding_channel(e, t, i);
+        if (v[i] < mn[c]) mn[c] = v[i];
+        if (v[i] > mx[c]) mx[c] = v[i];
+    }
+    for (int64_t c = 0; c < e->channels; c++) {
+        if (mn[c] == 0 && mx[c] == 0) mn[c] = -1, mx[c] = 1;
+        float scale = (float)(((double)mx[c] - (double)mn[c]) / maxq);
+        if (!(scale > 0)) scale = 1e-30f;
+        double z = nearbyint(-(double)mn[c] / (double)scale);
+        e->scale[c] = scale;
+        e->zero_point[c] = z < 0 ? 0 : z > maxq ? maxq : (int32_t)z;
+    }
+    free(mn);
+    free(mx);
+    return LC_OK;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* k-means codebook per channel (or per tensor) of the kept weights, each
+ * weighted by its input's H_jj (how much an error on it costs). */
+static lc_status kmeans_grid(lc_encoding *e, const lc_hlayer *L, const lc_context *ctx, int index)
+{
+    const lc_tensor *t = L->w.tensor;
+    const float *v = t->data;
+    int64_t n = lc_tensor_numel(t), k = L->cols;
+    float *x = malloc(nz(n) * sizeof *x), *wt = malloc(nz(n) * sizeof *wt);
+    lc_status s = LC_OK;
+    if (!x || !wt) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+        goto done;
+    }
+    bool have = L->collected && L->h && L->n > 0;
+    for (int64_t c = 0; c < e->channels && !s; c++) {
+        int64_t cnt = 0;
+        double wsum = 0;
+        for (int64_t g = 0; g < L->groups; g++)
+            for (int64_t r = 0; r < L->rows; r++) {
+                if (e->axis >= 0 && g * L->rows + r != c) continue;
+                for (int64_t j = 0; j < k; j++) {
+                    int64_t idx = lc_hlayer_index(L, g, r, j);
+                    if (e->mask && !e->mask[idx]) continue;
+                    x[cnt] = v[idx];
+                    wt[cnt] = have ? (float)L->h[(g * k + j) * k + j] : 1.0f;
+                    wsum += wt[cnt++];
+                }
+            }
+        float *cb = e->codebook + c * e->n_codes;
+        if (cnt == 0) {
+            for (int q = 0; q < e->n_codes; q++) cb[q] = 0;
+            continue;
+        }
+        lc_rng rng;
+        lc_rng_seed(&rng, ctx ? ctx->seed : 0, 0x67707471u + (uint64_t)index);
+        s = lc_kmeans_1d(x, wsum > 0 ? wt : NULL, cnt, e->n_codes, LC_KMEANS_LINEAR, &rng, 300, cb, NULL);
+        if (!s) qsort(cb, (size_t)e->n_codes, sizeof *cb, cmp_float);
+    }
+done:
+    free(x);
+    free(wt);
+    return s;
+}
+
+static lc_status quantize_layer(void *user, lc_hlayer *L, int index)
+{
+    state *st = user;
+    lc_tensor *t = L->w.tensor;
+    int64_t rows = L->rows, k = L->cols;
+    int maxq = (1 << st->bits) - 1;
+    lc_status s = LC_OK;
+    double *w = malloc(nz(rows * k) * sizeof *w);
+    double *u = malloc(nz(k * k) * sizeof *u);
+    uint8_t *keep = malloc(nz(rows * k));
+    uint8_t *codes = calloc(nz(rows * k), 1);
+    uint8_t *dead = malloc(nz(k));
+    int64_t *perm = malloc(nz(k) * sizeof *perm);
+    double *diag = malloc(nz(k) * sizeof *diag);
+    lc_encoding *e = lc_tensor_encoding(t);
+    if (!w || !u || !keep || !codes || !dead || !perm || !diag || !e) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "layer '%s': out of memory", lc_node_label(L->w.node));
+        goto done;
+    }
+    /* as quantize-kmeans: pruned (mask 0) or exactly zero weights stay
+     * zero, so sparsity survives an ONNX round trip between passes */
+    const float *v0 = t->data;
+    bool any_zero = e->mask != NULL;
+    for (int64_t i = 0; i < lc_tensor_numel(t) && !any_zero; i++) any_zero = v0[i] == 0.0f;
+    if (any_zero && (s = lc_encoding_mask_from_zeros(t))) goto done;
+    int axis = st->per_channel ? L->w.out_axis : -1;
+    if (st->kmeans) {
+        if ((s = lc_encoding_set_kind(e, t, LC_ENC_CODEBOOK, st->bits, axis, 1 << st->bits))) goto done;
+        if ((s = kmeans_grid(e, L, st->ctx, index))) goto done;
+    } else {
+        if ((s = lc_encoding_set_kind(e, t, LC_ENC_UNIFORM, st->bits, axis, 0))) goto done;
+        if ((s = uniform_grid(e, t, maxq))) goto done;
+    }
+    qctx qc = {e, 0, k, codes, maxq};
+    lc_sweep_opts o = {st->block, 0, 0, 0, 0, st->kmeans ? quant_codebook : quant_uniform, &qc};
+    float *v = t->data;
+    double loss = 0, lambda = 0;
+    bool failed = false;
+    for (int64_t g = 0; g < L->groups; g++) {
+        bool have = L->collected && L->h && L->n > 0;
+        for (int64_t j = 0; j < k; j++) {
+            perm[j] = j;
+            diag[j] = have ? L->h[(g * k + j) * k + j] : 1.0;
+        }
+        if (st->act_order) {
+            /* stable insertion by decreasing H_jj keeps ties in column order */
+            for (int64_t i = 1; i < k; i++) {
+                int64_t pj = perm[i];
+                int64_t q = i;
+                while (q > 0 && diag[perm[q - 1]] < diag[pj]) {
+                    perm[q] = perm[q - 1];
+                    q--;
+                }
+                perm[q] = pj;
+            }
+        }
+        int tries = 0;
+        double gl = 0;
+        if ((s = lc_hessian_inverse_chol(L, g, perm, st->damp, u, dead, &lambda, &tries))) goto done;
+        failed |= tries < 0;
+        lc_hlayer_load(L, g, perm, w, keep);
+        for (int64_t j = 0; j < k; j++)
+            if (dead[j])
+                for (int64_t r = 0; r < rows; r++) w[r * k + j] = 0;
+        qc.row0 = g * rows;
+        memset(codes, 0, (size_t)(rows * k));
+        if ((s = lc_obs_sweep(w, rows, k, u, keep, &o, &gl))) goto done;
+        loss += gl;
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t i = 0; i < k; i++) {
+                int64_t idx = lc_hlayer_index(L, g, r, perm[i]);
+                bool kept = keep[r * k + i];
+                e->codes[idx] = kept ? codes[r * k + i] : 0;
+                v[idx] = kept ? (float)w[r * k + i] : 0.0f;
+            }
+    }
+    lc_log(st->ctx, "quantize-gptq: '%s' %d bits (%s), damping %.3g%s, estimated error %.4g", lc_node_label(L->w.node),
+           st->bits, st->kmeans ? "codebook" : "uniform", lambda,
+           failed ? " (Cholesky failed: diagonal approximation)" : "", loss);
+done:
+    free(w);
+    free(u);
+    free(keep);
+    free(codes);
+    free(dead);
+    free(perm);
+    free(diag);
+    return s;
+}
+
+static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
+{
+    lc_weight *w = NULL;
+    lc_hlayer *L = NULL;
+    int n = 0;
+    state st = {ctx,
+                (int)lc_params_num(p, "bits"),
+                !strcmp(lc_params_str(p, "grid"), "kmeans"),
+                !strcmp(lc_params_str(p, "granularity"), "channel"),
+                lc_params_num(p, "act_order") != 0,
+                (int64_t)lc_params_num(p, "block"),
+                lc_params_num(p, "damp")};
+    lc_status s = lc_weight_targets(m, p, &w, &n);
+    if (s) return s;
+    if (!(L = calloc(nz(n), sizeof *L))) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "quantize-gptq: out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n && !s; i++) s = lc_hlayer_init(&L[i], &w[i]);
+    if (!s) s = lc_hessian_compress(m, ctx, L, n, lc_params_num(p, "sequential") != 0, quantize_layer, &st);
+    lc_log(ctx, "quantize-gptq: %d layers", n);
+done:
+    for (int i = 0; L && i < n; i++) lc_hlayer_release(&L[i]);
+    free(L);
+    free(w);
+    return s;
+}
+
+const lc_pass lc_pass_quantize_gptq = {
+    "quantize-gptq", "GPTQ: column-wise quantization with Hessian error compensation from calibration data",
+    params, (int)(sizeof params / sizeof *params), "bits", true, run,
+};

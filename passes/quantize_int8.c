@@ -1,0 +1,686 @@
+/* quantize-int8: post-training int8 quantization, written as a QDQ ONNX
+ * graph the way ONNX Runtime's quantizer writes it.
+ *
+ *   weights      symmetric int8 in [-127, 127], per output channel (default)
+ *                or per tensor: s = max|w| / 127, q = round(w / s); stored as
+ *                an int8 initializer feeding DequantizeLinear (axis = the
+ *                output-channel axis when per channel).
+ *   biases       int32, scale = input scale x weight scale (per channel),
+ *                zero point 0, feeding DequantizeLinear (Conv,
+ *                ConvTranspose, and Gemm with alpha = beta = 1).
+ *   activations  asymmetric uint8 (or int8) per tensor from calibration:
+ *                range [lo, hi] widened to hold 0, s = (hi - lo) / 255,
+ *                zp = round(qmin - lo / s); QuantizeLinear + DequantizeLinear
+ *                on every float input of a quantized node and on its output.
+ *
+ * Quantized nodes: the layers whose weights are selected (Conv,
+ * ConvTranspose, Gemm, MatMul through ops/include/exclude); Add and Mul of
+ * two activations, Concat, AveragePool and GlobalAveragePool, which get
+ * their own output ranges; and the data-movement ops (MaxPool,
+ * GlobalMaxPool, Flatten, Reshape, Transpose, Squeeze, Unsqueeze, Identity)
+ * whose output shares its input's scale and zero point, so their QDQ pair
+ * is lossless and a runtime can run them in 8 bits. A Relu after a
+ * quantized node that nothing else reads is removed and the node's output
+ * takes the Relu output's range: its zero point is qmin, so QuantizeLinear
+ * clamps exactly as the Relu did. Graph outputs stay float (the logits are
+ * never rounded to 8 bits, so arg-max ties cannot appear).
+ *
+ * Every rounding is round-half-to-even, in double from the float32 values
+ * (scales are rounded to float32 first, as the stored value is what runtimes
+ * use). fold-batchnorm runs first. The model's default opset is raised to 13
+ * (per-channel DequantizeLinear) when every op in it means the same at 13;
+ * otherwise the pass refuses, naming the op.
+ *
+ * The weights become int8 initializers, not float tensors with an encoding
+ * (lc_encoding.h describes float views), so the .lcm writer stores them as
+ * plain int8 bytes. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "int8_calibrate.h"
+#include "lc_encoding.h"
+#include "lc_graph_edit.h"
+#include "lc_pass.h"
+#include "lc_strset.h"
+
+static const lc_param_desc params[] = {
+    {"granularity", LC_PARAM_ENUM, "channel", 0, 0, "channel|tensor", "weight scales per output channel or per tensor"},
+    {"act_type", LC_PARAM_ENUM, "uint8", 0, 0, "uint8|int8", "activation type (asymmetric, per tensor)"},
+    {"calib", LC_PARAM_ENUM, "minmax", 0, 0, "minmax|percentile|entropy|mse",
+     "activation range: min/max, a percentile of |x|, KL divergence (TensorRT) or least squared error"},
+    {"pct", LC_PARAM_FLOAT, "99.99", 50, 100, NULL, "percentile of |x| kept by calib=percentile"},
+    {"bins", LC_PARAM_INT, "2048", 256, 65536, NULL, "histogram bins of |x| for percentile/entropy/mse"},
+    {"weights_only", LC_PARAM_BOOL, "false", 0, 0, NULL,
+     "quantize only the weights (DequantizeLinear after int8 weights); activations stay float"},
+    LC_WEIGHT_PARAMS,
+};
+
+enum { CALIB_MINMAX, CALIB_PERCENTILE, CALIB_ENTROPY, CALIB_MSE };
+
+/* ---- op classes ---- */
+
+static const char *const own_ops[] = {"Add", "AveragePool", "Concat", "GlobalAveragePool", "Mul", "Relu"};
+static const char *const direct_ops[] = {"Flatten",  "GlobalMaxPool", "Identity",  "MaxPool",
+                                         "Reshape",  "Squeeze",       "Transpose", "Unsqueeze"};
+/* ops that mean the same from opset 7 to 13 (as far as any model uses
+ * them), so raising the opset to 13 is safe */
+static const char *const opset_safe[] = {
+    "Abs", "Add", "AveragePool", "BatchNormalization", "Ceil", "Concat", "Constant", "Conv", "ConvTranspose",
+    "DequantizeLinear", "Div", "Elu", "Erf", "Exp", "Flatten", "Floor", "Gemm", "GlobalAveragePool",
+    "GlobalMaxPool", "HardSigmoid", "Identity", "LeakyRelu", "Log", "MatMul", "Max", "MaxPool", "Min", "Mul",
+    "Neg", "PRelu", "QuantizeLinear", "Reciprocal", "Relu", "Reshape", "Selu", "Sigmoid", "Sqrt", "Sub", "Sum",
+    "Tanh", "Transpose"};
+
+static bool in_table(const char *const *t, size_t n, const char *op)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(t[i], op)) return true;
+    return false;
+}
+#define IN(t, op) in_table(t, sizeof t / sizeof *t, op)
+
+static bool default_domain(const lc_node *n) { return !n->domain || !*n->domain || !strcmp(n->domain, "ai.onnx"); }
+
+/* ---- activations ---- */
+
+typedef struct act {
+    char *name;          /* own copy (graph strings change during edits) */
+    int link;            /* index of the act whose parameters it shares, or -1 */
+    int first_reader;    /* graph inputs: node whose input is observed; -1 */
+    bool wanted;         /* gets a QDQ pair */
+    bool bad;            /* not float32 at run time: left alone */
+    bool seen;
+    double min, max, absmax;
+    double *hist;
+    float scale;
+    int zp;
+} act;
+
+typedef struct plan {
+    lc_model *m;
+    act *a;
+    int n, cap;
+    lc_strset index;     /* name -> act index + 1 */
+    int calib, bins, pass; /* pass 0: ranges, 1: histograms */
+    bool s8;
+    int qmin, qmax;
+} plan;
+
+static int act_find(const plan *pl, const char *name)
+{
+    return (int)(intptr_t)lc_strset_get(&pl->index, name) - 1;
+}
+
+/* The act for `name`, created if new. */
+static lc_status act_get(plan *pl, const char *name, int *out)
+{
+    int i = act_find(pl, name);
+    if (i >= 0) {
+        *out = i;
+        return LC_OK;
+    }
+    lc_status s = lc_vec_reserve((void **)&pl->a, &pl->cap, pl->n + 1, sizeof *pl->a);
+    if (s) return s;
+    char *copy = lc_strdup(name);
+    if (!copy) return lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
+    pl->a[pl->n] = (act){.name = copy, .link = -1, .first_reader = -1, .min = INFINITY, .max = -INFINITY};
+    if ((s = lc_strset_add(&pl->index, copy, (void *)(intptr_t)(pl->n + 1), NULL))) {
+        free(copy);
+        return s;
+    }
+    *out = pl->n++;
+    return LC_OK;
+}
+
+static int act_root(const plan *pl, int i)
+{
+    for (int guard = 0; pl->a[i].link >= 0 && guard < pl->n; guard++) i = pl->a[i].link;
+    return i;
+}
+
+static void observe_value(plan *pl, act *a, const lc_value *v)
+{
+    if (v->dtype != LC_DTYPE_FLOAT) {
+        a->bad = true;
+        return;
+    }
+    const float *x = v->data;
+    int64_t n = lc_value_numel(v);
+    a->seen = true;
+    if (pl->pass == 0) {
+        double lo = a->min, hi = a->max;
+        for (int64_t i = 0; i < n; i++) {
+            double y = x[i];
+            if (y < lo) lo = y;
+            if (y > hi) hi = y;
+        }
+        a->min = lo, a->max = hi;
+        a->absmax = fmax(fabs(lo), fabs(hi));
+    } else {
+        for (int64_t i = 0; i < n; i++) a->hist[lc_int8_hist_bin(fabs((double)x[i]), a->absmax, pl->bins)] += 1;
+    }
+}
+
+static lc_status observe(void *user, int node_index, const lc_node *node, int n_in, const lc_value *const *in,
+                         int n_out, const lc_value *const *out)
+{
+    (void)node;
+    plan *pl = user;
+    for (int k = 0; k < n_out; k++) {
+        if (!out[k]) continue;
+        int i = act_find(pl, out[k]->name);
+        if (i >= 0 && pl->a[i].link < 0) observe_value(pl, &pl->a[i], out[k]);
+    }
+    for (int k = 0; k < n_in; k++) {
+        if (!in[k]) continue;
+        int i = act_find(pl, in[k]->name);
+        if (i < 0 || pl->a[i].first_reader != node_index || pl->a[i].link >= 0) continue;
+        bool dup = false; /* a node reading the same input twice counts once */
+        for (int j = 0; j < k; j++) dup |= in[j] && !strcmp(in[j]->name, in[k]->name);
+        if (!dup) observe_value(pl, &pl->a[i], in[k]);
+    }
+    return LC_OK;
+}
+
+/* Scale and zero point of the range [lo, hi] (widened to hold 0). */
+static void act_params(const plan *pl, double lo, double hi, float *scale, int *zp)
+{
+    float rmin = (float)fmin(lo, 0.0), rmax = (float)fmax(hi, 0.0);
+    if (!(rmax > rmin)) {
+        *scale = 1.0f;
+        *zp = pl->qmin;
+        return;
+    }
+    *scale = (float)(((double)rmax - (double)rmin) / (pl->qmax - pl->qmin));
+    double z = nearbyint(pl->qmin - (double)rmin / *scale);
+    *zp = (int)fmin(fmax(z, pl->qmin), pl->qmax);
+}
+
+static lc_status choose_range(plan *pl, act *a, const lc_params *p)
+{
+    lc_status st = LC_OK;
+    double lo = a->min, hi = a->max;
+    if (pl->calib != CALIB_MINMAX && a->absmax > 0) {
+        int k = pl->bins;
+        /* one-sided data has qmax - qmin steps on its side, signed data
+         * about half of them */
+        bool one_sided = a->min >= 0;
+        int levels = pl->qmax - pl->qmin;
+        if (pl->calib == CALIB_PERCENTILE) k = lc_int8_percentile_edge(a->hist, pl->bins, lc_params_num(p, "pct"));
+        else if (pl->calib == CALIB_ENTROPY)
+            k = lc_int8_entropy_edge(a->hist, pl->bins, one_sided ? levels + 1 : (levels + 1) / 2, NULL, &st);
+        else
+            k = lc_int8_mse_edge(a->hist, pl->bins, a->absmax, fmin(a->min, 0), fmax(a->max, 0), levels);
+        if (st) return st;
+        double t = k * (a->absmax / pl->bins);
+        lo = fmax(-t, a->min);
+        hi = fmin(t, a->max);
+    }
+    act_params(pl, lo, hi, &a->scale, &a->zp);
+    return LC_OK;
+}
+
+/* ---- planning ---- */
+
+static bool is_const(const lc_graph *g, const char *v)
+{
+    if (lc_graph_is_input(g, v)) return false;
+    if (lc_graph_init(g, v)) return true;
+    int p = lc_graph_producer(g, v);
+    return p >= 0 && !strcmp(g->nodes[p]->op_type, "Constant");
+}
+
+typedef enum { Q_NONE, Q_LAYER, Q_OWN, Q_DIRECT } qclass;
+
+static qclass classify(const lc_graph *g, const lc_node *n, const bool *is_target_layer, int i)
+{
+    if (!default_domain(n) || n->n_outputs < 1 || !*n->outputs[0]) return Q_NONE;
+    if (is_target_layer[i]) return Q_LAYER;
+    if (IN(own_ops, n->op_type)) {
+        /* Add/Mul/Concat with a constant operand stay float */
+        for (int k = 0; k < n->n_inputs; k++)
+            if (!*n->inputs[k] || is_const(g, n->inputs[k])) return Q_NONE;
+        return n->n_inputs >= 1 ? Q_OWN : Q_NONE;
+    }
+    if (IN(direct_ops, n->op_type) && n->n_inputs >= 1 && !is_const(g, n->inputs[0])) return Q_DIRECT;
+    return Q_NONE;
+}
+
+/* Which inputs of a quantized node carry activations. */
+static int act_inputs(const lc_node *n, qclass c)
+{
+    if (c == Q_LAYER || c == Q_DIRECT) return 1;
+    return n->n_inputs;
+}
+
+/* ---- weights ---- */
+
+typedef struct wq {
+    float *scale;        /* channels entries */
+    int64_t channels;
+    int axis;            /* -1 per tensor */
+    char *dq_name;       /* output of the weight's DequantizeLinear */
+} wq;
+
+/* Quantizes one weight: the int8 initializer, scale, zero point and the
+ * DequantizeLinear node (prepended at *pos). */
+static lc_status quantize_weight(lc_graph *g, lc_tensor *w, int axis, bool per_channel, int *pos, wq *out)
+{
+    lc_status s = LC_OK;
+    char *qn = NULL, *sn = NULL, *zn = NULL, *dn = NULL, *buf = NULL;
+    int8_t *q = NULL, *z = NULL;
+    int64_t n = lc_tensor_numel(w), ch = per_channel ? w->dims[axis] : 1, inner = 1;
+    for (int d = axis + 1; per_channel && d < w->ndim; d++) inner *= w->dims[d];
+    out->scale = malloc((size_t)(ch ? ch : 1) * sizeof *out->scale);
+    q = malloc((size_t)(n ? n : 1));
+    z = calloc((size_t)(ch ? ch : 1), 1);
+    size_t len = strlen(w->name) + 32;
+    buf = malloc(len);
+    if (!out->scale || !q || !z || !buf) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
+        goto done;
+    }
+    out->channels = ch;
+    out->axis = per_channel ? axis : -1;
+    const float *v = w->data;
+    for (int64_t c = 0; c < ch; c++) {
+        float amax = 0;
+        for (int64_t i = 0; i < n; i++)
+            if ((per_channel ? (i / inner) % ch : 0) == c && fabsf(v[i]) > amax) amax = fabsf(v[i]);
+        out->scale[c] = amax > 0 ? (float)((double)amax / 127.0) : 1.0f;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        double r = nearbyint((double)v[i] / out->scale[per_channel ? (i / inner) % ch : 0]);
+        q[i] = (int8_t)fmin(fmax(r, -127), 127);
+    }
+    snprintf(buf, len, "%s_quantized", w->name);
+    if ((s = lc_graph_unique_name(g, buf, &qn))) goto done;
+    if ((s = lc_graph_add_init(g, qn, LC_DTYPE_INT8, w->ndim, w->dims, q, NULL))) goto done;
+    snprintf(buf, len, "%s_scale", w->name);
+    if ((s = lc_graph_unique_name(g, buf, &sn))) goto done;
+    if ((s = lc_graph_add_init(g, sn, LC_DTYPE_FLOAT, per_channel ? 1 : 0, &ch, out->scale, NULL))) goto done;
+    snprintf(buf, len, "%s_zero_point", w->name);
+    if ((s = lc_graph_unique_name(g, buf, &zn))) goto done;
+    if ((s = lc_graph_add_init(g, zn, LC_DTYPE_INT8, per_channel ? 1 : 0, &ch, z, NULL))) goto done;
+    snprintf(buf, len, "%s_DequantizeLinear_Output", w->name);
+    if ((s = lc_graph_unique_name(g, buf, &dn))) goto done;
+    snprintf(buf, len, "%s_DequantizeLinear", w->name);
+    const char *in[3] = {qn, sn, zn}, *o[1] = {dn};
+    lc_node *node = lc_node_make("DequantizeLinear", buf, 3, in, 1, o);
+    if (!node) {
+        s = LC_ERR_NO_MEMORY;
+        goto done;
+    }
+    if (per_channel && (s = lc_node_set_attr_int(node, "axis", axis))) {
+        lc_node_free(node);
+        goto done;
+    }
+    if ((s = lc_graph_insert_node_take(g, (*pos)++, node))) goto done;
+    out->dq_name = dn;
+    dn = NULL;
+done:
+    free(qn);
+    free(sn);
+    free(zn);
+    free(dn);
+    free(buf);
+    free(q);
+    free(z);
+    return s;
+}
+
+/* Replaces input 2 (the bias) of `node` by int32 codes with scale
+ * s_in * s_w[c] through a DequantizeLinear inserted before the node. */
+static lc_status quantize_bias(lc_graph *g, lc_node *node, float s_in, const wq *w, bool *done)
+{
+    *done = false;
+    const char *bname = node->inputs[2];
+    lc_tensor *b = lc_graph_is_input(g, bname) ? NULL : lc_graph_init(g, bname);
+    if (!b || b->dtype != LC_DTYPE_FLOAT) return LC_OK;
+    int64_t n = lc_tensor_numel(b);
+    bool per_channel = w->axis >= 0;
+    if (per_channel && n != w->channels) return LC_OK;
+    if (!per_channel && n < 1) return LC_OK;
+    lc_status s = LC_OK;
+    int64_t sc_n = per_channel ? n : 1;
+    float *sc = malloc((size_t)sc_n * sizeof *sc);
+    int32_t *q = malloc((size_t)n * sizeof *q), *z = calloc((size_t)sc_n, sizeof *z);
+    char *qn = NULL, *sn = NULL, *zn = NULL, *dn = NULL, *buf = NULL;
+    size_t len = strlen(bname) + 32;
+    buf = malloc(len);
+    if (!sc || !q || !z || !buf) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
+        goto out;
+    }
+    for (int64_t c = 0; c < sc_n; c++) {
+        sc[c] = (float)((double)s_in * (double)w->scale[per_channel ? c : 0]);
+        if (!(sc[c] > 0)) goto out; /* underflow: keep the float bias */
+    }
+    const float *v = b->data;
+    for (int64_t i = 0; i < n; i++) {
+        double r = nearbyint((double)v[i] / sc[per_channel ? i : 0]);
+        q[i] = (int32_t)fmin(fmax(r, -2147483648.0), 2147483647.0);
+    }
+    snprintf(buf, len, "%s_quantized", bname);
+    if ((s = lc_graph_unique_name(g, buf, &qn))) goto out;
+    if ((s = lc_graph_add_init(g, qn, LC_DTYPE_INT32, b->ndim, b->dims, q, NULL))) goto out;
+    snprintf(buf, len, "%s_scale", bname);
+    if ((s = lc_graph_unique_name(g, buf, &sn))) goto out;
+    if ((s = lc_graph_add_init(g, sn, LC_DTYPE_FLOAT, per_channel ? 1 : 0, &sc_n, sc, NULL))) goto out;
+    snprintf(buf, len, "%s_zero_point", bname);
+    if ((s = lc_graph_unique_name(g, buf, &zn))) goto out;
+    if ((s = lc_graph_add_init(g, zn, LC_DTYPE_INT32, per_channel ? 1 : 0, &sc_n, z, NULL))) goto out;
+    snprintf(buf, len, "%s_DequantizeLinear_Output", bname);
+    if ((s = lc_graph_unique_name(g, buf, &dn))) goto out;
+    snprintf(buf, len, "%s_DequantizeLinear", bname);
+    const char *in[3] = {qn, sn, zn}, *o[1] = {dn};
+    lc_node *dq = lc_node_make("DequantizeLinear", buf, 3, in, 1, o);
+    if (!dq) {
+        s = LC_ERR_NO_MEMORY;
+        goto out;
+    }
+    if (per_channel && (s = lc_node_set_attr_int(dq, "axis", b->ndim - 1))) {
+        lc_node_free(dq);
+        goto out;
+    }
+    if ((s = lc_node_set_input(node, 2, dn))) {
+        lc_node_free(dq);
+        goto out;
+    }
+    if ((s = lc_graph_insert_node_take(g, lc_graph_node_index(g, node), dq))) goto out;
+    *done = true;
+out:
+    free(sc);
+    free(q);
+    free(z);
+    free(qn);
+    free(sn);
+    free(zn);
+    free(dn);
+    free(buf);
+    return s;
+}
+
+/* QuantizeLinear + DequantizeLinear on activation `name`, after its
+ * producer (or first, for a graph input); every reader moves to the
+ * DequantizeLinear's output. */
+static lc_status insert_qdq(lc_graph *g, const char *name, float scale, int zp, bool s8)
+{
+    lc_status s = LC_OK;
+    size_t len = strlen(name) + 40;
+    char *buf = malloc(len), *sn = NULL, *zn = NULL, *qn = NULL, *dn = NULL;
+    if (!buf) return lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
+    int8_t z8 = (int8_t)zp;
+    uint8_t zu = (uint8_t)zp;
+    snprintf(buf, len, "%s_scale", name);
+    if ((s = lc_graph_unique_name(g, buf, &sn))) goto out;
+    if ((s = lc_graph_add_init(g, sn, LC_DTYPE_FLOAT, 0, NULL, &scale, NULL))) goto out;
+    snprintf(buf, len, "%s_zero_point", name);
+    if ((s = lc_graph_unique_name(g, buf, &zn))) goto out;
+    if ((s = lc_graph_add_init(g, zn, s8 ? LC_DTYPE_INT8 : LC_DTYPE_UINT8, 0, NULL, s8 ? (void *)&z8 : (void *)&zu,
+                               NULL)))
+        goto out;
+    snprintf(buf, len, "%s_QuantizeLinear_Output", name);
+    if ((s = lc_graph_unique_name(g, buf, &qn))) goto out;
+    snprintf(buf, len, "%s_DequantizeLinear_Output", name);
+    if ((s = lc_graph_unique_name(g, buf, &dn))) goto out;
+    int pos = lc_graph_producer(g, name) + 1;
+    snprintf(buf, len, "%s_QuantizeLinear", name);
+    const char *qi[3] = {name, sn, zn}, *qo[1] = {qn};
+    lc_node *qnode = lc_node_make("QuantizeLinear", buf, 3, qi, 1, qo);
+    snprintf(buf, len, "%s_DequantizeLinear", name);
+    const char *di[3] = {qn, sn, zn}, *d_o[1] = {dn};
+    lc_node *dnode = lc_node_make("DequantizeLinear", buf, 3, di, 1, d_o);
+    if (!qnode || !dnode) {
+        lc_node_free(qnode);
+        lc_node_free(dnode);
+        s = LC_ERR_NO_MEMORY;
+        goto out;
+    }
+    if ((s = lc_graph_rename_uses(g, name, dn, NULL, false, NULL))) {
+        lc_node_free(qnode);
+        lc_node_free(dnode);
+        goto out;
+    }
+    if ((s = lc_graph_insert_node_take(g, pos, qnode))) {
+        lc_node_free(dnode);
+        goto out;
+    }
+    s = lc_graph_insert_node_take(g, pos + 1, dnode);
+out:
+    free(buf);
+    free(sn);
+    free(zn);
+    free(qn);
+    free(dn);
+    return s;
+}
+
+/* ---- opset ---- */
+
+static lc_status ensure_opset13(lc_model *m, const lc_context *ctx)
+{
+    int64_t v = lc_model_opset(m, "");
+    if (v >= 13) return LC_OK;
+    const lc_graph *g = m->graph;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const lc_node *n = g->nodes[i];
+        if (default_domain(n) && !IN(opset_safe, n->op_type))
+            return lc_fail(LC_ERR_UNSUPPORTED,
+                           "quantize-int8: the model imports opset %lld; per-channel DequantizeLinear needs 13, and "
+                           "node '%s' (%s) may mean something else at 13: convert the model to opset 13 first",
+                           (long long)v, lc_node_label(n), n->op_type);
+        if (default_domain(n) && !strcmp(n->op_type, "BatchNormalization") && lc_node_attr(n, "spatial"))
+            return lc_fail(LC_ERR_UNSUPPORTED,
+                           "quantize-int8: opset %lld BatchNormalization '%s' has a 'spatial' attribute (removed "
+                           "in opset 9): convert the model to opset 13 first",
+                           (long long)v, lc_node_label(n));
+    }
+    lc_status s = lc_model_set_opset(m, 13);
+    if (!s && m->ir_version < 7) m->ir_version = 7;
+    if (!s) lc_log(ctx, "quantize-int8: raised the model's opset from %lld to 13", (long long)v);
+    return s;
+}
+
+/* ---- the pass ---- */
+
+static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
+{
+    const bool weights_only = lc_params_num(p, "weights_only") != 0;
+    const bool per_channel = !strcmp(lc_params_str(p, "granularity"), "channel");
+    const char *cal = lc_params_str(p, "calib");
+    plan pl = {.m = m, .bins = (int)lc_params_num(p, "bins")};
+    pl.s8 = !strcmp(lc_params_str(p, "act_type"), "int8");
+    pl.qmin = pl.s8 ? -128 : 0;
+    pl.qmax = pl.s8 ? 127 : 255;
+    pl.calib = !strcmp(cal, "percentile") ? CALIB_PERCENTILE
+               : !strcmp(cal, "entropy")  ? CALIB_ENTROPY
+               : !strcmp(cal, "mse")      ? CALIB_MSE
+                                          : CALIB_MINMAX;
+    lc_weight *tw = NULL;
+    wq *wqs = NULL;
+    bool *target = NULL;
+    int *layer_w = NULL;
+    qclass *cls = NULL;
+    lc_node **orig = NULL; /* the nodes before any edit (pointers stay valid) */
+    bool *fold = NULL;
+    int n_tw = 0, n_nodes = 0, n_acts = 0, n_bias = 0, n_relu = 0;
+    lc_status s = LC_OK;
+    lc_graph *g = m->graph;
+
+    if (!weights_only && (!ctx || !ctx->calib))
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "quantize-int8 needs calibration data (--calib), or weights_only=true");
+    if ((s = lc_pass_run(m, "fold-batchnorm", "", ctx))) return s;
+    if ((s = ensure_opset13(m, ctx))) return s;
+    if ((s = lc_weight_targets(m, p, &tw, &n_tw))) return s;
+    n_nodes = g->n_nodes;
+    orig = malloc(((size_t)n_nodes + 1) * sizeof *orig);
+    if (orig) memcpy(orig, g->nodes, (size_t)n_nodes * sizeof *orig);
+    target = calloc((size_t)n_nodes + 1, sizeof *target);
+    layer_w = malloc(((size_t)n_nodes + 1) * sizeof *layer_w);
+    cls = calloc((size_t)n_nodes + 1, sizeof *cls);
+    fold = calloc((size_t)n_nodes + 1, sizeof *fold);
+    wqs = calloc((size_t)n_tw + 1, sizeof *wqs);
+    if (!orig || !target || !layer_w || !cls || !fold || !wqs) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
+        goto done;
+    }
+    /* every layer reading a selected weight tensor is a quantized layer */
+    for (int i = 0; i < n_nodes; i++) {
+        layer_w[i] = -1;
+        const lc_node *n = g->nodes[i];
+        for (int k = 0; k < n_tw && n->n_inputs > 1; k++)
+            if (!strcmp(n->inputs[1], tw[k].node->inputs[1]) && !strcmp(n->op_type, tw[k].node->op_type))
+                layer_w[i] = k, target[i] = true;
+    }
+
+    if (!weights_only) {
+        /* plan the activations */
+        for (int i = 0; i < n_nodes && !s; i++) {
+            const lc_node *n = g->nodes[i];
+            cls[i] = classify(g, n, target, i);
+            if (cls[i] == Q_NONE) continue;
+            int ins = act_inputs(n, cls[i]), ai;
+            for (int k = 0; k < ins && !s; k++) {
+                const char *v = n->inputs[k];
+                if (!*v || is_const(g, v)) continue;
+                if ((s = act_get(&pl, v, &ai))) break;
+                pl.a[ai].wanted = true;
+                if (lc_graph_producer(g, v) < 0 && pl.a[ai].first_reader < 0) pl.a[ai].first_reader = i;
+            }
+            if (s || lc_graph_is_output(g, n->outputs[0])) continue;
+            if ((s = act_get(&pl, n->outputs[0], &ai))) break;
+            pl.a[ai].wanted = true;
+            if (cls[i] == Q_DIRECT) {
+                int in_ai = act_find(&pl, n->inputs[0]);
+                pl.a[ai].link = in_ai;
+            }
+        }
+        /* Relu folding candidates: a Relu reading the own-range output of a
+         * quantized node that nothing else reads */
+        for (int i = 0; i < n_nodes && !s; i++) {
+            const lc_node *n = g->nodes[i];
+            if (cls[i] != Q_OWN || strcmp(n->op_type, "Relu") || n->n_inputs != 1) continue;
+            int pi = lc_graph_producer(g, n->inputs[0]);
+            if (pi < 0 || (cls[pi] != Q_LAYER && cls[pi] != Q_OWN) || fold[pi]) continue;
+            if (lc_graph_use_count(g, n->inputs[0]) != 1 || lc_graph_is_output(g, n->outputs[0])) continue;
+            fold[i] = true;
+        }
+        /* calibrate: ranges, then (histogram calibrators) histograms */
+        if (!s) s = lc_calib_run(m, ctx, observe, &pl);
+        if (!s && pl.calib != CALIB_MINMAX) {
+            for (int i = 0; i < pl.n && !s; i++)
+                if (pl.a[i].link < 0 && !(pl.a[i].hist = calloc((size_t)pl.bins, sizeof(double))))
+                    s = lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
+            pl.pass = 1;
+            if (!s) s = lc_calib_run(m, ctx, observe, &pl);
+        }
+        for (int i = 0; i < pl.n && !s; i++) {
+            act *a = &pl.a[i];
+            if (a->link >= 0) continue;
+            if (!a->seen) a->bad = true;
+            if (!a->bad) s = choose_range(&pl, a, p);
+        }
+        for (int i = 0; i < pl.n && !s; i++) {
+            act *a = &pl.a[i];
+            int r = act_root(&pl, i);
+            if (pl.a[r].bad) a->bad = true;
+            a->scale = pl.a[r].scale;
+            a->zp = pl.a[r].zp;
+        }
+        /* a Relu folds only where the zero point is qmin (so QuantizeLinear
+         * clamps negatives to 0) */
+        for (int i = 0; i < n_nodes && !s; i++) {
+            if (!fold[i]) continue;
+            int ri = act_find(&pl, orig[i]->outputs[0]), xi = act_find(&pl, orig[i]->inputs[0]);
+            if (ri < 0 || xi < 0 || pl.a[ri].bad || pl.a[xi].bad || pl.a[ri].zp != pl.qmin) fold[i] = false;
+            else pl.a[xi].wanted = false; /* the pre-Relu value disappears */
+        }
+    }
+
+    /* weights (and their DequantizeLinear nodes, first in the graph) */
+    int pos = 0; /* weight DequantizeLinear nodes go first, in order */
+    for (int k = 0; k < n_tw && !s; k++) {
+        lc_tensor *w = tw[k].tensor;
+        char *wname = lc_strdup(tw[k].node->inputs[1]);
+        if (!wname) {
+            s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+            break;
+        }
+        s = quantize_weight(g, w, tw[k].out_axis, per_channel, &pos, &wqs[k]);
+        if (!s) s = lc_graph_rename_uses(g, wname, wqs[k].dq_name, NULL, false, NULL);
+        free(wname);
+    }
+    if (!weights_only) {
+        /* biases, from the input activation's scale */
+        for (int i = 0; i < n_nodes && !s; i++) {
+            if (cls[i] != Q_LAYER || layer_w[i] < 0) continue;
+            lc_node *n = orig[i];
+            if (n->n_inputs < 3 || !*n->inputs[2] || !strcmp(n->op_type, "MatMul")) continue;
+            if (!strcmp(n->op_type, "Gemm") &&
+                (lc_node_attr_float(n, "alpha", 1.0f) != 1.0f || lc_node_attr_float(n, "beta", 1.0f) != 1.0f))
+                continue;
+            int ai = act_find(&pl, n->inputs[0]);
+            if (ai < 0 || pl.a[ai].bad) continue;
+            bool done = false;
+            s = quantize_bias(g, n, pl.a[ai].scale, &wqs[layer_w[i]], &done);
+            n_bias += done;
+        }
+        /* fold Relus: the producer takes over the Relu's output */
+        for (int i = 0; i < n_nodes && !s; i++) {
+            if (!fold[i]) continue;
+            lc_node *r = orig[i];
+            int pi = lc_graph_producer(g, r->inputs[0]);
+            char *x = lc_strdup(r->inputs[0]);
+            if (!x || pi < 0) {
+                free(x);
+                s = lc_fail(LC_ERR_INTERNAL, "quantize-int8: lost the producer of a Relu");
+                break;
+            }
+            s = lc_node_set_output(g->nodes[pi], 0, r->outputs[0]);
+            if (!s) {
+                lc_graph_remove_node(g, lc_graph_node_index(g, r));
+                lc_graph_drop_value_info(g, x);
+                n_relu++;
+            }
+            free(x);
+        }
+        /* activations, in the order their producers run */
+        for (int i = 0; i < pl.n && !s; i++) {
+            act *a = &pl.a[i];
+            if (!a->wanted || a->bad) continue;
+            s = insert_qdq(g, a->name, a->scale, a->zp, pl.s8);
+            n_acts++;
+        }
+    }
+    if (!s) s = lc_graph_prune_unused(g, NULL);
+    if (!s)
+        lc_log(ctx, "quantize-int8: %d weight(s) (%s), %d bias(es), %d activation(s) (%s, %s), %d Relu(s) folded", n_tw,
+               per_channel ? "per channel" : "per tensor", n_bias, n_acts, pl.s8 ? "int8" : "uint8", cal, n_relu);
+done:
+    for (int i = 0; i < pl.n; i++) {
+        free(pl.a[i].hist);
+        free(pl.a[i].name);
+    }
+    free(pl.a);
+    lc_strset_clear(&pl.index);
+    for (int k = 0; k < n_tw && wqs; k++) {
+        free(wqs[k].scale);
+        free(wqs[k].dq_name);
+    }
+    free(wqs);
+    free(tw);
+    free(target);
+    free(layer_w);
+    free(cls);
+    free(fold);
+    free(orig);
+    return s;
+}
+
+const lc_pass lc_pass_quantize_int8 = {
+    "quantize-int8", "int8 post-training quantization to a QDQ ONNX graph (weights per channel, calibrated activations)",
+    params, (int)(sizeof params / sizeof *params), NULL, false, run,
+};

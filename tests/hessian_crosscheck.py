@@ -1,0 +1,322 @@
+"""prune-hessian and quantize-gptq against numpy references (issues 4, 5).
+
+Runs the passes through lc_pass_tool (the public lc_pass_run) on small
+synthetic ONNX models and compares the weights with ref_sparsegpt.py /
+ref_gptq.py computed from the same calibration inputs:
+  - single Gemm: masks equal, weights within 1e-4 (layer sparsity, N:M,
+    several block sizes);
+  - grouped, strided, padded, dilated Conv: the Hessian from numpy im2col;
+  - two Gemms: sequential mode (second layer's H from the pruned first
+    layer's outputs) and not, and global scope's per-layer sparsities;
+  - GPTQ uniform (with and without act order), on a pruned layer (zeros
+    stay), onto the k-means codebook the pass chose;
+  - dead inputs give finite weights, zero in the dead columns;
+  - on the zoo models (if the Fashion-MNIST data is there): every layer's
+    reconstruction error ||W X - W' X|| after prune-hessian (one-shot
+    statistics, sequential=false) is below prune-magnitude's at the same
+    sparsity (X: the float model's inputs, computed by a small PyTorch
+    interpreter of the ONNX graph).
+Usage: hessian_crosscheck.py LC_PASS_TOOL
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ref_sparsegpt import hessian, sparsegpt, global_sparsities  # noqa: E402
+from ref_gptq import gptq  # noqa: E402
+
+TOOL = sys.argv[1]
+TMP = tempfile.mkdtemp(prefix="hessian_xc_")
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def run_pass(model_path, pass_name, params, calib, extra=()):
+    out = os.path.join(TMP, "out.onnx")
+    cmd = [TOOL, model_path, out, pass_name, params, "--calib", calib] + list(extra)
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit("lc_pass_tool failed: %s\n%s" % (" ".join(cmd), r.stderr))
+    m = onnx.load(out)
+    return {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+
+
+def save(model, name):
+    path = os.path.join(TMP, name)
+    onnx.save(model, path)
+    return path
+
+
+def save_npy(x, name):
+    path = os.path.join(TMP, name)
+    np.save(path, np.ascontiguousarray(x, dtype=np.float32))
+    return path
+
+
+def gemm_model(ws, relu=True):
+    """Chain of Gemm(transB=1) layers with biases and Relu between."""
+    nodes, inits = [], []
+    cur = "x"
+    for i, (w, b) in enumerate(ws):
+        inits += [numpy_helper.from_array(w, "w%d" % i), numpy_helper.from_array(b, "b%d" % i)]
+        out = "y%d" % i
+        nodes.append(helper.make_node("Gemm", [cur, "w%d" % i, "b%d" % i], [out], name="fc%d" % i, transB=1))
+        cur = out
+        if relu and i + 1 < len(ws):
+            nodes.append(helper.make_node("Relu", [cur], ["r%d" % i]))
+            cur = "r%d" % i
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", ws[0][0].shape[1]])],
+                          [helper.make_tensor_value_info(cur, TensorProto.FLOAT, ["n", ws[-1][0].shape[0]])], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def compare(name, got, ref, tol=1e-4):
+    same_mask = np.array_equal(got == 0, ref == 0)
+    diff = float(np.max(np.abs(got.astype(np.float64) - ref))) if got.size else 0.0
+    check(same_mask and diff <= tol and np.all(np.isfinite(got)),
+          "%s: mask equal %s (%d vs %d zeros), max |diff| %.2e" % (name, same_mask, int(np.sum(got == 0)),
+                                                                   int(np.sum(ref == 0)), diff))
+
+
+rng = np.random.default_rng(7)
+
+# ---- single Gemm: masks and weights equal the reference ----
+K, N, S = 40, 12, 300
+w0 = rng.standard_normal((N, K)).astype(np.float32)
+b0 = rng.standard_normal(N).astype(np.float32)
+# correlated inputs make the Hessian matter
+mix = rng.standard_normal((K, K)) * 0.3 + np.eye(K)
+x = (rng.standard_normal((S, K)) @ mix).astype(np.float32)
+mpath = save(gemm_model([(w0, b0)]), "gemm.onnx")
+xpath = save_npy(x, "x.npy")
+h = hessian(x)
+for params, kw in [("sparsity=0.5,block=128", dict(sparsity=0.5, block=128)),
+                   ("sparsity=0.7,block=16", dict(sparsity=0.7, block=16)),
+                   ("sparsity=0.9,block=7,damp=0.05", dict(sparsity=0.9, block=7, damp=0.05)),
+                   ("nm=2:4,block=16", dict(sparsity=0, block=16, nm=(2, 4))),
+                   ("nm=1:3,block=9", dict(sparsity=0, block=9, nm=(1, 3)))]:
+    got = run_pass(mpath, "prune-hessian", params + ",correct=none", xpath)["w0"]
+    compare("Gemm prune-hessian " + params, got, sparsegpt(w0, h, **kw))
+
+# ---- dead inputs: zero columns of the input ----
+xd = x.copy()
+xd[:, [3, 17, 30]] = 0
+xdpath = save_npy(xd, "xdead.npy")
+got = run_pass(mpath, "prune-hessian", "sparsity=0.5,correct=none", xdpath)["w0"]
+check(np.all(np.isfinite(got)) and np.all(got[:, [3, 17, 30]] == 0), "dead inputs: finite, dead columns zero")
+compare("dead inputs vs reference", got, sparsegpt(w0, hessian(xd), 0.5))
+got = run_pass(mpath, "quantize-gptq", "bits=4,correct=none", xdpath)["w0"]
+compare("dead inputs GPTQ vs reference", got, gptq(w0, hessian(xd), bits=4), tol=1e-5)
+# duplicated features: H singular without damping, the retry must cope
+xs = x.copy()
+xs[:, 1] = xs[:, 0]
+xs[:, 2] = xs[:, 0]
+got = run_pass(mpath, "prune-hessian", "sparsity=0.5,damp=0,correct=none", save_npy(xs, "xsing.npy"))["w0"]
+check(np.all(np.isfinite(got)) and abs(np.mean(got == 0) - 0.5) < 0.02, "singular H with damp=0: finite, 50% sparse")
+
+# ---- GPTQ on the single Gemm ----
+for params, kw in [("bits=4", dict(bits=4)), ("bits=3,block=16", dict(bits=3, block=16)),
+                   ("bits=2,block=5,act_order=true", dict(bits=2, block=5, act_order=True)),
+                   ("bits=8,act_order=true,damp=0.1", dict(bits=8, act_order=True, damp=0.1))]:
+    got = run_pass(mpath, "quantize-gptq", params + ",correct=none", xpath)["w0"]
+    ref = gptq(w0, h, **kw)
+    compare("Gemm quantize-gptq " + params, got, ref, tol=1e-5)
+    levels = max(len(np.unique(r)) for r in got)
+    check(levels <= 2 ** kw["bits"], "  at most 2^bits values per row (%d)" % levels)
+
+# GPTQ after pruning (mask lost in the ONNX file: zeros are the mask, as
+# for quantize-kmeans): zeros stay zeros, the rest as the reference
+pruned = w0.copy()
+pruned[np.abs(pruned) < np.quantile(np.abs(pruned), 0.5)] = 0
+ppath = save(gemm_model([(pruned, b0)]), "gemm_pruned.onnx")
+got = run_pass(ppath, "quantize-gptq", "bits=3,correct=none", xpath)["w0"]
+compare("GPTQ keeps the pruned zeros", got, gptq(pruned, h, bits=3, keep=pruned != 0), tol=1e-5)
+
+# GPTQ onto the k-means codebook: the pass's codebook is the set of values it used
+got = run_pass(mpath, "quantize-gptq", "bits=3,grid=kmeans,granularity=tensor,correct=none", xpath)["w0"]
+cb = np.unique(got)
+check(len(cb) <= 8, "k-means grid: %d distinct values (<= 8)" % len(cb))
+compare("GPTQ onto the codebook", got, gptq(w0, h, bits=3, codebook=cb), tol=1e-5)
+
+# ---- grouped, strided, padded, dilated Conv ----
+C, M, G = 4, 6, 2
+wc = rng.standard_normal((M, C // G, 3, 3)).astype(np.float32)
+xc = rng.standard_normal((40, C, 9, 8)).astype(np.float32)
+conv = helper.make_node("Conv", ["x", "w"], ["y"], name="conv", group=G, strides=[2, 1], pads=[1, 0, 2, 1],
+                        dilations=[1, 2])
+g = helper.make_graph([conv], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", C, 9, 8])],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                      [numpy_helper.from_array(wc, "w")])
+cpath = save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), "conv.onnx")
+xcpath = save_npy(xc, "xc.npy")
+
+
+def im2col(x, kh, kw, stride, pads, dil):
+    n, c, hh, ww = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    oh = (hh + pads[0] + pads[2] - dil[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (ww + pads[1] + pads[3] - dil[1] * (kw - 1) - 1) // stride[1] + 1
+    cols = np.empty((n, oh, ow, c, kh, kw), dtype=np.float64)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, :, :, i, j] = xp[:, :, i * dil[0]: i * dil[0] + stride[0] * oh: stride[0],
+                                        j * dil[1]: j * dil[1] + stride[1] * ow: stride[1]].transpose(0, 2, 3, 1)
+    return cols.reshape(n * oh * ow, c * kh * kw)
+
+
+conv_w = [wc[gi * (M // G):(gi + 1) * (M // G)].reshape(M // G, -1) for gi in range(G)]
+conv_h = [hessian(im2col(xc[:, gi * (C // G):(gi + 1) * (C // G)], 3, 3, (2, 1), (1, 0, 2, 1), (1, 2)))
+          for gi in range(G)]
+for params, kw in [("sparsity=0.6,block=8", dict(sparsity=0.6, block=8)), ("sparsity=0.3", dict(sparsity=0.3))]:
+    got = run_pass(cpath, "prune-hessian", params + ",correct=none", xcpath)["w"]
+    # a grouped layer: each group's share from ranking the whole layer
+    shares = global_sparsities(conv_w, conv_h, kw["sparsity"])
+    ref = np.concatenate([sparsegpt(conv_w[gi], conv_h[gi], shares[gi], block=kw.get("block", 128))
+                          for gi in range(G)]).reshape(wc.shape)
+    compare("grouped Conv prune-hessian %s (group shares %s)" % (params, np.round(shares, 3)), got, ref)
+got = run_pass(cpath, "quantize-gptq", "bits=3,correct=none", xcpath)["w"]
+ref = np.empty_like(wc)
+for gi in range(G):
+    xg = im2col(xc[:, gi * (C // G):(gi + 1) * (C // G)], 3, 3, (2, 1), (1, 0, 2, 1), (1, 2))
+    wg = wc[gi * (M // G):(gi + 1) * (M // G)].reshape(M // G, -1)
+    ref[gi * (M // G):(gi + 1) * (M // G)] = gptq(wg, hessian(xg), bits=3).reshape(M // G, C // G, 3, 3)
+compare("grouped Conv quantize-gptq bits=3", got, ref, tol=1e-5)
+
+# ---- two Gemms: sequential vs one-shot statistics, global scope ----
+w1 = rng.standard_normal((24, K)).astype(np.float32) * 0.3
+b1 = rng.standard_normal(24).astype(np.float32) * 0.1
+w2 = rng.standard_normal((5, 24)).astype(np.float32)
+b2 = rng.standard_normal(5).astype(np.float32)
+tpath = save(gemm_model([(w1, b1), (w2, b2)]), "two.onnx")
+
+
+def layer2_input(w):
+    return np.maximum(x @ w.T + b1, 0).astype(np.float32)
+
+
+for seq in ("true", "false"):
+    got = run_pass(tpath, "prune-hessian", "sparsity=0.6,block=16,correct=none,sequential=" + seq, xpath)
+    r1 = sparsegpt(w1, h, 0.6, block=16)
+    r2 = sparsegpt(w2, hessian(layer2_input(r1 if seq == "true" else w1)), 0.6, block=16)
+    compare("two layers sequential=%s: layer 1" % seq, got["w0"], r1)
+    compare("two layers sequential=%s: layer 2" % seq, got["w1"], r2)
+got = run_pass(tpath, "prune-hessian", "sparsity=0.7,scope=global,sequential=false,correct=none", xpath)
+sp = global_sparsities([w1, w2], [h, hessian(layer2_input(w1))], 0.7)
+check(abs(np.mean(got["w0"] == 0) - sp[0]) < 0.01 and abs(np.mean(got["w1"] == 0) - sp[1]) < 0.01,
+      "global scope: per-layer sparsity %.3f/%.3f, reference %.3f/%.3f" % (np.mean(got["w0"] == 0),
+                                                                          np.mean(got["w1"] == 0), sp[0], sp[1]))
+check(abs((np.sum(got["w0"] == 0) + np.sum(got["w1"] == 0)) / (w1.size + w2.size) - 0.7) < 0.01,
+      "global scope: overall sparsity 0.7")
+compare("global scope: layer 1 weights", got["w0"], sparsegpt(w1, h, sp[0]))
+
+# ---- the zoo: reconstruction error below magnitude pruning's on every layer ----
+src = os.environ.get("LC_SOURCE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+zoo = os.path.join(src, "benchmarks", "zoo")
+data_dir = os.path.join(TMP, "data")
+r = subprocess.run([sys.executable, os.path.join(zoo, "make_test_data.py"), "--out", data_dir],
+                   capture_output=True, text=True)
+if r.returncode != 0:
+    print("skip zoo check: no Fashion-MNIST data (%s)" % r.stderr.strip().splitlines()[-1:])
+else:
+    import torch
+    import torch.nn.functional as F
+
+    torch.set_num_threads(2)
+    calib_u8 = np.load(os.path.join(data_dir, "calib_u8.npy"))[:256]
+    np.save(os.path.join(TMP, "calib256.npy"), calib_u8)
+    calib_path = os.path.join(TMP, "calib256.npy")
+    xin = torch.tensor(((calib_u8.astype(np.float32) / 255 - 0.286) / 0.353)[:, None])
+
+    def layer_inputs(model):
+        """Runs the ONNX graph in PyTorch; returns {node name: (op, input, attrs)}."""
+        inits = {t.name: torch.tensor(numpy_helper.to_array(t).copy()) for t in model.graph.initializer}
+        env = dict(inits)
+        env[model.graph.input[0].name] = xin
+        seen = {}
+        for nd in model.graph.node:
+            a = {at.name: helper.get_attribute_value(at) for at in nd.attribute}
+            i = [env[n] if n else None for n in nd.input]
+            op = nd.op_type
+            if op == "Conv":
+                seen[nd.name] = (op, i[0], a)
+                p = a.get("pads", [0, 0, 0, 0])
+                xx = F.pad(i[0], (p[1], p[3], p[0], p[2]))
+                y = F.conv2d(xx, i[1], i[2] if len(i) > 2 else None, a.get("strides", [1, 1]), 0,
+                             a.get("dilations", [1, 1]), a.get("group", 1))
+            elif op == "Gemm":
+                seen[nd.name] = (op, i[0], a)
+                y = i[0] @ (i[1].T if a.get("transB", 0) else i[1]) + (i[2] if len(i) > 2 else 0)
+            elif op == "Relu":
+                y = torch.relu(i[0])
+            elif op == "MaxPool":
+                p = a.get("pads", [0, 0, 0, 0])
+                y = F.max_pool2d(F.pad(i[0], (p[1], p[3], p[0], p[2]), value=-np.inf), a["kernel_shape"],
+                                 a.get("strides", a["kernel_shape"]))
+            elif op == "Flatten":
+                y = i[0].reshape(i[0].shape[0], -1)
+            elif op == "BatchNormalization":
+                y = F.batch_norm(i[0], i[3], i[4], i[1], i[2], False, 0.0, a.get("epsilon", 1e-5))
+            elif op == "Add":
+                y = i[0] + i[1]
+            elif op == "GlobalAveragePool":
+                y = i[0].mean(dim=(2, 3), keepdim=True)
+            else:
+                raise SystemExit("zoo interpreter: no %s" % op)
+            env[nd.output[0]] = y
+        return seen
+
+    def recon_error(op, xx, a, dw):
+        dw = torch.tensor(dw)
+        if op == "Gemm":
+            return float(torch.linalg.norm(xx @ (dw.T if a.get("transB", 0) else dw)))
+        p = a.get("pads", [0, 0, 0, 0])
+        return float(torch.linalg.norm(F.conv2d(F.pad(xx, (p[1], p[3], p[0], p[2])), dw, None,
+                                                a.get("strides", [1, 1]), 0, a.get("dilations", [1, 1]),
+                                                a.get("group", 1))))
+
+    for name in ("lenet300", "lenet5", "resnet8", "dscnn"):
+        path = os.path.join(zoo, name + ".onnx")
+        if not os.path.exists(path):
+            continue
+        model = onnx.load(path)
+        weights = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+        with torch.no_grad():
+            seen = layer_inputs(model)
+        for sparsity in (0.5, 0.8):
+            res = {}
+            # sequential=false: each layer minimises exactly this error on
+            # the float model's inputs (sequential mode targets the inputs
+            # of the already pruned model instead)
+            for pname, extra in (("prune-hessian", ",sequential=false"), ("prune-magnitude", "")):
+                res[pname] = run_pass(path, pname, "sparsity=%g,correct=none%s" % (sparsity, extra), calib_path,
+                                      ["--mean", "0.286", "--std", "0.353"])
+            worst = 0.0
+            all_below = True
+            for nd in model.graph.node:
+                if nd.name not in seen:
+                    continue
+                op, xx, a = seen[nd.name]
+                wn = nd.input[1]
+                with torch.no_grad():
+                    eh = recon_error(op, xx, a, weights[wn] - res["prune-hessian"][wn])
+                    em = recon_error(op, xx, a, weights[wn] - res["prune-magnitude"][wn])
+                all_below &= eh < em
+                worst = max(worst, eh / em)
+            check(all_below, "%s sparsity %.1f: ||WX - W'X|| hessian < magnitude on every layer (worst ratio %.3f)"
+                  % (name, sparsity, worst))
+
+if failures:
+    print("%d failure(s)" % len(failures))
+    sys.exit(1)
+print("all checks passed")

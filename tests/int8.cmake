@@ -1,0 +1,4 @@
+# int8 quantization and BatchNorm folding (issue 5): graph-edit helpers and
+# calibrator unit tests, and the numpy / onnx / ONNX Runtime cross-check.
+lc_add_check_test(test_int8 test_int8.c)
+lc_add_python_test(int8_crosscheck int8_crosscheck.py $<TARGET_FILE:lc_pass_tool>)

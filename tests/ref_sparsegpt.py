@@ -1,0 +1,114 @@
+"""Straightforward numpy reference of SparseGPT as prune-hessian implements it.
+
+Written from the paper's algorithm (Frantar & Alistarh 2023), without the
+lazy block updates: every column's error is applied to all later columns
+at once, which is mathematically the same as the lazy scheme. The mask is
+still chosen per block, when the sweep reaches the block's first column.
+
+Conventions (shared with libcompress/internal/lc_hessian.h):
+  H = 2/n sum x x^T; dead inputs (H_jj = 0) get H_jj = 1 and zero weights;
+  lambda = damp * mean(diag H); U = upper Cholesky factor of (H+lambda I)^-1;
+  saliency w^2 / U_jj^2; per block the smallest are pruned (ties: lower
+  flat index r*k + j), as many as make round(sparsity * rows * i2) pruned in
+  columns [0, i2) (cumulative rounding); N:M: in each group of m columns
+  the m - n smallest of each row.
+"""
+import numpy as np
+
+
+def hessian(x):
+    """H = 2/n X^T X for input vectors as the rows of x (float64)."""
+    x = np.asarray(x, dtype=np.float64)
+    return 2.0 / x.shape[0] * (x.T @ x)
+
+
+def round_half_away(v):
+    return int(np.floor(v + 0.5))
+
+
+def prepare(w, h, damp, perm=None):
+    """Dead columns, damping, U. Returns (w float64 with dead columns zeroed, U)."""
+    w = np.array(w, dtype=np.float64)
+    h = np.array(h, dtype=np.float64)
+    if perm is not None:
+        w = w[:, perm]
+        h = h[np.ix_(perm, perm)]
+    dead = np.diag(h) == 0
+    h[dead, :] = 0
+    h[:, dead] = 0
+    h[dead, dead] = 1
+    w[:, dead] = 0
+    lam = damp * np.mean(np.diag(h))
+    hinv = np.linalg.inv(h + lam * np.eye(h.shape[0]))
+    u = np.linalg.cholesky(hinv).T
+    return w, u
+
+
+def sweep(w, u, keep, block, sparsity=0.0, nm=None, quant=None):
+    """The column sweep on w (rows x k, float64, modified copy returned).
+
+    keep: bool rows x k, False where already pruned. quant(row_index_array,
+    col, values) -> quantized values of the kept weights of column col.
+    Returns (w, keep)."""
+    w = w.copy()
+    keep = keep.copy()
+    rows, k = w.shape
+    d = np.diag(u)
+    i1 = 0
+    while i1 < k:
+        i2 = min(i1 + block, k)
+        if nm is not None and i2 < k and i2 % nm[1]:
+            i2 -= i2 % nm[1]
+        if sparsity > 0 and nm is None:
+            sal = w[:, i1:i2] ** 2 / d[i1:i2] ** 2
+            sal = np.where(keep[:, i1:i2], sal, -1.0)
+            order = np.argsort(sal.ravel(), kind="stable")
+            target = max(round_half_away(sparsity * rows * i2) - int(np.sum(~keep[:, :i1])), 0)
+            blk = keep[:, i1:i2].copy().ravel()
+            blk[order[:target]] = False
+            keep[:, i1:i2] = blk.reshape(rows, i2 - i1)
+        for j in range(i1, i2):
+            if nm is not None and j % nm[1] == 0:
+                n, m = nm
+                width = min(m, k - j)
+                if width > n:
+                    for r in range(rows):
+                        sal = w[r, j:j + width] ** 2 / d[j:j + width] ** 2
+                        sal = np.where(keep[r, j:j + width], sal, -1.0)
+                        order = np.argsort(sal, kind="stable")
+                        keep[r, j + order[:width - n]] = False
+            q = w[:, j].copy()
+            if quant is not None:
+                q[keep[:, j]] = quant(np.nonzero(keep[:, j])[0], j, q[keep[:, j]])
+            q[~keep[:, j]] = 0
+            err = (w[:, j] - q) / u[j, j]
+            w[:, j:] -= np.outer(err, u[j, j:])
+            w[:, j] = q
+        i1 = i2
+    return w, keep
+
+
+def sparsegpt(w, h, sparsity, block=128, nm=None, damp=0.01):
+    """Prunes w (rows x k) with Hessian h; returns float32 weights."""
+    w2, u = prepare(w, h, damp)
+    keep = np.ones(w2.shape, dtype=bool)
+    out, keep = sweep(w2, u, keep, block, sparsity, nm)
+    out[~keep] = 0
+    return out.astype(np.float32)
+
+
+def global_sparsities(ws, hs, sparsity, damp=0.01):
+    """Per-layer sparsity from ranking w^2 / [H^-1]_jj over all layers."""
+    sal, owner = [], []
+    for i, (w, h) in enumerate(zip(ws, hs)):
+        w2, u = prepare(w, h, damp)
+        hinv_diag = np.sum(u * u, axis=0)
+        s = (w2 ** 2 / hinv_diag).ravel()
+        sal.append(s)
+        owner.append(np.full(s.size, i))
+    sal = np.concatenate(sal)
+    owner = np.concatenate(owner)
+    order = np.lexsort((owner, sal))
+    kill = round_half_away(sparsity * sal.size)
+    counts = np.bincount(owner[order[:kill]], minlength=len(ws))
+    return [c / w.size for c, w in zip(counts, ws)]

@@ -1,0 +1,289 @@
+/* Executor speed work: the matrix-vector path of lc_sgemm, the depthwise
+ * and epilogue paths of Conv against the plain oracle, and plan-time
+ * fusion (fused plans agree with unfused ones within 1e-5 relative, are
+ * deterministic, and refuse observers). */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lc_exec.h"
+#include "lc_nn.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 11);
+}
+
+static int64_t rnd_int(int64_t lo, int64_t hi)
+{
+    return lo + (int64_t)(rnd() % (uint32_t)(hi - lo + 1));
+}
+
+static float rnd_float(void)
+{
+    return (float)(rnd() % 20001) / 10000.0f - 1.0f;
+}
+
+static float *rnd_array(int64_t n)
+{
+    float *p = malloc((size_t)(n > 0 ? n : 1) * sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    for (int64_t i = 0; i < n; i++) p[i] = rnd_float();
+    return p;
+}
+
+/* ---- lc_sgemm with m == 1 or n == 1 (the sgemv path) ---- */
+
+START_TEST(sgemv_path_matches_reference)
+{
+    for (int iter = 0; iter < 200; iter++) {
+        bool ta = iter & 1, tb = iter & 2, row = iter & 4;
+        int64_t m = row ? 1 : rnd_int(1, 90), n = row ? rnd_int(1, 90) : 1, k = rnd_int(1, 120);
+        int64_t lda = (ta ? m : k) + rnd_int(0, 3), ldb = (tb ? k : n) + rnd_int(0, 3), ldc = n + rnd_int(0, 3);
+        float alpha = iter % 3 ? rnd_float() * 2 : 1.0f, beta = iter % 5 < 2 ? 0.0f : rnd_float();
+        float *a = rnd_array((ta ? k : m) * lda), *b = rnd_array((tb ? n : k) * ldb);
+        float *c1 = rnd_array(m * ldc), *c2 = malloc((size_t)(m * ldc) * sizeof *c2);
+        memcpy(c2, c1, (size_t)(m * ldc) * sizeof *c2);
+        if (beta == 0.0f) c1[0] = NAN; /* stale data must not leak through beta = 0 */
+        lc_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c1, ldc);
+        lc_sgemm_ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c2, ldc);
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+                double got = c1[i * ldc + j], want = c2[i * ldc + j];
+                ck_assert_msg(fabs(got - want) <= 1e-4 + 1e-4 * fabs(want), "iter %d (%lld, %lld): got %g want %g",
+                              iter, (long long)i, (long long)j, got, want);
+            }
+        free(a);
+        free(b);
+        free(c1);
+        free(c2);
+    }
+}
+END_TEST
+
+/* ---- Conv fast path with an epilogue against the oracle ---- */
+
+static float act_ref(float x, const lc_nn_epilogue *e)
+{
+    switch (e->act) {
+    case LC_NN_ACT_RELU: return x < 0 ? 0.0f : x;
+    case LC_NN_ACT_CLIP: return x < e->lo ? e->lo : x > e->hi ? e->hi : x;
+    case LC_NN_ACT_LEAKY: return x < 0 ? e->alpha * x : x;
+    default: return x;
+    }
+}
+
+/* Random 2-D conv (kind 0 general, 1 depthwise, 2 pointwise) through
+ * lc_conv_fast_ex with a random epilogue, against lc_conv_ref followed by
+ * the epilogue written out here. */
+static void conv_epilogue_case(int kind)
+{
+    int64_t n = rnd_int(1, 3), cg = rnd_int(1, 4), mg = rnd_int(1, 4), group = 1;
+    if (kind == 1) {
+        group = rnd_int(2, 6);
+        cg = 1;
+        mg = rnd_int(1, 2);
+    }
+    const int64_t c = cg * group, m = mg * group;
+    lc_nn_geom g;
+    memset(&g, 0, sizeof g);
+    g.nsp = 2;
+    g.in[0] = g.out[0] = g.k[0] = g.stride[0] = g.dil[0] = 1;
+    for (int a = 1; a < 3; a++) {
+        g.in[a] = rnd_int(1, 30);
+        g.k[a] = kind == 2 ? 1 : rnd_int(1, 5);
+        g.stride[a] = kind == 2 ? 1 : rnd_int(1, 3);
+        g.dil[a] = kind == 2 ? 1 : rnd_int(1, 2);
+        g.pad_b[a] = kind == 2 ? 0 : rnd_int(0, 2);
+        g.pad_e[a] = kind == 2 ? 0 : rnd_int(0, 2);
+        int64_t span = g.in[a] + g.pad_b[a] + g.pad_e[a] - ((g.k[a] - 1) * g.dil[a] + 1);
+        if (span < 0) {
+            g.pad_e[a] -= span;
+            span = 0;
+        }
+        g.out[a] = span / g.stride[a] + 1;
+    }
+    g.in_size = g.in[1] * g.in[2];
+    g.out_size = g.out[1] * g.out[2];
+    g.k_size = g.k[1] * g.k[2];
+    lc_nn_epilogue e = {0};
+    e.act = (int)rnd_int(0, 3);
+    e.lo = -0.3f;
+    e.hi = 0.5f;
+    e.alpha = 0.1f;
+    e.residual = rnd() & 1;
+    const int64_t ny = n * m * g.out_size;
+    float *x = rnd_array(n * c * g.in_size), *w = rnd_array(m * cg * g.k_size), *b = rnd_array(m);
+    float *r = rnd_array(ny), *y = rnd_array(ny), *want = rnd_array(ny);
+    float *scratch = malloc((size_t)(lc_conv_scratch_floats(&g, n, c, m, group) + 1) * sizeof *scratch);
+    lc_conv_fast_ex(&g, n, c, m, group, x, w, b, r, &e, y, scratch);
+    lc_conv_ref(&g, n, c, m, group, x, w, b, want);
+    for (int64_t i = 0; i < ny; i++) {
+        float v = act_ref(e.residual ? want[i] + r[i] : want[i], &e);
+        ck_assert_msg(fabsf(y[i] - v) <= 1e-4f + 1e-4f * fabsf(v), "kind %d element %lld: got %g want %g", kind,
+                      (long long)i, y[i], v);
+    }
+    free(x);
+    free(w);
+    free(b);
+    free(r);
+    free(y);
+    free(want);
+    free(scratch);
+}
+
+START_TEST(conv_epilogue_matches_reference)
+{
+    for (int iter = 0; iter < 150; iter++) conv_epilogue_case(iter % 3);
+}
+END_TEST
+
+/* ---- fusion: fused against unfused plans ---- */
+
+static const char *source_dir(void)
+{
+    const char *d = getenv("LC_SOURCE_DIR");
+    return d ? d : ".";
+}
+
+/* Runs `m` at batch `batch` with and without fusion on the same input;
+ * returns the fused plan's count of merged nodes. */
+static int compare_fused(lc_model *m, int batch, int threads)
+{
+    lc_executor *fused = NULL, *plain = NULL;
+    ck_assert_int_eq(lc_executor_create_batch(m, batch, threads, &fused), LC_OK);
+    lc_array in;
+    const char *name;
+    ck_assert_int_eq(lc_executor_input(fused, 0, &in, &name), LC_OK);
+    ck_assert_int_eq(lc_executor_create_ex(m, &in, 1, threads, LC_EXEC_NO_FUSION, &plain), LC_OK);
+    ck_assert_int_eq(lc_executor_fused_count(plain), 0);
+    int64_t nx = 1;
+    for (int d = 0; d < in.ndim; d++) nx *= in.dims[d];
+    float *x = rnd_array(nx);
+    in.data = x;
+    ck_assert_int_eq(lc_executor_run(fused, &in, 1), LC_OK);
+    ck_assert_int_eq(lc_executor_run(plain, &in, 1), LC_OK);
+    for (int o = 0; o < lc_executor_output_count(fused); o++) {
+        lc_array a, b;
+        ck_assert_int_eq(lc_executor_output(fused, o, &a, NULL), LC_OK);
+        ck_assert_int_eq(lc_executor_output(plain, o, &b, NULL), LC_OK);
+        ck_assert_int_eq(a.ndim, b.ndim);
+        int64_t cnt = 1;
+        for (int d = 0; d < a.ndim; d++) {
+            ck_assert_int_eq(a.dims[d], b.dims[d]);
+            cnt *= a.dims[d];
+        }
+        const float *pa = a.data, *pb = b.data;
+        double maxdiff = 0, maxabs = 0;
+        for (int64_t i = 0; i < cnt; i++) {
+            maxdiff = fmax(maxdiff, fabs((double)pa[i] - pb[i]));
+            maxabs = fmax(maxabs, fabs((double)pb[i]));
+        }
+        ck_assert_msg(maxabs > 0, "output %d is all zeros", o);
+        ck_assert_msg(maxdiff <= 1e-5 * maxabs, "output %d: max diff %g, max abs %g", o, maxdiff, maxabs);
+    }
+    /* same inputs, same thread count: bit-identical */
+    lc_array first;
+    ck_assert_int_eq(lc_executor_output(fused, 0, &first, NULL), LC_OK);
+    int64_t cnt = 1;
+    for (int d = 0; d < first.ndim; d++) cnt *= first.dims[d];
+    float *copy = malloc((size_t)cnt * sizeof *copy);
+    memcpy(copy, first.data, (size_t)cnt * sizeof *copy);
+    ck_assert_int_eq(lc_executor_run(fused, &in, 1), LC_OK);
+    ck_assert_int_eq(lc_executor_output(fused, 0, &first, NULL), LC_OK);
+    ck_assert_mem_eq(first.data, copy, (size_t)cnt * sizeof *copy);
+    int merged = lc_executor_fused_count(fused);
+    free(copy);
+    free(x);
+    lc_executor_free(fused);
+    lc_executor_free(plain);
+    return merged;
+}
+
+START_TEST(zoo_fused_matches_unfused)
+{
+    /* node counts merged: lenet300 2 Relu; lenet5 4 Relu; resnet8 BN, Add
+     * and Relu chains (7 + 3 + 7); dscnn 9 BN + 9 Relu */
+    static const struct {
+        const char *name;
+        int merged;
+    } zoo[] = {{"lenet300", 2}, {"lenet5", 4}, {"resnet8", 17}, {"dscnn", 18}};
+    for (size_t i = 0; i < sizeof zoo / sizeof zoo[0]; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/benchmarks/zoo/%s.onnx", source_dir(), zoo[i].name);
+        lc_model *m = NULL;
+        ck_assert_msg(lc_model_load(path, &m) == LC_OK, "%s: %s", path, lc_last_error());
+        for (int threads = 1; threads <= 2; threads++) {
+            int merged = compare_fused(m, 3, threads);
+            ck_assert_msg(merged == zoo[i].merged, "%s: %d nodes merged, expected %d", zoo[i].name, merged,
+                          zoo[i].merged);
+        }
+        lc_model_free(m);
+    }
+}
+END_TEST
+
+static lc_status count_calls(void *user, int node_index, const lc_node *node, int n_in, const lc_value *const *in,
+                             int n_out, const lc_value *const *out)
+{
+    (void)node_index, (void)node, (void)n_in, (void)in, (void)n_out, (void)out;
+    ++*(int *)user;
+    return LC_OK;
+}
+
+START_TEST(observer_needs_unfused_plan)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/benchmarks/zoo/resnet8.onnx", source_dir());
+    lc_model *m = NULL;
+    ck_assert_int_eq(lc_model_load(path, &m), LC_OK);
+    lc_executor *ex = NULL;
+    ck_assert_int_eq(lc_executor_create_batch(m, 2, 1, &ex), LC_OK);
+    lc_array in;
+    ck_assert_int_eq(lc_executor_input(ex, 0, &in, NULL), LC_OK);
+    int64_t nx = 1;
+    for (int d = 0; d < in.ndim; d++) nx *= in.dims[d];
+    float *x = rnd_array(nx);
+    in.data = x;
+    int calls = 0;
+    lc_executor_set_observer(ex, count_calls, &calls);
+    ck_assert_int_eq(lc_executor_run(ex, &in, 1), LC_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(calls, 0);
+    lc_executor_free(ex);
+    /* unfused: every node is observed */
+    ck_assert_int_eq(lc_executor_create_ex(m, &in, 1, 1, LC_EXEC_NO_FUSION, &ex), LC_OK);
+    lc_executor_set_observer(ex, count_calls, &calls);
+    ck_assert_int_eq(lc_executor_run(ex, &in, 1), LC_OK);
+    int executed = 0;
+    for (int i = 0; i < lc_executor_node_count(ex); i++) executed += !lc_executor_node_folded(ex, i);
+    ck_assert_int_eq(calls, executed);
+    ck_assert_int_eq(executed, m->graph->n_nodes);
+    lc_executor_free(ex);
+    free(x);
+    lc_model_free(m);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("perf");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, sgemv_path_matches_reference);
+    tcase_add_test(tc, conv_epilogue_matches_reference);
+    tcase_add_test(tc, zoo_fused_matches_unfused);
+    tcase_add_test(tc, observer_needs_unfused_plan);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
