@@ -72,16 +72,28 @@ def main():
             continue
         base = top1(model)
         print("\n### %s (float top-1 %.2f)\n" % (name, base))
-        print("| setting | magnitude | hessian | hessian - magnitude | s (mag / hes) |")
-        print("| --- | --- | --- | --- | --- |")
+        print("| sparsity | magnitude layer | magnitude global | hessian layer | hessian global | "
+              "best hessian - best magnitude | s (mag / hes, layer) |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
         for sp in sparsities:
-            mag, tm, em = run(model, "prune-magnitude", "sparsity=%g" % sp)
-            hes, th, eh = run(model, "prune-hessian", "sparsity=%g%s" % (sp, "," + args.extra if args.extra else ""))
-            if mag is None or hes is None:
-                print("| %.0f%% | error: %s | error: %s | | |" % (100 * sp, em, eh))
+            res, secs, errs = {}, {}, []
+            for pname in ("prune-magnitude", "prune-hessian"):
+                for scope in ("layer", "global"):
+                    extra = "," + args.extra if args.extra and pname == "prune-hessian" else ""
+                    acc, dt, err = run(model, pname, "sparsity=%g,scope=%s%s" % (sp, scope, extra))
+                    res[pname, scope], secs[pname, scope] = acc, dt
+                    if err:
+                        errs.append(err)
+            if errs:
+                print("| %.0f%% | error: %s |" % (100 * sp, errs[0]))
                 continue
-            rows.append((name, "sparsity", sp, mag, hes))
-            print("| sparsity %.0f%% | %.2f | %.2f | %+.2f | %.1f / %.1f |" % (100 * sp, mag, hes, hes - mag, tm, th))
+            best_m = max(res["prune-magnitude", "layer"], res["prune-magnitude", "global"])
+            best_h = max(res["prune-hessian", "layer"], res["prune-hessian", "global"])
+            rows.append((name, sp, res))
+            print("| %.0f%% | %.2f | %.2f | %.2f | %.2f | %+.2f | %.1f / %.1f |" % (
+                100 * sp, res["prune-magnitude", "layer"], res["prune-magnitude", "global"],
+                res["prune-hessian", "layer"], res["prune-hessian", "global"], best_h - best_m,
+                secs["prune-magnitude", "layer"], secs["prune-hessian", "layer"]))
         print("\n| setting | round-to-nearest | GPTQ | GPTQ - RTN | s (rtn / gptq) |")
         print("| --- | --- | --- | --- | --- |")
         for b in bits:

@@ -41,5 +41,9 @@ int cmd_passes(int argc, char **argv);
 void cmd_passes_help(void);
 int cmd_eval(int argc, char **argv);
 void cmd_eval_help(void);
+int cmd_decode(int argc, char **argv);
+void cmd_decode_help(void);
+int cmd_export_c(int argc, char **argv);
+void cmd_export_c_help(void);
 
 #endif

@@ -1,6 +1,6 @@
 /* shrink run MODEL -o OUT (--recipe R.json | --pass NAME[:k=v,...] ...)
  *            [--calib X] [--val X --labels Y] [--max-drop POINTS] [--seed N]
- *            [--report R.json] [--quiet] ... */
+ *            [--report R.json] [--html R.html] [--quiet] ... */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "html_report.h"
 
 #define MAX_PASSES 64
 
@@ -20,10 +21,12 @@ void cmd_run_help(void)
 {
     printf("usage: shrink run MODEL -o OUT (--recipe R.json | --pass NAME[:key=value,...] ...)\n"
            "                 [--calib X] [--val X [--labels Y]] [--max-drop POINTS] [--seed N]\n"
-           "                 [--report R.json] [--quiet]\n"
+           "                 [--report R.json] [--html R.html] [--quiet]\n"
            "                 [--mean M --std S] [--calib-limit N] [--val-limit N] [--batch N] [--threads N]\n"
            "\n"
-           "Compresses MODEL with a pipeline of passes and writes OUT (.onnx).\n"
+           "Compresses MODEL with a pipeline of passes and writes OUT: .onnx (plain ONNX\n"
+           "any runtime can run) or .lcm (the compact format: `shrink decode` turns it\n"
+           "back into ONNX, `shrink export-c` into a C array).\n"
            "\n"
            "  -o OUT            output model; never the input file\n"
            "  --recipe R.json   {\"passes\": [{\"pass\": \"prune-magnitude\", \"sparsity\": 0.8}, ...],\n"
@@ -41,6 +44,9 @@ void cmd_run_help(void)
            "  --seed N          seed of every random choice (default 0)\n"
            "  --report R.json   write the report (input, output, ratio, accuracy, passes,\n"
            "                    layers, tried configurations)\n"
+           "  --html R.html     write the report as one self-contained web page with charts\n"
+           "                    (size per layer, accuracy per pass, size vs accuracy of\n"
+           "                    every configuration tried) and tables\n"
            "  --quiet           print nothing but errors\n"
            "  --mean M --std S  normalise data as (x - M) / S after uint8 scaling by 1/255\n"
            "  --calib-limit N, --val-limit N   use only the first N samples\n"
@@ -51,7 +57,7 @@ void cmd_run_help(void)
 }
 
 typedef struct run_opts {
-    const char *model, *out, *recipe, *calib, *val, *labels, *report;
+    const char *model, *out, *recipe, *calib, *val, *labels, *report, *html;
     const char *passes[MAX_PASSES];
     int n_passes;
     double max_drop, mean, std;
@@ -84,8 +90,8 @@ static int parse_args(int argc, char **argv, run_opts *o)
     o->batch = 64;
     o->threads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
     static const char *const valued[] = {"-o", "--recipe", "--pass", "--calib", "--val", "--labels", "--max-drop",
-                                         "--seed", "--report", "--mean", "--std", "--calib-limit", "--val-limit",
-                                         "--batch", "--threads"};
+                                         "--seed", "--report", "--html", "--mean", "--std", "--calib-limit",
+                                         "--val-limit", "--batch", "--threads"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
@@ -111,6 +117,7 @@ static int parse_args(int argc, char **argv, run_opts *o)
         else if (!strcmp(a, "--val")) o->val = v;
         else if (!strcmp(a, "--labels")) o->labels = v;
         else if (!strcmp(a, "--report")) o->report = v;
+        else if (!strcmp(a, "--html")) o->html = v;
         else if (!strcmp(a, "--max-drop")) {
             if (!parse_double(v, &o->max_drop) || o->max_drop < 0)
                 return cli_usage_error("run", "--max-drop must be a number >= 0 (percentage points), not '%s'", v);
@@ -135,8 +142,8 @@ static int parse_args(int argc, char **argv, run_opts *o)
     if (o->labels && !o->val) return cli_usage_error("run", "--labels needs --val");
     if (o->has_max_drop && !o->val) return cli_usage_error("run", "--max-drop needs --val data to check accuracy on");
     size_t n = strlen(o->out);
-    if (n < 6 || strcmp(o->out + n - 5, ".onnx") != 0)
-        return cli_usage_error("run", "output '%s' must end in .onnx", o->out);
+    if (!(n > 5 && !strcmp(o->out + n - 5, ".onnx")) && !(n > 4 && !strcmp(o->out + n - 4, ".lcm")))
+        return cli_usage_error("run", "output '%s' must end in .onnx or .lcm", o->out);
     return EXIT_OK;
 }
 
@@ -218,6 +225,11 @@ static void print_report(const char *json, bool unmet)
         ta += num(l, "bytes_after");
     }
     printf("%-28s %-14s %10.0f %8s %5s %12.0f %12.0f\n", "weights total", "", tp, "", "", tb, ta);
+    const cJSON *ov = cJSON_GetObjectItemCaseSensitive(r, "overhead");
+    if (ov)
+        printf("%-28s %-14s %10s %8s %5s %12s %12.0f  (header %.0f, meta %.0f, graph %.0f, other tensors %.0f)\n",
+               "overhead", "", "", "", "", "", num(ov, "total"), num(ov, "header"), num(ov, "meta"), num(ov, "graph"),
+               num(ov, "other_tensors"));
     const cJSON *in = cJSON_GetObjectItemCaseSensitive(r, "input"), *out = cJSON_GetObjectItemCaseSensitive(r, "output");
     printf("\nfile      %s %.0f bytes -> %s %.0f bytes (%.2fx smaller)\n", str(in, "path"), num(in, "bytes"),
            str(out, "path"), num(out, "bytes"), num(r, "ratio"));
@@ -251,6 +263,9 @@ int cmd_run(int argc, char **argv)
     if (same_file(o.model, o.out)) return cli_usage_error("run", "output '%s' is the input model", o.out);
     if (o.report && (same_file(o.report, o.model) || !strcmp(o.report, o.out)))
         return cli_usage_error("run", "--report '%s' would overwrite a model", o.report);
+    if (o.html && (same_file(o.html, o.model) || same_file(o.html, o.out) || !strcmp(o.html, o.out) ||
+                   (o.report && (!strcmp(o.html, o.report) || same_file(o.html, o.report)))))
+        return cli_usage_error("run", "--html '%s' would overwrite the model, the output or the report", o.html);
 
     lc_model *model = NULL, *result = NULL;
     lc_dataset *calib = NULL, *val = NULL;
@@ -303,13 +318,13 @@ int cmd_run(int argc, char **argv)
     if (!o.quiet) lc_context_set_log(ctx, log_line, NULL);
     if (!o.quiet && isatty(2)) lc_context_set_progress(ctx, progress, NULL);
 
+    size_t olen = strlen(o.out);
+    lc_pipeline_set_format(pl, olen > 4 && !strcmp(o.out + olen - 4, ".lcm") ? LC_FORMAT_LCM : LC_FORMAT_ONNX);
     if ((s = lc_pipeline_run(pl, model, ctx, &result))) goto fail;
-    if ((s = lc_model_save_onnx(result, o.out))) goto fail;
-    struct stat st;
-    int64_t out_bytes = stat(o.out, &st) == 0 ? (int64_t)st.st_size : 0;
-    if ((s = lc_pipeline_finish_report(pl, o.out, out_bytes))) goto fail;
+    if ((s = lc_pipeline_write(pl, result, o.out))) goto fail;
     const char *report = lc_pipeline_report(pl);
     if (o.report && (s = lc_write_file(o.report, report, strlen(report)))) goto fail;
+    if (o.html && (rc = html_write(o.html, report, NULL)) != EXIT_OK) goto done;
     bool met = lc_pipeline_budget_met(pl);
     if (!o.quiet) print_report(report, !met);
     if (!met) {

@@ -1,15 +1,17 @@
 /* shrink sensitivity MODEL --pass NAME[:k=v,...] --grid V1,V2,... --val X [--labels Y]
- *                    [--calib X] [--mean M --std S] [--val-limit N] [--seed N] [--json] */
+ *                    [--calib X] [--mean M --std S] [--val-limit N] [--seed N] [--json] [--html R.html] */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "html_report.h"
 
 #define MAX_GRID 64
 
@@ -18,19 +20,31 @@ void cmd_sensitivity_help(void)
     printf("usage: shrink sensitivity MODEL --pass NAME[:key=value,...] --grid V1,V2,...\n"
            "                         --val X [--labels Y] [--calib X] [--mean M --std S]\n"
            "                         [--val-limit N] [--calib-limit N] [--seed N] [--threads N] [--json]\n"
+           "                         [--html R.html]\n"
            "\n"
            "Compresses each weight layer alone with pass NAME at every value of the pass's\n"
            "main knob (sparsity, bits, ratio) and reports the accuracy on --val: top-1 (%%)\n"
            "with --labels, else top-1 agreement (%%) with MODEL. Layers whose accuracy\n"
            "falls first are the ones to spare. Other options as in `shrink run`.\n"
            "  --json   print {pass, knob, metric, float, grid, layers: [{name, op, weight,\n"
-           "           params, accuracy: [...]}]}\n");
+           "           params, accuracy: [...]}]}\n"
+           "  --html R.html  also write the curves (accuracy vs knob value, one line per\n"
+           "           layer) and the table as one self-contained web page\n");
+}
+
+/* True when writing `out` would replace the input file `in` (if any). */
+static bool clobbers(const char *out, const char *in)
+{
+    struct stat so, si;
+    if (!in) return false;
+    return !strcmp(out, in) || (stat(out, &so) == 0 && stat(in, &si) == 0 && so.st_dev == si.st_dev &&
+                                so.st_ino == si.st_ino);
 }
 
 int cmd_sensitivity(int argc, char **argv)
 {
     const char *model_path = NULL, *pass = NULL, *grid_text = NULL, *val_path = NULL, *labels_path = NULL,
-               *calib_path = NULL;
+               *calib_path = NULL, *html_path = NULL;
     double mean = 0, std = 0, grid[MAX_GRID];
     bool has_mean = false, has_std = false, json = false;
     long val_limit = 0, calib_limit = 0, seed = 0, threads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
@@ -55,6 +69,7 @@ int cmd_sensitivity(int argc, char **argv)
         else if (!strcmp(a, "--val")) val_path = v;
         else if (!strcmp(a, "--labels")) labels_path = v;
         else if (!strcmp(a, "--calib")) calib_path = v;
+        else if (!strcmp(a, "--html")) html_path = v;
         else if (!strcmp(a, "--mean") || !strcmp(a, "--std")) {
             double x = strtod(v, &end);
             if (!*v || *end || !isfinite(x) || (a[2] == 's' && x <= 0))
@@ -77,6 +92,9 @@ int cmd_sensitivity(int argc, char **argv)
     if (!grid_text) return cli_usage_error("sensitivity", "missing --grid V1,V2,...");
     if (!val_path) return cli_usage_error("sensitivity", "missing --val data");
     if (has_mean != has_std) return cli_usage_error("sensitivity", "--mean and --std go together");
+    if (html_path && (clobbers(html_path, model_path) || clobbers(html_path, val_path) ||
+                      clobbers(html_path, labels_path) || clobbers(html_path, calib_path)))
+        return cli_usage_error("sensitivity", "--html '%s' would overwrite an input file", html_path);
     for (const char *p = grid_text; *p;) {
         char *end;
         double x = strtod(p, &end);
@@ -117,6 +135,7 @@ int cmd_sensitivity(int argc, char **argv)
     if ((s = lc_sensitivity_run(m, name, colon ? colon + 1 : "", grid, n_grid, val, labels, n_labels, val_limit, ctx,
                                 &out)))
         goto fail;
+    if (html_path && (rc = html_write(html_path, NULL, out)) != EXIT_OK) goto done;
     if (json) puts(out);
     else {
         cJSON *r = cJSON_Parse(out);

@@ -137,26 +137,6 @@ static int cmp_ranked(const void *a, const void *b)
     return x->unit < y->unit ? -1 : x->unit > y->unit;
 }
 
-/* sum over rows of w H w^T, H = (2/n) sum x x^T: twice the layer's mean
- * squared output per input vector (1 without statistics). */
-static double layer_energy(const lc_hlayer *L)
-{
-    if (!L->collected || !L->h || L->n <= 0) return 1;
-    const float *v = L->w.tensor->data;
-    int64_t k = L->cols;
-    double e = 0;
-    for (int64_t g = 0; g < L->groups; g++)
-        for (int64_t r = 0; r < L->rows; r++)
-            for (int64_t i = 0; i < k; i++) {
-                double wi = v[lc_hlayer_index(L, g, r, i)], acc = 0;
-                for (int64_t j = i; j < k; j++)
-                    acc += (j == i ? 1.0 : 2.0) * L->h[(g * k + i) * k + j] * v[lc_hlayer_index(L, g, r, j)];
-                e += wi * acc;
-            }
-    e *= 2.0 / (double)L->n;
-    return e > 0 && isfinite(e) ? e : 1;
-}
-
 /* Ranks every weight of layers [first, last) by w^2 / [H^-1]_jj (its OBS
  * error when removed alone) and gives each (layer, group) the share of
  * the round(sparsity * total) smallest that falls in it. Used across all
@@ -181,10 +161,6 @@ static lc_status rank_units(lc_hlayer *L, int first, int last, state *st)
         const float *v = L[i].w.tensor->data;
         const uint8_t *mask = L[i].w.tensor->enc ? L[i].w.tensor->enc->mask : NULL;
         int64_t k = L[i].cols;
-        /* across layers the errors are made relative to each layer's
-         * output energy: a layer's scale says nothing about its importance
-         * (ReLU networks are invariant to moving scale between layers) */
-        double norm = last - first > 1 && getenv("LC_NORM") ? layer_energy(&L[i]) : 1;
         for (int64_t g = 0; g < L[i].groups && !s; g++) {
             if ((s = lc_hessian_inverse_chol(&L[i], g, NULL, st->damp, u, NULL, NULL, NULL))) break;
             /* [H^-1]_jj = sum_q U_qj^2 */
@@ -196,7 +172,7 @@ static lc_status rank_units(lc_hlayer *L, int first, int last, state *st)
                 for (int64_t j = 0; j < k; j++) {
                     int64_t idx = lc_hlayer_index(&L[i], g, row, j);
                     double x = v[idx];
-                    r[at++] = (ranked){mask && !mask[idx] ? -1.0 : x * x / hinv[j] / norm, st->off[i] + g};
+                    r[at++] = (ranked){mask && !mask[idx] ? -1.0 : x * x / hinv[j], st->off[i] + g};
                 }
         }
     }

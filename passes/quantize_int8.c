@@ -2,7 +2,10 @@
  * graph the way ONNX Runtime's quantizer writes it.
  *
  *   weights      symmetric int8 in [-127, 127], per output channel (default)
- *                or per tensor: s = max|w| / 127, q = round(w / s); stored as
+ *                or per tensor: s = max|w| / 127, q = round(w / s) (with
+ *                reduce_range: [-63, 63] and 63, as ONNX Runtime advises for
+ *                x86 without VNNI, where its fused u8 x s8 kernels add pairs
+ *                of products in saturating 16-bit lanes); stored as
  *                an int8 initializer feeding DequantizeLinear (axis = the
  *                output-channel axis when per channel).
  *   biases       int32, scale = input scale x weight scale (per channel),
@@ -52,6 +55,8 @@ static const lc_param_desc params[] = {
      "activation range: min/max, a percentile of |x|, KL divergence (TensorRT) or least squared error"},
     {"pct", LC_PARAM_FLOAT, "99.99", 50, 100, NULL, "percentile of |x| kept by calib=percentile"},
     {"bins", LC_PARAM_INT, "2048", 256, 65536, NULL, "histogram bins of |x| for percentile/entropy/mse"},
+    {"reduce_range", LC_PARAM_BOOL, "false", 0, 0, NULL,
+     "7-bit weights in [-63, 63], for int8 runtimes whose u8 x s8 products saturate in 16 bits (x86 without VNNI)"},
     {"weights_only", LC_PARAM_BOOL, "false", 0, 0, NULL,
      "quantize only the weights (DequantizeLinear after int8 weights); activations stay float"},
     LC_WEIGHT_PARAMS,
@@ -266,7 +271,7 @@ typedef struct wq {
 
 /* Quantizes one weight: the int8 initializer, scale, zero point and the
  * DequantizeLinear node (prepended at *pos). */
-static lc_status quantize_weight(lc_graph *g, lc_tensor *w, int axis, bool per_channel, int *pos, wq *out)
+static lc_status quantize_weight(lc_graph *g, lc_tensor *w, int axis, bool per_channel, int wmax, int *pos, wq *out)
 {
     lc_status s = LC_OK;
     char *qn = NULL, *sn = NULL, *zn = NULL, *dn = NULL, *buf = NULL;
@@ -289,11 +294,11 @@ static lc_status quantize_weight(lc_graph *g, lc_tensor *w, int axis, bool per_c
         float amax = 0;
         for (int64_t i = 0; i < n; i++)
             if ((per_channel ? (i / inner) % ch : 0) == c && fabsf(v[i]) > amax) amax = fabsf(v[i]);
-        out->scale[c] = amax > 0 ? (float)((double)amax / 127.0) : 1.0f;
+        out->scale[c] = amax > 0 ? (float)((double)amax / wmax) : 1.0f;
     }
     for (int64_t i = 0; i < n; i++) {
         double r = nearbyint((double)v[i] / out->scale[per_channel ? (i / inner) % ch : 0]);
-        q[i] = (int8_t)fmin(fmax(r, -127), 127);
+        q[i] = (int8_t)fmin(fmax(r, -wmax), wmax);
     }
     snprintf(buf, len, "%s_quantized", w->name);
     if ((s = lc_graph_unique_name(g, buf, &qn))) goto done;
@@ -609,7 +614,8 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
             s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
             break;
         }
-        s = quantize_weight(g, w, tw[k].out_axis, per_channel, &pos, &wqs[k]);
+        s = quantize_weight(g, w, tw[k].out_axis, per_channel, lc_params_num(p, "reduce_range") != 0 ? 63 : 127, &pos,
+                            &wqs[k]);
         if (!s) s = lc_graph_rename_uses(g, wname, wqs[k].dq_name, NULL, false, NULL);
         free(wname);
     }

@@ -9,7 +9,8 @@
  * hessian=true weights every weight's squared error by its importance
  * diag(H)_j = sum over the calibration inputs of x_j^2 (the diagonal of
  * the layer-wise Hessian of ||XW - XW'||^2), so the centroids follow the
- * weights that matter for the layer's output. */
+ * weights that matter for the layer's output. A floor of 0.01 * the mean
+ * importance of the layer is added to every weight's. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,7 @@ static const lc_param_desc params[] = {
     {"tol", LC_PARAM_FLOAT, "1e-10", 0, 1, NULL,
      "stop when the squared centroid shift is at most tol times the weights' variance"},
     {"hessian", LC_PARAM_BOOL, "false", 0, 0, NULL,
-     "weight each weight by diag(H) = sum of its squared inputs on the calibration data"},
+     "weight each weight by diag(H) = sum of its squared inputs on the calibration data (+1% of the mean)"},
     LC_WEIGHT_PARAMS,
 };
 
@@ -304,7 +305,13 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
                 s = lc_fail(LC_ERR_NO_MEMORY, "quantize-kmeans: out of memory");
                 break;
             }
-            for (int64_t i = 0; i < numel; i++) imp[i] = (float)importance(&w[l], &hd[l], i);
+            /* a floor of 1% of the mean (GPTQ's usual damping) keeps weights
+             * whose inputs were always zero on the calibration data from
+             * dropping out of the clustering entirely */
+            double mean = 0;
+            for (int64_t i = 0; i < numel; i++) mean += importance(&w[l], &hd[l], i);
+            double damp = 0.01 * mean / (double)(numel ? numel : 1);
+            for (int64_t i = 0; i < numel; i++) imp[i] = (float)(importance(&w[l], &hd[l], i) + damp);
         }
         s = quantize_tensor(&w[l], l, &kc, per_channel, hd ? imp : NULL);
         lc_progress(ctx, "quantize-kmeans", l + 1, n);

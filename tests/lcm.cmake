@@ -2,3 +2,11 @@
 # corrupt files, CLI decode/export-c, fuzz target (LC_FUZZ).
 lc_add_check_test(test_huffman test_huffman.c)
 lc_add_check_test(test_lcm test_lcm.c)
+
+add_executable(lcm_tool "${CMAKE_CURRENT_SOURCE_DIR}/tools/lcm_tool.c")
+target_link_libraries(lcm_tool PRIVATE libcompress_static)
+target_include_directories(lcm_tool PRIVATE "${CMAKE_SOURCE_DIR}/libcompress/internal")
+
+lc_add_python_test(lcm_crosscheck lcm_crosscheck.py $<TARGET_FILE:lcm_tool>)
+
+include("${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz.cmake")

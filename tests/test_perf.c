@@ -230,6 +230,132 @@ START_TEST(zoo_fused_matches_unfused)
 }
 END_TEST
 
+/* ---- a small graph built in memory: fusion of every supported kind ---- */
+
+static char **strs(int n, const char *const *v)
+{
+    char **out = calloc((size_t)n, sizeof *out);
+    for (int i = 0; i < n; i++) out[i] = lc_strdup(v[i]);
+    return out;
+}
+
+static lc_node *add_node(lc_model *m, const char *op, int nin, const char *const *ins, const char *out)
+{
+    lc_graph *g = m->graph;
+    ck_assert_int_eq(lc_vec_reserve((void **)&g->nodes, &g->cap_nodes, g->n_nodes + 1, sizeof *g->nodes), LC_OK);
+    lc_node *n = calloc(1, sizeof *n);
+    n->name = lc_strdup(out);
+    n->op_type = lc_strdup(op);
+    n->domain = lc_strdup("");
+    n->n_inputs = nin;
+    n->inputs = strs(nin, ins);
+    n->n_outputs = 1;
+    n->outputs = strs(1, &out);
+    g->nodes[g->n_nodes++] = n;
+    return n;
+}
+
+static lc_attr *add_attr(lc_node *n, const char *name, int type)
+{
+    n->attrs = realloc(n->attrs, (size_t)(n->n_attrs + 1) * sizeof *n->attrs);
+    lc_attr *a = &n->attrs[n->n_attrs++];
+    memset(a, 0, sizeof *a);
+    a->name = lc_strdup(name);
+    a->type = type;
+    return a;
+}
+
+static void attr_ints(lc_node *n, const char *name, int cnt, const int64_t *v)
+{
+    lc_attr *a = add_attr(n, name, LC_ATTR_INTS);
+    a->n = cnt;
+    a->ints = malloc((size_t)cnt * sizeof *a->ints);
+    memcpy(a->ints, v, (size_t)cnt * sizeof *v);
+}
+
+/* A random float initializer (values in [lo, lo + 1]). */
+static void add_init(lc_model *m, const char *name, int ndim, const int64_t *dims, float lo)
+{
+    lc_graph *g = m->graph;
+    int64_t cnt = 1;
+    for (int d = 0; d < ndim; d++) cnt *= dims[d];
+    float *v = rnd_array(cnt);
+    for (int64_t i = 0; i < cnt; i++) v[i] = lo + 0.5f * (v[i] + 1.0f);
+    lc_tensor *t = NULL;
+    ck_assert_int_eq(lc_tensor_create(name, LC_DTYPE_FLOAT, ndim, dims, v, &t), LC_OK);
+    free(v);
+    ck_assert_int_eq(lc_vec_reserve((void **)&g->inits, &g->cap_inits, g->n_inits + 1, sizeof *g->inits), LC_OK);
+    g->inits[g->n_inits++] = t;
+}
+
+static void add_value(lc_value_info **list, int *n, const char *name, int ndim, const int64_t *dims)
+{
+    *list = realloc(*list, (size_t)(*n + 1) * sizeof **list);
+    lc_value_info *vi = &(*list)[(*n)++];
+    memset(vi, 0, sizeof *vi);
+    vi->name = lc_strdup(name);
+    if (ndim <= 0) return;
+    vi->type.kind = LC_TYPE_TENSOR;
+    vi->type.elem_type = LC_DTYPE_FLOAT;
+    vi->type.has_shape = true;
+    vi->type.ndim = ndim;
+    vi->type.dims = calloc((size_t)ndim, sizeof *vi->type.dims);
+    for (int d = 0; d < ndim; d++) {
+        vi->type.dims[d].kind = LC_DIM_VALUE;
+        vi->type.dims[d].value = dims[d];
+    }
+}
+
+START_TEST(synthetic_fusions_match_unfused)
+{
+    lc_model *m = calloc(1, sizeof *m);
+    m->ir_version = 8;
+    m->n_opsets = 1;
+    m->opsets = calloc(1, sizeof *m->opsets);
+    m->opsets[0].domain = lc_strdup("");
+    m->opsets[0].version = 13;
+    m->graph = calloc(1, sizeof *m->graph);
+    m->graph->name = lc_strdup("fusions");
+    lc_graph *g = m->graph;
+    const int64_t xd[4] = {2, 3, 11, 13}, w1[4] = {4, 3, 3, 3}, c4[1] = {4}, w2[4] = {6, 3, 1, 1}, c6[1] = {6};
+    const int64_t w3[4] = {4, 1, 3, 3}, none[1] = {0}, pads1[4] = {1, 1, 1, 1};
+    add_value(&g->inputs, &g->n_inputs, "x", 4, xd);
+    add_init(m, "w1", 4, w1, -0.5f);
+    add_init(m, "scale", 1, c4, 0.5f);
+    add_init(m, "beta", 1, c4, -0.5f);
+    add_init(m, "mean", 1, c4, -0.5f);
+    add_init(m, "var", 1, c4, 0.1f);
+    add_init(m, "w2", 4, w2, -0.5f);
+    add_init(m, "b2", 1, c6, -0.5f);
+    add_init(m, "w3", 4, w3, -0.5f);
+    add_init(m, "b3", 1, c4, -0.5f);
+    add_init(m, "lo", 0, none, -0.6f); /* Clip bounds: scalars in [-0.6, -0.1] and [0.2, 0.7] */
+    add_init(m, "hi", 0, none, 0.2f);
+    /* Conv (no bias) -> BatchNormalization -> LeakyRelu */
+    const char *i1[] = {"x", "w1"}, *i2[] = {"c1", "scale", "beta", "mean", "var"}, *i3[] = {"bn"};
+    attr_ints(add_node(m, "Conv", 2, i1, "c1"), "pads", 4, pads1);
+    add_node(m, "BatchNormalization", 5, i2, "bn");
+    add_attr(add_node(m, "LeakyRelu", 1, i3, "y1"), "alpha", LC_ATTR_FLOAT)->f = 0.2f;
+    /* 1x1 Conv -> Clip with constant bounds */
+    const char *i4[] = {"x", "w2", "b2"}, *i5[] = {"c2", "lo", "hi"};
+    add_node(m, "Conv", 3, i4, "c2");
+    add_node(m, "Clip", 3, i5, "y2");
+    /* depthwise Conv + residual (y1, computed earlier) -> Relu */
+    const char *i6[] = {"y1", "w3", "b3"}, *i7[] = {"c3", "y1"}, *i8[] = {"s3"};
+    lc_node *dw = add_node(m, "Conv", 3, i6, "c3");
+    attr_ints(dw, "pads", 4, pads1);
+    add_attr(dw, "group", LC_ATTR_INT)->i = 4;
+    add_node(m, "Add", 2, i7, "s3");
+    add_node(m, "Relu", 1, i8, "y3");
+    add_value(&g->outputs, &g->n_outputs, "y1", 0, NULL);
+    add_value(&g->outputs, &g->n_outputs, "y2", 0, NULL);
+    add_value(&g->outputs, &g->n_outputs, "y3", 0, NULL);
+    /* merged: BN, LeakyRelu, Clip, Add, Relu */
+    for (int threads = 1; threads <= 2; threads++) ck_assert_int_eq(compare_fused(m, 2, threads), 5);
+    lc_model_free(m);
+}
+END_TEST
+
 static lc_status count_calls(void *user, int node_index, const lc_node *node, int n_in, const lc_value *const *in,
                              int n_out, const lc_value *const *out)
 {
@@ -279,6 +405,7 @@ int main(void)
     tcase_add_test(tc, sgemv_path_matches_reference);
     tcase_add_test(tc, conv_epilogue_matches_reference);
     tcase_add_test(tc, zoo_fused_matches_unfused);
+    tcase_add_test(tc, synthetic_fusions_match_unfused);
     tcase_add_test(tc, observer_needs_unfused_plan);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -336,20 +336,41 @@ lc_status lc_huff_decode(const lc_huff_decoder *d, const uint8_t *in, size_t siz
     size_t i = 0;
     /* Fast path: a branchless 64-bit refill (bits above cnt are the next
      * bits of the stream, loaded again at the next refill), then as many
-     * symbols as 56 bits surely hold. */
-    while (end - p >= 8 && n - i >= (size_t)per_refill) {
-        buf |= load64(p) << cnt;
-        p += (63 - cnt) >> 3;
-        cnt |= 56;
-        for (int k = 0; k < per_refill; k++) {
-            uint16_t e = table[buf & mask];
-            int l = e & 15;
-            if (!l) goto bad_code;
-            out[i++] = (uint8_t)(e >> 4);
-            buf >>= l;
-            cnt -= l;
+     * symbols as 56 bits surely hold, unrolled for the common maximum
+     * lengths. */
+#define LC_HUFF_REFILL()                  \
+    do {                                  \
+        buf |= load64(p) << cnt;          \
+        p += (63 - cnt) >> 3;             \
+        cnt |= 56;                        \
+    } while (0)
+#define LC_HUFF_ONE()                      \
+    do {                                   \
+        uint16_t e_ = table[buf & mask];   \
+        int l_ = e_ & 15;                  \
+        if (!l_) goto bad_code;            \
+        out[i++] = (uint8_t)(e_ >> 4);     \
+        buf >>= l_;                        \
+        cnt -= l_;                         \
+    } while (0)
+    if (per_refill >= 7) {
+        while (end - p >= 8 && n - i >= 7) {
+            LC_HUFF_REFILL();
+            LC_HUFF_ONE(); LC_HUFF_ONE(); LC_HUFF_ONE(); LC_HUFF_ONE(); LC_HUFF_ONE(); LC_HUFF_ONE(); LC_HUFF_ONE();
+        }
+    } else if (per_refill >= 4) {
+        while (end - p >= 8 && n - i >= 4) {
+            LC_HUFF_REFILL();
+            LC_HUFF_ONE(); LC_HUFF_ONE(); LC_HUFF_ONE(); LC_HUFF_ONE();
+        }
+    } else {
+        while (end - p >= 8 && n - i >= 3) {
+            LC_HUFF_REFILL();
+            LC_HUFF_ONE(); LC_HUFF_ONE(); LC_HUFF_ONE();
         }
     }
+#undef LC_HUFF_ONE
+#undef LC_HUFF_REFILL
     /* Tail: refill byte by byte; bits past the end read as zeros. */
     while (i < n) {
         while (cnt <= 56 && p < end) {

@@ -552,13 +552,24 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
 /** After a run: false when some pass could not fit the budget. */
 int lc_pipeline_budget_met(const lc_pipeline *p);
 
-/** Completes the report with the output path and its size in bytes (as
- *  written; <= 0 keeps the measured size) and renders it. */
-lc_status lc_pipeline_finish_report(lc_pipeline *p, const char *out_path, int64_t out_bytes);
+/** Output formats. */
+enum { LC_FORMAT_ONNX = 0, LC_FORMAT_LCM = 1 };
+
+/** The format the result will be written in (default ONNX): sizes during
+ *  the run are measured in it. */
+void lc_pipeline_set_format(lc_pipeline *p, int format);
+
+/** Writes the run's result `m` to `path` atomically in the pipeline's
+ *  format (.lcm files record the recipe and the run's figures in their
+ *  META section) and completes the report: output path and bytes, ratio,
+ *  and for .lcm each layer's bytes in the file plus the `overhead`
+ *  {header, meta, graph, other_tensors, total}, which add up to the file
+ *  size exactly. */
+lc_status lc_pipeline_write(lc_pipeline *p, const lc_model *m, const char *path);
 
 /** The report (JSON text: input, output, ratio, accuracy, budget_met,
- *  passes, layers, tried), valid until the next run or free. "{}" before
- *  lc_pipeline_finish_report. */
+ *  passes, layers, overhead, tried), valid until the next run or free. "{}"
+ *  before lc_pipeline_write. */
 const char *lc_pipeline_report(const lc_pipeline *p);
 
 /* ------------------------------------------------------------------ */

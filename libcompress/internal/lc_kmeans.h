@@ -20,10 +20,12 @@
  *   - centroids receives k values, assign (may be NULL) receives n codes in
  *     [0, k): each value goes to its nearest centroid (ties: the lower
  *     centroid value, then the lower index);
- *   - an empty cluster (no weight) is handled like scikit-learn's Lloyd:
+ *   - Lloyd handles an empty cluster (no weight) exactly like scikit-learn:
  *     its centroid moves onto the value farthest from its own centroid,
- *     taken out of that value's cluster; when fewer distinct values than k
- *     exist, the surplus centroids repeat existing values.
+ *     taken out of that value's cluster (a cluster emptied that way moves
+ *     to the plain mean of x, where scikit-learn's centred arithmetic puts
+ *     it); the optimum with fewer distinct values than k has every value as
+ *     a centroid and repeats the largest.
  * All are reentrant; they allocate scratch memory and fail only with
  * LC_ERR_INVALID_ARGUMENT or LC_ERR_NO_MEMORY (message set).
  */

@@ -174,7 +174,7 @@ typedef struct lc_weight {
  * parameters are never listed. *out is malloc'ed (free()). */
 lc_status lc_weight_targets(lc_model *m, const lc_params *p, lc_weight **out, int *n);
 
-/* ---- statistics correction (passes/correct.c) ---- */
+/* ---- statistics correction (passes/recalibrate_bn.c, passes/bias_correct.c) ---- */
 
 /* Re-estimates every BatchNormalization's running mean and variance from
  * its input activations on the calibration data (weights unchanged). */

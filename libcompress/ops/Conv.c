@@ -4,9 +4,6 @@
  * + sgemm otherwise (per image and group). lc_conv_ref is the oracle. */
 #include <stdlib.h>
 #include <string.h>
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#endif
 
 #include "lc_nn.h"
 
@@ -49,7 +46,8 @@ static dw_layout dw_layout_of(const lc_nn_geom *g)
 static int64_t dw_scratch_floats(const lc_nn_geom *g)
 {
     const dw_layout l = dw_layout_of(g);
-    return l.rows * l.width * l.phases + 16; /* + two output vectors */
+    /* + two output vectors + the tap offsets (int64, two floats each) */
+    return (l.rows * l.width * l.phases + 1) / 2 * 2 + 16 + 2 * g->k[2];
 }
 
 /* Images per GEMM: small outputs (deep layers, small inputs) make thin
@@ -66,13 +64,9 @@ static int64_t images_per_gemm(const lc_nn_geom *g, int64_t n, int64_t cg)
     return nb;
 }
 
-static bool use_igemm(const lc_nn_geom *g, int64_t c, int64_t group);
-static int64_t igemm_scratch_floats(const lc_nn_geom *g, int64_t c, int64_t m, int64_t group);
-
 int64_t lc_conv_scratch_floats(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, int64_t group)
 {
     if (is_depthwise(g, c, group)) return dw_scratch_floats(g);
-    if (use_igemm(g, c, group)) return igemm_scratch_floats(g, c, m, group);
     const int64_t cg = c / group, nb = images_per_gemm(g, n, cg);
     if (nb > 1) return nb * g->out_size * (cg * g->k_size + m / group);
     if (is_pointwise(g)) return 0;
@@ -120,47 +114,52 @@ static inline __attribute__((always_inline)) v8f act8(v8f x, const lc_nn_epilogu
     }
 }
 
-/* Copies one channel into its phase planes (see dw_layout), zeros around. */
+/* Copies one channel into its phase planes (see dw_layout). Only the
+ * positions that hold input values are written, the same ones for every
+ * channel, so the zero border is laid down once per call (conv_depthwise).
+ * Rows are short: inline copies, not memcpy calls (and GCC must not turn
+ * the loops here and in dw_body back into calls). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
+#endif
 static void dw_pad(const lc_nn_geom *g, const dw_layout *l, const float *x, float *xp)
 {
     const int64_t H = g->in[1], W = g->in[2], pt = g->pad_b[1], pl = g->pad_b[2], s = l->phases;
     const int64_t plane = l->rows * l->width;
-    for (int64_t r = 0; r < l->rows; r++) {
-        const int64_t ih = r - pt;
-        for (int64_t ph = 0; ph < s; ph++) {
-            float *dst = xp + ph * plane + r * l->width;
-            if (ih < 0 || ih >= H) {
-                memset(dst, 0, (size_t)l->width * sizeof *dst);
-                continue;
+    for (int64_t ih = 0; ih < H && ih + pt < l->rows; ih++) {
+        const float *src = x + ih * W;
+        if (ih + pt < 0) continue;
+        if (s == 1) {
+            float *dst = xp + (ih + pt) * l->width + pl;
+            int64_t lo = pl < 0 ? -pl : 0, hi = W < l->width - pl ? W : l->width - pl, i = lo;
+            for (; i + 8 <= hi; i += 8) memcpy(dst + i, src + i, 8 * sizeof *dst);
+            for (; i < hi; i++) dst[i] = src[i];
+            continue;
+        }
+        /* padded column j = iw + pl goes to phase j % s, index j / s;
+         * both advance without divisions */
+        float *row = xp + (ih + pt) * l->width;
+        int64_t ph = pl % s, q = pl / s;
+        for (int64_t iw = 0; iw < W && q < l->width; iw++) {
+            row[ph * plane + q] = src[iw];
+            if (++ph == s) {
+                ph = 0;
+                q++;
             }
-            const float *src = x + ih * W;
-            /* dst[q] holds padded column q * s + ph, input column q * s + ph - pl */
-            int64_t q = 0;
-            for (; q < l->width && q * s + ph - pl < 0; q++) dst[q] = 0.0f;
-            if (s == 1) {
-                int64_t cnt = W - (q - pl);
-                if (cnt > l->width - q) cnt = l->width - q;
-                if (cnt > 0) {
-                    memcpy(dst + q, src + q - pl, (size_t)cnt * sizeof *dst);
-                    q += cnt;
-                }
-            } else
-                for (; q < l->width && q * s + ph - pl < W; q++) dst[q] = src[q * s + ph - pl];
-            for (; q < l->width; q++) dst[q] = 0.0f;
         }
     }
 }
-
 /* One output channel of a 2-D (or 1-D) depthwise convolution from its
  * phase planes; y gets act(conv + b), or conv + b alone when `act` is
  * false (a residual follows). */
 static inline __attribute__((always_inline)) void dw_body(const lc_nn_geom *g, const dw_layout *l,
                                                           const float *restrict xp, const float *restrict w, float b,
-                                                          const lc_nn_epilogue *e, float *restrict y, float *tail)
+                                                          const lc_nn_epilogue *e, float *restrict y, float *tail,
+                                                          const int64_t *toff)
 {
     const int64_t OH = g->out[1], OW = g->out[2], KH = g->k[1], KW = g->k[2];
-    const int64_t sh = g->stride[1], s = l->phases, dh = g->dil[1], dw = g->dil[2];
-    const int64_t plane = l->rows * l->width;
+    const int64_t sh = g->stride[1], dh = g->dil[1];
     const v8f vb = splat8(b);
     for (int64_t oh = 0; oh < OH; oh++) {
         float *yr = y + oh * OW;
@@ -170,8 +169,7 @@ static inline __attribute__((always_inline)) void dw_body(const lc_nn_geom *g, c
             for (int64_t kh = 0; kh < KH; kh++) {
                 const float *xr = xp + (oh * sh + kh * dh) * l->width + ow;
                 for (int64_t kw = 0; kw < KW; kw++) {
-                    const int64_t t = kw * dw;
-                    const float *xs = xr + (t % s) * plane + t / s;
+                    const float *xs = xr + toff[kw];
                     const float wv = w[kh * KW + kw];
                     a0 += wv * load8(xs);
                     a1 += wv * load8(xs + 8);
@@ -185,23 +183,20 @@ static inline __attribute__((always_inline)) void dw_body(const lc_nn_geom *g, c
             } else {
                 memcpy(tail, &a0, sizeof a0);
                 memcpy(tail + 8, &a1, sizeof a1);
-                memcpy(yr + ow, tail, (size_t)(OW - ow) * sizeof *yr);
+                for (int64_t i = 0; i < OW - ow; i++) yr[ow + i] = tail[i];
             }
         }
         for (; ow < l->ow8; ow += 8) {
             v8f a0 = vb;
             for (int64_t kh = 0; kh < KH; kh++) {
                 const float *xr = xp + (oh * sh + kh * dh) * l->width + ow;
-                for (int64_t kw = 0; kw < KW; kw++) {
-                    const int64_t t = kw * dw;
-                    a0 += w[kh * KW + kw] * load8(xr + (t % s) * plane + t / s);
-                }
+                for (int64_t kw = 0; kw < KW; kw++) a0 += w[kh * KW + kw] * load8(xr + toff[kw]);
             }
             a0 = act8(a0, e);
             if (ow + 8 <= OW) memcpy(yr + ow, &a0, sizeof a0);
             else {
                 memcpy(tail, &a0, sizeof a0);
-                memcpy(yr + ow, tail, (size_t)(OW - ow) * sizeof *yr);
+                for (int64_t i = 0; i < OW - ow; i++) yr[ow + i] = tail[i];
             }
         }
     }
@@ -210,17 +205,21 @@ static inline __attribute__((always_inline)) void dw_body(const lc_nn_geom *g, c
 #if defined(__x86_64__) && defined(__GNUC__)
 __attribute__((target("avx2,fma"))) static void dw_avx2(const lc_nn_geom *g, const dw_layout *l, const float *xp,
                                                         const float *w, float b, const lc_nn_epilogue *e, float *y,
-                                                        float *tail)
+                                                        float *tail, const int64_t *toff)
 {
-    dw_body(g, l, xp, w, b, e, y, tail);
+    dw_body(g, l, xp, w, b, e, y, tail, toff);
 }
 #endif
 
 static void dw_generic(const lc_nn_geom *g, const dw_layout *l, const float *xp, const float *w, float b,
-                       const lc_nn_epilogue *e, float *y, float *tail)
+                       const lc_nn_epilogue *e, float *y, float *tail, const int64_t *toff)
 {
-    dw_body(g, l, xp, w, b, e, y, tail);
+    dw_body(g, l, xp, w, b, e, y, tail, toff);
 }
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
 
 static void conv_depthwise(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, const float *x, const float *w,
                            const float *bias, const float *residual, const lc_nn_epilogue *e, float *y,
@@ -228,378 +227,35 @@ static void conv_depthwise(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m,
 {
     const int64_t mult = m / c, P = g->out_size;
     const dw_layout l = dw_layout_of(g);
-    float *tail = scratch + l.rows * l.width * l.phases;
+    /* tail vectors after the planes, from an even offset so the int64 tap
+     * offsets that follow are aligned */
+    float *tail = scratch + (l.rows * l.width * l.phases + 1) / 2 * 2;
     /* with a residual the activation comes after the addition */
     const lc_nn_epilogue none = {0}, *in_loop = residual ? &none : e;
     void (*fn)(const lc_nn_geom *, const dw_layout *, const float *, const float *, float, const lc_nn_epilogue *,
-               float *, float *) = dw_generic;
+               float *, float *, const int64_t *) = dw_generic;
+    /* per kernel column: where its tap starts (phase plane, then index) */
+    int64_t *toff = (int64_t *)(tail + 16);
+    for (int64_t kw = 0; kw < g->k[2]; kw++) {
+        const int64_t t = kw * g->dil[2];
+        toff[kw] = t % l.phases * l.rows * l.width + t / l.phases;
+    }
 #if defined(__x86_64__) && defined(__GNUC__)
     if (lc_nn_have_avx2()) fn = dw_avx2;
 #endif
+    memset(scratch, 0, (size_t)(l.rows * l.width * l.phases) * sizeof *scratch);
     for (int64_t img = 0; img < n; img++)
         for (int64_t ci = 0; ci < c; ci++) {
             dw_pad(g, &l, x + (img * c + ci) * g->in_size, scratch);
             for (int64_t mi = 0; mi < mult; mi++) {
                 const int64_t oc = ci * mult + mi;
                 float *yc = y + (img * m + oc) * P;
-                fn(g, &l, scratch, w + oc * g->k_size, bias ? bias[oc] : 0.0f, in_loop, yc, tail);
+                fn(g, &l, scratch, w + oc * g->k_size, bias ? bias[oc] : 0.0f, in_loop, yc, tail, toff);
                 if (residual) lc_nn_epilogue_row(yc, yc, P, 0.0f, residual + (img * m + oc) * P, e);
             }
         }
 }
 
-
-/* ---- implicit GEMM: direct convolution without OpenBLAS ----
- *
- * Y[m, p] = sum_k W[m, k] * B[k, p], where row k of B (one tap: input
- * channel ci, kernel offset kh, kw) is never materialized when the stride
- * is 1: for output row oh it is the padded input plane of ci read from
- * (oh + kh * dil_h, kw * dil_w) on, so B[k, oh, ow] = xpad[off[k] + oh * PW
- * + ow] with a per-tap offset. 1x1 convolutions read the input itself;
- * strided ones read an im2col matrix (off[k] = k * P). The micro-kernels
- * keep a 6 x 16 (or 12 x 8) block of Y in registers over the whole K and
- * apply the epilogue (bias, residual, activation) when they store it, so Y
- * is written once: no packing of B, no beta pass, no separate bias pass. */
-
-#define IG_MR 6 /* rows of W per packed panel */
-
-typedef struct ig_plan {
-    int64_t K;        /* taps per output channel (cg * k_size) */
-    int64_t rows;     /* output rows per image (1 when columns are flat) */
-    int64_t len;      /* output columns per row */
-    int64_t pitch;    /* B's step between output rows */
-    int64_t panels;   /* packed panels per group (even) */
-    bool padded;      /* stride 1: B is the padded input */
-    bool pointwise;   /* B is the input itself */
-    int64_t ph, pw;   /* padded plane */
-} ig_plan;
-
-static bool use_igemm(const lc_nn_geom *g, int64_t c, int64_t group)
-{
-    (void)c, (void)group;
-    /* no real depth axis (1-D and 2-D) */
-    return g->in[0] == 1 && g->k[0] == 1 && g->out[0] == 1 && g->pad_b[0] == 0;
-}
-
-static ig_plan ig_plan_of(const lc_nn_geom *g, int64_t c, int64_t m, int64_t group)
-{
-    ig_plan pl;
-    const int64_t cg = c / group, mg = m / group;
-    pl.K = cg * g->k_size;
-    pl.panels = (mg + IG_MR - 1) / IG_MR;
-    pl.panels += pl.panels & 1;
-    pl.pointwise = is_pointwise(g);
-    pl.padded = !pl.pointwise && g->stride[1] == 1 && g->stride[2] == 1;
-    pl.ph = g->in[1] + g->pad_b[1] + g->pad_e[1];
-    pl.pw = g->in[2] + g->pad_b[2] + g->pad_e[2];
-    if (pl.padded) {
-        pl.rows = g->out[1];
-        pl.len = g->out[2];
-        pl.pitch = pl.pw;
-    } else {
-        pl.rows = 1;
-        pl.len = g->out_size;
-        pl.pitch = 0;
-    }
-    return pl;
-}
-
-/* B's buffer (padded input or im2col), with slack for the reads of a
- * partial last block. */
-static int64_t ig_b_floats(const lc_nn_geom *g, const ig_plan *pl, int64_t c)
-{
-    if (pl->pointwise) return 0;
-    if (pl->padded) return c * pl->ph * pl->pw + 32;
-    return pl->K * g->out_size + 32;
-}
-
-static int64_t igemm_scratch_floats(const lc_nn_geom *g, int64_t c, int64_t m, int64_t group)
-{
-    const ig_plan pl = ig_plan_of(g, c, m, group);
-    return group * pl.panels * IG_MR * pl.K /* packed weights */ + 2 * pl.K /* two offset tables */ +
-           16 * pl.K /* tail copy */ + ig_b_floats(g, &pl, c) + 16;
-}
-
-static inline __attribute__((always_inline)) float act1(float x, const lc_nn_epilogue *e)
-{
-    switch (e->act) {
-    case LC_NN_ACT_RELU: return x < 0 ? 0.0f : x;
-    case LC_NN_ACT_CLIP: x = x < e->lo ? e->lo : x; return x > e->hi ? e->hi : x;
-    case LC_NN_ACT_LEAKY: return x < 0 ? x * e->alpha : x;
-    default: return x;
-    }
-}
-
-/* Stores one row of a register block: `w` valid columns of act(acc + b + r). */
-static inline __attribute__((always_inline)) void ig_store(float *y, const float *r, int64_t w, int nv, const v8f *acc,
-                                                           float b, const lc_nn_epilogue *e)
-{
-    v8f v[2];
-    for (int j = 0; j < nv; j++) v[j] = acc[j] + splat8(b);
-    if (w == 8 * nv) {
-        for (int j = 0; j < nv; j++) {
-            if (r) v[j] += load8(r + 8 * j);
-            v[j] = act8(v[j], e);
-            memcpy(y + 8 * j, &v[j], sizeof v[j]);
-        }
-        return;
-    }
-    float t[16];
-    memcpy(t, v, (size_t)nv * sizeof v[0]);
-    for (int64_t i = 0; i < w; i++) y[i] = act1(r ? t[i] + r[i] : t[i], e);
-}
-
-/* A 6 x 16 block: rows of panel `a` (K x 6), columns b[off[k] + 0..15]. */
-static inline __attribute__((always_inline)) void ig_block16(int64_t K, const float *restrict a,
-                                                             const int32_t *restrict off, const float *b, v8f *acc)
-{
-    v8f c00 = {0}, c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00,
-        c41 = c00, c50 = c00, c51 = c00;
-    for (int64_t k = 0; k < K; k++, a += IG_MR) {
-        const float *bk = b + off[k];
-        const v8f b0 = load8(bk), b1 = load8(bk + 8);
-        v8f a0 = splat8(a[0]);
-        c00 += a0 * b0, c01 += a0 * b1;
-        a0 = splat8(a[1]);
-        c10 += a0 * b0, c11 += a0 * b1;
-        a0 = splat8(a[2]);
-        c20 += a0 * b0, c21 += a0 * b1;
-        a0 = splat8(a[3]);
-        c30 += a0 * b0, c31 += a0 * b1;
-        a0 = splat8(a[4]);
-        c40 += a0 * b0, c41 += a0 * b1;
-        a0 = splat8(a[5]);
-        c50 += a0 * b0, c51 += a0 * b1;
-    }
-    acc[0] = c00, acc[1] = c01, acc[2] = c10, acc[3] = c11, acc[4] = c20, acc[5] = c21;
-    acc[6] = c30, acc[7] = c31, acc[8] = c40, acc[9] = c41, acc[10] = c50, acc[11] = c51;
-}
-
-/* A 12 x 8 block: rows of panels `a` and `a2`, columns b[off[k] + 0..7]. */
-static inline __attribute__((always_inline)) void ig_block8(int64_t K, const float *restrict a,
-                                                            const float *restrict a2, const int32_t *restrict off,
-                                                            const float *b, v8f *acc)
-{
-    v8f c0 = {0}, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0,
-        c11 = c0;
-    for (int64_t k = 0; k < K; k++, a += IG_MR, a2 += IG_MR) {
-        const v8f b0 = load8(b + off[k]);
-        c0 += splat8(a[0]) * b0, c1 += splat8(a[1]) * b0, c2 += splat8(a[2]) * b0;
-        c3 += splat8(a[3]) * b0, c4 += splat8(a[4]) * b0, c5 += splat8(a[5]) * b0;
-        c6 += splat8(a2[0]) * b0, c7 += splat8(a2[1]) * b0, c8 += splat8(a2[2]) * b0;
-        c9 += splat8(a2[3]) * b0, c10 += splat8(a2[4]) * b0, c11 += splat8(a2[5]) * b0;
-    }
-    acc[0] = c0, acc[1] = c1, acc[2] = c2, acc[3] = c3, acc[4] = c4, acc[5] = c5;
-    acc[6] = c6, acc[7] = c7, acc[8] = c8, acc[9] = c9, acc[10] = c10, acc[11] = c11;
-}
-
-typedef struct ig_args {
-    int64_t K, mg, P, rows, len, pitch, panels;
-    const float *wp;     /* this group's panels */
-    const int32_t *off;  /* tap offsets into B */
-    const int32_t *off16; /* k * 16: offsets into `tail` */
-    float *tail;         /* K x 16 copy of a block near the end of B */
-    const float *b;      /* B for this image and group */
-    int64_t b_end;       /* floats of B that may be read (from b) */
-    const float *bias;   /* this group's (may be NULL) */
-    const float *res;    /* residual for this image and group (may be NULL) */
-    float *y;            /* output for this image and group */
-    const lc_nn_epilogue *e;
-} ig_args;
-
-/* Columns [ow, ow + 16) of B for output row oh, or a copy in `tail` when
- * that would read past b_end. */
-static inline __attribute__((always_inline)) const float *ig_cols(const ig_args *g, int64_t oh, int64_t ow,
-                                                                  const int32_t **off)
-{
-    const int64_t base = oh * g->pitch + ow;
-    *off = g->off;
-    if (base + g->off[g->K - 1] + 16 <= g->b_end) return g->b + base;
-    for (int64_t k = 0; k < g->K; k++)
-        for (int64_t j = 0; j < 16; j++) {
-            const int64_t i = base + g->off[k] + j;
-            g->tail[k * 16 + j] = i < g->b_end ? g->b[i] : 0.0f;
-        }
-    *off = g->off16;
-    return g->tail;
-}
-
-/* The loop over one image and group; BLOCK16(K, a, off, b, acc) and
- * BLOCK8(K, a, a2, off, b, acc) compute the register blocks. */
-#define IG_BODY(g, BLOCK16, BLOCK8)                                                                          \
-    do {                                                                                                     \
-        v8f acc[12];                                                                                         \
-        for (int64_t oh = 0; oh < g->rows; oh++)                                                             \
-            for (int64_t ow = 0; ow < g->len;) {                                                             \
-                const int64_t left = g->len - ow;                                                            \
-                const int wide = left > 8 ? 2 : 1; /* vectors per row of the block */                        \
-                const int64_t w = left < 8 * wide ? left : 8 * wide;                                         \
-                const int32_t *off;                                                                          \
-                const float *b = ig_cols(g, oh, ow, &off);                                                   \
-                const int64_t col = oh * g->len + ow;                                                        \
-                for (int64_t pnl = 0; pnl < g->panels; pnl += 3 - wide) {                                    \
-                    const float *a = g->wp + pnl * IG_MR * g->K;                                             \
-                    if (wide == 2) BLOCK16(g->K, a, off, b, acc);                                            \
-                    else BLOCK8(g->K, a, a + IG_MR * g->K, off, b, acc);                                     \
-                    const int nrow = wide == 2 ? IG_MR : 2 * IG_MR;                                          \
-                    for (int r = 0; r < nrow; r++) {                                                         \
-                        const int64_t mi = pnl * IG_MR + r;                                                  \
-                        if (mi >= g->mg) break;                                                              \
-                        ig_store(g->y + mi * g->P + col, g->res ? g->res + mi * g->P + col : NULL, w, wide,  \
-                                 acc + r * wide, g->bias ? g->bias[mi] : 0.0f, g->e);                        \
-                    }                                                                                        \
-                }                                                                                            \
-                ow += w;                                                                                     \
-            }                                                                                                \
-    } while (0)
-
-#if defined(__x86_64__) && defined(__GNUC__)
-/* The same blocks with AVX2/FMA intrinsics: GCC at -O2 builds the generic
- * vector code above with broadcasts through the stack. */
-__attribute__((target("avx2,fma"))) static inline void ig_block16_avx2(int64_t K, const float *restrict a,
-                                                                       const int32_t *restrict off, const float *b,
-                                                                       v8f *acc)
-{
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
-           c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int64_t k = 0; k < K; k++, a += IG_MR) {
-        const float *bk = b + off[k];
-        const __m256 b0 = _mm256_loadu_ps(bk), b1 = _mm256_loadu_ps(bk + 8);
-        __m256 x = _mm256_broadcast_ss(a);
-        c00 = _mm256_fmadd_ps(x, b0, c00), c01 = _mm256_fmadd_ps(x, b1, c01);
-        x = _mm256_broadcast_ss(a + 1);
-        c10 = _mm256_fmadd_ps(x, b0, c10), c11 = _mm256_fmadd_ps(x, b1, c11);
-        x = _mm256_broadcast_ss(a + 2);
-        c20 = _mm256_fmadd_ps(x, b0, c20), c21 = _mm256_fmadd_ps(x, b1, c21);
-        x = _mm256_broadcast_ss(a + 3);
-        c30 = _mm256_fmadd_ps(x, b0, c30), c31 = _mm256_fmadd_ps(x, b1, c31);
-        x = _mm256_broadcast_ss(a + 4);
-        c40 = _mm256_fmadd_ps(x, b0, c40), c41 = _mm256_fmadd_ps(x, b1, c41);
-        x = _mm256_broadcast_ss(a + 5);
-        c50 = _mm256_fmadd_ps(x, b0, c50), c51 = _mm256_fmadd_ps(x, b1, c51);
-    }
-    const __m256 r[12] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
-    memcpy(acc, r, sizeof r);
-}
-
-__attribute__((target("avx2,fma"))) static inline void ig_block8_avx2(int64_t K, const float *restrict a,
-                                                                      const float *restrict a2,
-                                                                      const int32_t *restrict off, const float *b,
-                                                                      v8f *acc)
-{
-    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0,
-           c9 = c0, c10 = c0, c11 = c0;
-    for (int64_t k = 0; k < K; k++, a += IG_MR, a2 += IG_MR) {
-        const __m256 b0 = _mm256_loadu_ps(b + off[k]);
-        c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a), b0, c0);
-        c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 1), b0, c1);
-        c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 2), b0, c2);
-        c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 3), b0, c3);
-        c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 4), b0, c4);
-        c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 5), b0, c5);
-        c6 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2), b0, c6);
-        c7 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + 1), b0, c7);
-        c8 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + 2), b0, c8);
-        c9 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + 3), b0, c9);
-        c10 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + 4), b0, c10);
-        c11 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + 5), b0, c11);
-    }
-    const __m256 r[12] = {c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11};
-    memcpy(acc, r, sizeof r);
-}
-
-__attribute__((target("avx2,fma"))) static void ig_run_avx2(const ig_args *g)
-{
-    IG_BODY(g, ig_block16_avx2, ig_block8_avx2);
-}
-#endif
-
-static void ig_run_generic(const ig_args *g)
-{
-    IG_BODY(g, ig_block16, ig_block8);
-}
-
-/* Copies one image's channels into zero-padded planes (stride-1 path). */
-static void ig_pad(const lc_nn_geom *g, const ig_plan *pl, int64_t c, const float *x, float *xp)
-{
-    const int64_t H = g->in[1], W = g->in[2], pt = g->pad_b[1], pleft = g->pad_b[2];
-    for (int64_t ci = 0; ci < c; ci++)
-        for (int64_t r = 0; r < pl->ph; r++) {
-            float *dst = xp + (ci * pl->ph + r) * pl->pw;
-            const int64_t ih = r - pt;
-            if (ih < 0 || ih >= H) {
-                memset(dst, 0, (size_t)pl->pw * sizeof *dst);
-                continue;
-            }
-            memset(dst, 0, (size_t)pleft * sizeof *dst);
-            memcpy(dst + pleft, x + (ci * H + ih) * W, (size_t)W * sizeof *dst);
-            memset(dst + pleft + W, 0, (size_t)(pl->pw - pleft - W) * sizeof *dst);
-        }
-    memset(xp + c * pl->ph * pl->pw, 0, 32 * sizeof *xp);
-}
-
-static void conv_igemm(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, int64_t group, const float *x,
-                       const float *w, const float *bias, const float *residual, const lc_nn_epilogue *e, float *y,
-                       float *scratch)
-{
-    const ig_plan pl = ig_plan_of(g, c, m, group);
-    const int64_t cg = c / group, mg = m / group, K = pl.K, P = g->out_size;
-    float *wp = scratch;
-    int32_t *off = (int32_t *)(wp + group * pl.panels * IG_MR * K), *off16 = off + K;
-    float *tail = (float *)(off16 + K), *bbuf = tail + 16 * K;
-    /* pack W: per group, panels of 6 rows stored k-major, zero rows past mg */
-    for (int64_t gi = 0; gi < group; gi++)
-        for (int64_t pnl = 0; pnl < pl.panels; pnl++) {
-            float *dst = wp + (gi * pl.panels + pnl) * IG_MR * K;
-            for (int64_t k = 0; k < K; k++)
-                for (int r = 0; r < IG_MR; r++) {
-                    const int64_t mi = pnl * IG_MR + r;
-                    dst[k * IG_MR + r] = mi < mg ? w[(gi * mg + mi) * K + k] : 0.0f;
-                }
-        }
-    /* tap offsets into B (per group; groups differ by a whole-plane shift) */
-    for (int64_t k = 0; k < K; k++) {
-        int64_t o;
-        if (pl.pointwise) o = k * P;
-        else if (pl.padded) {
-            const int64_t ci = k / g->k_size, kh = k % g->k_size / g->k[2], kw = k % g->k[2];
-            o = (ci * pl.ph + kh * g->dil[1]) * pl.pw + kw * g->dil[2];
-        } else o = k * P;
-        off[k] = (int32_t)o;
-        off16[k] = (int32_t)(k * 16);
-    }
-    void (*run)(const ig_args *) = ig_run_generic;
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (lc_nn_have_avx2()) run = ig_run_avx2;
-#endif
-    for (int64_t img = 0; img < n; img++) {
-        const float *ximg = x + img * c * g->in_size;
-        if (pl.padded) ig_pad(g, &pl, c, ximg, bbuf);
-        for (int64_t gi = 0; gi < group; gi++) {
-            ig_args a;
-            a.K = K, a.mg = mg, a.P = P, a.rows = pl.rows, a.len = pl.len, a.pitch = pl.pitch, a.panels = pl.panels;
-            a.wp = wp + gi * pl.panels * IG_MR * K;
-            a.off = off, a.off16 = off16, a.tail = tail;
-            if (pl.pointwise) {
-                a.b = ximg + gi * cg * g->in_size;
-                a.b_end = cg * g->in_size;
-            } else if (pl.padded) {
-                a.b = bbuf + gi * cg * pl.ph * pl.pw;
-                a.b_end = (c - gi * cg) * pl.ph * pl.pw + 32;
-            } else {
-                lc_nn_im2col(g, cg, ximg + gi * cg * g->in_size, bbuf, P);
-                memset(bbuf + K * P, 0, 32 * sizeof *bbuf);
-                a.b = bbuf;
-                a.b_end = K * P + 32;
-            }
-            a.bias = bias ? bias + gi * mg : NULL;
-            a.res = residual ? residual + (img * m + gi * mg) * P : NULL;
-            a.y = y + (img * m + gi * mg) * P;
-            a.e = e;
-            run(&a);
-        }
-    }
-}
 
 void lc_conv_fast_ex(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, int64_t group, const float *x,
                      const float *w, const float *bias, const float *residual, const lc_nn_epilogue *e, float *y,
@@ -611,10 +267,6 @@ void lc_conv_fast_ex(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, int64
     const int64_t cg = c / group, mg = m / group, K = cg * g->k_size, P = g->out_size;
     if (is_depthwise(g, c, group)) {
         conv_depthwise(g, n, c, m, x, w, bias, residual, e, y, scratch);
-        return;
-    }
-    if (use_igemm(g, c, group)) {
-        conv_igemm(g, n, c, m, group, x, w, bias, residual, e, y, scratch);
         return;
     }
     const bool pw = is_pointwise(g);

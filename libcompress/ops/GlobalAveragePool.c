@@ -23,8 +23,14 @@ static lc_status gap_run(lc_kernel_args *a)
     const float *xp = x->data;
     float *y = a->out[0]->data;
     for (int64_t p = 0; p < planes; p++, xp += size) {
-        float sum = 0.0f;
-        for (int64_t i = 0; i < size; i++) sum += xp[i];
+        /* eight running sums: independent chains the compiler can keep in
+         * one vector register, then added pairwise */
+        float acc[8] = {0};
+        int64_t i = 0;
+        for (; i + 8 <= size; i += 8)
+            for (int j = 0; j < 8; j++) acc[j] += xp[i + j];
+        for (int j = 0; i < size; i++, j++) acc[j] += xp[i];
+        const float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
         y[p] = size ? sum / (float)size : 0.0f;
     }
     return LC_OK;

@@ -92,7 +92,7 @@ static lc_status grow(void **p, size_t *cap, size_t need)
 }
 
 /* H += rows of x (nrows x k floats, row-major). */
-static lc_status add_rows(collect_state *cs, lc_hlayer *L, double *h, const float *x, int64_t nrows, int64_t k)
+static lc_status add_rows(collect_state *cs, double *h, const float *x, int64_t nrows, int64_t k)
 {
     const int64_t chunk = 4096;
     for (int64_t r0 = 0; r0 < nrows; r0 += chunk) {
@@ -102,7 +102,6 @@ static lc_status add_rows(collect_state *cs, lc_hlayer *L, double *h, const floa
         for (int64_t i = 0; i < m * k; i++) cs->buf[i] = x[r0 * k + i];
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)k, (int)m, 1.0, cs->buf, (int)k, 1.0, h, (int)k);
     }
-    (void)L;
     return LC_OK;
 }
 
@@ -163,7 +162,7 @@ static lc_status on_node(void *user, int node_index, const lc_node *node, int n_
         if ((ta ? x->dims[0] : x->dims[1]) != k)
             return lc_fail(LC_ERR_SHAPE, "layer '%s': input has %lld features, weight %lld", lc_node_label(node),
                            (long long)(ta ? x->dims[0] : x->dims[1]), (long long)k);
-        lc_status s = ta ? add_cols(cs, L->h, x->data, k, m, m) : add_rows(cs, L, L->h, x->data, m, k);
+        lc_status s = ta ? add_cols(cs, L->h, x->data, k, m, m) : add_rows(cs, L->h, x->data, m, k);
         if (!s) L->n += m;
         return s;
     }
@@ -171,7 +170,7 @@ static lc_status on_node(void *user, int node_index, const lc_node *node, int n_
     if (x->ndim < 1 || x->dims[x->ndim - 1] != k)
         return lc_fail(LC_ERR_SHAPE, "layer '%s': MatMul input does not end in %lld features", lc_node_label(node),
                        (long long)k);
-    lc_status s = add_rows(cs, L, L->h, x->data, numel / k, k);
+    lc_status s = add_rows(cs, L->h, x->data, numel / k, k);
     if (!s) L->n += numel / k;
     return s;
 }

@@ -1,9 +1,9 @@
 /* One-dimensional weighted k-means: initialisations, Lloyd's iterations
  * and the exact dynamic-programming optimum (see lc_kmeans.h).
  *
- * Both algorithms work on the sorted distinct values with their merged
- * weights and prefix sums of w, w*x and w*x^2 (x shifted by the weighted
- * mean, which keeps the differences of prefix sums accurate). In one
+ * Both algorithms work on the sorted values (equal ones merged for the
+ * dynamic programme) with prefix sums of w, w*x and w*x^2 (x shifted by
+ * the weighted mean, which keeps the differences of prefix sums accurate). In one
  * dimension a cluster of the nearest-centroid rule is a contiguous run of
  * sorted values, so a Lloyd step is k binary searches plus k differences
  * of prefix sums, and the cost of any contiguous cluster is O(1). */
@@ -14,9 +14,9 @@
 #include "lc_kmeans.h"
 
 typedef struct sdata {
-    int64_t m;             /* distinct values */
-    double *v;             /* sorted distinct values */
-    double *w;             /* their merged weights */
+    int64_t m;             /* values (distinct ones when merged) */
+    double *v;             /* sorted values */
+    double *w;             /* their (merged) weights */
     double *pw, *px, *pxx; /* m + 1 prefix sums of w, w*(v-shift), w*(v-shift)^2 */
     double shift;
 } sdata;
@@ -58,8 +58,9 @@ static lc_status check_args(const float *x, const float *weight, int64_t n, int 
     return LC_OK;
 }
 
-/* Sorts and merges the values; fails on bad arguments or out of memory. */
-static lc_status sdata_build(const float *x, const float *weight, int64_t n, sdata *s)
+/* Sorts the values, merging equal ones when `merge` (Lloyd keeps them
+ * apart, so that an empty cluster takes one sample, as scikit-learn's). */
+static lc_status sdata_build(const float *x, const float *weight, int64_t n, bool merge, sdata *s)
 {
     memset(s, 0, sizeof *s);
     vw *p = malloc((size_t)n * sizeof *p);
@@ -67,7 +68,7 @@ static lc_status sdata_build(const float *x, const float *weight, int64_t n, sda
     for (int64_t i = 0; i < n; i++) p[i] = (vw){x[i], weight ? weight[i] : 1.0f};
     qsort(p, (size_t)n, sizeof *p, cmp_vw);
     int64_t m = 0;
-    for (int64_t i = 0; i < n; i++) m += i == 0 || p[i].v != p[i - 1].v;
+    for (int64_t i = 0; i < n; i++) m += i == 0 || !merge || p[i].v != p[i - 1].v;
     s->m = m;
     s->v = malloc((size_t)m * sizeof *s->v);
     s->w = malloc((size_t)m * sizeof *s->w);
@@ -82,7 +83,7 @@ static lc_status sdata_build(const float *x, const float *weight, int64_t n, sda
     int64_t j = -1;
     double sw = 0, swx = 0;
     for (int64_t i = 0; i < n; i++) {
-        if (i == 0 || p[i].v != p[i - 1].v) {
+        if (i == 0 || !merge || p[i].v != p[i - 1].v) {
             j++;
             s->v[j] = p[i].v;
             s->w[j] = 0;
@@ -157,7 +158,7 @@ lc_status lc_kmeans_1d_init(const float *x, const float *weight, int64_t n, int 
     lc_status st = check_args(x, weight, n, k, centroids);
     if (st) return st;
     sdata s;
-    if ((st = sdata_build(x, weight, n, &s))) return st;
+    if ((st = sdata_build(x, weight, n, true, &s))) return st;
     double c[256];
     if (!(st = init_sorted(&s, k, init, rng, c)))
         for (int i = 0; i < k; i++) centroids[i] = (float)c[i];
@@ -254,7 +255,7 @@ static void ranges(const sdata *s, const double *c, int k, int64_t *lo, int64_t 
  * not taken yet. In a cluster's run the farthest values are at its ends,
  * so two shrinking pointers per cluster list the candidates in order. */
 static void relocate_empty(const sdata *s, const double *c, int k, const int64_t *lo, const int64_t *hi, double *sum,
-                           double *wt, double *newc)
+                           double *wt, double *newc, double origin)
 {
     int64_t l[256], h[256];
     int empty[256], n_empty = 0;
@@ -279,7 +280,12 @@ static void relocate_empty(const sdata *s, const double *c, int k, const int64_t
         double d = s->v[bp] - s->shift;
         sum[best] -= s->w[bp] * d;
         wt[best] -= s->w[bp];
-        if (l[best] >= h[best]) wt[best] = 0; /* emptied: keeps its place (no rounding residue) */
+        if (l[best] >= h[best]) {
+            /* emptied: scikit-learn leaves its (zero) sum un-averaged, i.e. the
+             * centroid goes to the origin of its centred data, the mean of x */
+            wt[best] = 0;
+            newc[best] = origin;
+        }
         sum[e] = s->w[bp] * d;
         wt[e] = s->w[bp];
         newc[e] = s->v[bp];
@@ -296,7 +302,7 @@ static double run_mean(const sdata *s, int64_t lo, int64_t hi, double mean)
     return mean;
 }
 
-static lc_status lloyd_sorted(const sdata *s, double tol_abs, int k, int max_iter, double *c, int *iters)
+static lc_status lloyd_sorted(const sdata *s, double tol_abs, double origin, int k, int max_iter, double *c, int *iters)
 {
     int64_t *lo = malloc(4 * 256 * sizeof *lo);
     if (!lo) return lc_fail(LC_ERR_NO_MEMORY, "k-means: out of memory");
@@ -310,7 +316,7 @@ static lc_status lloyd_sorted(const sdata *s, double tol_abs, int k, int max_ite
             sum[j] = s->px[hi[j]] - s->px[lo[j]];
             newc[j] = c[j];
         }
-        relocate_empty(s, c, k, lo, hi, sum, wt, newc);
+        relocate_empty(s, c, k, lo, hi, sum, wt, newc, origin);
         double shift = 0;
         for (int j = 0; j < k; j++) {
             if (wt[j] > 0) newc[j] = run_mean(s, lo[j], hi[j], sum[j] / wt[j] + s->shift);
@@ -338,7 +344,7 @@ lc_status lc_kmeans_1d_lloyd(const float *x, const float *weight, int64_t n, int
     for (int i = 0; i < k; i++)
         if (!isfinite(centroids[i])) return lc_fail(LC_ERR_INVALID_ARGUMENT, "k-means: initial centroid %d is not finite", i);
     sdata s;
-    if ((st = sdata_build(x, weight, n, &s))) return st;
+    if ((st = sdata_build(x, weight, n, false, &s))) return st;
     /* scikit-learn's tolerance: tol times the (unweighted) variance of x */
     double mean = 0, var = 0;
     for (int64_t i = 0; i < n; i++) mean += x[i];
@@ -347,7 +353,7 @@ lc_status lc_kmeans_1d_lloyd(const float *x, const float *weight, int64_t n, int
     var /= (double)n;
     double c[256];
     for (int i = 0; i < k; i++) c[i] = centroids[i];
-    st = lloyd_sorted(&s, tol * var, k, max_iter, c, iters);
+    st = lloyd_sorted(&s, tol * var, mean, k, max_iter, c, iters);
     sdata_free(&s);
     if (st) return st;
     for (int i = 0; i < k; i++) centroids[i] = (float)c[i];
@@ -420,7 +426,7 @@ lc_status lc_kmeans_1d_optimal(const float *x, const float *weight, int64_t n, i
     lc_status st = check_args(x, weight, n, k, centroids);
     if (st) return st;
     sdata s;
-    if ((st = sdata_build(x, weight, n, &s))) return st;
+    if ((st = sdata_build(x, weight, n, true, &s))) return st;
     int64_t m = s.m;
     if (m > INT32_MAX) {
         sdata_free(&s);

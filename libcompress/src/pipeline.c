@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -28,6 +29,7 @@ struct lc_pipeline {
     int64_t n_labels, val_limit;
     lc_size_fn size_fn;           /* bytes of the model as it will be written */
     void *size_user;
+    int format;                   /* LC_FORMAT_ONNX or LC_FORMAT_LCM */
     bool budget_met;
     cJSON *report;
     char *report_text;
@@ -197,6 +199,8 @@ void lc_pipeline_set_size_fn(lc_pipeline *p, lc_size_fn fn, void *user)
     p->size_user = user;
 }
 
+void lc_pipeline_set_format(lc_pipeline *p, int format) { p->format = format; }
+
 int lc_pipeline_budget_met(const lc_pipeline *p) { return p->budget_met; }
 
 const char *lc_pipeline_report(const lc_pipeline *p) { return p->report_text ? p->report_text : "{}"; }
@@ -242,7 +246,8 @@ static lc_status model_bytes(run_state *r, const lc_model *m, int64_t *out)
     if (r->p->size_fn) return r->p->size_fn(r->p->size_user, m, out);
     void *buf;
     size_t len;
-    lc_status s = lc_model_save_onnx_buffer(m, &buf, &len);
+    lc_status s = r->p->format == LC_FORMAT_LCM ? lc_model_save_lcm_buffer(m, NULL, &buf, &len)
+                                                : lc_model_save_onnx_buffer(m, &buf, &len);
     if (s) return s;
     free(buf);
     *out = (int64_t)len;
@@ -383,6 +388,8 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     if (!s) s = metric(&r, in, &r.float_metric);
     if (!s) s = model_bytes(&r, in, &in_bytes);
     cur_bytes = in_bytes;
+    struct stat in_stat; /* the input's size is its file's, when it has one */
+    if (!s && in->path && stat(in->path, &in_stat) == 0) in_bytes = (int64_t)in_stat.st_size;
     cJSON *passes = cJSON_CreateArray();
     for (int i = 0; i < p->n_steps && !s; i++) {
         const step *st = &p->steps[i];
@@ -481,17 +488,86 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     return LC_OK;
 }
 
-lc_status lc_pipeline_finish_report(lc_pipeline *p, const char *out_path, int64_t out_bytes)
+/* The recipe as run, for the .lcm META section. */
+static cJSON *recipe_json(const lc_pipeline *p)
+{
+    cJSON *r = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(r, "passes");
+    for (int i = 0; i < p->n_steps; i++) {
+        cJSON *st = cJSON_CreateObject();
+        cJSON_AddStringToObject(st, "pass", p->steps[i].pass->name);
+        char *txt = lc_params_to_string(&p->steps[i].params);
+        cJSON_AddStringToObject(st, "params", txt ? txt : "");
+        free(txt);
+        cJSON_AddItemToArray(arr, st);
+    }
+    if (p->max_drop >= 0) cJSON_AddNumberToObject(cJSON_AddObjectToObject(r, "validate"), "max_drop", p->max_drop);
+    return r;
+}
+
+/* Replaces the layers' bytes_after with what each weight takes in the
+ * written .lcm file and adds the overhead, so they add up to its size. */
+static lc_status account_lcm(lc_pipeline *p, const void *buf, size_t len)
+{
+    lc_lcm_accounting a;
+    lc_status s = lc_lcm_accounting_compute(buf, len, &a);
+    if (s) return s;
+    int64_t layer_total = 0;
+    cJSON *layers = cJSON_GetObjectItemCaseSensitive(p->report, "layers"), *l;
+    cJSON_ArrayForEach(l, layers)
+    {
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(l, "weight");
+        for (int i = 0; cJSON_IsString(w) && i < a.n_tensors; i++)
+            if (!strcmp(a.tensors[i].name, w->valuestring)) {
+                cJSON_ReplaceItemInObject(l, "bytes_after", cJSON_CreateNumber((double)a.tensors[i].bytes));
+                layer_total += a.tensors[i].bytes;
+            }
+    }
+    int64_t tensors = 0;
+    for (int i = 0; i < a.n_tensors; i++) tensors += a.tensors[i].bytes;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "header", (double)a.header_bytes);
+    cJSON_AddNumberToObject(o, "meta", (double)a.meta_bytes);
+    cJSON_AddNumberToObject(o, "graph", (double)a.graph_bytes);
+    cJSON_AddNumberToObject(o, "other_tensors", (double)(tensors - layer_total));
+    cJSON_AddNumberToObject(o, "total", (double)(a.file_bytes - layer_total));
+    cJSON_DeleteItemFromObject(p->report, "overhead");
+    cJSON_AddItemToObject(p->report, "overhead", o);
+    lc_lcm_accounting_clear(&a);
+    return LC_OK;
+}
+
+lc_status lc_pipeline_write(lc_pipeline *p, const lc_model *m, const char *path)
 {
     if (!p->report) return lc_fail(LC_ERR_INVALID_ARGUMENT, "the pipeline has not run");
+    void *buf = NULL;
+    size_t len = 0;
+    lc_status s;
     cJSON *oj = cJSON_GetObjectItemCaseSensitive(p->report, "output");
-    cJSON_ReplaceItemInObject(oj, "path", cJSON_CreateString(out_path ? out_path : ""));
-    if (out_bytes > 0) {
-        cJSON_ReplaceItemInObject(oj, "bytes", cJSON_CreateNumber((double)out_bytes));
-        const cJSON *ij = cJSON_GetObjectItemCaseSensitive(p->report, "input");
-        double inb = cJSON_GetObjectItemCaseSensitive(ij, "bytes")->valuedouble;
-        cJSON_ReplaceItemInObject(p->report, "ratio", cJSON_CreateNumber(inb / (double)out_bytes));
+    cJSON_ReplaceItemInObject(oj, "path", cJSON_CreateString(path));
+    if (p->format == LC_FORMAT_LCM) {
+        cJSON *rec = recipe_json(p), *fig = cJSON_CreateObject();
+        cJSON_AddItemToObject(fig, "accuracy", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p->report, "accuracy"), 1));
+        cJSON_AddItemToObject(fig, "input", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p->report, "input"), 1));
+        char *rtxt = cJSON_PrintUnformatted(rec), *ftxt = cJSON_PrintUnformatted(fig);
+        char producer[64];
+        snprintf(producer, sizeof producer, "shrink %s", lc_version());
+        lc_lcm_meta meta = {producer, rtxt, ftxt};
+        s = rtxt && ftxt ? lc_model_save_lcm_buffer(m, &meta, &buf, &len) : lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+        free(rtxt);
+        free(ftxt);
+        cJSON_Delete(rec);
+        cJSON_Delete(fig);
+        if (!s) s = account_lcm(p, buf, len);
+    } else {
+        s = lc_model_save_onnx_buffer(m, &buf, &len);
     }
+    if (!s) s = lc_write_file_atomic(path, buf, len);
+    free(buf);
+    if (s) return s;
+    cJSON_ReplaceItemInObject(oj, "bytes", cJSON_CreateNumber((double)len));
+    const cJSON *ij = cJSON_GetObjectItemCaseSensitive(p->report, "input");
+    double inb = cJSON_GetObjectItemCaseSensitive(ij, "bytes")->valuedouble;
+    cJSON_ReplaceItemInObject(p->report, "ratio", cJSON_CreateNumber(len ? inb / (double)len : 0));
     free(p->report_text);
     p->report_text = cJSON_Print(p->report);
     return p->report_text ? LC_OK : lc_fail(LC_ERR_NO_MEMORY, "out of memory");
