@@ -398,27 +398,19 @@ done:
     return s;
 }
 
-static const lc_param_desc params[] = {
-    {"ref", LC_PARAM_STRING, "", 0, 0, NULL,
-     "the model before compression (.onnx or .lcm) whose per-channel layer output means are restored"},
-};
-
+/* Standalone, the reference is the model the pipeline started from (the
+ * context's reference): passes never read files themselves. */
 static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
 {
-    const char *path = lc_params_str(p, "ref");
-    if (!*path)
-        return lc_fail(LC_ERR_PARAMETER,
-                       "bias-correct: parameter 'ref' must name the model before compression (or use a weight "
-                       "pass's correct=bias)");
-    lc_model *ref = NULL;
-    lc_status s = lc_model_load(path, &ref);
-    if (s) return lc_fail_prefix(s, "bias-correct: ref");
-    s = lc_correct_bias(m, ref, ctx);
-    lc_model_free(ref);
-    return s;
+    (void)p;
+    if (!ctx || !ctx->reference)
+        return lc_fail(LC_ERR_INVALID_ARGUMENT,
+                       "bias-correct needs the model before compression as its reference: run it in a pipeline "
+                       "(shrink run) or set one with lc_context_set_reference, or use a weight pass's correct=bias");
+    return lc_correct_bias(m, ctx->reference, ctx);
 }
 
 const lc_pass lc_pass_bias_correct = {
     "bias-correct", "shift output-channel biases so layer output means match a reference model on calibration data",
-    params, (int)(sizeof params / sizeof *params), NULL, true, run,
+    NULL, 0, NULL, true, run,
 };

@@ -30,6 +30,7 @@ static const lc_param_desc params[] = {
 
 typedef struct state {
     const lc_context *ctx;
+    const lc_model *model;
     double sparsity;     /* the requested one */
     bool global;
     lc_hlayer *layers;   /* all of them */
@@ -41,6 +42,42 @@ typedef struct state {
 } state;
 
 static lc_status rank_units(lc_hlayer *L, int first, int last, state *st);
+
+/* When the layer's output feeds only a BatchNormalization, an error in
+ * output channel c reaches the network multiplied by gamma_c /
+ * sqrt(var_c + eps): rw[c] = that squared, so the mask (chosen across
+ * rows and, with scope=global, across layers) ranks errors after the
+ * normalization. Pre-BN scales differ wildly between channels and layers,
+ * and ranking them raw prunes the low-variance channels that BN
+ * amplifies. Returns false (rw untouched) for any other consumer. */
+static bool bn_row_weight(const lc_model *m, const lc_hlayer *L, double *rw)
+{
+    const lc_graph *g = m->graph;
+    const char *out = L->w.node->n_outputs > 0 ? L->w.node->outputs[0] : "";
+    const lc_node *bn = NULL;
+    int uses = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i]->n_inputs; k++)
+            if (*out && !strcmp(g->nodes[i]->inputs[k], out)) {
+                uses++;
+                bn = g->nodes[i];
+            }
+    for (int i = 0; i < g->n_outputs; i++) uses += !strcmp(g->outputs[i].name, out);
+    if (uses != 1 || !bn || strcmp(bn->op_type, "BatchNormalization") || bn->n_inputs < 5 || strcmp(bn->inputs[0], out))
+        return false;
+    const lc_tensor *gamma = lc_graph_init(g, bn->inputs[1]), *var = lc_graph_init(g, bn->inputs[4]);
+    int64_t ch = L->groups * L->rows;
+    if (!gamma || !var || gamma->dtype != LC_DTYPE_FLOAT || var->dtype != LC_DTYPE_FLOAT ||
+        lc_tensor_numel(gamma) != ch || lc_tensor_numel(var) != ch)
+        return false;
+    double eps = lc_node_attr_float(bn, "epsilon", 1e-5f);
+    for (int64_t c = 0; c < ch; c++) {
+        double gm = ((const float *)gamma->data)[c], v = ((const float *)var->data)[c];
+        double f = gm * gm / (v + eps);
+        rw[c] = isfinite(f) ? f : 1;
+    }
+    return true;
+}
 
 /* Conv with N:M: sweep columns kernel-position-major so that groups of M
  * consecutive columns are M input channels at one kernel position (the
@@ -71,6 +108,7 @@ static lc_status prune_layer(void *user, lc_hlayer *L, int index)
     double *u = malloc(nz(k * k) * sizeof *u);
     uint8_t *keep = malloc(nz(rows * k));
     uint8_t *dead = malloc(nz(k));
+    double *rw = NULL;
     int64_t *perm = NULL;
     if (st->nm_m > 0 && L->kind == LC_HL_CONV && !(perm = channel_order(L, &seg))) s = LC_ERR_NO_MEMORY;
     if (!w || !u || !keep || !dead || s) {
@@ -84,7 +122,12 @@ static lc_status prune_layer(void *user, lc_hlayer *L, int index)
      * ranking the whole layer, not the same share of every small group */
     if (!st->global && !st->nm_m && L->groups > 1 && (s = rank_units(st->layers, index, index + 1, st)))
         goto done;
-    lc_sweep_opts o = {st->block, 0, st->nm_n, st->nm_m, seg, NULL, NULL};
+    lc_sweep_opts o = {st->block, 0, st->nm_n, st->nm_m, seg, NULL, NULL, NULL};
+    if (!(rw = malloc(nz(L->groups * rows) * sizeof *rw))) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "layer '%s': out of memory", lc_node_label(L->w.node));
+        goto done;
+    }
+    bool has_rw = bn_row_weight(st->model, L, rw);
     double loss = 0, lambda = 0;
     int most = 0;
     bool failed = false;
@@ -93,6 +136,7 @@ static lc_status prune_layer(void *user, lc_hlayer *L, int index)
         int tries = 0;
         double gl = 0;
         o.sparsity = st->nm_m ? 0 : st->unit[st->off[index] + g];
+        o.row_weight = has_rw ? rw + g * rows : NULL;
         if ((s = lc_hessian_inverse_chol(L, g, perm, st->damp, u, dead, &lambda, &tries))) goto done;
         failed |= tries < 0;
         most = tries > most ? tries : most;
@@ -121,6 +165,7 @@ done:
     free(u);
     free(keep);
     free(dead);
+    free(rw);
     free(perm);
     return s;
 }
@@ -144,16 +189,18 @@ static int cmp_ranked(const void *a, const void *b)
  * within a grouped layer. The layers' H must be collected. */
 static lc_status rank_units(lc_hlayer *L, int first, int last, state *st)
 {
-    int64_t total = 0, kmax = 0, at = 0;
+    int64_t total = 0, kmax = 0, at = 0, chmax = 0;
     for (int i = first; i < last; i++) {
         total += lc_tensor_numel(L[i].w.tensor);
         kmax = L[i].cols > kmax ? L[i].cols : kmax;
+        chmax = L[i].groups * L[i].rows > chmax ? L[i].groups * L[i].rows : chmax;
     }
+    double *rw = malloc(nz(chmax) * sizeof *rw);
     ranked *r = malloc(nz(total) * sizeof *r);
     double *u = malloc(nz(kmax * kmax) * sizeof *u);
     double *hinv = malloc(nz(kmax) * sizeof *hinv);
     lc_status s = LC_OK;
-    if (!r || !u || !hinv) {
+    if (!r || !u || !hinv || !rw) {
         s = lc_fail(LC_ERR_NO_MEMORY, "prune-hessian: out of memory for %lld weights", (long long)total);
         goto done;
     }
@@ -161,6 +208,7 @@ static lc_status rank_units(lc_hlayer *L, int first, int last, state *st)
         const float *v = L[i].w.tensor->data;
         const uint8_t *mask = L[i].w.tensor->enc ? L[i].w.tensor->enc->mask : NULL;
         int64_t k = L[i].cols;
+        bool has_rw = bn_row_weight(st->model, &L[i], rw);
         for (int64_t g = 0; g < L[i].groups && !s; g++) {
             if ((s = lc_hessian_inverse_chol(&L[i], g, NULL, st->damp, u, NULL, NULL, NULL))) break;
             /* [H^-1]_jj = sum_q U_qj^2 */
@@ -172,7 +220,8 @@ static lc_status rank_units(lc_hlayer *L, int first, int last, state *st)
                 for (int64_t j = 0; j < k; j++) {
                     int64_t idx = lc_hlayer_index(&L[i], g, row, j);
                     double x = v[idx];
-                    r[at++] = (ranked){mask && !mask[idx] ? -1.0 : x * x / hinv[j], st->off[i] + g};
+                    r[at++] = (ranked){mask && !mask[idx] ? -1.0 : x * x / hinv[j] * (has_rw ? rw[g * L[i].rows + row] : 1.0),
+                                      st->off[i] + g};
                 }
         }
     }
@@ -195,6 +244,7 @@ done:
     free(r);
     free(u);
     free(hinv);
+    free(rw);
     return s;
 }
 
@@ -204,7 +254,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     lc_hlayer *L = NULL;
     int n = 0;
     const lc_param_value *nm = lc_params_get(p, "nm");
-    state st = {ctx, lc_params_num(p, "sparsity"), !strcmp(lc_params_str(p, "scope"), "global") && !nm->nm_m,
+    state st = {ctx, m, lc_params_num(p, "sparsity"), !strcmp(lc_params_str(p, "scope"), "global") && !nm->nm_m,
                 NULL, NULL, NULL, nm->nm_m ? nm->nm_n : 0, nm->nm_m, (int64_t)lc_params_num(p, "block"),
                 lc_params_num(p, "damp")};
     lc_status s = lc_weight_targets(m, p, &w, &n);

@@ -192,7 +192,7 @@ static lc_status quantize_layer(void *user, lc_hlayer *L, int index)
         if ((s = uniform_grid(e, t, maxq))) goto done;
     }
     qctx qc = {e, 0, k, codes, maxq};
-    lc_sweep_opts o = {st->block, 0, 0, 0, 0, st->kmeans ? quant_codebook : quant_uniform, &qc};
+    lc_sweep_opts o = {st->block, 0, 0, 0, 0, st->kmeans ? quant_codebook : quant_uniform, &qc, NULL};
     float *v = t->data;
     double loss = 0, lambda = 0;
     bool failed = false;

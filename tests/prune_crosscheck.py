@@ -17,6 +17,7 @@ independent references (PyTorch, numpy).
   model's, including a Conv that had no bias and a MatMul+Add.
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -351,10 +352,13 @@ def check_bias_correct():
         print("bias-correct %-3s: relative mean error %.2g pruned, %.2g corrected" % (k, e0, e1))
 
 
-check_masks()
-check_nm()
-check_recalibrate_bn()
-check_bias_correct()
+try:
+    check_masks()
+    check_nm()
+    check_recalibrate_bn()
+    check_bias_correct()
+finally:
+    shutil.rmtree(TMP, ignore_errors=True)
 if failures:
     print("%d failure(s)" % len(failures))
     sys.exit(1)

@@ -197,7 +197,7 @@ START_TEST(test_sweep_identity_is_magnitude)
     uint8_t keep[R * K];
     for (int i = 0; i < R * K; i++) w0[i] = w[i] = rnd(), keep[i] = 1;
     for (int j = 0; j < K; j++) u[j * K + j] = 1;
-    lc_sweep_opts o = {4, 0.5, 0, 0, 0, NULL, NULL};
+    lc_sweep_opts o = {4, 0.5, 0, 0, 0, NULL, NULL, NULL};
     ck_assert_int_eq(lc_obs_sweep(w, R, K, u, keep, &o, NULL), LC_OK);
     for (int b = 0; b < K; b += 4) {
         /* brute force: rank of each |w| among the block's 20 */
@@ -241,7 +241,7 @@ START_TEST(test_sweep_lazy_equals_eager)
     for (int bi = 0; bi < 4; bi++) {
         memcpy(wb, w0, sizeof wb);
         memset(keep, 1, sizeof keep);
-        lc_sweep_opts o = {blocks[bi], 0, 0, 0, 0, quant_quarter, NULL};
+        lc_sweep_opts o = {blocks[bi], 0, 0, 0, 0, quant_quarter, NULL, NULL};
         double loss;
         ck_assert_int_eq(lc_obs_sweep(wb, R, K, u, keep, &o, &loss), LC_OK);
         for (int i = 0; i < R * K; i++) ck_assert_double_eq_tol(wb[i], wa[i], 1e-12);
@@ -261,7 +261,7 @@ START_TEST(test_sweep_nm)
     for (int i = 0; i < R * K; i++) w[i] = rnd(), keep[i] = 1;
     keep[1] = 0;
     for (int j = 0; j < K; j++) u[j * K + j] = 1;
-    lc_sweep_opts o = {3, 0, 2, 4, 6, NULL, NULL};
+    lc_sweep_opts o = {3, 0, 2, 4, 6, NULL, NULL, NULL};
     ck_assert_int_eq(lc_obs_sweep(w, R, K, u, keep, &o, NULL), LC_OK);
     int starts[] = {0, 4, 6, 10}, widths[] = {4, 2, 4, 2};
     for (int r = 0; r < R; r++)

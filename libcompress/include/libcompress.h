@@ -449,6 +449,9 @@ void lc_context_free(lc_context *ctx);
 /** Borrows `calib` (must outlive the context's use) as calibration data;
  *  `limit` > 0 caps the samples used. NULL removes it. */
 void lc_context_set_calib(lc_context *ctx, const lc_dataset *calib, int64_t limit);
+/** Borrows the model before compression, the reference of bias-correct
+ *  (lc_pipeline_run sets it to its input for the run). NULL removes it. */
+void lc_context_set_reference(lc_context *ctx, const lc_model *reference);
 void lc_context_set_seed(lc_context *ctx, uint64_t seed);
 void lc_context_set_threads(lc_context *ctx, int threads);
 /** Calibration batch size (default 64). */

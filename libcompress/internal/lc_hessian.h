@@ -110,6 +110,8 @@ typedef struct lc_sweep_opts {
                                  columns (0: once, at column 0) */
     lc_sweep_quant_fn quant;  /* NULL: kept weights are not quantized */
     void *quant_user;
+    const double *row_weight; /* per-row factor on the saliency (what an
+                                 error in that row costs downstream); NULL: 1 */
 } lc_sweep_opts;
 
 /* The SparseGPT / GPTQ column sweep on w (rows x k, row-major) with U from
@@ -117,7 +119,8 @@ typedef struct lc_sweep_opts {
  * kept, 0 where it is pruned already (it stays pruned and counts towards
  * the quota); on return it holds the final mask. Per block of columns:
  *   - the mask: with `sparsity`, the weights of the block with the
- *     smallest saliency w^2 / U_jj^2 (ties: lower flat index) are pruned,
+ *     smallest saliency row_weight[r] * w^2 / U_jj^2 (ties: lower flat
+ *     index) are pruned,
  *     as many as make round(sparsity * rows * (last column + 1)) pruned
  *     so far (cumulative rounding: exact for the whole matrix); with N:M, in each group of m columns
  *     (chosen when the sweep reaches its first column) the m - n smallest

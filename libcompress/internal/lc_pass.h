@@ -100,6 +100,8 @@ struct lc_dataset;
 
 struct lc_context {
     const struct lc_dataset *calib; /* borrowed; NULL: none */
+    const lc_model *reference;      /* borrowed: the model before compression
+                                       (set by the pipeline), or NULL */
     int64_t calib_limit;            /* at most this many calibration samples (0 = all) */
     uint64_t seed;
     int threads;

@@ -1,7 +1,10 @@
 /* Conv: 1-D, 2-D and 3-D convolution with groups, dilations, strides, pads
- * and auto_pad. Fast path: a direct loop for depthwise convolutions, the
- * input itself as the GEMM operand for 1x1 stride-1 unpadded ones, im2col
- * + sgemm otherwise (per image and group). lc_conv_ref is the oracle. */
+ * and auto_pad. Fast path: a direct loop for depthwise convolutions (AVX2
+ * and FMA when the CPU has them), the input itself as the GEMM operand for
+ * 1x1 stride-1 unpadded ones, im2col + sgemm otherwise (per image and
+ * group). Bias, and what the executor fuses (a residual, an activation),
+ * are applied in one epilogue pass while the output block is in cache.
+ * lc_conv_ref is the oracle. */
 #include <stdlib.h>
 #include <string.h>
 

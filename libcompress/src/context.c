@@ -24,6 +24,8 @@ void lc_context_set_calib(lc_context *ctx, const struct lc_dataset *calib, int64
     ctx->calib_limit = limit > 0 ? limit : 0;
 }
 
+void lc_context_set_reference(lc_context *ctx, const lc_model *reference) { ctx->reference = reference; }
+
 void lc_context_set_seed(lc_context *ctx, uint64_t seed) { ctx->seed = seed; }
 void lc_context_set_threads(lc_context *ctx, int threads) { ctx->threads = threads > 0 ? threads : 1; }
 void lc_context_set_batch(lc_context *ctx, int batch) { ctx->batch = batch > 0 ? batch : 64; }

@@ -347,7 +347,7 @@ lc_status lc_obs_sweep(double *w, int64_t rows, int64_t k, const double *u, uint
             for (int64_t r = 0; r < rows; r++)
                 for (int64_t j = i1; j < i2; j++) {
                     double d = u[j * k + j], v = w[r * k + j];
-                    double s = keep[r * k + j] ? v * v / (d * d) : -1.0;
+                    double s = keep[r * k + j] ? v * v / (d * d) * (o->row_weight ? o->row_weight[r] : 1.0) : -1.0;
                     sl[cnt++] = (sal){s, r * k + j};
                 }
             qsort(sl, (size_t)cnt, sizeof *sl, cmp_sal);

@@ -376,6 +376,16 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     if (!p->n_steps) return lc_fail(LC_ERR_INVALID_ARGUMENT, "no passes to run (give a recipe or --pass)");
     if (p->max_drop >= 0 && !p->val)
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "an accuracy budget (max_drop) needs validation data (--val)");
+    /* passes see the input model as their reference (bias-correct) */
+    lc_context local;
+    if (ctx) local = *ctx;
+    else {
+        memset(&local, 0, sizeof local);
+        local.threads = 1;
+        local.batch = 64;
+    }
+    local.reference = in;
+    ctx = &local;
     run_state r = {p, ctx, NULL, 0, NAN, cJSON_CreateArray()};
     cJSON_Delete(p->report);
     free(p->report_text);
