@@ -183,10 +183,12 @@ static int cmp_ranked(const void *a, const void *b)
 }
 
 /* Ranks every weight of layers [first, last) by w^2 / [H^-1]_jj (its OBS
- * error when removed alone) and gives each (layer, group) the share of
- * the round(sparsity * total) smallest that falls in it. Used across all
- * layers for scope=global (on the statistics before any pruning) and
- * within a grouped layer. The layers' H must be collected. */
+ * error when removed alone; within a single layer by the sweep's own
+ * w^2 / U_jj^2), times the row weight of a following BatchNormalization,
+ * and gives each (layer, group) the share of the round(sparsity * total)
+ * smallest that falls in it. Used across all layers for scope=global (on
+ * the statistics before any pruning) and within a grouped layer. The
+ * layers' H must be collected. */
 static lc_status rank_units(lc_hlayer *L, int first, int last, state *st)
 {
     int64_t total = 0, kmax = 0, at = 0, chmax = 0;
@@ -215,6 +217,9 @@ static lc_status rank_units(lc_hlayer *L, int first, int last, state *st)
             for (int64_t j = 0; j < k; j++) {
                 hinv[j] = 0;
                 for (int64_t q = 0; q <= j; q++) hinv[j] += u[q * k + j] * u[q * k + j];
+                /* within one layer: the sweep's own saliency (measured to
+                 * share depthwise layers' pruning better than [H^-1]_jj) */
+                if (last - first == 1) hinv[j] = u[j * k + j] * u[j * k + j];
             }
             for (int64_t row = 0; row < L[i].rows; row++)
                 for (int64_t j = 0; j < k; j++) {

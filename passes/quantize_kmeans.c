@@ -25,7 +25,7 @@ static const lc_param_desc params[] = {
     {"granularity", LC_PARAM_ENUM, "layer", 0, 0, "layer|channel", "one codebook per layer or per output channel"},
     {"init", LC_PARAM_ENUM, "linear", 0, 0, "linear|density|random",
      "initial centroids: evenly spaced in [min, max], at quantiles, or random weights (seeded)"},
-    {"method", LC_PARAM_ENUM, "lloyd", 0, 0, "lloyd|optimal",
+    {"method", LC_PARAM_ENUM, "optimal", 0, 0, "lloyd|optimal",
      "Lloyd's iterations from `init`, or the exact optimum by dynamic programming"},
     {"max_iter", LC_PARAM_INT, "300", 1, 100000, NULL, "at most this many Lloyd iterations"},
     {"tol", LC_PARAM_FLOAT, "1e-10", 0, 1, NULL,

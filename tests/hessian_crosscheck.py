@@ -4,7 +4,8 @@ Runs the passes through lc_pass_tool (the public lc_pass_run) on small
 synthetic ONNX models and compares the weights with ref_sparsegpt.py /
 ref_gptq.py computed from the same calibration inputs:
   - single Gemm: masks equal, weights within 1e-4 (layer sparsity, N:M,
-    several block sizes);
+    several block sizes; followed by a BatchNormalization, whose
+    (gamma/sigma)^2 weighs each row's saliency);
   - grouped, strided, padded, dilated Conv: the Hessian from numpy im2col;
   - two Gemms: sequential mode (second layer's H from the pruned first
     layer's outputs) and not, and global scope's per-layer sparsities;
@@ -15,7 +16,9 @@ ref_gptq.py computed from the same calibration inputs:
     reconstruction error ||W X - W' X|| after prune-hessian (one-shot
     statistics, sequential=false) is below prune-magnitude's at the same
     sparsity (X: the float model's inputs, computed by a small PyTorch
-    interpreter of the ONNX graph).
+    interpreter of the ONNX graph; for a layer read only by a
+    BatchNormalization, the error after its per-channel gamma/sigma, which
+    is what the pass minimises).
 Usage: hessian_crosscheck.py LC_PASS_TOOL
 """
 import os
@@ -109,6 +112,23 @@ for params, kw in [("sparsity=0.5,block=128", dict(sparsity=0.5, block=128)),
     got = run_pass(mpath, "prune-hessian", params + ",correct=none", xpath)["w0"]
     compare("Gemm prune-hessian " + params, got, sparsegpt(w0, h, **kw))
 
+# ---- Gemm read only by a BatchNormalization: errors ranked after it ----
+gamma = rng.uniform(0.2, 3.0, N).astype(np.float32)
+beta = rng.standard_normal(N).astype(np.float32)
+mean = rng.standard_normal(N).astype(np.float32)
+var = rng.uniform(0.05, 4.0, N).astype(np.float32)
+bn_nodes = [helper.make_node("Gemm", ["x", "w0", "b0"], ["y"], name="fc", transB=1),
+            helper.make_node("BatchNormalization", ["y", "g", "be", "mu", "var"], ["z"], epsilon=1e-3)]
+bn_g = helper.make_graph(bn_nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", K])],
+                         [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["n", N])],
+                         [numpy_helper.from_array(a, nm) for a, nm in
+                          ((w0, "w0"), (b0, "b0"), (gamma, "g"), (beta, "be"), (mean, "mu"), (var, "var"))])
+bnpath = save(helper.make_model(bn_g, opset_imports=[helper.make_opsetid("", 13)]), "gemm_bn.onnx")
+got = run_pass(bnpath, "prune-hessian", "sparsity=0.6,block=16,correct=none", xpath)["w0"]
+rw = gamma.astype(np.float64) ** 2 / (var.astype(np.float64) + np.float64(np.float32(1e-3)))
+compare("Gemm + BatchNormalization: saliency weighted by (gamma/sigma)^2", got,
+        sparsegpt(w0, h, 0.6, block=16, row_weight=rw))
+
 # ---- dead inputs: zero columns of the input ----
 xd = x.copy()
 xd[:, [3, 17, 30]] = 0
@@ -181,7 +201,7 @@ conv_h = [hessian(im2col(xc[:, gi * (C // G):(gi + 1) * (C // G)], 3, 3, (2, 1),
 for params, kw in [("sparsity=0.6,block=8", dict(sparsity=0.6, block=8)), ("sparsity=0.3", dict(sparsity=0.3))]:
     got = run_pass(cpath, "prune-hessian", params + ",correct=none", xcpath)["w"]
     # a grouped layer: each group's share from ranking the whole layer
-    shares = global_sparsities(conv_w, conv_h, kw["sparsity"])
+    shares = global_sparsities(conv_w, conv_h, kw["sparsity"], within_layer=True)
     ref = np.concatenate([sparsegpt(conv_w[gi], conv_h[gi], shares[gi], block=kw.get("block", 128))
                           for gi in range(G)]).reshape(wc.shape)
     compare("grouped Conv prune-hessian %s (group shares %s)" % (params, np.round(shares, 3)), got, ref)
@@ -276,14 +296,24 @@ else:
             env[nd.output[0]] = y
         return seen
 
-    def recon_error(op, xx, a, dw):
+    def recon_error(op, xx, a, dw, scale):
         dw = torch.tensor(dw)
         if op == "Gemm":
-            return float(torch.linalg.norm(xx @ (dw.T if a.get("transB", 0) else dw)))
+            return float(torch.linalg.norm((xx @ (dw.T if a.get("transB", 0) else dw)) * scale))
         p = a.get("pads", [0, 0, 0, 0])
-        return float(torch.linalg.norm(F.conv2d(F.pad(xx, (p[1], p[3], p[0], p[2])), dw, None,
-                                                a.get("strides", [1, 1]), 0, a.get("dilations", [1, 1]),
-                                                a.get("group", 1))))
+        y = F.conv2d(F.pad(xx, (p[1], p[3], p[0], p[2])), dw, None, a.get("strides", [1, 1]), 0,
+                     a.get("dilations", [1, 1]), a.get("group", 1))
+        return float(torch.linalg.norm(y * scale.reshape(1, -1, 1, 1)))
+
+    def bn_scale(model, nd, weights):
+        """gamma / sqrt(var + eps) of a BatchNormalization that alone reads
+        the layer's output (what the pass ranks errors by), else 1."""
+        users = [u for u in model.graph.node if nd.output[0] in u.input]
+        if len(users) == 1 and users[0].op_type == "BatchNormalization":
+            bn = users[0]
+            eps = next((at.f for at in bn.attribute if at.name == "epsilon"), 1e-5)
+            return torch.tensor(weights[bn.input[1]] / np.sqrt(weights[bn.input[4]] + np.float32(eps)))
+        return torch.tensor(1.0)
 
     for name in ("lenet300", "lenet5", "resnet8", "dscnn"):
         path = os.path.join(zoo, name + ".onnx")
@@ -308,12 +338,13 @@ else:
                     continue
                 op, xx, a = seen[nd.name]
                 wn = nd.input[1]
+                sc = bn_scale(model, nd, weights)
                 with torch.no_grad():
-                    eh = recon_error(op, xx, a, weights[wn] - res["prune-hessian"][wn])
-                    em = recon_error(op, xx, a, weights[wn] - res["prune-magnitude"][wn])
+                    eh = recon_error(op, xx, a, weights[wn] - res["prune-hessian"][wn], sc)
+                    em = recon_error(op, xx, a, weights[wn] - res["prune-magnitude"][wn], sc)
                 all_below &= eh < em
                 worst = max(worst, eh / em)
-            check(all_below, "%s sparsity %.1f: ||WX - W'X|| hessian < magnitude on every layer (worst ratio %.3f)"
+            check(all_below, "%s sparsity %.1f: ||S(WX - W'X)|| hessian < magnitude on every layer (worst ratio %.3f)"
                   % (name, sparsity, worst))
 
 if failures:

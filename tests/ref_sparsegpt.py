@@ -44,10 +44,11 @@ def prepare(w, h, damp, perm=None):
     return w, u
 
 
-def sweep(w, u, keep, block, sparsity=0.0, nm=None, quant=None):
+def sweep(w, u, keep, block, sparsity=0.0, nm=None, quant=None, row_weight=None):
     """The column sweep on w (rows x k, float64, modified copy returned).
 
-    keep: bool rows x k, False where already pruned. quant(row_index_array,
+    keep: bool rows x k, False where already pruned. row_weight: per-row
+    factor on the saliency (None: 1). quant(row_index_array,
     col, values) -> quantized values of the kept weights of column col.
     Returns (w, keep)."""
     w = w.copy()
@@ -61,6 +62,8 @@ def sweep(w, u, keep, block, sparsity=0.0, nm=None, quant=None):
             i2 -= i2 % nm[1]
         if sparsity > 0 and nm is None:
             sal = w[:, i1:i2] ** 2 / d[i1:i2] ** 2
+            if row_weight is not None:
+                sal = sal * np.asarray(row_weight)[:, None]
             sal = np.where(keep[:, i1:i2], sal, -1.0)
             order = np.argsort(sal.ravel(), kind="stable")
             target = max(round_half_away(sparsity * rows * i2) - int(np.sum(~keep[:, :i1])), 0)
@@ -88,21 +91,25 @@ def sweep(w, u, keep, block, sparsity=0.0, nm=None, quant=None):
     return w, keep
 
 
-def sparsegpt(w, h, sparsity, block=128, nm=None, damp=0.01):
-    """Prunes w (rows x k) with Hessian h; returns float32 weights."""
+def sparsegpt(w, h, sparsity, block=128, nm=None, damp=0.01, row_weight=None):
+    """Prunes w (rows x k) with Hessian h; returns float32 weights.
+
+    row_weight: (gamma / sqrt(var + eps))^2 of a BatchNormalization that
+    alone reads the layer's output (errors ranked after it)."""
     w2, u = prepare(w, h, damp)
     keep = np.ones(w2.shape, dtype=bool)
-    out, keep = sweep(w2, u, keep, block, sparsity, nm)
+    out, keep = sweep(w2, u, keep, block, sparsity, nm, row_weight=row_weight)
     out[~keep] = 0
     return out.astype(np.float32)
 
 
-def global_sparsities(ws, hs, sparsity, damp=0.01):
-    """Per-layer sparsity from ranking w^2 / [H^-1]_jj over all layers."""
+def global_sparsities(ws, hs, sparsity, damp=0.01, within_layer=False):
+    """Per-unit sparsity from ranking w^2 / [H^-1]_jj over all units (layers,
+    or with within_layer the groups of one layer, ranked by w^2 / U_jj^2)."""
     sal, owner = [], []
     for i, (w, h) in enumerate(zip(ws, hs)):
         w2, u = prepare(w, h, damp)
-        hinv_diag = np.sum(u * u, axis=0)
+        hinv_diag = np.diag(u) ** 2 if within_layer else np.sum(u * u, axis=0)
         s = (w2 ** 2 / hinv_diag).ravel()
         sal.append(s)
         owner.append(np.full(s.size, i))

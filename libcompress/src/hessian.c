@@ -124,7 +124,7 @@ static lc_status observe_conv(collect_state *cs, lc_hlayer *L, const lc_node *no
     if (nsp < 1 || nsp > LC_NN_MAX_SPATIAL || nsp != t->ndim - 2)
         return lc_fail(LC_ERR_SHAPE, "layer '%s': Conv input of rank %d", lc_node_label(node), x->ndim);
     int64_t c = x->dims[1], cg = c / L->groups;
-    if (cg * L->groups != c || cg * (L->cols / cg) != L->cols)
+    if (cg < 1 || cg * L->groups != c || L->cols % cg != 0)
         return lc_fail(LC_ERR_SHAPE, "layer '%s': %lld input channels for %lld groups of %lld columns",
                        lc_node_label(node), (long long)c, (long long)L->groups, (long long)L->cols);
     lc_nn_geom g;
