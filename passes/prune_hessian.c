@@ -25,12 +25,15 @@ static const lc_param_desc params[] = {
     {"damp", LC_PARAM_FLOAT, "0.01", 0, 1e9, NULL, "damping added to H's diagonal, as a fraction of its mean"},
     {"sequential", LC_PARAM_BOOL, "true", 0, 0, NULL,
      "compress layer by layer, each seeing the inputs produced by the already pruned layers before it"},
+    {"bn_weight", LC_PARAM_BOOL, "false", 0, 0, NULL,
+     "rank the errors of a layer read only by a BatchNormalization after its gamma/sigma (per channel)"},
     LC_WEIGHT_PARAMS,
 };
 
 typedef struct state {
     const lc_context *ctx;
     const lc_model *model;
+    bool bn_weight;      /* rank errors after a following BatchNormalization */
     double sparsity;     /* the requested one */
     bool global;
     lc_hlayer *layers;   /* all of them */
@@ -43,8 +46,8 @@ typedef struct state {
 
 static lc_status rank_units(lc_hlayer *L, int first, int last, state *st);
 
-/* When the layer's output feeds only a BatchNormalization, an error in
- * output channel c reaches the network multiplied by gamma_c /
+/* bn_weight: when the layer's output feeds only a BatchNormalization, an
+ * error in output channel c reaches the network multiplied by gamma_c /
  * sqrt(var_c + eps): rw[c] = that squared, so the mask (chosen across
  * rows and, with scope=global, across layers) ranks errors after the
  * normalization. Pre-BN scales differ wildly between channels and layers,
@@ -127,7 +130,7 @@ static lc_status prune_layer(void *user, lc_hlayer *L, int index)
         s = lc_fail(LC_ERR_NO_MEMORY, "layer '%s': out of memory", lc_node_label(L->w.node));
         goto done;
     }
-    bool has_rw = bn_row_weight(st->model, L, rw);
+    bool has_rw = st->bn_weight && bn_row_weight(st->model, L, rw);
     double loss = 0, lambda = 0;
     int most = 0;
     bool failed = false;
@@ -210,7 +213,7 @@ static lc_status rank_units(lc_hlayer *L, int first, int last, state *st)
         const float *v = L[i].w.tensor->data;
         const uint8_t *mask = L[i].w.tensor->enc ? L[i].w.tensor->enc->mask : NULL;
         int64_t k = L[i].cols;
-        bool has_rw = bn_row_weight(st->model, &L[i], rw);
+        bool has_rw = st->bn_weight && bn_row_weight(st->model, &L[i], rw);
         for (int64_t g = 0; g < L[i].groups && !s; g++) {
             if ((s = lc_hessian_inverse_chol(&L[i], g, NULL, st->damp, u, NULL, NULL, NULL))) break;
             /* [H^-1]_jj = sum_q U_qj^2 */
@@ -259,7 +262,8 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     lc_hlayer *L = NULL;
     int n = 0;
     const lc_param_value *nm = lc_params_get(p, "nm");
-    state st = {ctx, m, lc_params_num(p, "sparsity"), !strcmp(lc_params_str(p, "scope"), "global") && !nm->nm_m,
+    state st = {ctx, m, lc_params_num(p, "bn_weight") != 0, lc_params_num(p, "sparsity"),
+                !strcmp(lc_params_str(p, "scope"), "global") && !nm->nm_m,
                 NULL, NULL, NULL, nm->nm_m ? nm->nm_n : 0, nm->nm_m, (int64_t)lc_params_num(p, "block"),
                 lc_params_num(p, "damp")};
     lc_status s = lc_weight_targets(m, p, &w, &n);

@@ -16,9 +16,9 @@ ref_gptq.py computed from the same calibration inputs:
     reconstruction error ||W X - W' X|| after prune-hessian (one-shot
     statistics, sequential=false) is below prune-magnitude's at the same
     sparsity (X: the float model's inputs, computed by a small PyTorch
-    interpreter of the ONNX graph; for a layer read only by a
-    BatchNormalization, the error after its per-channel gamma/sigma, which
-    is what the pass minimises).
+    interpreter of the ONNX graph); with bn_weight=true, for a layer read
+    only by a BatchNormalization, the error S(WX - W'X) after its
+    per-channel gamma/sigma, which is what the pass then minimises.
 Usage: hessian_crosscheck.py LC_PASS_TOOL
 """
 import os
@@ -125,8 +125,10 @@ bn_g = helper.make_graph(bn_nodes, "g", [helper.make_tensor_value_info("x", Tens
                           ((w0, "w0"), (b0, "b0"), (gamma, "g"), (beta, "be"), (mean, "mu"), (var, "var"))])
 bnpath = save(helper.make_model(bn_g, opset_imports=[helper.make_opsetid("", 13)]), "gemm_bn.onnx")
 got = run_pass(bnpath, "prune-hessian", "sparsity=0.6,block=16,correct=none", xpath)["w0"]
+compare("Gemm + BatchNormalization, bn_weight=false: plain saliency", got, sparsegpt(w0, h, 0.6, block=16))
+got = run_pass(bnpath, "prune-hessian", "sparsity=0.6,block=16,correct=none,bn_weight=true", xpath)["w0"]
 rw = gamma.astype(np.float64) ** 2 / (var.astype(np.float64) + np.float64(np.float32(1e-3)))
-compare("Gemm + BatchNormalization: saliency weighted by (gamma/sigma)^2", got,
+compare("Gemm + BatchNormalization, bn_weight=true: saliency weighted by (gamma/sigma)^2", got,
         sparsegpt(w0, h, 0.6, block=16, row_weight=rw))
 
 # ---- dead inputs: zero columns of the input ----
@@ -323,12 +325,13 @@ else:
         weights = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
         with torch.no_grad():
             seen = layer_inputs(model)
-        for sparsity in (0.5, 0.8):
+        for sparsity, bnw in ((0.5, False), (0.8, False), (0.5, True), (0.8, True)):
             res = {}
             # sequential=false: each layer minimises exactly this error on
             # the float model's inputs (sequential mode targets the inputs
             # of the already pruned model instead)
-            for pname, extra in (("prune-hessian", ",sequential=false"), ("prune-magnitude", "")):
+            hes = ",sequential=false" + (",bn_weight=true" if bnw else "")
+            for pname, extra in (("prune-hessian", hes), ("prune-magnitude", "")):
                 res[pname] = run_pass(path, pname, "sparsity=%g,correct=none%s" % (sparsity, extra), calib_path,
                                       ["--mean", "0.286", "--std", "0.353"])
             worst = 0.0
@@ -338,14 +341,14 @@ else:
                     continue
                 op, xx, a = seen[nd.name]
                 wn = nd.input[1]
-                sc = bn_scale(model, nd, weights)
+                sc = bn_scale(model, nd, weights) if bnw else torch.tensor(1.0)
                 with torch.no_grad():
                     eh = recon_error(op, xx, a, weights[wn] - res["prune-hessian"][wn], sc)
                     em = recon_error(op, xx, a, weights[wn] - res["prune-magnitude"][wn], sc)
                 all_below &= eh < em
                 worst = max(worst, eh / em)
-            check(all_below, "%s sparsity %.1f: ||S(WX - W'X)|| hessian < magnitude on every layer (worst ratio %.3f)"
-                  % (name, sparsity, worst))
+            check(all_below, "%s sparsity %.1f: ||%s(WX - W'X)|| hessian < magnitude on every layer (worst ratio %.3f)"
+                  % (name, sparsity, "S" if bnw else "", worst))
 
 if failures:
     print("%d failure(s)" % len(failures))
