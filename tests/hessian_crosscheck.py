@@ -249,7 +249,8 @@ data_dir = os.path.join(TMP, "data")
 r = subprocess.run([sys.executable, os.path.join(zoo, "make_test_data.py"), "--out", data_dir],
                    capture_output=True, text=True)
 if r.returncode != 0:
-    print("skip zoo check: no Fashion-MNIST data (%s)" % r.stderr.strip().splitlines()[-1:])
+    sys.exit("FAIL: no Fashion-MNIST data for the zoo check (%s); scripts/setup.sh installs it"
+             % r.stderr.strip().splitlines()[-1:])
 else:
     import torch
     import torch.nn.functional as F
