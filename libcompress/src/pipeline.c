@@ -336,31 +336,69 @@ static lc_status back_off(run_state *r, const lc_model *cur, const step *st, lc_
     return s;
 }
 
+/* The stored tensor that holds the weight value `value` in `m`: the value
+ * itself, or the input of the DequantizeLinear producing it (QDQ models keep
+ * int8 weights). NULL if the weight is not stored. */
+static const lc_tensor *stored_weight(const lc_model *m, const lc_stored *st, int n_st, const char *value, int depth)
+{
+    for (int k = 0; k < n_st; k++)
+        if (st[k].graph == m->graph && !strcmp(st[k].value, value)) return st[k].tensor;
+    for (int i = 0; depth < 2 && i < m->graph->n_nodes; i++) {
+        const lc_node *n = m->graph->nodes[i];
+        if (!strcmp(n->op_type, "DequantizeLinear") && n->n_outputs && !strcmp(n->outputs[0], value) && n->n_inputs)
+            return stored_weight(m, st, n_st, n->inputs[0], depth + 1);
+    }
+    return NULL;
+}
+
+/* The node of `out` that is layer `w` of the input model: same name, or
+ * for unnamed nodes the same position and op. */
+static const lc_node *same_node(const lc_model *out, const lc_weight *w)
+{
+    const char *name = w->node->name;
+    for (int i = 0; name && *name && i < out->graph->n_nodes; i++)
+        if (out->graph->nodes[i]->name && !strcmp(out->graph->nodes[i]->name, name)) return out->graph->nodes[i];
+    if ((!name || !*name) && w->node_index < out->graph->n_nodes &&
+        !strcmp(out->graph->nodes[w->node_index]->op_type, w->node->op_type))
+        return out->graph->nodes[w->node_index];
+    return NULL;
+}
+
+/* One row per weight layer of the input model, describing how its weight
+ * is stored in the output model. */
 static cJSON *layers_json(const lc_model *in, const lc_model *out)
 {
     cJSON *arr = cJSON_CreateArray();
     lc_weight *w = NULL;
-    int n = 0;
-    if (lc_weight_targets((lc_model *)out, NULL, &w, &n)) return arr;
     lc_stored *st = NULL;
-    int n_st = 0;
-    lc_model_stored_tensors(in, &st, &n_st);
+    int n = 0, n_st = 0;
+    if (lc_weight_targets((lc_model *)in, NULL, &w, &n) || lc_model_stored_tensors(out, &st, &n_st)) {
+        free(w);
+        return arr;
+    }
     for (int i = 0; i < n; i++) {
-        const lc_tensor *t = w[i].tensor;
+        const lc_node *node = same_node(out, &w[i]);
+        const lc_tensor *t = node && w[i].input < node->n_inputs
+                                 ? stored_weight(out, st, n_st, node->inputs[w[i].input], 0) : NULL;
+        if (!t) continue;
         const lc_encoding *e = t->enc;
         int64_t numel = lc_tensor_numel(t), kept = lc_encoding_kept(e, numel);
-        int64_t before = (int64_t)t->nbytes;
-        for (int k = 0; k < n_st; k++)
-            if (!strcmp(st[k].tensor->name, t->name)) before = (int64_t)st[k].tensor->nbytes;
-        int bits = e && e->kind != LC_ENC_DENSE ? e->bits : 32;
+        int bits = (int)lc_dtype_size(t->dtype) * 8;
+        if (e && e->kind != LC_ENC_DENSE) bits = e->bits;
+        if (!e && t->dtype != LC_DTYPE_FLOAT && t->data) { /* quantized ints: zeros are the pruned weights */
+            kept = 0;
+            for (int64_t k = 0; k < numel; k++)
+                kept += memcmp((const char *)t->data + k * (int64_t)lc_dtype_size(t->dtype), "\0\0\0\0\0\0\0\0",
+                               lc_dtype_size(t->dtype)) != 0;
+        }
         cJSON *l = cJSON_CreateObject();
-        cJSON_AddStringToObject(l, "name", w[i].node->name && *w[i].node->name ? w[i].node->name : t->name);
+        cJSON_AddStringToObject(l, "name", w[i].node->name && *w[i].node->name ? w[i].node->name : w[i].tensor->name);
         cJSON_AddStringToObject(l, "op", w[i].node->op_type);
         cJSON_AddStringToObject(l, "weight", t->name);
         cJSON_AddNumberToObject(l, "params", (double)numel);
         cJSON_AddNumberToObject(l, "sparsity", numel ? 1.0 - (double)kept / (double)numel : 0);
         cJSON_AddNumberToObject(l, "bits", bits);
-        cJSON_AddNumberToObject(l, "bytes_before", (double)before);
+        cJSON_AddNumberToObject(l, "bytes_before", (double)w[i].tensor->nbytes);
         /* dense storage in ONNX; the .lcm writer's accounting replaces this */
         cJSON_AddNumberToObject(l, "bytes_after", (double)t->nbytes);
         cJSON_AddItemToArray(arr, l);
