@@ -9,8 +9,7 @@
 
 typedef struct {
     lc_xred_kind kind;
-    bool noop;              /* empty axes with noop_with_empty_axes */
-    bool mask[LC_MAX_DIMS]; /* reduced axes of the input */
+    lc_reduce_axes axes;
 } xred_state;
 
 static bool xred_dtype_ok(int dtype, lc_xred_kind kind)
@@ -35,33 +34,16 @@ lc_status lc_xred_prepare(lc_kernel_args *a, int64_t axes_input_since, lc_xred_k
     if (!xred_dtype_ok(x->dtype, kind))
         return lc_fail(LC_ERR_UNSUPPORTED, "input '%s' has dtype %s, which is not supported", x->name,
                        lc_dtype_name(x->dtype));
-    int64_t axes[LC_MAX_DIMS], dims[LC_MAX_DIMS];
-    int n, nd = 0;
-    bool given;
-    lc_status s = lc_read_axes(a, "axes", axes_input_since, 1, axes, LC_MAX_DIMS, &n, &given);
-    if (s) return s;
     xred_state *st = calloc(1, sizeof *st);
     if (!st) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     st->kind = kind;
-    bool keep = lc_node_attr_int(a->node, "keepdims", 1) != 0;
-    if (n == 0) {
-        st->noop = a->opset >= axes_input_since && lc_node_attr_int(a->node, "noop_with_empty_axes", 0) != 0;
-        for (int d = 0; d < x->ndim; d++) st->mask[d] = !st->noop;
-    } else {
-        s = lc_axes_mask(axes, n, x->ndim, st->mask);
-        if (s) goto fail;
+    lc_status s = lc_reduce_setup(a, axes_input_since, &st->axes);
+    if (s) {
+        free(st);
+        return s;
     }
-    for (int d = 0; d < x->ndim; d++) {
-        if (!st->mask[d]) dims[nd++] = x->dims[d];
-        else if (keep) dims[nd++] = 1;
-    }
-    s = lc_value_set_shape(a->out[0], x->dtype, nd, dims);
-    if (s) goto fail;
     a->state = st;
     return LC_OK;
-fail:
-    free(st);
-    return s;
 }
 
 void lc_xred_free(void *state)
@@ -105,36 +87,6 @@ static void store(lc_value *v, int64_t i, double f, int64_t k)
     }
 }
 
-/* Visits the input in order; ostr maps input positions to output
- * elements (0 on reduced axes). */
-typedef struct {
-    int nd;
-    int64_t dims[LC_MAX_DIMS], ostr[LC_MAX_DIMS];
-} walk;
-
-static void walk_init(walk *w, const lc_value *x, const bool *mask)
-{
-    int64_t kdims[LC_MAX_DIMS];
-    w->nd = x->ndim;
-    for (int d = 0; d < x->ndim; d++) {
-        w->dims[d] = x->dims[d];
-        kdims[d] = mask[d] ? 1 : x->dims[d];
-    }
-    lc_contig_strides(x->ndim, kdims, w->ostr);
-    for (int d = 0; d < x->ndim; d++)
-        if (mask[d]) w->ostr[d] = 0;
-}
-
-static void walk_next(const walk *w, int64_t *idx, int64_t *o)
-{
-    for (int d = w->nd - 1; d >= 0; d--) {
-        *o += w->ostr[d];
-        if (++idx[d] < w->dims[d]) return;
-        *o -= w->ostr[d] * w->dims[d];
-        idx[d] = 0;
-    }
-}
-
 /* Integer kinds that stay exact in int64 (products and squares wrap). */
 static bool exact_int(lc_xred_kind k)
 {
@@ -147,7 +99,7 @@ lc_status lc_xred_run(lc_kernel_args *a)
     const lc_value *x = a->in[0];
     lc_value *y = a->out[0];
     int64_t on = lc_value_numel(y), xn = lc_value_numel(x);
-    if (st->noop) {
+    if (st->axes.noop) {
         lc_copy_value(y, x);
         return LC_OK;
     }
@@ -163,15 +115,14 @@ lc_status lc_xred_run(lc_kernel_args *a)
         s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
         goto done;
     }
-    walk w;
-    walk_init(&w, x, st->mask);
-    int64_t idx[LC_MAX_DIMS] = {0}, o = 0;
+    lc_reduce_walk w;
     if (mx) {
         /* pass 1 of log-sum-exp: the max of each output's inputs */
         for (int64_t j = 0; j < on; j++) mx[j] = -INFINITY;
-        for (int64_t i = 0; i < xn; i++, walk_next(&w, idx, &o)) {
+        lc_reduce_walk_init(&w, x, st->axes.mask);
+        for (int64_t i = 0; i < xn; i++, lc_reduce_walk_next(&w)) {
             double v = load_f(x, i);
-            if (v > mx[o]) mx[o] = v;
+            if (v > mx[w.o]) mx[w.o] = v;
         }
         for (int64_t j = 0; j < on; j++)
             if (!isfinite(mx[j])) mx[j] = 0; /* all -inf (or +inf): no shift */
@@ -180,7 +131,9 @@ lc_status lc_xred_run(lc_kernel_args *a)
         acc[j] = kind == LC_XRED_MIN ? INFINITY : kind == LC_XRED_PROD ? 1 : 0;
         if (iacc) iacc[j] = kind == LC_XRED_MIN ? INT64_MAX : kind == LC_XRED_PROD ? 1 : 0;
     }
-    for (int64_t i = 0; i < xn; i++, walk_next(&w, idx, &o)) {
+    lc_reduce_walk_init(&w, x, st->axes.mask);
+    for (int64_t i = 0; i < xn; i++, lc_reduce_walk_next(&w)) {
+        int64_t o = w.o;
         if (iacc) {
             int64_t v = load_i(x, i);
             switch (kind) {

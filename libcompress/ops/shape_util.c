@@ -165,41 +165,57 @@ lc_status lc_axes_mask(const int64_t *axes, int n, int ndim, bool *mask)
 
 /* ---- reductions ---- */
 
-typedef struct {
-    bool noop;                  /* empty axes with noop_with_empty_axes */
-    bool mask[LC_MAX_DIMS];     /* reduced axes of the input */
-} reduce_state;
-
-lc_status lc_reduce_prepare(lc_kernel_args *a, int64_t axes_input_since)
+lc_status lc_reduce_setup(lc_kernel_args *a, int64_t axes_input_since, lc_reduce_axes *r)
 {
     const lc_value *x = a->in[0];
     int64_t axes[LC_MAX_DIMS], dims[LC_MAX_DIMS];
     int n, nd = 0;
     bool given;
-    lc_status s = lc_need_numeric(x, "input", true);
-    if (!s) s = lc_read_axes(a, "axes", axes_input_since, 1, axes, LC_MAX_DIMS, &n, &given);
+    lc_status s = lc_read_axes(a, "axes", axes_input_since, 1, axes, LC_MAX_DIMS, &n, &given);
     if (s) return s;
-    reduce_state *st = calloc(1, sizeof *st);
-    if (!st) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    memset(r, 0, sizeof *r);
     bool keep = lc_node_attr_int(a->node, "keepdims", 1) != 0;
     if (n == 0) {
-        st->noop = a->opset >= axes_input_since && lc_node_attr_int(a->node, "noop_with_empty_axes", 0) != 0;
-        for (int d = 0; d < x->ndim; d++) st->mask[d] = !st->noop;
-    } else {
-        s = lc_axes_mask(axes, n, x->ndim, st->mask);
-        if (s) goto fail;
+        r->noop = a->opset >= axes_input_since && lc_node_attr_int(a->node, "noop_with_empty_axes", 0) != 0;
+        for (int d = 0; d < x->ndim; d++) r->mask[d] = !r->noop;
+    } else if ((s = lc_axes_mask(axes, n, x->ndim, r->mask))) {
+        return s;
     }
     for (int d = 0; d < x->ndim; d++) {
-        if (!st->mask[d]) dims[nd++] = x->dims[d];
+        if (!r->mask[d]) dims[nd++] = x->dims[d];
         else if (keep) dims[nd++] = 1;
     }
-    s = lc_value_set_shape(a->out[0], x->dtype, nd, dims);
-    if (s) goto fail;
+    return lc_value_set_shape(a->out[0], x->dtype, nd, dims);
+}
+
+void lc_reduce_walk_init(lc_reduce_walk *w, const lc_value *x, const bool *mask)
+{
+    int64_t kdims[LC_MAX_DIMS];
+    memset(w, 0, sizeof *w);
+    w->nd = x->ndim;
+    w->count = 1;
+    for (int d = 0; d < x->ndim; d++) {
+        w->dims[d] = x->dims[d];
+        kdims[d] = mask[d] ? 1 : x->dims[d];
+        if (mask[d]) w->count *= x->dims[d];
+    }
+    lc_contig_strides(x->ndim, kdims, w->ostr);
+    for (int d = 0; d < x->ndim; d++)
+        if (mask[d]) w->ostr[d] = 0;
+}
+
+lc_status lc_reduce_prepare(lc_kernel_args *a, int64_t axes_input_since)
+{
+    lc_status s = lc_need_numeric(a->in[0], "input", true);
+    if (s) return s;
+    lc_reduce_axes *st = malloc(sizeof *st);
+    if (!st) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    if ((s = lc_reduce_setup(a, axes_input_since, st))) {
+        free(st);
+        return s;
+    }
     a->state = st;
     return LC_OK;
-fail:
-    free(st);
-    return s;
 }
 
 void lc_reduce_free(void *state)
@@ -218,10 +234,9 @@ static double load_d(const lc_value *v, int64_t i)
 
 lc_status lc_reduce_run(lc_kernel_args *a, lc_reduce_kind kind)
 {
-    const reduce_state *st = a->state;
+    const lc_reduce_axes *st = a->state;
     const lc_value *x = a->in[0];
     lc_value *y = a->out[0];
-    int nd = x->ndim;
     int64_t on = lc_value_numel(y), xn = lc_value_numel(x);
     if (st->noop) {
         lc_copy_value(y, x);
@@ -240,18 +255,11 @@ lc_status lc_reduce_run(lc_kernel_args *a, lc_reduce_kind kind)
         } else if (acc) acc[o] = 0;
         else iacc[o] = 0;
     }
-    /* Walk the input in order; ostr maps an input index to its output
-     * element (0 on reduced axes). */
-    int64_t kdims[LC_MAX_DIMS], ostr[LC_MAX_DIMS], idx[LC_MAX_DIMS] = {0}, count = 1;
-    for (int d = 0; d < nd; d++) {
-        kdims[d] = st->mask[d] ? 1 : x->dims[d];
-        if (st->mask[d]) count *= x->dims[d];
-    }
-    lc_contig_strides(nd, kdims, ostr);
-    for (int d = 0; d < nd; d++)
-        if (st->mask[d]) ostr[d] = 0;
-    int64_t o = 0;
-    for (int64_t i = 0; i < xn; i++) {
+    lc_reduce_walk w;
+    lc_reduce_walk_init(&w, x, st->mask);
+    int64_t count = w.count;
+    for (int64_t i = 0; i < xn; i++, lc_reduce_walk_next(&w)) {
+        int64_t o = w.o;
         if (iacc) {
             int64_t v = ((const int64_t *)x->data)[i];
             if (kind == LC_REDUCE_MAX) iacc[o] = v > iacc[o] ? v : iacc[o];
@@ -260,12 +268,6 @@ lc_status lc_reduce_run(lc_kernel_args *a, lc_reduce_kind kind)
             double v = load_d(x, i);
             if (kind == LC_REDUCE_MAX) acc[o] = v > acc[o] || isnan(v) ? v : acc[o];
             else acc[o] += v;
-        }
-        for (int d = nd - 1; d >= 0; d--) {
-            o += ostr[d];
-            if (++idx[d] < x->dims[d]) break;
-            o -= ostr[d] * x->dims[d];
-            idx[d] = 0;
         }
     }
     for (int64_t j = 0; j < on; j++) {
