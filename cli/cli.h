@@ -28,6 +28,9 @@ int cli_fail_status(lc_status s);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "shrink: error: <message>" (printf format) and returns `code`. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whole-string numbers: an integer >= min (no overflow), a finite double. */
+bool cli_parse_long(const char *s, long min, long *out);
+bool cli_parse_double(const char *s, double *out);
 /* True when argv[i] is "-h" or "--help". */
 bool cli_is_help(const char *arg);
 

@@ -49,24 +49,6 @@ typedef struct eval_opts {
     bool has_mean, has_std, json;
 } eval_opts;
 
-static bool parse_long(const char *s, long min, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < min) return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_double(const char *s, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (!*s || *end || !isfinite(v)) return false;
-    *out = v;
-    return true;
-}
-
 static int parse_args(int argc, char **argv, eval_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -99,16 +81,16 @@ static int parse_args(int argc, char **argv, eval_opts *o)
         else if (strcmp(a, "--ref") == 0) o->ref = v;
         else if (strcmp(a, "--out") == 0) o->out = v;
         else if (strcmp(a, "--batch") == 0) {
-            if (!parse_long(v, 1, &o->batch)) return cli_usage_error("eval", "--batch must be a positive integer, not '%s'", v);
+            if (!cli_parse_long(v, 1, &o->batch)) return cli_usage_error("eval", "--batch must be a positive integer, not '%s'", v);
         } else if (strcmp(a, "--limit") == 0) {
-            if (!parse_long(v, 1, &o->limit)) return cli_usage_error("eval", "--limit must be a positive integer, not '%s'", v);
+            if (!cli_parse_long(v, 1, &o->limit)) return cli_usage_error("eval", "--limit must be a positive integer, not '%s'", v);
         } else if (strcmp(a, "--threads") == 0) {
-            if (!parse_long(v, 1, &o->threads)) return cli_usage_error("eval", "--threads must be a positive integer, not '%s'", v);
+            if (!cli_parse_long(v, 1, &o->threads)) return cli_usage_error("eval", "--threads must be a positive integer, not '%s'", v);
         } else if (strcmp(a, "--mean") == 0) {
-            if (!parse_double(v, &o->mean)) return cli_usage_error("eval", "--mean must be a number, not '%s'", v);
+            if (!cli_parse_double(v, &o->mean)) return cli_usage_error("eval", "--mean must be a number, not '%s'", v);
             o->has_mean = true;
         } else if (strcmp(a, "--std") == 0) {
-            if (!parse_double(v, &o->std) || o->std <= 0)
+            if (!cli_parse_double(v, &o->std) || o->std <= 0)
                 return cli_usage_error("eval", "--std must be a positive number, not '%s'", v);
             o->has_std = true;
         }

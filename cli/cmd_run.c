@@ -65,25 +65,6 @@ typedef struct run_opts {
     long seed, calib_limit, val_limit, batch, threads;
 } run_opts;
 
-static bool parse_long(const char *s, long min, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v < min) return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_double(const char *s, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (!*s || *end || !isfinite(v)) return false;
-    *out = v;
-    return true;
-}
-
 static int parse_args(int argc, char **argv, run_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -119,20 +100,20 @@ static int parse_args(int argc, char **argv, run_opts *o)
         else if (!strcmp(a, "--report")) o->report = v;
         else if (!strcmp(a, "--html")) o->html = v;
         else if (!strcmp(a, "--max-drop")) {
-            if (!parse_double(v, &o->max_drop) || o->max_drop < 0)
+            if (!cli_parse_double(v, &o->max_drop) || o->max_drop < 0)
                 return cli_usage_error("run", "--max-drop must be a number >= 0 (percentage points), not '%s'", v);
             o->has_max_drop = true;
         } else if (!strcmp(a, "--mean")) {
-            if (!parse_double(v, &o->mean)) return cli_usage_error("run", "--mean must be a number, not '%s'", v);
+            if (!cli_parse_double(v, &o->mean)) return cli_usage_error("run", "--mean must be a number, not '%s'", v);
             o->has_mean = true;
         } else if (!strcmp(a, "--std")) {
-            if (!parse_double(v, &o->std) || o->std <= 0) return cli_usage_error("run", "--std must be > 0, not '%s'", v);
+            if (!cli_parse_double(v, &o->std) || o->std <= 0) return cli_usage_error("run", "--std must be > 0, not '%s'", v);
             o->has_std = true;
         } else {
             long *dst = !strcmp(a, "--seed") ? &o->seed : !strcmp(a, "--calib-limit") ? &o->calib_limit
                       : !strcmp(a, "--val-limit") ? &o->val_limit : !strcmp(a, "--batch") ? &o->batch : &o->threads;
             long min = !strcmp(a, "--seed") ? 0 : 1;
-            if (!parse_long(v, min, dst)) return cli_usage_error("run", "%s must be an integer >= %ld, not '%s'", a, min, v);
+            if (!cli_parse_long(v, min, dst)) return cli_usage_error("run", "%s must be an integer >= %ld, not '%s'", a, min, v);
         }
     }
     if (!o->model) return cli_usage_error("run", "missing MODEL");
