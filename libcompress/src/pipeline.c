@@ -434,6 +434,7 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     int64_t in_bytes = 0, cur_bytes = 0;
     lc_status s = lc_model_clone(in, &cur);
     if (!s) s = metric(&r, in, &r.float_metric);
+    double cur_acc = r.float_metric;
     if (!s) s = model_bytes(&r, in, &in_bytes);
     cur_bytes = in_bytes;
     struct stat in_stat; /* the input's size is its file's, when it has one */
@@ -462,15 +463,11 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
                 break;
             }
             if (cand) outcome = "backed off";
-            else {
+            else { /* the model stays as it was before the pass */
                 outcome = "skipped";
                 p->budget_met = false;
-                acc = NAN;
-                if ((s = lc_model_clone(cur, &cand))) {
-                    lc_params_clear(&used);
-                    break;
-                }
-                if (!(s = metric(&r, cand, &acc))) bytes = cur_bytes;
+                acc = cur_acc;
+                bytes = cur_bytes;
             }
         }
         char *ptxt = lc_params_to_string(&used);
@@ -485,8 +482,11 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
         cJSON_AddItemToArray(passes, pj);
         free(ptxt);
         lc_params_clear(&used);
-        lc_model_free(cur);
-        cur = cand;
+        if (cand) {
+            lc_model_free(cur);
+            cur = cand;
+        }
+        cur_acc = acc;
         cur_bytes = bytes;
     }
     if (s) {
@@ -496,14 +496,8 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
         cJSON_Delete(r.tried);
         return s;
     }
-    double final_acc;
-    if ((s = metric(&r, cur, &final_acc))) {
-        lc_model_free(cur);
-        free(r.float_pred);
-        cJSON_Delete(passes);
-        cJSON_Delete(r.tried);
-        return s;
-    }
+    /* the last step's validation already measured the result */
+    double final_acc = cur_acc;
     lc_model_info info;
     int64_t in_params = 0;
     if (!lc_model_info_compute(in, &info)) {
