@@ -2,7 +2,8 @@
 quantize-gptq vs round-to-nearest.
 
 Top-1 on the Fashion-MNIST test set (10000 images) of each zoo model after:
-  - prune-magnitude (scope=layer) and prune-hessian at 50/70/80/90/95%
+  - prune-magnitude and prune-hessian, each scope=layer and scope=global
+    (prune-hessian's other parameters at their defaults), at 50/70/80/90/95%
     sparsity, both with correct=auto (BatchNorm re-estimation on models
     with BatchNorm, bias correction otherwise) on 500 calibration images;
   - quantize-gptq at 4 and 3 bits (uniform per-channel grid, and the
@@ -73,7 +74,7 @@ def main():
         base = top1(model)
         print("\n### %s (float top-1 %.2f)\n" % (name, base))
         print("| sparsity | magnitude layer | magnitude global | hessian layer | hessian global | "
-              "best hessian - best magnitude | s (mag / hes, layer) |")
+              "best hessian - best magnitude | s (mag layer / mag global / hes layer / hes global) |")
         print("| --- | --- | --- | --- | --- | --- | --- |")
         for sp in sparsities:
             res, secs, errs = {}, {}, []
@@ -90,10 +91,11 @@ def main():
             best_m = max(res["prune-magnitude", "layer"], res["prune-magnitude", "global"])
             best_h = max(res["prune-hessian", "layer"], res["prune-hessian", "global"])
             rows.append((name, sp, res))
-            print("| %.0f%% | %.2f | %.2f | %.2f | %.2f | %+.2f | %.1f / %.1f |" % (
+            print("| %.0f%% | %.2f | %.2f | %.2f | %.2f | %+.2f | %.1f / %.1f / %.1f / %.1f |" % (
                 100 * sp, res["prune-magnitude", "layer"], res["prune-magnitude", "global"],
                 res["prune-hessian", "layer"], res["prune-hessian", "global"], best_h - best_m,
-                secs["prune-magnitude", "layer"], secs["prune-hessian", "layer"]))
+                secs["prune-magnitude", "layer"], secs["prune-magnitude", "global"],
+                secs["prune-hessian", "layer"], secs["prune-hessian", "global"]))
         print("\n| setting | round-to-nearest | GPTQ | GPTQ - RTN | s (rtn / gptq) |")
         print("| --- | --- | --- | --- | --- |")
         for b in bits:

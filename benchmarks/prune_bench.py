@@ -34,6 +34,7 @@ def main():
     ap.add_argument("--calib-limit", type=int, default=500)
     ap.add_argument("--limit", type=int, default=0, help="evaluate on the first N test images (0: all 10000)")
     ap.add_argument("--markdown", help="also write the table here")
+    ap.add_argument("--threads", type=int, default=2, help="threads per pass run")
     args = ap.parse_args()
 
     shrink = os.path.join(args.build, "shrink")
@@ -54,8 +55,11 @@ def main():
                ("mag-global", "prune-magnitude", "scope=global", "none"),
                ("mag-global+corr", "prune-magnitude", "scope=global", "auto")]
     if has_hessian:
-        columns += [("hessian", "prune-hessian", "scope=layer", "none"),
-                    ("hessian+corr", "prune-hessian", "scope=layer", "auto")]
+        # hessian-layer: every layer at the same sparsity; hessian: the
+        # pass's defaults (scope=global, layers share the sparsity by |w|)
+        columns += [("hessian-layer+corr", "prune-hessian", "scope=layer", "auto"),
+                    ("hessian", "prune-hessian", "scope=global", "none"),
+                    ("hessian+corr", "prune-hessian", "scope=global", "auto")]
 
     def evaluate(model):
         cmd = [shrink, "eval", model, "--data", test_x, "--labels", test_y, "--mean", MEAN, "--std", STD, "--json"]
@@ -65,6 +69,7 @@ def main():
         return json.loads(r.stdout)["top1"]
 
     rows, seconds = [], {c[0]: [] for c in columns}
+    per_model = {}
     for name in args.models.split(","):
         path = os.path.join(HERE, "zoo", name + ".onnx")
         if not os.path.exists(path):
@@ -77,10 +82,11 @@ def main():
                 out = os.path.join(tmp, "out.onnx")
                 cmd = [tool, path, out, pass_name, "sparsity=%g,%s,correct=%s" % (sp, scope, correct),
                        "--calib", calib, "--mean", MEAN, "--std", STD, "--calib-limit", str(args.calib_limit),
-                       "--threads", "2"]
+                       "--threads", str(args.threads)]
                 t0 = time.time()
                 r = subprocess.run(cmd, capture_output=True, text=True)
                 seconds[label].append(time.time() - t0)
+                per_model.setdefault(name, {}).setdefault(label, []).append(seconds[label][-1])
                 if r.returncode:
                     row.append("error")
                     print("%s: %s" % (" ".join(cmd), r.stderr.strip()), file=sys.stderr)
@@ -93,8 +99,14 @@ def main():
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     lines.append("")
-    lines.append("seconds per pass (mean over all runs, incl. correction): " +
+    lines.append("seconds per pass (mean over all runs, incl. correction and saving): " +
                  ", ".join("%s %.2f" % (k, sum(v) / len(v)) for k, v in seconds.items() if v))
+    lines.append("")
+    lines.append("| model | " + " | ".join("s %s" % c[0] for c in columns) + " |")
+    lines.append("|" + "---|" * (len(columns) + 1))
+    for name, d in per_model.items():
+        lines.append("| %s | " % name + " | ".join("%.2f" % (sum(d[c[0]]) / len(d[c[0]])) if d.get(c[0]) else "-"
+                                                   for c in columns) + " |")
     table = "\n".join(lines)
     print(table)
     if args.markdown:

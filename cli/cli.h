@@ -31,6 +31,12 @@ int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* Whole-string numbers: an integer >= min (no overflow), a finite double. */
 bool cli_parse_long(const char *s, long min, long *out);
 bool cli_parse_double(const char *s, double *out);
+/* Checks an output path before any work is done: it must not be the same
+ * file as any of `others` (inputs or other outputs; NULL entries skipped;
+ * compared by device and inode, so any spelling, symlink or hard link is
+ * caught), not a folder, and its folder must exist and be writable. Prints
+ * one "shrink <cmd>: ..." line and returns EXIT_USAGE, or returns EXIT_OK. */
+int cli_check_output(const char *cmd, const char *out, const char *const *others, int n_others);
 /* True when argv[i] is "-h" or "--help". */
 bool cli_is_help(const char *arg);
 

@@ -32,6 +32,8 @@ int cmd_decode(int argc, char **argv)
     }
     if (!in) return cli_usage_error("decode", "no input model");
     if (!out) return cli_usage_error("decode", "no output file (-o MODEL.onnx)");
+    int rc = cli_check_output("decode", out, &in, 1);
+    if (rc) return rc;
     lc_model *m = NULL;
     lc_status s = lc_model_load(in, &m);
     if (s) return cli_fail_status(s);

@@ -98,7 +98,11 @@ static int parse_args(int argc, char **argv, eval_opts *o)
     if (!o->model) return cli_usage_error("eval", "missing MODEL");
     if (!o->n_data) return cli_usage_error("eval", "missing --data");
     if (o->has_mean != o->has_std) return cli_usage_error("eval", "--mean and --std go together");
-    if (o->out && strcmp(o->out, o->model) == 0) return cli_usage_error("eval", "--out would overwrite the model");
+    if (o->out) {
+        const char *inputs[MAX_INPUTS + 3] = {o->model, o->ref, o->labels};
+        for (int i = 0; i < o->n_data; i++) inputs[3 + i] = o->data[i];
+        return cli_check_output("eval", o->out, inputs, 3 + o->n_data);
+    }
     return EXIT_OK;
 }
 

@@ -88,6 +88,8 @@ int cmd_export_c(int argc, char **argv)
     }
     if (!in) return cli_usage_error("export-c", "no input model");
     if (!out) return cli_usage_error("export-c", "no output file (-o MODEL.h)");
+    int rc = cli_check_output("export-c", out, &in, 1);
+    if (rc) return rc;
     char sym[256];
     if (name) {
         if (!valid_symbol(name) || strlen(name) >= sizeof sym - 8)

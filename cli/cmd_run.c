@@ -17,11 +17,18 @@
 
 #define MAX_PASSES 64
 
+/* What --target-size runs without --recipe or --pass: Hessian pruning,
+ * Hessian-weighted optimal k-means, Huffman; the search picks each layer's
+ * sparsity and bits. */
+#define DEFAULT_TARGET_RECIPE                                                                                    \
+    "{\"passes\": [{\"pass\": \"prune-hessian\"},"                                                               \
+    " {\"pass\": \"quantize-kmeans\", \"method\": \"optimal\", \"hessian\": true}, {\"pass\": \"huffman\"}]}"
+
 void cmd_run_help(void)
 {
     printf("usage: shrink run MODEL -o OUT (--recipe R.json | --pass NAME[:key=value,...] ...)\n"
            "                 [--calib X] [--val X [--labels Y]] [--max-drop POINTS] [--seed N]\n"
-           "                 [--report R.json] [--html R.html] [--quiet]\n"
+           "                 [--target-size SIZE] [--report R.json] [--html R.html] [--quiet]\n"
            "                 [--mean M --std S] [--calib-limit N] [--val-limit N] [--batch N] [--threads N]\n"
            "\n"
            "Compresses MODEL with a pipeline of passes and writes OUT: .onnx (plain ONNX\n"
@@ -41,6 +48,15 @@ void cmd_run_help(void)
            "                    is backed off (its main knob bisected) or skipped; if the\n"
            "                    budget cannot be met the best model within it is still\n"
            "                    written and the exit code is 1\n"
+           "  --target-size SIZE  find the most accurate per-layer settings (sparsity, bits)\n"
+           "                    whose OUT file fits SIZE bytes (20000, 48K, 1.5M; K = 1024):\n"
+           "                    each weight layer is measured alone on a grid of settings,\n"
+           "                    settings are allocated to fit, candidates built and checked\n"
+           "                    on --val (needed); with --max-drop the smallest candidate\n"
+           "                    within the budget. Nothing fits: nothing is written, exit 1.\n"
+           "                    Without --recipe/--pass: prune-hessian -> quantize-kmeans\n"
+           "                    (method=optimal, hessian=true) -> huffman (needs --calib).\n"
+           "                    A recipe may set it as \"validate\": {\"target_size\": \"48K\"}\n"
            "  --seed N          seed of every random choice (default 0)\n"
            "  --report R.json   write the report (input, output, ratio, accuracy, passes,\n"
            "                    layers, tried configurations)\n"
@@ -61,6 +77,7 @@ typedef struct run_opts {
     const char *passes[MAX_PASSES];
     int n_passes;
     double max_drop, mean, std;
+    int64_t target_size;
     bool has_max_drop, has_mean, has_std, quiet;
     long seed, calib_limit, val_limit, batch, threads;
 } run_opts;
@@ -72,7 +89,7 @@ static int parse_args(int argc, char **argv, run_opts *o)
     o->threads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
     static const char *const valued[] = {"-o", "--recipe", "--pass", "--calib", "--val", "--labels", "--max-drop",
                                          "--seed", "--report", "--html", "--mean", "--std", "--calib-limit",
-                                         "--val-limit", "--batch", "--threads"};
+                                         "--val-limit", "--batch", "--threads", "--target-size"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
@@ -99,6 +116,10 @@ static int parse_args(int argc, char **argv, run_opts *o)
         else if (!strcmp(a, "--labels")) o->labels = v;
         else if (!strcmp(a, "--report")) o->report = v;
         else if (!strcmp(a, "--html")) o->html = v;
+        else if (!strcmp(a, "--target-size")) {
+            if (lc_parse_size(v, &o->target_size))
+                return cli_usage_error("run", "--target-size: %s", lc_last_error());
+        }
         else if (!strcmp(a, "--max-drop")) {
             if (!cli_parse_double(v, &o->max_drop) || o->max_drop < 0)
                 return cli_usage_error("run", "--max-drop must be a number >= 0 (percentage points), not '%s'", v);
@@ -118,7 +139,12 @@ static int parse_args(int argc, char **argv, run_opts *o)
     }
     if (!o->model) return cli_usage_error("run", "missing MODEL");
     if (!o->out) return cli_usage_error("run", "missing -o OUT");
-    if (!o->recipe && !o->n_passes) return cli_usage_error("run", "give a --recipe or at least one --pass");
+    if (!o->recipe && !o->n_passes && !o->target_size)
+        return cli_usage_error("run", "give a --recipe, at least one --pass or a --target-size");
+    if (o->target_size && !o->val) return cli_usage_error("run", "--target-size needs --val data to rank settings on");
+    if (o->target_size && !o->recipe && !o->n_passes && !o->calib)
+        return cli_usage_error("run", "--target-size without a recipe uses prune-hessian and quantize-kmeans with "
+                                      "hessian=true: give --calib data");
     if (o->has_mean != o->has_std) return cli_usage_error("run", "--mean and --std go together");
     if (o->labels && !o->val) return cli_usage_error("run", "--labels needs --val");
     if (o->has_max_drop && !o->val) return cli_usage_error("run", "--max-drop needs --val data to check accuracy on");
@@ -126,13 +152,6 @@ static int parse_args(int argc, char **argv, run_opts *o)
     if (!(n > 5 && !strcmp(o->out + n - 5, ".onnx")) && !(n > 4 && !strcmp(o->out + n - 4, ".lcm")))
         return cli_usage_error("run", "output '%s' must end in .onnx or .lcm", o->out);
     return EXIT_OK;
-}
-
-/* True when a and b name the same existing file. */
-static bool same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 static void log_line(void *user, const char *msg)
@@ -155,6 +174,12 @@ static char *read_text(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) { /* fopen opens folders for reading */
+        fclose(f);
+        errno = EISDIR;
+        return NULL;
+    }
     char *buf = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
@@ -187,6 +212,38 @@ static const char *str(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static void print_tried_json(const cJSON *r)
+{
+    printf("\nconfigurations tried (size vs accuracy):\n%-20s %12s %10s  %s\n", "pass", "bytes", "accuracy", "params");
+    const cJSON *tried = cJSON_GetObjectItemCaseSensitive(r, "tried"), *t;
+    cJSON_ArrayForEach(t, tried)
+    {
+        printf("%-20s %12.0f %9.2f%%  %s\n", str(t, "pass"), num(t, "bytes"), num(t, "accuracy"), str(t, "params"));
+    }
+}
+
+/* The target-size search's outcome: target, achieved, closest. */
+static void print_target(const cJSON *r)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "target");
+    if (!t) return;
+    double tb = num(t, "target_bytes"), ab = num(t, "achieved_bytes");
+    printf("target    %.0f bytes: %s %.0f bytes (%.1f%% of the target); smallest reached %.0f bytes; %.0f builds, "
+           "%.0f single-layer settings measured in %.1f s\n",
+           tb, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "fits")) ? "fits with" : "missed with", ab,
+           tb > 0 ? 100 * ab / tb : 0, num(t, "smallest_bytes"), num(t, "probes"), num(t, "configurations_measured"),
+           num(t, "seconds"));
+}
+
+static void print_tried(const char *json)
+{
+    cJSON *r = cJSON_Parse(json);
+    if (!r) return;
+    print_tried_json(r);
+    print_target(r);
+    cJSON_Delete(r);
 }
 
 static void print_report(const char *json, bool unmet)
@@ -225,14 +282,8 @@ static void print_report(const char *json, bool unmet)
         printf("%-20s %-10s %9.2f %9.2f%% %12.0f  %s\n", str(p, "name"), str(p, "outcome"), num(p, "seconds"),
                num(p, "accuracy"), num(p, "bytes"), str(p, "params"));
     }
-    if (unmet) {
-        printf("\nconfigurations tried (size vs accuracy):\n%-20s %12s %10s  %s\n", "pass", "bytes", "accuracy", "params");
-        const cJSON *tried = cJSON_GetObjectItemCaseSensitive(r, "tried"), *t;
-        cJSON_ArrayForEach(t, tried)
-        {
-            printf("%-20s %12.0f %9.2f%%  %s\n", str(t, "pass"), num(t, "bytes"), num(t, "accuracy"), str(t, "params"));
-        }
-    }
+    if (unmet) print_tried_json(r);
+    print_target(r);
     cJSON_Delete(r);
 }
 
@@ -241,12 +292,13 @@ int cmd_run(int argc, char **argv)
     run_opts o;
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc;
-    if (same_file(o.model, o.out)) return cli_usage_error("run", "output '%s' is the input model", o.out);
-    if (o.report && (same_file(o.report, o.model) || !strcmp(o.report, o.out)))
-        return cli_usage_error("run", "--report '%s' would overwrite a model", o.report);
-    if (o.html && (same_file(o.html, o.model) || same_file(o.html, o.out) || !strcmp(o.html, o.out) ||
-                   (o.report && (!strcmp(o.html, o.report) || same_file(o.html, o.report)))))
-        return cli_usage_error("run", "--html '%s' would overwrite the model, the output or the report", o.html);
+    /* every output is checked against every input and the other outputs
+     * before any work, so a bad path fails fast and writes nothing */
+    const char *files[] = {o.model, o.recipe, o.calib, o.val, o.labels, o.out, o.report, o.html};
+    if ((rc = cli_check_output("run", o.out, files, 5)) ||
+        (o.report && (rc = cli_check_output("run", o.report, files, 6))) ||
+        (o.html && (rc = cli_check_output("run", o.html, files, 7))))
+        return rc;
 
     lc_model *model = NULL, *result = NULL;
     lc_dataset *calib = NULL, *val = NULL;
@@ -273,11 +325,18 @@ int cmd_run(int argc, char **argv)
         name[n] = 0;
         if ((s = lc_pipeline_add_pass(pl, name, colon ? colon + 1 : ""))) goto fail;
     }
+    if (o.target_size) lc_pipeline_set_target_size(pl, o.target_size);
+    if (o.target_size && !o.recipe && !o.n_passes && (s = lc_pipeline_load_recipe(pl, DEFAULT_TARGET_RECIPE, "default target-size recipe")))
+        goto fail;
+    if (lc_pipeline_target_size(pl) > 0 && !o.val) {
+        rc = cli_error(EXIT_USAGE, "the recipe sets validate.target_size: give --val data to rank settings on");
+        goto done;
+    }
     if (lc_pipeline_max_drop(pl) >= 0 && !o.val) {
         rc = cli_error(EXIT_USAGE, "the recipe sets validate.max_drop: give --val data to check accuracy on");
         goto done;
     }
-    if ((s = lc_model_load(o.model, &model))) goto fail;
+    if ((s = lc_model_load(o.model, &model)) || (s = lc_model_check_finite(model))) goto fail;
     lc_data_options dopt = {o.has_mean, (float)o.mean, (float)o.std, 0};
     if (o.calib) {
         dopt.limit = o.calib_limit;
@@ -301,13 +360,28 @@ int cmd_run(int argc, char **argv)
 
     size_t olen = strlen(o.out);
     lc_pipeline_set_format(pl, olen > 4 && !strcmp(o.out + olen - 4, ".lcm") ? LC_FORMAT_LCM : LC_FORMAT_ONNX);
-    if ((s = lc_pipeline_run(pl, model, ctx, &result))) goto fail;
+    if ((s = lc_pipeline_run(pl, model, ctx, &result))) {
+        if (s == LC_ERR_BUDGET && lc_pipeline_target_size(pl) > 0) { /* nothing fits: nothing is written */
+            char *msg = strdup(lc_last_error());
+            if (!o.quiet) print_tried(lc_pipeline_report(pl));
+            rc = cli_error(EXIT_UNMET, "%s; nothing written", msg ? msg : "no configuration fits the target size");
+            free(msg);
+            goto done;
+        }
+        goto fail;
+    }
     if ((s = lc_pipeline_write(pl, result, o.out))) goto fail;
     const char *report = lc_pipeline_report(pl);
     if (o.report && (s = lc_write_file(o.report, report, strlen(report)))) goto fail;
     if (o.html && (rc = html_write(o.html, report, NULL)) != EXIT_OK) goto done;
     bool met = lc_pipeline_budget_met(pl);
-    if (!o.quiet) print_report(report, !met);
+    if (!o.quiet) print_report(report, !met || lc_pipeline_target_size(pl) > 0);
+    if (lc_pipeline_target_size(pl) > 0 && !lc_pipeline_target_met(pl)) {
+        rc = cli_error(EXIT_UNMET, "no configuration fits %lld bytes within the accuracy budget of %.2f points; wrote the "
+                                   "smallest model within the budget to %s",
+                       (long long)lc_pipeline_target_size(pl), lc_pipeline_max_drop(pl), o.out);
+        goto done;
+    }
     if (!met) {
         rc = cli_error(EXIT_UNMET, "the accuracy budget of %.2f points could not be met for every pass; wrote the best "
                                    "model within it to %s",

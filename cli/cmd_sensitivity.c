@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -30,15 +29,6 @@ void cmd_sensitivity_help(void)
            "           params, accuracy: [...]}]}\n"
            "  --html R.html  also write the curves (accuracy vs knob value, one line per\n"
            "           layer) and the table as one self-contained web page\n");
-}
-
-/* True when writing `out` would replace the input file `in` (if any). */
-static bool clobbers(const char *out, const char *in)
-{
-    struct stat so, si;
-    if (!in) return false;
-    return !strcmp(out, in) || (stat(out, &so) == 0 && stat(in, &si) == 0 && so.st_dev == si.st_dev &&
-                                so.st_ino == si.st_ino);
 }
 
 int cmd_sensitivity(int argc, char **argv)
@@ -92,9 +82,11 @@ int cmd_sensitivity(int argc, char **argv)
     if (!grid_text) return cli_usage_error("sensitivity", "missing --grid V1,V2,...");
     if (!val_path) return cli_usage_error("sensitivity", "missing --val data");
     if (has_mean != has_std) return cli_usage_error("sensitivity", "--mean and --std go together");
-    if (html_path && (clobbers(html_path, model_path) || clobbers(html_path, val_path) ||
-                      clobbers(html_path, labels_path) || clobbers(html_path, calib_path)))
-        return cli_usage_error("sensitivity", "--html '%s' would overwrite an input file", html_path);
+    if (html_path) {
+        const char *inputs[] = {model_path, val_path, labels_path, calib_path};
+        int rc = cli_check_output("sensitivity", html_path, inputs, 4);
+        if (rc) return rc;
+    }
     for (const char *p = grid_text; *p;) {
         char *end;
         double x = strtod(p, &end);
@@ -119,8 +111,8 @@ int cmd_sensitivity(int argc, char **argv)
     int rc = EXIT_OK;
     lc_status s;
     lc_data_options dopt = {has_mean, (float)mean, (float)std, val_limit};
-    if ((s = lc_model_load(model_path, &m)) || (s = lc_dataset_load(val_path, &dopt, &val)) ||
-        (s = lc_context_create(&ctx)))
+    if ((s = lc_model_load(model_path, &m)) || (s = lc_model_check_finite(m)) ||
+        (s = lc_dataset_load(val_path, &dopt, &val)) || (s = lc_context_create(&ctx)))
         goto fail;
     if (labels_path && ((s = lc_labels_load(labels_path, val_limit, &labels, &n_labels)) ||
                         (s = lc_dataset_check_labels(val, n_labels, labels_path))))

@@ -1,10 +1,13 @@
 /* shrink: compress trained neural networks for edge devices. */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -73,6 +76,49 @@ bool cli_parse_double(const char *s, double *out)
     return true;
 }
 
+/* stat() of a path, or of a raw-data spec "FILE.bin:d0xd1x..." without its
+ * shape suffix. */
+static int stat_spec(const char *path, struct stat *st)
+{
+    if (stat(path, st) == 0) return 0;
+    const char *colon = strrchr(path, ':');
+    if (!colon || colon == path) return -1;
+    char *file = strndup(path, (size_t)(colon - path));
+    int r = file ? stat(file, st) : -1;
+    free(file);
+    return r;
+}
+
+int cli_check_output(const char *cmd, const char *out, const char *const *others, int n_others)
+{
+    struct stat so;
+    bool exists = stat(out, &so) == 0;
+    for (int i = 0; i < n_others; i++) {
+        struct stat si;
+        const char *in = others[i];
+        if (!in) continue;
+        /* by device and inode, so "./a/../b", symlinks and hard links to the
+         * same file are caught whatever the spelling */
+        if (!strcmp(out, in) ||
+            (exists && stat_spec(in, &si) == 0 && so.st_dev == si.st_dev && so.st_ino == si.st_ino))
+            return cli_usage_error(cmd, "output '%s' would overwrite '%s' (the same file); write elsewhere", out, in);
+    }
+    if (exists && S_ISDIR(so.st_mode)) return cli_usage_error(cmd, "output '%s' is a folder, not a file", out);
+    /* the atomic writer creates a temporary file beside the output: the
+     * folder must exist and be writable */
+    const char *slash = strrchr(out, '/');
+    char *dir = slash ? strndup(out, slash == out ? 1 : (size_t)(slash - out)) : strdup(".");
+    if (!dir) return cli_error(EXIT_INTERNAL, "out of memory");
+    struct stat sd;
+    int rc = EXIT_OK;
+    if (stat(dir, &sd) != 0) rc = cli_usage_error(cmd, "cannot write '%s': folder '%s': %s", out, dir, strerror(errno));
+    else if (!S_ISDIR(sd.st_mode)) rc = cli_usage_error(cmd, "cannot write '%s': '%s' is not a folder", out, dir);
+    else if (access(dir, W_OK | X_OK) != 0)
+        rc = cli_usage_error(cmd, "cannot write '%s': folder '%s': %s", out, dir, strerror(errno));
+    free(dir);
+    return rc;
+}
+
 bool cli_is_help(const char *arg)
 {
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
@@ -96,8 +142,32 @@ static void usage(FILE *f)
             "            2 bad usage or bad input, 3 internal error\n");
 }
 
+/* Ctrl-C, kill or a closed terminal while an output is being written: the
+ * temporary file goes, then the signal takes its default course (the exit
+ * status still says which signal ended the process). */
+static void on_stop_signal(int sig)
+{
+    lc_write_file_abort();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void catch_stop_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+        struct sigaction old, sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_stop_signal;
+        sigemptyset(&sa.sa_mask);
+        /* a signal the caller ignores (nohup) stays ignored */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN) sigaction(sigs[i], &sa, NULL);
+    }
+}
+
 int main(int argc, char **argv)
 {
+    catch_stop_signals();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

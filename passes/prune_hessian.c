@@ -3,7 +3,22 @@
  * the mask of a block is chosen by the saliency w^2 / U_jj^2 (U the upper
  * Cholesky factor of H^-1) and every pruned weight's error is compensated
  * on the weights not yet processed, so the layer's output on the
- * calibration data changes as little as possible. See lc_hessian.h. */
+ * calibration data changes as little as possible. See lc_hessian.h.
+ *
+ * Around the layer-wise solver (each measured on the zoo, see
+ * benchmarks/results/hessian.md):
+ *   - scope=global shares the sparsity between layers by ranking |w| of
+ *     all layers together (rank=magnitude, the default): the OBS saliency
+ *     w^2/[H^-1]_jj is in each layer's own output units, which later
+ *     BatchNorms and nonlinearities rescale, so it is not comparable
+ *     across layers;
+ *   - sequential with correct=bn re-estimates the BatchNorm after each
+ *     wave of pruned layers before the next wave's inputs are collected
+ *     (bn_update), so later layers are fitted to the statistics they will
+ *     have once the final correction has run;
+ *   - with correct=bias, H is that of the centred inputs (center): the
+ *     correction removes the mean of each output channel's error, so only
+ *     its variance is left to minimise. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,15 +31,24 @@ static size_t nz(int64_t n) { return n > 0 ? (size_t)n : 1; }
 
 static const lc_param_desc params[] = {
     {"sparsity", LC_PARAM_FLOAT, "0.5", 0, 1, NULL, "fraction of weights set to zero (ignored with nm)"},
-    {"scope", LC_PARAM_ENUM, "layer", 0, 0, "layer|global",
-     "same sparsity in every layer, or per-layer sparsities from ranking the OBS saliency w^2/[H^-1]_jj of all "
-     "layers together"},
+    {"scope", LC_PARAM_ENUM, "global", 0, 0, "layer|global",
+     "same sparsity in every layer, or per-layer sparsities from ranking the weights of all layers together "
+     "(see rank)"},
+    {"rank", LC_PARAM_ENUM, "magnitude", 0, 0, "magnitude|obs",
+     "scope=global: how layers share the sparsity: by |w| as prune-magnitude's global ranking does, or by the "
+     "OBS saliency w^2/[H^-1]_jj (the mask within each layer is always the Hessian sweep's)"},
     {"nm", LC_PARAM_NM, "", 0, 0, NULL,
      "keep N of every M consecutive weights along the input dimension (Conv: along input channels)"},
     {"block", LC_PARAM_INT, "128", 1, 1e6, NULL, "columns per block of lazy updates (the mask is chosen per block)"},
     {"damp", LC_PARAM_FLOAT, "0.01", 0, 1e9, NULL, "damping added to H's diagonal, as a fraction of its mean"},
     {"sequential", LC_PARAM_BOOL, "true", 0, 0, NULL,
      "compress layer by layer, each seeing the inputs produced by the already pruned layers before it"},
+    {"center", LC_PARAM_ENUM, "auto", 0, 0, "auto|yes|no",
+     "minimise the variance of each layer's output error instead of its second moment, whose mean the "
+     "correction removes (auto: yes with correct=bias)"},
+    {"bn_update", LC_PARAM_BOOL, "true", 0, 0, NULL,
+     "sequential with correct=bn: re-estimate BatchNorm statistics after each wave of layers, so that later "
+     "layers are fitted to the inputs they will see once the correction has run"},
     {"bn_weight", LC_PARAM_BOOL, "false", 0, 0, NULL,
      "rank the errors of a layer read only by a BatchNormalization after its gamma/sigma (per channel)"},
     LC_WEIGHT_PARAMS,
@@ -42,18 +66,38 @@ typedef struct state {
     int nm_n, nm_m;
     int64_t block;
     double damp;
+    bool rank_mag;       /* global shares by |w| */
+    int n_layers;
+    bool *pruned;        /* layers pruned since the last wave_bn */
+    bool center;         /* H of the centred inputs */
 } state;
 
 static lc_status rank_units(lc_hlayer *L, int first, int last, state *st);
 
-/* bn_weight: when the layer's output feeds only a BatchNormalization, an
- * error in output channel c reaches the network multiplied by gamma_c /
- * sqrt(var_c + eps): rw[c] = that squared, so the mask (chosen across
- * rows and, with scope=global, across layers) ranks errors after the
- * normalization. Pre-BN scales differ wildly between channels and layers,
- * and ranking them raw prunes the low-variance channels that BN
- * amplifies. Returns false (rw untouched) for any other consumer. */
-static bool bn_row_weight(const lc_model *m, const lc_hlayer *L, double *rw)
+static const lc_node *next_bn(const lc_model *m, const lc_hlayer *L);
+
+/* After a sequential wave: re-estimate the BatchNorms right after the
+ * layers just pruned (those further down follow their own layer's wave),
+ * one calibration run. */
+static lc_status wave_bn(void *user, lc_model *m)
+{
+    state *st = user;
+    int nn = m->graph->n_nodes;
+    bool *sel = calloc(nz(nn), sizeof *sel), any = false;
+    if (!sel) return lc_fail(LC_ERR_NO_MEMORY, "prune-hessian: out of memory");
+    for (int i = 0; i < st->n_layers; i++) {
+        const lc_node *bn = st->pruned[i] ? next_bn(m, &st->layers[i]) : NULL;
+        for (int q = 0; bn && q < nn; q++)
+            if (m->graph->nodes[q] == bn) sel[q] = any = true;
+        st->pruned[i] = false;
+    }
+    lc_status s = any ? lc_correct_bn_nodes(m, st->ctx, sel) : LC_OK;
+    free(sel);
+    return s;
+}
+
+/* The BatchNormalization that is the only reader of the layer's output, or NULL. */
+static const lc_node *next_bn(const lc_model *m, const lc_hlayer *L)
 {
     const lc_graph *g = m->graph;
     const char *out = L->w.node->n_outputs > 0 ? L->w.node->outputs[0] : "";
@@ -67,7 +111,22 @@ static bool bn_row_weight(const lc_model *m, const lc_hlayer *L, double *rw)
             }
     for (int i = 0; i < g->n_outputs; i++) uses += !strcmp(g->outputs[i].name, out);
     if (uses != 1 || !bn || strcmp(bn->op_type, "BatchNormalization") || bn->n_inputs < 5 || strcmp(bn->inputs[0], out))
-        return false;
+        return NULL;
+    return bn;
+}
+
+/* bn_weight: when the layer's output feeds only a BatchNormalization, an
+ * error in output channel c reaches the network multiplied by gamma_c /
+ * sqrt(var_c + eps): rw[c] = that squared, so the mask (chosen across
+ * rows and, with scope=global, across layers) ranks errors after the
+ * normalization. Pre-BN scales differ wildly between channels and layers,
+ * and ranking them raw prunes the low-variance channels that BN
+ * amplifies. Returns false (rw untouched) for any other consumer. */
+static bool bn_row_weight(const lc_model *m, const lc_hlayer *L, double *rw)
+{
+    const lc_graph *g = m->graph;
+    const lc_node *bn = next_bn(m, L);
+    if (!bn) return false;
     const lc_tensor *gamma = lc_graph_init(g, bn->inputs[1]), *var = lc_graph_init(g, bn->inputs[4]);
     int64_t ch = L->groups * L->rows;
     if (!gamma || !var || gamma->dtype != LC_DTYPE_FLOAT || var->dtype != LC_DTYPE_FLOAT ||
@@ -157,6 +216,7 @@ static lc_status prune_layer(void *user, lc_hlayer *L, int index)
             }
     }
     s = lc_encoding_mask_from_zeros(t);
+    st->pruned[index] = true;
     int64_t numel = lc_tensor_numel(t);
     lc_log(st->ctx, "prune-hessian: '%s' %s%lldx%lld%s sparsity %.3f, damping %.3g%s, estimated error %.4g",
            lc_node_label(L->w.node), L->groups > 1 ? "groups of " : "", (long long)rows, (long long)k,
@@ -215,22 +275,26 @@ static lc_status rank_units(lc_hlayer *L, int first, int last, state *st)
         int64_t k = L[i].cols;
         bool has_rw = st->bn_weight && bn_row_weight(st->model, &L[i], rw);
         for (int64_t g = 0; g < L[i].groups && !s; g++) {
-            if ((s = lc_hessian_inverse_chol(&L[i], g, NULL, st->damp, u, NULL, NULL, NULL))) break;
+            bool by_mag = st->rank_mag && last - first > 1;
+            if (!by_mag && (s = lc_hessian_inverse_chol(&L[i], g, NULL, st->damp, u, NULL, NULL, NULL))) break;
             /* [H^-1]_jj = sum_q U_qj^2 */
-            for (int64_t j = 0; j < k; j++) {
+            for (int64_t j = 0; j < k && !by_mag; j++) {
                 hinv[j] = 0;
                 for (int64_t q = 0; q <= j; q++) hinv[j] += u[q * k + j] * u[q * k + j];
                 /* within one layer: the sweep's own saliency (measured to
                  * share depthwise layers' pruning better than [H^-1]_jj) */
                 if (last - first == 1) hinv[j] = u[j * k + j] * u[j * k + j];
             }
-            for (int64_t row = 0; row < L[i].rows; row++)
+            for (int64_t row = 0; row < L[i].rows; row++) {
                 for (int64_t j = 0; j < k; j++) {
                     int64_t idx = lc_hlayer_index(&L[i], g, row, j);
                     double x = v[idx];
-                    r[at++] = (ranked){mask && !mask[idx] ? -1.0 : x * x / hinv[j] * (has_rw ? rw[g * L[i].rows + row] : 1.0),
+                    double sc = by_mag ? x * x
+                                : x * x / hinv[j] * (has_rw ? rw[g * L[i].rows + row] : 1.0);
+                    r[at++] = (ranked){mask && !mask[idx] ? -1.0 : sc,
                                       st->off[i] + g};
                 }
+            }
         }
     }
     if (s) goto done;
@@ -262,10 +326,25 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     lc_hlayer *L = NULL;
     int n = 0;
     const lc_param_value *nm = lc_params_get(p, "nm");
-    state st = {ctx, m, lc_params_num(p, "bn_weight") != 0, lc_params_num(p, "sparsity"),
-                !strcmp(lc_params_str(p, "scope"), "global") && !nm->nm_m,
-                NULL, NULL, NULL, nm->nm_m ? nm->nm_n : 0, nm->nm_m, (int64_t)lc_params_num(p, "block"),
-                lc_params_num(p, "damp")};
+    state st = {.ctx = ctx,
+                .model = m,
+                .bn_weight = lc_params_num(p, "bn_weight") != 0,
+                .sparsity = lc_params_num(p, "sparsity"),
+                .global = !strcmp(lc_params_str(p, "scope"), "global") && !nm->nm_m,
+                .nm_n = nm->nm_m ? nm->nm_n : 0,
+                .nm_m = nm->nm_m,
+                .block = (int64_t)lc_params_num(p, "block"),
+                .damp = lc_params_num(p, "damp")};
+    /* center=auto follows the correction lc_pass_run_params will apply
+     * (auto: bn when the model has BatchNormalization, else bias) */
+    const char *center = lc_params_str(p, "center"), *correct = lc_params_str(p, "correct");
+    bool has_bn = false;
+    for (int i = 0; i < m->graph->n_nodes; i++) has_bn |= !strcmp(m->graph->nodes[i]->op_type, "BatchNormalization");
+    if (!strcmp(correct, "auto")) correct = has_bn ? "bn" : "bias";
+    st.rank_mag = !strcmp(lc_params_str(p, "rank"), "magnitude");
+    /* auto centres only under bias correction: with BatchNorm re-estimation
+     * it was measured worse (dscnn 80%: 38.6 -> 35.3) */
+    st.center = !strcmp(center, "yes") || (!strcmp(center, "auto") && !strcmp(correct, "bias"));
     lc_status s = lc_weight_targets(m, p, &w, &n);
     if (s) return s;
     L = calloc(nz(n), sizeof *L);
@@ -281,21 +360,32 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     }
     if (s) goto done;
     st.layers = L;
+    st.n_layers = n;
+    if (!(st.pruned = calloc(nz(n), sizeof *st.pruned))) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "prune-hessian: out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n; i++) L[i].center = st.center;
     if (!(st.unit = malloc(nz(st.off[n]) * sizeof *st.unit))) {
         s = lc_fail(LC_ERR_NO_MEMORY, "prune-hessian: out of memory");
         goto done;
     }
     for (int64_t q = 0; q < st.off[n]; q++) st.unit[q] = st.sparsity;
-    /* scope=global: one ranking of every weight on the float model's
-     * statistics (kept for the first wave of the sequential sweep) */
-    if (st.global && n > 0 && !(s = lc_hessian_collect(m, ctx, L, n, NULL))) s = rank_units(L, 0, n, &st);
-    if (!s) s = lc_hessian_compress(m, ctx, L, n, lc_params_num(p, "sequential") != 0, prune_layer, &st);
+    /* scope=global: one ranking of every weight (rank=obs: on the float
+     * model's statistics, kept for the first wave of the sequential sweep) */
+    if (st.global && n > 0 && (st.rank_mag || !(s = lc_hessian_collect(m, ctx, L, n, NULL))))
+        s = rank_units(L, 0, n, &st);
+    bool bn_update = has_bn && !strcmp(correct, "bn") && lc_params_num(p, "bn_update") != 0;
+    if (!s)
+        s = lc_hessian_compress_ex(m, ctx, L, n, lc_params_num(p, "sequential") != 0, prune_layer,
+                                   bn_update ? wave_bn : NULL, &st);
     lc_log(ctx, "prune-hessian: %d layers", n);
 done:
     for (int i = 0; L && i < n; i++) lc_hlayer_release(&L[i]);
     free(L);
     free(st.unit);
     free(st.off);
+    free(st.pruned);
     free(w);
     return s;
 }

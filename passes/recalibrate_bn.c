@@ -135,7 +135,9 @@ static lc_tensor *stats_tensor(const lc_model *m, const lc_strset *stored, const
     return t;
 }
 
-lc_status lc_correct_bn(lc_model *m, const lc_context *ctx)
+lc_status lc_correct_bn(lc_model *m, const lc_context *ctx) { return lc_correct_bn_nodes(m, ctx, NULL); }
+
+lc_status lc_correct_bn_nodes(lc_model *m, const lc_context *ctx, const bool *select)
 {
     if (!m) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_correct_bn: NULL model");
     const lc_graph *g = m->graph;
@@ -165,6 +167,7 @@ lc_status lc_correct_bn(lc_model *m, const lc_context *ctx)
         /* every BatchNorm counts for the waves, even one we cannot rewrite:
          * its output still changes when its upstream statistics change */
         marked[i] = true;
+        if (select && !select[i]) continue;
         if (opset < 9 && lc_node_attr_int(n, "spatial", 1) == 0) {
             lc_log(ctx, "recalibrate-bn: skipping '%s': spatial=0 (per-position statistics)", lc_node_label(n));
             continue;
@@ -205,7 +208,8 @@ lc_status lc_correct_bn(lc_model *m, const lc_context *ctx)
             done++;
         }
     }
-    if (!s) lc_log(ctx, "recalibrate-bn: re-estimated %d BatchNormalization node(s) in %d calibration wave(s)", done, n_levels);
+    if (!s && !select)
+        lc_log(ctx, "recalibrate-bn: re-estimated %d BatchNormalization node(s) in %d calibration wave(s)", done, n_levels);
     goto done;
 oom:
     s = lc_fail(LC_ERR_NO_MEMORY, "recalibrate-bn: out of memory");

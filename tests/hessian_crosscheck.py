@@ -8,13 +8,21 @@ ref_gptq.py computed from the same calibration inputs:
     (gamma/sigma)^2 weighs each row's saliency);
   - grouped, strided, padded, dilated Conv: the Hessian from numpy im2col;
   - two Gemms: sequential mode (second layer's H from the pruned first
-    layer's outputs) and not, and global scope's per-layer sparsities;
+    layer's outputs) and not, and global scope's per-layer sparsities
+    (rank=obs and the default rank=magnitude);
+  - center=yes (the default with correct=bias): H of the centred inputs,
+    a constant input column dead;
+  - Gemm-BatchNorm-Relu-Gemm with correct=bn: with bn_update the second
+    layer is fitted to the BatchNorm statistics re-estimated after the
+    first layer was pruned, without it to the stale ones;
+  - bias-correct's gate: the correction (replayed in numpy) is kept iff the
+    calibration top-1 agreement with the float model does not drop;
   - GPTQ uniform (with and without act order), on a pruned layer (zeros
     stay), onto the k-means codebook the pass chose;
   - dead inputs give finite weights, zero in the dead columns;
   - on the zoo models (if the Fashion-MNIST data is there): every layer's
     reconstruction error ||W X - W' X|| after prune-hessian (one-shot
-    statistics, sequential=false) is below prune-magnitude's at the same
+    statistics, sequential=false, scope=layer) is below prune-magnitude's at the same
     sparsity (X: the float model's inputs, computed by a small PyTorch
     interpreter of the ONNX graph); with bn_weight=true, for a layer read
     only by a BatchNormalization, the error S(WX - W'X) after its
@@ -46,6 +54,10 @@ def check(cond, what):
 
 
 def run_pass(model_path, pass_name, params, calib, extra=()):
+    # prune-hessian's default is scope=global; the references below are
+    # per layer unless a test asks for scope=global itself
+    if pass_name == "prune-hessian" and "scope=" not in params:
+        params += ",scope=layer"
     out = os.path.join(TMP, "out.onnx")
     cmd = [TOOL, model_path, out, pass_name, params, "--calib", calib] + list(extra)
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -233,7 +245,7 @@ for seq in ("true", "false"):
     r2 = sparsegpt(w2, hessian(layer2_input(r1 if seq == "true" else w1)), 0.6, block=16)
     compare("two layers sequential=%s: layer 1" % seq, got["w0"], r1)
     compare("two layers sequential=%s: layer 2" % seq, got["w1"], r2)
-got = run_pass(tpath, "prune-hessian", "sparsity=0.7,scope=global,sequential=false,correct=none", xpath)
+got = run_pass(tpath, "prune-hessian", "sparsity=0.7,scope=global,rank=obs,sequential=false,correct=none", xpath)
 sp = global_sparsities([w1, w2], [h, hessian(layer2_input(w1))], 0.7)
 check(abs(np.mean(got["w0"] == 0) - sp[0]) < 0.01 and abs(np.mean(got["w1"] == 0) - sp[1]) < 0.01,
       "global scope: per-layer sparsity %.3f/%.3f, reference %.3f/%.3f" % (np.mean(got["w0"] == 0),
@@ -241,6 +253,98 @@ check(abs(np.mean(got["w0"] == 0) - sp[0]) < 0.01 and abs(np.mean(got["w1"] == 0
 check(abs((np.sum(got["w0"] == 0) + np.sum(got["w1"] == 0)) / (w1.size + w2.size) - 0.7) < 0.01,
       "global scope: overall sparsity 0.7")
 compare("global scope: layer 1 weights", got["w0"], sparsegpt(w1, h, sp[0]))
+# rank=magnitude (the default): layers share the sparsity as |w| ranks them
+got = run_pass(tpath, "prune-hessian", "sparsity=0.7,scope=global,sequential=false,correct=none", xpath)
+sp = global_sparsities([w1, w2], None, 0.7, magnitude=True)
+compare("global scope rank=magnitude: layer 1 weights (share %.3f)" % sp[0], got["w0"], sparsegpt(w1, h, sp[0]))
+compare("global scope rank=magnitude: layer 2 weights (share %.3f)" % sp[1], got["w1"],
+        sparsegpt(w2, hessian(layer2_input(w1)), sp[1]))
+
+# ---- center: H of the centred inputs (default with correct=bias) ----
+xo = (x + rng.standard_normal(K).astype(np.float32) * 2).astype(np.float32)   # inputs with a large mean
+xo[:, 5] = 1.5                                                                  # constant: dead once centred
+xopath = save_npy(xo, "xoff.npy")
+hc = hessian(xo, center=True)
+hc[5, 5] = 0.0   # exactly dead (the pass: centred diagonal below 1e-9 of the raw one)
+for params in ("sparsity=0.6,block=16,correct=none,center=yes", "sparsity=0.6,block=16,correct=bias"):
+    got = run_pass(mpath, "prune-hessian", params, xopath)["w0"]
+    compare("Gemm centred H (%s)" % params, got, sparsegpt(w0, hc, 0.6, block=16))
+got = run_pass(mpath, "prune-hessian", "sparsity=0.6,block=16,correct=bias,center=no", xopath)["w0"]
+compare("Gemm center=no with correct=bias: raw H", got, sparsegpt(w0, hessian(xo), 0.6, block=16))
+
+# ---- bn_update: Gemm -> BatchNorm -> Relu -> Gemm, sequential, correct=bn:
+# the BatchNorm is re-estimated on the pruned first layer's outputs before
+# the second layer's inputs are collected ----
+bn2_nodes = [helper.make_node("Gemm", ["x", "w0", "b0"], ["y0"], name="fc0", transB=1),
+             helper.make_node("BatchNormalization", ["y0", "g", "be", "mu", "var"], ["z0"], epsilon=1e-3),
+             helper.make_node("Relu", ["z0"], ["r0"]),
+             helper.make_node("Gemm", ["r0", "w1", "b1"], ["y"], name="fc1", transB=1)]
+g24 = rng.uniform(0.5, 2.0, 24).astype(np.float32)
+be24 = rng.standard_normal(24).astype(np.float32) * 0.5
+y_float = x.astype(np.float64) @ w1.T.astype(np.float64) + b1
+mu24, var24 = y_float.mean(axis=0).astype(np.float32), y_float.var(axis=0).astype(np.float32)
+bn2_g = helper.make_graph(bn2_nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", K])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 5])],
+                          [numpy_helper.from_array(a, nm) for a, nm in
+                           ((w1, "w0"), (b1, "b0"), (g24, "g"), (be24, "be"), (mu24, "mu"), (var24, "var"),
+                            (w2, "w1"), (b2, "b1"))])
+bn2path = save(helper.make_model(bn2_g, opset_imports=[helper.make_opsetid("", 13)]), "gemm_bn_gemm.onnx")
+
+
+def bn_relu(y, mu, var):
+    return np.maximum(g24 * (y - mu) / np.sqrt(var + np.float32(1e-3)) + be24, 0)
+
+
+r1 = sparsegpt(w1, h, 0.6, block=16)
+y_pruned = x.astype(np.float64) @ r1.T.astype(np.float64) + b1
+mu_p, var_p = y_pruned.mean(axis=0), y_pruned.var(axis=0)
+for upd in ("true", "false"):
+    got = run_pass(bn2path, "prune-hessian", "sparsity=0.6,block=16,correct=bn,bn_update=" + upd, xpath)
+    stats = (mu_p, var_p) if upd == "true" else (mu24, var24)
+    x2 = bn_relu(y_pruned, *stats).astype(np.float32)
+    compare("Gemm-BN-Gemm bn_update=%s: layer 1" % upd, got["w0"], r1)
+    compare("Gemm-BN-Gemm bn_update=%s: layer 2 fitted to %s BatchNorm statistics" %
+            (upd, "re-estimated" if upd == "true" else "stale"), got["w1"], sparsegpt(w2, hessian(x2), 0.6, block=16))
+    check(np.allclose(got["mu"], mu_p, rtol=1e-4, atol=1e-4) and np.allclose(got["var"], var_p, rtol=1e-4, atol=1e-4),
+          "Gemm-BN-Gemm bn_update=%s: final BatchNorm statistics re-estimated" % upd)
+
+# ---- bias correction is kept only if calibration top-1 agreement with the
+# float model does not drop (numpy replays the correction and the rule) ----
+wa = rng.standard_normal((32, K)).astype(np.float32) * 0.4
+ba = rng.standard_normal(32).astype(np.float32) * 0.2
+wb = rng.standard_normal((6, 32)).astype(np.float32)
+bb = rng.standard_normal(6).astype(np.float32) * 0.2
+gpath = save(gemm_model([(wa, ba), (wb, bb)]), "gate.onnx")
+x64 = x.astype(np.float64)
+
+
+def mlp(p1, q1, p2, q2):
+    return np.maximum(x64 @ p1.T.astype(np.float64) + q1, 0) @ p2.T.astype(np.float64) + q2
+
+
+want = np.argmax(mlp(wa, ba, wb, bb), axis=1)
+decisions = set()
+for sp in (0.5, 0.9, 0.97):
+    plain = run_pass(gpath, "prune-magnitude", "sparsity=%g,scope=global,correct=none" % sp, xpath)
+    got = run_pass(gpath, "prune-magnitude", "sparsity=%g,scope=global,correct=bias" % sp, xpath)
+    pa, pb = plain["w0"], plain["w1"]
+    # the correction, layer by layer: output means back to the float model's
+    c1 = ba + (x64 @ wa.T.astype(np.float64)).mean(0) - (x64 @ pa.T.astype(np.float64)).mean(0)
+    h_ref = np.maximum(x64 @ wa.T.astype(np.float64) + ba, 0)
+    h_cor = np.maximum(x64 @ pa.T.astype(np.float64) + c1, 0)
+    c2 = bb + (h_ref @ wb.T.astype(np.float64)).mean(0) - (h_cor @ pb.T.astype(np.float64)).mean(0)
+    a_plain = np.sum(np.argmax(mlp(pa, ba, pb, bb), axis=1) == want)
+    a_corr = np.sum(np.argmax(mlp(pa, c1, pb, c2), axis=1) == want)
+    keep = a_corr >= a_plain
+    decisions.add(keep)
+    ok = np.array_equal(got["w0"], pa) and np.array_equal(got["w1"], pb)
+    if keep:
+        ok &= np.allclose(got["b0"], c1, atol=1e-4) and np.allclose(got["b1"], c2, atol=1e-4)
+    else:
+        ok &= np.array_equal(got["b0"], ba) and np.array_equal(got["b1"], bb)
+    check(ok, "bias-correct gate at sparsity %g: agreement %d corrected vs %d plain -> %s" %
+          (sp, a_corr, a_plain, "kept" if keep else "reverted"))
+check(decisions == {True, False}, "bias-correct gate: both outcomes exercised")
 
 # ---- the zoo: reconstruction error below magnitude pruning's on every layer ----
 src = os.environ.get("LC_SOURCE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))

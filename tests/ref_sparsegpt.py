@@ -16,9 +16,12 @@ Conventions (shared with libcompress/internal/lc_hessian.h):
 import numpy as np
 
 
-def hessian(x):
-    """H = 2/n X^T X for input vectors as the rows of x (float64)."""
+def hessian(x, center=False):
+    """H = 2/n X^T X for input vectors as the rows of x (float64); with
+    center, of the centred inputs x - mean(x) (prune-hessian center=yes)."""
     x = np.asarray(x, dtype=np.float64)
+    if center:
+        x = x - x.mean(axis=0)
     return 2.0 / x.shape[0] * (x.T @ x)
 
 
@@ -103,11 +106,17 @@ def sparsegpt(w, h, sparsity, block=128, nm=None, damp=0.01, row_weight=None):
     return out.astype(np.float32)
 
 
-def global_sparsities(ws, hs, sparsity, damp=0.01, within_layer=False):
+def global_sparsities(ws, hs, sparsity, damp=0.01, within_layer=False, magnitude=False):
     """Per-unit sparsity from ranking w^2 / [H^-1]_jj over all units (layers,
-    or with within_layer the groups of one layer, ranked by w^2 / U_jj^2)."""
+    or with within_layer the groups of one layer, ranked by w^2 / U_jj^2);
+    with magnitude, layers ranked by w^2 alone (rank=magnitude)."""
     sal, owner = [], []
-    for i, (w, h) in enumerate(zip(ws, hs)):
+    for i, (w, h) in enumerate(zip(ws, hs if hs is not None else [None] * len(ws))):
+        if magnitude:
+            s = (np.asarray(w, dtype=np.float64) ** 2).ravel()
+            sal.append(s)
+            owner.append(np.full(s.size, i))
+            continue
         w2, u = prepare(w, h, damp)
         hinv_diag = np.diag(u) ** 2 if within_layer else np.sum(u * u, axis=0)
         s = (w2 ** 2 / hinv_diag).ravel()

@@ -20,6 +20,8 @@ typedef struct load_ctx {
     const char *base_dir; /* external data folder, or NULL */
     int depth;
     bool placeholders;    /* a tensor without any data is a placeholder */
+    bool take_raw;        /* the unpacked message is ours: tensors take its
+                             raw_data buffers instead of copying them */
 } load_ctx;
 
 static lc_status pack_blob(const ProtobufCMessage *msg, lc_blob *out)
@@ -157,6 +159,18 @@ static lc_status tensor_from_pb(const load_ctx *c, const Onnx__TensorProto *tp, 
                         lc_dims_str((int)tp->n_dims, tp->dims), need);
             goto fail;
         }
+    }
+    /* raw_data is little-endian, as the float view is: take the buffer
+     * protobuf-c allocated (malloc, like lc_tensor's) so a model is never
+     * held twice while it loads */
+    if (c->take_raw && !external && tp->has_raw_data && dtype != LC_DTYPE_STRING && numel > 0) {
+        Onnx__TensorProto *owned = (Onnx__TensorProto *)tp;
+        t->nbytes = owned->raw_data.len;
+        t->data = owned->raw_data.data;
+        owned->raw_data.data = NULL;
+        owned->raw_data.len = 0;
+        *out = t;
+        return LC_OK;
     }
     /* external data allocates in read_external, once the file is known to
      * hold the bytes the dims ask for */
@@ -499,7 +513,7 @@ static lc_status load_buffer(const void *buf, size_t len, const char *base_dir, 
     if (!out) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_load_onnx_buffer: out is NULL");
     *out = NULL;
     if (!buf && len) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_load_onnx_buffer: buf is NULL");
-    load_ctx c = {label ? label : "<buffer>", base_dir, 0, placeholders};
+    load_ctx c = {label ? label : "<buffer>", base_dir, 0, placeholders, true};
     if (len == 0) return lc_fail(LC_ERR_FORMAT, "%s: empty file, not an ONNX model", c.label);
     lc_status s = lc_onnx_check_nesting(buf, len);
     if (s) return lc_fail_prefix(s, "%s", c.label);
@@ -540,6 +554,6 @@ lc_status lc_onnx_load_skeleton(const void *buf, size_t len, const char *label, 
 
 lc_status lc_onnx_tensor_from_pb(const void *tensor_proto, const char *label, const char *base_dir, lc_tensor **out)
 {
-    load_ctx c = {label ? label : "<tensor>", base_dir, 0, false};
+    load_ctx c = {label ? label : "<tensor>", base_dir, 0, false, false};
     return tensor_from_pb(&c, tensor_proto, out);
 }

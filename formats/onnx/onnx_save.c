@@ -256,11 +256,13 @@ static Onnx__GraphProto *graph_to_pb(shells *a, const lc_graph *g)
     return p;
 }
 
+/* Serializes into a malloc'ed *buf, or (buf NULL) only computes the size:
+ * the message borrows the model's tensors, so sizing costs no copy. */
 static lc_status save_buffer(const lc_model *m, bool (*skip)(void *user, const lc_tensor *t), void *skip_user,
                              void **buf, size_t *len)
 {
-    if (!m || !buf || !len) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_save_onnx_buffer: NULL argument");
-    *buf = NULL;
+    if (!m || !len) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_save_onnx_buffer: NULL argument");
+    if (buf) *buf = NULL;
     *len = 0;
     shells a = {0};
     a.skip = skip;
@@ -306,6 +308,10 @@ static lc_status save_buffer(const lc_model *m, bool (*skip)(void *user, const l
         goto done;
     }
     size_t n = protobuf_c_message_get_packed_size(&mp.base);
+    if (!buf) {
+        *len = n;
+        goto done;
+    }
     *buf = malloc(n ? n : 1);
     if (!*buf) {
         s = lc_fail(LC_ERR_NO_MEMORY, "out of memory (%zu bytes) while serializing the model", n);
@@ -319,7 +325,13 @@ done:
 
 lc_status lc_model_save_onnx_buffer(const lc_model *m, void **buf, size_t *len)
 {
+    if (!buf) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_save_onnx_buffer: NULL argument");
     return save_buffer(m, NULL, NULL, buf, len);
+}
+
+lc_status lc_model_onnx_size(const lc_model *m, size_t *len)
+{
+    return save_buffer(m, NULL, NULL, NULL, len);
 }
 
 lc_status lc_onnx_save_skeleton(const lc_model *m, bool (*skip)(void *user, const lc_tensor *t), void *user,

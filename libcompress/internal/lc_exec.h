@@ -108,9 +108,17 @@ lc_status lc_norm_axis(int64_t axis, int ndim, const char *what, int *out);
 lc_status lc_attr_ints(const lc_node *node, const char *name, int64_t *out, int max, int *n);
 
 /* C = alpha * op(A) * op(B) + beta * C, row-major, through OpenBLAS
- * (single call; OpenBLAS threads are set once by the executor). */
+ * (single-threaded OpenBLAS calls on blocks of C fixed by the shape alone,
+ * spread over the lc_sgemm_set_threads workers: the bits never depend on
+ * the thread count). */
 void lc_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
               const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+
+/* Worker threads for lc_sgemm calls made from the calling thread (the
+ * executor sets it before each run; default 1); also sets OpenBLAS itself
+ * to one thread (process-wide). lc_sgemm's result then depends on the
+ * shapes only, never on this count. */
+void lc_sgemm_set_threads(int threads);
 
 /* Plain-C reference of lc_sgemm (the oracle for tests). */
 void lc_sgemm_ref(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,

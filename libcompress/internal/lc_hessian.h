@@ -61,6 +61,13 @@ typedef struct lc_hlayer {
                              triangle filled by collection), or NULL */
     int64_t n;            /* input vectors accumulated per group */
     bool collected;       /* h holds this layer's statistics */
+    double *xsum;         /* groups * cols: sum of x (filled with h) */
+    bool center;          /* H from the centred inputs: (2/n) sum (x - m)(x - m)^T
+                             with m the mean input, i.e. the error's variance
+                             instead of its second moment, for when a
+                             statistics correction (BatchNorm re-estimation,
+                             bias correction) removes the error's mean anyway;
+                             set before lc_hessian_inverse_chol */
 } lc_hlayer;
 
 /* Sets up the geometry of `w` (no H allocated yet). LC_ERR_UNSUPPORTED
@@ -143,5 +150,12 @@ lc_status lc_obs_sweep(double *w, int64_t rows, int64_t k, const double *u, uint
 typedef lc_status (*lc_hlayer_fn)(void *user, lc_hlayer *L, int index);
 lc_status lc_hessian_compress(lc_model *m, const lc_context *ctx, lc_hlayer *layers, int n, bool sequential,
                               lc_hlayer_fn fn, void *user);
+/* The same with after_wave (may be NULL) called once every layer of a
+ * sequential wave is compressed, before the next wave's statistics are
+ * collected (e.g. to re-estimate BatchNorm so that later layers see the
+ * statistics they will have in the end). */
+typedef lc_status (*lc_wave_fn)(void *user, lc_model *m);
+lc_status lc_hessian_compress_ex(lc_model *m, const lc_context *ctx, lc_hlayer *layers, int n, bool sequential,
+                                 lc_hlayer_fn fn, lc_wave_fn after_wave, void *user);
 
 #endif

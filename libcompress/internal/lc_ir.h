@@ -246,6 +246,10 @@ const char *lc_dims_str(int ndim, const int64_t *dims);
 
 /* Reads a whole file into a malloc'ed buffer (free() it). */
 lc_status lc_read_file(const char *path, void **buf, size_t *len);
+
+/* Bytes lc_model_save_onnx_buffer would produce, without building the
+ * buffer (formats/onnx/onnx_save.c): for size checks on large models. */
+lc_status lc_model_onnx_size(const lc_model *m, size_t *len);
 /* Writes `buf` to `path` through a temporary file in the same folder and a
  * rename, so readers never see a partial file. */
 lc_status lc_write_file_atomic(const char *path, const void *buf, size_t len);

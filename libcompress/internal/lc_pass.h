@@ -181,10 +181,15 @@ lc_status lc_weight_targets(lc_model *m, const lc_params *p, lc_weight **out, in
 /* Re-estimates every BatchNormalization's running mean and variance from
  * its input activations on the calibration data (weights unchanged). */
 lc_status lc_correct_bn(lc_model *m, const lc_context *ctx);
+/* The same for the BatchNormalization nodes with select[node index] true
+ * only (NULL: all); one calibration run per BatchNorm depth among them. */
+lc_status lc_correct_bn_nodes(lc_model *m, const lc_context *ctx, const bool *select);
 
 /* Shifts the bias of each compressed layer's output channels so that their
  * mean on the calibration data equals the reference model's (`ref`: the
- * model before the pass). Layers without a bias input get one. */
+ * model before the pass). Layers without a bias input get one. With at
+ * least 64 calibration samples the correction is reverted when it lowers
+ * the top-1 agreement with `ref` on them. */
 lc_status lc_correct_bias(lc_model *m, const lc_model *ref, const lc_context *ctx);
 
 /* ---- passes ---- */

@@ -18,6 +18,10 @@ static lc_status prepare(lc_kernel_args *a)
     if (s) return s;
     if (ind->ndim != x->ndim)
         return lc_fail(LC_ERR_SHAPE, "indices have rank %d, data has rank %d", ind->ndim, x->ndim);
+    for (int d = 0; d < x->ndim; d++)
+        if (d != axis && ind->dims[d] > x->dims[d])
+            return lc_fail(LC_ERR_SHAPE, "indices dim %d is %lld, data's is %lld", d, (long long)ind->dims[d],
+                           (long long)x->dims[d]);
     return lc_value_set_shape(a->out[0], x->dtype, ind->ndim, ind->dims);
 }
 

@@ -36,6 +36,7 @@ static lc_status prepare(lc_kernel_args *a)
         } else {
             dims[i] = shape[i];
         }
+        if (dims[i] && known > INT64_MAX / dims[i]) return lc_fail(LC_ERR_SHAPE, "shape [%s] is too large", lc_dims_str(n, shape));
         known *= dims[i];
     }
     int64_t numel = lc_value_numel(x);

@@ -44,6 +44,10 @@ static lc_status prepare(lc_kernel_args *a)
             s = lc_fail(LC_ERR_INVALID_ARGUMENT, "repeats[%d] is negative", d);
             goto fail;
         }
+        if (st->reps[d] && x->dims[d] > INT64_MAX / st->reps[d]) {
+            s = lc_fail(LC_ERR_SHAPE, "repeats[%d] = %lld makes the output too large", d, (long long)st->reps[d]);
+            goto fail;
+        }
         dims[d] = x->dims[d] * st->reps[d];
     }
     s = lc_value_set_shape(a->out[0], x->dtype, n, dims);

@@ -2,6 +2,8 @@
  * float16 conversion, and lc_value accessors. */
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +116,83 @@ lc_status lc_attr_ints(const lc_node *node, const char *name, int64_t *out, int 
     return LC_OK;
 }
 
+/* Worker threads lc_sgemm may use in this thread (set by the executor). */
+static _Thread_local int sgemm_threads = 1;
+
+void lc_sgemm_set_threads(int threads)
+{
+    openblas_set_num_threads(1); /* see below: our split, not OpenBLAS's */
+    sgemm_threads = threads > 1 ? threads : 1;
+}
+
+/* Threaded OpenBLAS splits a product differently for each thread count,
+ * and its result depends on the split (edge tiles take other kernels with
+ * another rounding), so the same model gave different bits on 1 and 2
+ * threads. Instead OpenBLAS runs single-threaded (the executor sets it) and
+ * a large product is cut into blocks of C whose bounds depend on the shape
+ * alone; threads only decide who computes which block. */
+#define SGEMM_SPLIT_MACS (1 << 20) /* below this, one call (no thread start-up) */
+#define SGEMM_MAX_BLOCKS 8
+#define SGEMM_ALIGN 16             /* block bounds on multiples of the kernel tile */
+
+typedef struct sgemm_job {
+    bool ta, tb, rows;             /* rows: blocks of rows of C, else of columns */
+    int64_t m, n, k, lda, ldb, ldc, block, extent;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+    atomic_int next;
+    int n_blocks;
+} sgemm_job;
+
+static void sgemm_block(const sgemm_job *j, int i)
+{
+    int64_t lo = (int64_t)i * j->block, len = j->extent - lo < j->block ? j->extent - lo : j->block;
+    const float *a = j->a, *b = j->b;
+    float *c = j->c;
+    int64_t m = j->m, n = j->n;
+    if (j->rows) {
+        a += j->ta ? lo : lo * j->lda;
+        c += lo * j->ldc;
+        m = len;
+    } else {
+        b += j->tb ? lo * j->ldb : lo;
+        c += lo;
+        n = len;
+    }
+    cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans, (blasint)m,
+                (blasint)n, (blasint)j->k, j->alpha, a, (blasint)j->lda, b, (blasint)j->ldb, j->beta, c, (blasint)j->ldc);
+}
+
+static void *sgemm_worker(void *arg)
+{
+    sgemm_job *j = arg;
+    for (int i; (i = atomic_fetch_add(&j->next, 1)) < j->n_blocks;) sgemm_block(j, i);
+    return NULL;
+}
+
+static void sgemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                          int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+    sgemm_job j = {trans_a, trans_b, m >= n, m, n, k, lda, ldb, ldc, 0, m >= n ? m : n, alpha, beta, a, b, c, 0, 1};
+    double macs = (double)m * (double)n * (double)k;
+    if (macs >= SGEMM_SPLIT_MACS && j.extent >= 2 * SGEMM_ALIGN) {
+        int64_t blocks = j.extent / SGEMM_ALIGN < SGEMM_MAX_BLOCKS ? j.extent / SGEMM_ALIGN : SGEMM_MAX_BLOCKS;
+        j.block = (j.extent + blocks - 1) / blocks;
+        j.block = (j.block + SGEMM_ALIGN - 1) / SGEMM_ALIGN * SGEMM_ALIGN;
+        j.n_blocks = (int)((j.extent + j.block - 1) / j.block);
+    } else {
+        j.block = j.extent;
+    }
+    int helpers = sgemm_threads - 1 < j.n_blocks - 1 ? sgemm_threads - 1 : j.n_blocks - 1;
+    pthread_t tid[SGEMM_MAX_BLOCKS];
+    int started = 0;
+    for (; started < helpers; started++)
+        if (pthread_create(&tid[started], NULL, sgemm_worker, &j) != 0) break; /* fewer helpers: same result */
+    sgemm_worker(&j);
+    for (int i = 0; i < started; i++) pthread_join(tid[i], NULL);
+}
+
 void lc_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
               const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
 {
@@ -151,8 +230,7 @@ void lc_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float
         }
         return;
     }
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (blasint)m,
-                (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);
+    sgemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void lc_sgemm_ref(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,

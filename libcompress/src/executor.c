@@ -446,6 +446,153 @@ static lc_status fold(lc_executor *ex, step *st)
     return LC_OK;
 }
 
+/* Inputs a node must have, present and named, before its kernel sees it:
+ * ONNX's min_input for each operator with a kernel, from the schema version
+ * on which it last changed (onnx.defs, sorted by op then since). Kernels
+ * read their required inputs without checking, so a hostile model that
+ * leaves one out (no input, or "") is refused here. */
+static const struct {
+    const char *op;
+    int since, min_inputs;
+} required_inputs[] = {
+    {"Abs", 1, 1},
+    {"Add", 1, 2},
+    {"And", 1, 2},
+    {"ArgMax", 1, 1},
+    {"AveragePool", 1, 1},
+    {"BatchNormalization", 1, 5},
+    {"Cast", 1, 1},
+    {"Ceil", 1, 1},
+    {"Celu", 12, 1},
+    {"Clip", 1, 1},
+    {"Concat", 1, 1},
+    {"Constant", 1, 0},
+    {"ConstantOfShape", 9, 1},
+    {"Conv", 1, 2},
+    {"ConvTranspose", 1, 2},
+    {"Cos", 7, 1},
+    {"CumSum", 11, 2},
+    {"DepthToSpace", 1, 1},
+    {"DequantizeLinear", 10, 2},
+    {"Div", 1, 2},
+    {"Dropout", 1, 1},
+    {"Einsum", 12, 1},
+    {"Elu", 1, 1},
+    {"Equal", 1, 2},
+    {"Erf", 9, 1},
+    {"Exp", 1, 1},
+    {"Expand", 8, 2},
+    {"Flatten", 1, 1},
+    {"Floor", 1, 1},
+    {"Gather", 1, 2},
+    {"GatherElements", 11, 2},
+    {"GatherND", 11, 2},
+    {"Gemm", 1, 3},
+    {"Gemm", 11, 2},
+    {"GlobalAveragePool", 1, 1},
+    {"GlobalLpPool", 1, 1},
+    {"GlobalMaxPool", 1, 1},
+    {"Greater", 1, 2},
+    {"GreaterOrEqual", 12, 2},
+    {"HardSigmoid", 1, 1},
+    {"HardSwish", 14, 1},
+    {"Hardmax", 1, 1},
+    {"Identity", 1, 1},
+    {"InstanceNormalization", 1, 3},
+    {"IsInf", 10, 1},
+    {"IsNaN", 9, 1},
+    {"LRN", 1, 1},
+    {"LayerNormalization", 17, 2},
+    {"LeakyRelu", 1, 1},
+    {"Less", 1, 2},
+    {"LessOrEqual", 12, 2},
+    {"Log", 1, 1},
+    {"LogSoftmax", 1, 1},
+    {"LpNormalization", 1, 1},
+    {"MatMul", 1, 2},
+    {"Max", 1, 1},
+    {"MaxPool", 1, 1},
+    {"Mean", 1, 1},
+    {"MeanVarianceNormalization", 9, 1},
+    {"Min", 1, 1},
+    {"Mod", 10, 2},
+    {"Mul", 1, 2},
+    {"Neg", 1, 1},
+    {"Not", 1, 1},
+    {"Or", 1, 2},
+    {"PRelu", 1, 2},
+    {"Pad", 1, 1},
+    {"Pad", 11, 2},
+    {"Pow", 1, 2},
+    {"QuantizeLinear", 10, 2},
+    {"Range", 11, 3},
+    {"Reciprocal", 1, 1},
+    {"ReduceLogSum", 1, 1},
+    {"ReduceLogSumExp", 1, 1},
+    {"ReduceMax", 1, 1},
+    {"ReduceMean", 1, 1},
+    {"ReduceMin", 1, 1},
+    {"ReduceProd", 1, 1},
+    {"ReduceSum", 1, 1},
+    {"ReduceSumSquare", 1, 1},
+    {"Relu", 1, 1},
+    {"Reshape", 1, 1},
+    {"Reshape", 5, 2},
+    {"Resize", 10, 2},
+    {"Resize", 11, 3},
+    {"Resize", 13, 1},
+    {"Round", 11, 1},
+    {"Scatter", 9, 3},
+    {"ScatterElements", 11, 3},
+    {"ScatterND", 11, 3},
+    {"Selu", 1, 1},
+    {"Shape", 1, 1},
+    {"Shrink", 9, 1},
+    {"Sigmoid", 1, 1},
+    {"Sign", 9, 1},
+    {"Sin", 7, 1},
+    {"Size", 1, 1},
+    {"Slice", 1, 1},
+    {"Slice", 10, 3},
+    {"Softmax", 1, 1},
+    {"Softplus", 1, 1},
+    {"Softsign", 1, 1},
+    {"SpaceToDepth", 1, 1},
+    {"Split", 1, 1},
+    {"Sqrt", 1, 1},
+    {"Squeeze", 1, 1},
+    {"Sub", 1, 2},
+    {"Sum", 1, 1},
+    {"Tanh", 1, 1},
+    {"ThresholdedRelu", 10, 1},
+    {"Tile", 1, 3},
+    {"Tile", 6, 2},
+    {"TopK", 1, 1},
+    {"TopK", 10, 2},
+    {"Transpose", 1, 1},
+    {"Trilu", 14, 1},
+    {"Unsqueeze", 1, 1},
+    {"Unsqueeze", 13, 2},
+    {"Upsample", 1, 1},
+    {"Upsample", 9, 2},
+    {"Where", 9, 3},
+    {"Xor", 1, 2},
+};
+
+static lc_status check_required_inputs(const lc_node *n, int64_t opset)
+{
+    int need = -1;
+    for (size_t i = 0; i < sizeof required_inputs / sizeof required_inputs[0]; i++)
+        if (!strcmp(required_inputs[i].op, n->op_type) && required_inputs[i].since <= opset)
+            need = required_inputs[i].min_inputs;
+    if (need < 0) return LC_OK;
+    if (n->n_inputs < need)
+        return lc_fail(LC_ERR_VERIFY, "has %d inputs, %s needs at least %d", n->n_inputs, n->op_type, need);
+    for (int i = 0; i < need; i++)
+        if (!*n->inputs[i]) return lc_fail(LC_ERR_VERIFY, "input %d is required but empty", i);
+    return LC_OK;
+}
+
 static lc_status plan_nodes(lc_executor *ex, const int *order, int **extra, const int *n_extra)
 {
     const lc_graph *g = ex->m->graph;
@@ -461,6 +608,10 @@ static lc_status plan_nodes(lc_executor *ex, const int *order, int **extra, cons
         st->kernel = find_kernel(ex, n);
         if (!st->kernel) {
             s = node_fail_prefix(ex, LC_ERR_UNSUPPORTED, ni, n);
+            goto fail;
+        }
+        if (is_default_domain(n->domain) && (s = check_required_inputs(n, st->args.opset))) {
+            s = node_fail_prefix(ex, s, ni, n);
             goto fail;
         }
         if ((s = st->kernel->prepare(&st->args))) {
@@ -994,7 +1145,10 @@ lc_status lc_executor_run(lc_executor *ex, const lc_array *inputs, int n_inputs)
             sl->v.data = inputs[i].data ? (void *)inputs[i].data : (void *)empty_data;
         }
     }
-    openblas_set_num_threads(ex->threads);
+    /* OpenBLAS runs single-threaded (its results depend on its thread
+     * count); lc_sgemm spreads large products over ex->threads itself, with
+     * a split that depends on the shapes alone: bit-identical on 1 or N. */
+    lc_sgemm_set_threads(ex->threads);
     lc_status s = LC_OK;
     for (int p = 0; p < ex->n_steps && !s; p++) {
         step *st = &ex->steps[p];

@@ -3,6 +3,7 @@
  * output behind. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,18 +64,43 @@ done:
     return s;
 }
 
+/* The temporary file of the write in progress (one at a time per process
+ * is enough for the CLI), for lc_write_file_abort in a signal handler. */
+static char *volatile pending_tmp;
+
+void lc_write_file_abort(void)
+{
+    char *tmp = pending_tmp;
+    if (tmp) unlink(tmp); /* async-signal-safe */
+}
+
+/* Creates "<path>.tmp.<pid>.<n>" exclusively. Mode 0666 lets the kernel
+ * apply the umask, so the output gets the usual permissions without
+ * touching the process-wide umask. */
+static int create_temp(const char *path, char *tmp, size_t size)
+{
+    static atomic_uint counter;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        snprintf(tmp, size, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1u));
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST) return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
 lc_status lc_write_file_atomic(const char *path, const void *buf, size_t len)
 {
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 32);
+    size_t n = strlen(path) + 48;
+    char *tmp = malloc(n);
     if (!tmp) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
-    snprintf(tmp, n + 32, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
+    int fd = create_temp(path, tmp, n);
     if (fd < 0) {
         lc_status s = lc_fail(LC_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
         free(tmp);
         return s;
     }
+    pending_tmp = tmp;
     const uint8_t *p = buf;
     size_t done = 0;
     lc_status s = LC_OK;
@@ -87,14 +113,11 @@ lc_status lc_write_file_atomic(const char *path, const void *buf, size_t len)
         }
         done += (size_t)w;
     }
-    /* mkstemp creates 0600; give the file the usual permissions */
-    mode_t mask = umask(0);
-    umask(mask);
-    if (!s && fchmod(fd, 0666 & ~mask) != 0) s = lc_fail(LC_ERR_IO, "%s: chmod failed: %s", path, strerror(errno));
     if (!s && fsync(fd) != 0) s = lc_fail(LC_ERR_IO, "%s: fsync failed: %s", path, strerror(errno));
     if (close(fd) != 0 && !s) s = lc_fail(LC_ERR_IO, "%s: close failed: %s", path, strerror(errno));
     if (!s && rename(tmp, path) != 0) s = lc_fail(LC_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
     if (s) unlink(tmp);
+    pending_tmp = NULL;
     free(tmp);
     return s;
 }

@@ -52,7 +52,9 @@ lc_status lc_hlayer_init(lc_hlayer *L, const lc_weight *w)
 void lc_hlayer_release(lc_hlayer *L)
 {
     free(L->h);
+    free(L->xsum);
     L->h = NULL;
+    L->xsum = NULL;
     L->n = 0;
     L->collected = false;
 }
@@ -91,9 +93,11 @@ static lc_status grow(void **p, size_t *cap, size_t need)
     return LC_OK;
 }
 
-/* H += rows of x (nrows x k floats, row-major). */
-static lc_status add_rows(collect_state *cs, double *h, const float *x, int64_t nrows, int64_t k)
+/* H += rows of x (nrows x k floats, row-major); xs += their sum. */
+static lc_status add_rows(collect_state *cs, double *h, double *xs, const float *x, int64_t nrows, int64_t k)
 {
+    for (int64_t r = 0; r < nrows; r++)
+        for (int64_t j = 0; j < k; j++) xs[j] += x[r * k + j];
     const int64_t chunk = 4096;
     for (int64_t r0 = 0; r0 < nrows; r0 += chunk) {
         int64_t m = nrows - r0 < chunk ? nrows - r0 : chunk;
@@ -105,13 +109,17 @@ static lc_status add_rows(collect_state *cs, double *h, const float *x, int64_t 
     return LC_OK;
 }
 
-/* H += x x^T for the k rows of x (k x ncols, row-major, rows are features). */
-static lc_status add_cols(collect_state *cs, double *h, const float *x, int64_t k, int64_t ncols, int64_t ld)
+/* H += x x^T for the k rows of x (k x ncols, row-major, rows are
+ * features); xs += the sum of its columns. */
+static lc_status add_cols(collect_state *cs, double *h, double *xs, const float *x, int64_t k, int64_t ncols, int64_t ld)
 {
     lc_status s = grow((void **)&cs->buf, &cs->buf_cap, (size_t)(k * ncols) * sizeof(double));
     if (s) return s;
     for (int64_t i = 0; i < k; i++)
-        for (int64_t j = 0; j < ncols; j++) cs->buf[i * ncols + j] = x[i * ld + j];
+        for (int64_t j = 0; j < ncols; j++) {
+            cs->buf[i * ncols + j] = x[i * ld + j];
+            xs[i] += x[i * ld + j];
+        }
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)k, (int)ncols, 1.0, cs->buf, (int)ncols, 1.0, h,
                 (int)k);
     return LC_OK;
@@ -136,7 +144,8 @@ static lc_status observe_conv(collect_state *cs, lc_hlayer *L, const lc_node *no
     for (int64_t b = 0; b < x->dims[0] && !s; b++)
         for (int64_t gi = 0; gi < L->groups && !s; gi++) {
             lc_nn_im2col(&g, cg, xd + (b * c + gi * cg) * g.in_size, cs->col, g.out_size);
-            s = add_cols(cs, L->h + gi * L->cols * L->cols, cs->col, L->cols, g.out_size, g.out_size);
+            s = add_cols(cs, L->h + gi * L->cols * L->cols, L->xsum + gi * L->cols, cs->col, L->cols, g.out_size,
+                         g.out_size);
         }
     if (!s) L->n += x->dims[0] * g.out_size;
     return s;
@@ -162,7 +171,7 @@ static lc_status on_node(void *user, int node_index, const lc_node *node, int n_
         if ((ta ? x->dims[0] : x->dims[1]) != k)
             return lc_fail(LC_ERR_SHAPE, "layer '%s': input has %lld features, weight %lld", lc_node_label(node),
                            (long long)(ta ? x->dims[0] : x->dims[1]), (long long)k);
-        lc_status s = ta ? add_cols(cs, L->h, x->data, k, m, m) : add_rows(cs, L->h, x->data, m, k);
+        lc_status s = ta ? add_cols(cs, L->h, L->xsum, x->data, k, m, m) : add_rows(cs, L->h, L->xsum, x->data, m, k);
         if (!s) L->n += m;
         return s;
     }
@@ -170,7 +179,7 @@ static lc_status on_node(void *user, int node_index, const lc_node *node, int n_
     if (x->ndim < 1 || x->dims[x->ndim - 1] != k)
         return lc_fail(LC_ERR_SHAPE, "layer '%s': MatMul input does not end in %lld features", lc_node_label(node),
                        (long long)k);
-    lc_status s = add_rows(cs, L->h, x->data, numel / k, k);
+    lc_status s = add_rows(cs, L->h, L->xsum, x->data, numel / k, k);
     if (!s) L->n += numel / k;
     return s;
 }
@@ -188,7 +197,9 @@ lc_status lc_hessian_collect(const lc_model *m, const lc_context *ctx, lc_hlayer
         if ((select && !select[i]) || L->collected || L->kind == LC_HL_IDENTITY) continue;
         size_t sz = (size_t)(L->groups * L->cols * L->cols);
         free(L->h);
-        if (!(L->h = calloc(sz ? sz : 1, sizeof(double)))) {
+        free(L->xsum);
+        L->xsum = calloc(nz(L->groups * L->cols), sizeof(double));
+        if (!(L->h = calloc(sz ? sz : 1, sizeof(double))) || !L->xsum) {
             s = lc_fail(LC_ERR_NO_MEMORY, "layer '%s': out of memory for its Hessian (%zu doubles)",
                         lc_node_label(L->w.node), sz);
             goto done;
@@ -230,15 +241,24 @@ lc_status lc_hessian_inverse_chol(const lc_hlayer *L, int64_t g, const int64_t *
     bool have = L->collected && L->h && L->n > 0;
     double scale = have ? 2.0 / (double)L->n : 0;
     const double *src = have ? L->h + g * k * k : NULL;
+    const double *xs = have && L->center && L->xsum ? L->xsum + g * k : NULL;
+    double inv_n = have ? 1.0 / (double)L->n : 0;
     for (int64_t i = 0; i < k; i++)
         for (int64_t j = 0; j < k; j++) {
             int64_t a = perm ? perm[i] : i, b = perm ? perm[j] : j;
-            h[i * k + j] = have ? scale * (a <= b ? src[a * k + b] : src[b * k + a]) : (i == j);
+            double sab = have ? (a <= b ? src[a * k + b] : src[b * k + a]) : 0;
+            /* centred: sum (x - m)(x - m)^T = sum x x^T - n m m^T */
+            if (xs) sab -= xs[a] * xs[b] * inv_n;
+            h[i * k + j] = have ? scale * sab : (i == j);
         }
     /* dead inputs: the weight can do nothing, H_jj = 1 keeps H invertible */
     double mean = 0;
     for (int64_t j = 0; j < k; j++) {
-        bool d = h[j * k + j] == 0.0 || !isfinite(h[j * k + j]);
+        /* centred: an input that is constant up to rounding is dead too
+         * (its weight only adds a constant, which the correction absorbs) */
+        int64_t a = perm ? perm[j] : j;
+        double floor = xs ? 1e-9 * scale * src[a * k + a] : 0.0;
+        bool d = (xs ? !(h[j * k + j] > floor) : h[j * k + j] == 0.0) || !isfinite(h[j * k + j]);
         if (dead) dead[j] = d;
         if (d) {
             for (int64_t i = 0; i < k; i++) h[i * k + j] = h[j * k + i] = 0;
@@ -402,6 +422,12 @@ lc_status lc_obs_sweep(double *w, int64_t rows, int64_t k, const double *u, uint
 lc_status lc_hessian_compress(lc_model *m, const lc_context *ctx, lc_hlayer *layers, int n, bool sequential,
                               lc_hlayer_fn fn, void *user)
 {
+    return lc_hessian_compress_ex(m, ctx, layers, n, sequential, fn, NULL, user);
+}
+
+lc_status lc_hessian_compress_ex(lc_model *m, const lc_context *ctx, lc_hlayer *layers, int n, bool sequential,
+                                 lc_hlayer_fn fn, lc_wave_fn after_wave, void *user)
+{
     lc_status s = LC_OK;
     int nn = m->graph->n_nodes, n_levels = 0;
     bool *marked = calloc(nz(nn), sizeof *marked);
@@ -436,6 +462,7 @@ lc_status lc_hessian_compress(lc_model *m, const lc_context *ctx, lc_hlayer *lay
                 s = fn(user, &layers[i], i);
                 lc_hlayer_release(&layers[i]);
             }
+        if (!s && after_wave && lv + 1 < n_levels) s = after_wave(user, m);
         lc_progress(ctx, "layers", lv + 1, n_levels);
     }
 done:

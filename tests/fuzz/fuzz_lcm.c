@@ -1,10 +1,9 @@
 /* Fuzz target for the .lcm reader. Built with libFuzzer when LC_FUZZ=ON
- * (clang); otherwise (LC_FUZZ_REPLAY) a main() replays the files given on
- * the command line, so the seed corpus runs as a plain test, also under
- * the sanitizers. Any input must give LC_OK with a model whose encodings
+ * (clang); the plain build links fuzz_main.c, which replays the files
+ * given on the command line, so the seed corpus runs as a plain test, also
+ * under the sanitizers. Any input must give LC_OK with a model whose encodings
  * verify, or a clean error: never a crash, leak or undefined behaviour. */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -59,23 +58,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(copy);
     return 0;
 }
-
-#ifdef LC_FUZZ_REPLAY
-int main(int argc, char **argv)
-{
-    int n = 0;
-    for (int i = 1; i < argc; i++) {
-        void *buf;
-        size_t len;
-        if (lc_read_file(argv[i], &buf, &len) != LC_OK) {
-            fprintf(stderr, "fuzz_lcm: %s\n", lc_last_error());
-            return 2;
-        }
-        LLVMFuzzerTestOneInput(buf, len);
-        free(buf);
-        n++;
-    }
-    printf("replayed %d inputs\n", n);
-    return 0;
-}
-#endif

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""End-to-end benchmark of `shrink run`: every zoo model x every recipe in
+benchmarks/recipes/*.json, plus a --target-size run per model (the default
+target-size recipe: prune-hessian -> quantize-kmeans -> huffman, sized to the
+issue's goal ratio). Prints a markdown table and optionally writes it.
+
+Protocol (no retraining): 500 calibration images (training set), validation
+inside the pipeline on the first 2,000 Fashion-MNIST test images
+(--val-limit 2000), final top-1 measured with `shrink eval` on the .lcm file:
+on all 10,000 test images (overlaps the validation images) and on the 8,000
+test images the pipeline never saw (2,000..9,999).
+
+    /usr/bin/python3 benchmarks/e2e_bench.py --build build-target --data DIR [--models a,b] [--out results.md]
+"""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GOAL = {"lenet300": 20, "lenet5": 20, "resnet8": 10, "dscnn": 10}
+NORM = ["--mean", "0.2860", "--std", "0.3530"]
+
+
+def top1(shrink, model, data, tmp):
+    """Top-1 (%) on all test images and on the images after the validation split."""
+    out = os.path.join(tmp, "pred.npy")
+    subprocess.run([shrink, "eval", model, "--data", os.path.join(data, "test_u8.npy"), "--out", out] + NORM,
+                   check=True, stdout=subprocess.DEVNULL)
+    logits = np.load(out)
+    pred = logits.reshape(logits.shape[0], -1).argmax(1)
+    labels = np.load(os.path.join(data, "test_labels.npy"))
+    hit = pred == labels
+    return 100.0 * hit.mean(), 100.0 * hit[2000:].mean()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--data", required=True, help="folder written by benchmarks/zoo/make_test_data.py")
+    ap.add_argument("--models", default="lenet300,lenet5,resnet8,dscnn")
+    ap.add_argument("--recipes", default=os.path.join(ROOT, "benchmarks", "recipes", "*.json"))
+    ap.add_argument("--no-target", action="store_true")
+    ap.add_argument("--threads", default="2")
+    ap.add_argument("--out", help="also append the table to this markdown file")
+    a = ap.parse_args()
+    shrink = os.path.join(a.build, "shrink")
+    runs = []
+    for m in a.models.split(","):
+        for r in sorted(glob.glob(a.recipes)):
+            runs.append((m, os.path.basename(r)[:-5], ["--recipe", r]))
+        if not a.no_target:
+            size = os.path.getsize(os.path.join(ROOT, "benchmarks", "zoo", m + ".onnx"))
+            t = size // GOAL[m]
+            runs.append((m, "target %dx (%d B)" % (GOAL[m], t), ["--target-size", str(t)]))
+    rows = []
+    hdr = ("| model | recipe | float B | output B | ratio | float top-1 | final top-1 | drop | drop (held-out 8k) "
+           "| val drop (2k) | exit | seconds |")
+    print(hdr)
+    print("|" + "---|" * 12)
+    with tempfile.TemporaryDirectory() as tmp:
+        ftop = {}
+        for m, name, args in runs:
+            onnx = os.path.join(ROOT, "benchmarks", "zoo", m + ".onnx")
+            if m not in ftop:
+                ftop[m] = top1(shrink, onnx, a.data, tmp)
+            out = os.path.join(tmp, "out.lcm")
+            rep = os.path.join(tmp, "report.json")
+            for f in (out, rep):
+                if os.path.exists(f):
+                    os.remove(f)
+            cmd = [shrink, "run", onnx, "-o", out, "--calib", os.path.join(a.data, "calib_u8.npy"),
+                   "--val", os.path.join(a.data, "test_u8.npy"), "--labels", os.path.join(a.data, "test_labels.npy"),
+                   "--val-limit", "2000", "--seed", "0", "--threads", a.threads, "--report", rep, "--quiet"] + NORM + args
+            t0 = time.time()
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            secs = time.time() - t0
+            if not os.path.exists(out):
+                row = "| %s | %s | %d | - | - | %.2f | - | - | - | - | %d | %.1f |" % (
+                    m, name, os.path.getsize(onnx), ftop[m][0], p.returncode, secs)
+                print(row + "  " + p.stderr.strip().splitlines()[-1] if p.stderr.strip() else row)
+                rows.append(row)
+                continue
+            r = json.load(open(rep))
+            fin = top1(shrink, out, a.data, tmp)
+            ob = os.path.getsize(out)
+            row = "| %s | %s | %d | %d | %.1fx | %.2f | %.2f | %.2f | %.2f | %.2f | %d | %.1f |" % (
+                m, name, os.path.getsize(onnx), ob, os.path.getsize(onnx) / ob, ftop[m][0], fin[0], ftop[m][0] - fin[0],
+                ftop[m][1] - fin[1], r["accuracy"]["drop"], p.returncode, secs)
+            print(row, flush=True)
+            rows.append(row)
+    if a.out:
+        with open(a.out, "a") as f:
+            f.write("\n" + hdr + "\n|" + "---|" * 12 + "\n" + "\n".join(rows) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+# C API and packaging (issue 8): the weight-access API, the header's example
+# program, the exported symbols of the shared library, and an install test
+# that builds a program against the installed library.
+lc_add_check_test(test_weight_access test_weight_access.c)
+
+# The header's example, linked against the shared library (so it also
+# proves the symbols it uses are exported).
+add_executable(capi_example capi_example.c)
+target_link_libraries(capi_example PRIVATE libcompress)
+lc_add_python_test(capi_example_test capi_example_test.py $<TARGET_FILE:capi_example>)
+lc_add_python_test(capi_symbols_test capi_symbols_test.py)
+
+if(LC_SANITIZE)
+  set(LC_INSTALL_TEST_FLAGS "-fsanitize=address,undefined")
+else()
+  set(LC_INSTALL_TEST_FLAGS "")
+endif()
+add_test(NAME capi_install_test
+  COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/install_test.sh" "${CMAKE_BINARY_DIR}" "${CMAKE_SOURCE_DIR}"
+          "${CMAKE_C_COMPILER}" "${LC_INSTALL_TEST_FLAGS}")
+set_tests_properties(capi_install_test PROPERTIES ENVIRONMENT "CMAKE=${CMAKE_COMMAND}")
