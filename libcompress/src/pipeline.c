@@ -294,12 +294,15 @@ static lc_status metric(run_state *r, const lc_model *m, double *out)
 static lc_status model_bytes(run_state *r, const lc_model *m, int64_t *out)
 {
     if (r->p->size_fn) return r->p->size_fn(r->p->size_user, m, out);
-    void *buf;
     size_t len;
-    lc_status s = r->p->format == LC_FORMAT_LCM ? lc_model_save_lcm_buffer(m, NULL, &buf, &len)
-                                                : lc_model_save_onnx_buffer(m, &buf, &len);
-    if (s) return s;
-    free(buf);
+    lc_status s;
+    if (r->p->format == LC_FORMAT_LCM) {
+        void *buf;
+        if ((s = lc_model_save_lcm_buffer(m, NULL, &buf, &len))) return s;
+        free(buf);
+    } else if ((s = lc_model_onnx_size(m, &len))) { /* sized without a model-sized buffer */
+        return s;
+    }
     *out = (int64_t)len;
     return LC_OK;
 }
@@ -1286,7 +1289,10 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, boo
                            bool *met)
 {
     const lc_context *ctx = r->ctx;
-    lc_model *cur = NULL;
+    /* the passes read the input itself until one changes it: one model-sized
+       copy fewer at peak */
+    const lc_model *cur = in;
+    lc_model *owned = NULL;
     double cur_acc = r->float_metric;
     int64_t cur_bytes = r->in_bytes_model;
     *starved = false;
@@ -1294,7 +1300,7 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, boo
     memset(res, 0, sizeof *res);
     int knob_steps = 0; /* the budget is shared among the passes that have a knob */
     for (int i = 0; i < p->n_steps; i++) knob_steps += p->steps[i].pass->knob != NULL;
-    lc_status s = lc_model_clone(in, &cur);
+    lc_status s = LC_OK;
     cJSON *passes = cJSON_CreateArray();
     for (int i = 0; i < p->n_steps && !s; i++) {
         const step *st = &p->steps[i];
@@ -1349,18 +1355,19 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, boo
         free(ptxt);
         lc_params_clear(&used);
         if (cand) {
-            lc_model_free(cur);
-            cur = cand;
+            lc_model_free(owned);
+            cur = owned = cand;
         }
         cur_acc = acc;
         cur_bytes = bytes;
     }
+    if (!s && !owned) s = lc_model_clone(in, &owned);
     if (s) {
-        lc_model_free(cur);
+        lc_model_free(owned);
         cJSON_Delete(passes);
         return s;
     }
-    res->m = cur;
+    res->m = owned;
     res->passes = passes;
     res->acc = cur_acc;
     res->bytes = cur_bytes;
@@ -1418,6 +1425,8 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     if (!p->n_steps) return lc_fail(LC_ERR_INVALID_ARGUMENT, "no passes to run (give a recipe or --pass)");
     if (p->max_drop >= 0 && !p->val)
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "an accuracy budget (max_drop) needs validation data (--val)");
+    lc_status fs = lc_model_check_finite(in);
+    if (fs) return fs;
     /* passes see the input model as their reference (bias-correct) */
     lc_context local;
     if (ctx) local = *ctx;
