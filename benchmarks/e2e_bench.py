@@ -11,11 +11,17 @@ on all 10,000 test images (overlaps the validation images) and on the 8,000
 test images the pipeline never saw (2,000..9,999).
 
     /usr/bin/python3 benchmarks/e2e_bench.py --build build-target --data DIR [--models a,b] [--out results.md]
+        [--ratios 10,20] [--cpu] [--threads 1]
+
+A recipe named NAME.MODEL.json (e.g. joint.lenet5.json, whose include/exclude
+globs name that model's layers) runs on MODEL only; any other recipe runs on
+every model.
 """
 import argparse
 import glob
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -47,6 +53,9 @@ def main():
     ap.add_argument("--models", default="lenet300,lenet5,resnet8,dscnn")
     ap.add_argument("--recipes", default=os.path.join(ROOT, "benchmarks", "recipes", "*.json"))
     ap.add_argument("--no-target", action="store_true")
+    ap.add_argument("--ratios", help="target ratios of the --target-size runs, e.g. 10,20 (default: the goal per "
+                    "model: lenet300/lenet5 20, resnet8/dscnn 10)")
+    ap.add_argument("--cpu", action="store_true", help="add a column with the user+sys CPU seconds of `shrink run`")
     ap.add_argument("--threads", default="2")
     ap.add_argument("--out", help="also append the table to this markdown file")
     a = ap.parse_args()
@@ -54,16 +63,21 @@ def main():
     runs = []
     for m in a.models.split(","):
         for r in sorted(glob.glob(a.recipes)):
-            runs.append((m, os.path.basename(r)[:-5], ["--recipe", r]))
+            stem = os.path.basename(r)[:-5]
+            if "." in stem and stem.rsplit(".", 1)[1] != m:
+                continue  # another model's recipe
+            runs.append((m, stem, ["--recipe", r]))
         if not a.no_target:
             size = os.path.getsize(os.path.join(ROOT, "benchmarks", "zoo", m + ".onnx"))
-            t = size // GOAL[m]
-            runs.append((m, "target %dx (%d B)" % (GOAL[m], t), ["--target-size", str(t)]))
+            for ratio in ([int(x) for x in a.ratios.split(",")] if a.ratios else [GOAL[m]]):
+                t = size // ratio
+                runs.append((m, "target %dx (%d B)" % (ratio, t), ["--target-size", str(t)]))
     rows = []
     hdr = ("| model | recipe | float B | output B | ratio | float top-1 | final top-1 | drop | drop (held-out 8k) "
-           "| val drop (2k) | exit | seconds |")
+           "| val drop (2k) | exit | seconds |" + (" cpu s |" if a.cpu else ""))
+    ncol = 13 if a.cpu else 12
     print(hdr)
-    print("|" + "---|" * 12)
+    print("|" + "---|" * ncol)
     with tempfile.TemporaryDirectory() as tmp:
         ftop = {}
         for m, name, args in runs:
@@ -79,11 +93,14 @@ def main():
                    "--val", os.path.join(a.data, "test_u8.npy"), "--labels", os.path.join(a.data, "test_labels.npy"),
                    "--val-limit", "2000", "--seed", "0", "--threads", a.threads, "--report", rep, "--quiet"] + NORM + args
             t0 = time.time()
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             secs = time.time() - t0
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = " %.1f |" % (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) if a.cpu else ""
             if not os.path.exists(out):
                 row = "| %s | %s | %d | - | - | %.2f | - | - | - | - | %d | %.1f |" % (
-                    m, name, os.path.getsize(onnx), ftop[m][0], p.returncode, secs)
+                    m, name, os.path.getsize(onnx), ftop[m][0], p.returncode, secs) + cpu
                 print(row + "  " + p.stderr.strip().splitlines()[-1] if p.stderr.strip() else row)
                 rows.append(row)
                 continue
@@ -92,12 +109,12 @@ def main():
             ob = os.path.getsize(out)
             row = "| %s | %s | %d | %d | %.1fx | %.2f | %.2f | %.2f | %.2f | %.2f | %d | %.1f |" % (
                 m, name, os.path.getsize(onnx), ob, os.path.getsize(onnx) / ob, ftop[m][0], fin[0], ftop[m][0] - fin[0],
-                ftop[m][1] - fin[1], r["accuracy"]["drop"], p.returncode, secs)
+                ftop[m][1] - fin[1], r["accuracy"]["drop"], p.returncode, secs) + cpu
             print(row, flush=True)
             rows.append(row)
     if a.out:
         with open(a.out, "a") as f:
-            f.write("\n" + hdr + "\n|" + "---|" * 12 + "\n" + "\n".join(rows) + "\n")
+            f.write("\n" + hdr + "\n|" + "---|" * ncol + "\n" + "\n".join(rows) + "\n")
 
 
 if __name__ == "__main__":

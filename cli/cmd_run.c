@@ -49,11 +49,16 @@ void cmd_run_help(void)
            "                    budget cannot be met the best model within it is still\n"
            "                    written and the exit code is 1\n"
            "  --target-size SIZE  find the most accurate per-layer settings (sparsity, bits)\n"
-           "                    whose OUT file fits SIZE bytes (20000, 48K, 1.5M; K = 1024):\n"
-           "                    each weight layer is measured alone on a grid of settings,\n"
-           "                    settings are allocated to fit, candidates built and checked\n"
-           "                    on --val (needed); with --max-drop the smallest candidate\n"
-           "                    within the budget. Nothing fits: nothing is written, exit 1.\n"
+           "                    whose OUT file fits SIZE bytes (20000, 48K, 1.5M; K = 1024).\n"
+           "                    BatchNorm is folded first. The recipe's passes run with\n"
+           "                    their parameters; only each pass's knob is searched per\n"
+           "                    layer (sparsity 0/.5/.7/.8/.9/.95, bits 8/5/4/3/2); a knob\n"
+           "                    value the recipe gives caps its grid (e.g. bits=4: 8/5/4).\n"
+           "                    Damage per layer and setting is estimated from the layer's\n"
+           "                    output error, calibrated by real measurements; settings are\n"
+           "                    allocated to fit, candidates built and checked on --val\n"
+           "                    (needed); with --max-drop the smallest candidate within the\n"
+           "                    budget. Nothing fits: nothing is written, exit 1.\n"
            "                    Without --recipe/--pass: prune-hessian -> quantize-kmeans\n"
            "                    (method=optimal, hessian=true) -> huffman (needs --calib).\n"
            "                    A recipe may set it as \"validate\": {\"target_size\": \"48K\"}\n"
@@ -370,6 +375,10 @@ int cmd_run(int argc, char **argv)
         }
         goto fail;
     }
+    /* the report already holds what it needs of the input: free it before
+       the output is serialized (one model-sized copy less at the peak) */
+    lc_model_free(model);
+    model = NULL;
     if ((s = lc_pipeline_write(pl, result, o.out))) goto fail;
     const char *report = lc_pipeline_report(pl);
     if (o.report && (s = lc_write_file(o.report, report, strlen(report)))) goto fail;

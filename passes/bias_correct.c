@@ -91,10 +91,19 @@ static lc_status observe(void *user, int node_index, const lc_node *node, int n_
     const float *v = y->data;
     for (int64_t o = 0; o < outer; o++)
         for (int64_t c = 0; c < c_n; c++) {
+            /* four partial sums: one chain of dependent additions is what
+             * limits this loop (the float terms are exact in double) */
             const float *p = v + (o * c_n + c) * inner;
-            double s = 0;
-            for (int64_t i = 0; i < inner; i++) s += p[i];
-            cs->sum[c] += s;
+            double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            int64_t i = 0;
+            for (; i + 4 <= inner; i += 4) {
+                a0 += p[i];
+                a1 += p[i + 1];
+                a2 += p[i + 2];
+                a3 += p[i + 3];
+            }
+            for (; i < inner; i++) a0 += p[i];
+            cs->sum[c] += (a0 + a1) + (a2 + a3);
         }
     cs->count += outer * inner;
     return LC_OK;
@@ -346,6 +355,7 @@ static lc_status correct_all(lc_model *m, const lc_model *ref, const lc_context 
     int *level = calloc((size_t)nn + 1, sizeof *level);
     int *of_m = malloc(((size_t)nn + 1) * sizeof *of_m);
     int *of_ref = malloc(((size_t)rg->n_nodes + 1) * sizeof *of_ref);
+    bool *need = NULL;
     double max_shift = 0;
     lc_status s = LC_OK;
     if (!l || !marked || !level || !of_m || !of_ref) {
@@ -370,12 +380,20 @@ static lc_status correct_all(lc_model *m, const lc_model *ref, const lc_context 
     if ((s = lc_graph_levels(g, marked, level, &n_levels))) goto done;
     for (int k = 0; k < n_layers; k++) l[k].level = level[l[k].node];
     bc_state st = {l, of_ref, -1, true};
-    if ((s = lc_calib_run(ref, ctx, observe, &st))) goto done;
+    /* each run stops after the last layer it measures */
+    if (!(need = calloc((size_t)(nn > rg->n_nodes ? nn : rg->n_nodes) + 1, sizeof *need))) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "bias-correct: out of memory");
+        goto done;
+    }
+    for (int k = 0; k < n_layers; k++) need[l[k].ref_node] = true;
+    if ((s = lc_calib_run_nodes(ref, ctx, observe, &st, need))) goto done;
     st.of_node = of_m;
     st.ref = false;
     for (int wave = 0; wave < n_levels && !s; wave++) {
         st.wave = wave;
-        if ((s = lc_calib_run(m, ctx, observe, &st))) break;
+        for (int i = 0; i < nn; i++) need[i] = false;
+        for (int k = 0; k < n_layers; k++) need[l[k].node] = l[k].level == wave;
+        if ((s = lc_calib_run_nodes(m, ctx, observe, &st, need))) break;
         for (int k = 0; k < n_layers && !s; k++) {
             bool applied = false;
             if (l[k].level == wave && !(s = correct_layer(m, &l[k], ctx, &applied, &max_shift)) && applied) done++;
@@ -394,6 +412,7 @@ done:
     free(level);
     free(of_m);
     free(of_ref);
+    free(need);
     return s;
 }
 

@@ -11,7 +11,11 @@
  * BatchNormalization becomes an Add of t. The layer takes over the
  * BatchNormalization's output name, so graph outputs and downstream names
  * are unchanged. Weights or biases shared with other nodes are copied
- * first; BatchNorm parameters nothing else reads are removed. */
+ * first; BatchNorm parameters nothing else reads are removed. Quantized
+ * weights are left alone (their codes cannot take the factor), except a
+ * per-output-channel uniform grid, whose step can: so a model compressed
+ * with its BatchNorms (re-estimated after each wave) can still ship
+ * without them. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +162,42 @@ static lc_status read_bn(const lc_graph *g, const lc_node *bn, bn_params *bp, bo
 /* +0.0f for zeros, so pruned elements stay +0.0f after a negative scale. */
 static float round_once(double v) { return v == 0.0 ? 0.0f : (float)v; }
 
+/* A UNIFORM encoding folds exactly when its channels are the BatchNorm's
+ * (per output channel) and every factor is finite and non-zero. */
+static bool uniform_foldable(const lc_tensor *w, const layout *lay, const bn_params *bp)
+{
+    const lc_encoding *e = w->enc;
+    if (e->axis < 0 || e->channels != bp->ch) return false;
+    for (int64_t c = 0; c < bp->ch; c++)
+        if (!isfinite(bp->s[c]) || bp->s[c] == 0 || !isfinite((float)(e->scale[c] * fabs(bp->s[c])))) return false;
+    int64_t n = lc_tensor_numel(w);
+    for (int64_t i = 0; i < n; i++)
+        if (lc_encoding_channel(e, w, i) != channel_of(lay, i)) return false;
+    return true;
+}
+
+/* w = (q - z) * scale per channel c becomes w * s_c: scale * |s_c|, and for
+ * s_c < 0 the codes mirrored (q -> maxq - q, z -> maxq - z), which negates
+ * (q - z) and keeps every code in range. The float view is decoded again,
+ * so the encoding stays exact; pruned elements stay +0.0f. */
+static void fold_uniform(lc_tensor *w, const bn_params *bp)
+{
+    lc_encoding *e = w->enc;
+    int maxq = (1 << e->bits) - 1;
+    int64_t n = lc_tensor_numel(w);
+    float *wv = w->data;
+    for (int64_t c = 0; c < bp->ch; c++) {
+        e->scale[c] = (float)(e->scale[c] * fabs(bp->s[c]));
+        if (bp->s[c] < 0) e->zero_point[c] = maxq - e->zero_point[c];
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int64_t c = lc_encoding_channel(e, w, i);
+        if (e->mask && !e->mask[i]) continue;
+        if (bp->s[c] < 0) e->codes[i] = (uint8_t)(maxq - e->codes[i]);
+        wv[i] = lc_encoding_value(e, c, e->codes[i]);
+    }
+}
+
 /* Folds BatchNorm `bi` into its producer; *done false when the pair does
  * not qualify. */
 static lc_status fold_one(lc_model *m, int bi, lc_executor **shapes, bool *done)
@@ -181,7 +221,10 @@ static lc_status fold_one(lc_model *m, int bi, lc_executor **shapes, bool *done)
     lc_tensor *w0 = lc_graph_is_input(g, layer->inputs[1]) ? NULL : lc_graph_init(g, layer->inputs[1]);
     layout lay;
     if (!w0 || w0->dtype != LC_DTYPE_FLOAT || !make_layout(layer, w0, bp.ch, &lay)) goto done;
-    if (w0->enc && w0->enc->kind != LC_ENC_DENSE) goto done; /* quantized codes cannot be rescaled */
+    /* quantized codes cannot be rescaled, except a per-output-channel
+     * uniform grid, whose step takes the factor (fold_uniform) */
+    bool uniform = w0->enc && w0->enc->kind == LC_ENC_UNIFORM && uniform_foldable(w0, &lay, &bp);
+    if (w0->enc && w0->enc->kind != LC_ENC_DENSE && !uniform) goto done;
     /* a MatMul's output features are on the BatchNorm's channel axis 1 only
      * for rank-2 outputs (a Gemm's output always has rank 2) */
     if (is_matmul && value_rank(shapes, m, x) != 2) goto done;
@@ -200,7 +243,9 @@ static lc_status fold_one(lc_model *m, int bi, lc_executor **shapes, bool *done)
     if ((s = private_init(g, layer, 1, &w))) goto done;
     int64_t n = lc_tensor_numel(w);
     float *wv = w->data;
-    for (int64_t i = 0; i < n; i++) wv[i] = round_once((double)wv[i] * bp.s[channel_of(&lay, i)]);
+    if (uniform) fold_uniform(w, &bp);
+    else
+        for (int64_t i = 0; i < n; i++) wv[i] = round_once((double)wv[i] * bp.s[channel_of(&lay, i)]);
 
     if (is_matmul) {
         /* the BatchNorm becomes y + t */

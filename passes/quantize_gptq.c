@@ -3,13 +3,15 @@
  * asymmetric min/max, as GPTQ, or the layer's k-means codebook) and the
  * rounding error of each is compensated on the columns not yet quantized
  * through the upper Cholesky factor of H^-1 (see lc_hessian.h). Weights
- * pruned earlier stay exactly zero. */
+ * pruned earlier stay exactly zero; on a pruned layer, kept weights that
+ * quantize to exactly zero join the pruned ones (the float view is the
+ * same, the file stores fewer values). The grids are shared with
+ * prune-hessian's joint mode (gptq_grid.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lc_encoding.h"
-#include "lc_hessian.h"
+#include "gptq_grid.h"
 #include "lc_kmeans.h"
 
 /* Allocation size of n elements, at least 1 (malloc(0) may return NULL). */
@@ -19,8 +21,9 @@ static const lc_param_desc params[] = {
     {"bits", LC_PARAM_INT, "4", 2, 8, NULL, "bits per weight"},
     {"grid", LC_PARAM_ENUM, "uniform", 0, 0, "uniform|kmeans",
      "uniform asymmetric min/max grid, or the k-means codebook of the weights (weighted by diag(H))"},
-    {"granularity", LC_PARAM_ENUM, "channel", 0, 0, "channel|tensor",
-     "one grid per output channel, or one per layer"},
+    {"granularity", LC_PARAM_ENUM, "auto", 0, 0, "auto|channel|tensor",
+     "one grid per output channel, or one per layer (auto: channel for uniform, tensor for kmeans, whose "
+     "per-channel codebooks cost 2^bits floats per channel in the file)"},
     {"block", LC_PARAM_INT, "128", 1, 1e6, NULL, "columns per block of lazy updates"},
     {"damp", LC_PARAM_FLOAT, "0.01", 0, 1e9, NULL, "damping added to H's diagonal, as a fraction of its mean"},
     {"act_order", LC_PARAM_BOOL, "false", 0, 0, NULL, "quantize columns in order of decreasing H_jj"},
@@ -37,18 +40,8 @@ typedef struct state {
     double damp;
 } state;
 
-/* What the quantizer callback needs for one group. */
-typedef struct qctx {
-    lc_encoding *e;
-    int64_t row0;        /* global row of the group's row 0 */
-    int64_t cols;
-    uint8_t *codes;      /* rows x cols, sweep order */
-    int maxq;
-} qctx;
-
-static double quant_uniform(void *user, int64_t row, int64_t col, double w)
+static double quant_uniform(const lc_gptq_grid *q, int64_t row, int64_t col, double w)
 {
-    qctx *q = user;
     int64_t c = q->e->axis < 0 ? 0 : q->row0 + row;
     double v = nearbyint(w / (double)q->e->scale[c]) + q->e->zero_point[c];
     int code = v < 0 ? 0 : v > q->maxq ? q->maxq : (int)v;
@@ -56,9 +49,8 @@ static double quant_uniform(void *user, int64_t row, int64_t col, double w)
     return lc_encoding_value(q->e, c, code);
 }
 
-static double quant_codebook(void *user, int64_t row, int64_t col, double w)
+static double quant_codebook(const lc_gptq_grid *q, int64_t row, int64_t col, double w)
 {
-    qctx *q = user;
     int64_t c = q->e->axis < 0 ? 0 : q->row0 + row;
     const float *cb = q->e->codebook + c * q->e->n_codes;
     /* codebook sorted ascending: first centroid >= w, then the nearer
@@ -76,81 +68,97 @@ static double quant_codebook(void *user, int64_t row, int64_t col, double w)
     return cb[code];
 }
 
-/* Per-channel (or per-tensor) min/max grid over the kept weights and 0,
- * GPTQ's asymmetric quantizer: scale = (max - min) / maxq, zero point =
- * round(-min / scale). */
-static lc_status uniform_grid(lc_encoding *e, const lc_tensor *t, int maxq)
+double lc_gptq_quant(void *user, int64_t row, int64_t col, double w)
 {
-    const float *v = t->data;
-    int64_t n = lc_tensor_numel(t);
-    float *mn = calloc((size_t)e->channels, sizeof *mn), *mx = calloc((size_t)e->channels, sizeof *mx);
-    if (!mn || !mx) {
-        free(mn);
-        free(mx);
-        return lc_fail(LC_ERR_NO_MEMORY, "tensor '%s': out of memory", t->name);
-    }
-    for (int64_t i = 0; i < n; i++) {
-        if (e->mask && !e->mask[i]) continue;
-        int64_t c = lc_encoding_channel(e, t, i);
-        if (v[i] < mn[c]) mn[c] = v[i];
-        if (v[i] > mx[c]) mx[c] = v[i];
+    const lc_gptq_grid *q = user;
+    return q->e->kind == LC_ENC_CODEBOOK ? quant_codebook(q, row, col, w) : quant_uniform(q, row, col, w);
+}
+
+/* The kept weights of channel c (all channels when per tensor) into x,
+ * each with its input's H_jj (1 without statistics) in wt; returns the
+ * count and the sum of the weights. */
+static int64_t gather(const lc_encoding *e, const lc_hlayer *L, int64_t c, float *x, float *wt, double *wsum)
+{
+    const float *v = L->w.tensor->data;
+    int64_t k = L->cols, cnt = 0;
+    bool have = L->collected && L->h && L->n > 0;
+    *wsum = 0;
+    for (int64_t g = 0; g < L->groups; g++)
+        for (int64_t r = 0; r < L->rows; r++) {
+            if (e->axis >= 0 && g * L->rows + r != c) continue;
+            for (int64_t j = 0; j < k; j++) {
+                int64_t idx = lc_hlayer_index(L, g, r, j);
+                if (e->mask && !e->mask[idx]) continue;
+                x[cnt] = v[idx];
+                wt[cnt] = have ? (float)L->h[(g * k + j) * k + j] : 1.0f;
+                *wsum += wt[cnt++];
+            }
+        }
+    return cnt;
+}
+
+/* GPTQ's asymmetric quantizer for the range [lo, hi] (which holds 0):
+ * scale = (hi - lo) / maxq, zero point = round(-lo / scale). */
+static void range_grid(double lo, double hi, int maxq, float *scale, int32_t *zero)
+{
+    if (lo == 0 && hi == 0) lo = -1, hi = 1;
+    float sc = (float)(((double)(float)hi - (double)(float)lo) / maxq);
+    if (!(sc > 0)) sc = 1e-30f;
+    double z = nearbyint(-lo / (double)sc);
+    *scale = sc;
+    *zero = z < 0 ? 0 : z > maxq ? maxq : (int32_t)z;
+}
+
+/* Per-channel (or per-tensor) min/max grid over the kept weights and 0
+ * (GPTQ's). A range shrunk to minimise the diag(H)-weighted rounding
+ * error (GPTQ's "mse" grid) was measured worse after compensation, in
+ * accuracy and in size (fewer weights round to zero): lenet300 3 bits
+ * 0.18 -> 0.40 points, lenet5 0.37 -> 0.53. */
+static lc_status uniform_grid(lc_encoding *e, const lc_hlayer *L, int maxq)
+{
+    int64_t n = lc_tensor_numel(L->w.tensor);
+    float *x = malloc(nz(n) * sizeof *x), *wt = malloc(nz(n) * sizeof *wt);
+    if (!x || !wt) {
+        free(x);
+        free(wt);
+        return lc_fail(LC_ERR_NO_MEMORY, "tensor '%s': out of memory", L->w.tensor->name);
     }
     for (int64_t c = 0; c < e->channels; c++) {
-        if (mn[c] == 0 && mx[c] == 0) mn[c] = -1, mx[c] = 1;
-        float scale = (float)(((double)mx[c] - (double)mn[c]) / maxq);
-        if (!(scale > 0)) scale = 1e-30f;
-        double z = nearbyint(-(double)mn[c] / (double)scale);
-        e->scale[c] = scale;
-        e->zero_point[c] = z < 0 ? 0 : z > maxq ? maxq : (int32_t)z;
+        double wsum;
+        int64_t cnt = gather(e, L, c, x, wt, &wsum);
+        double lo = 0, hi = 0;
+        for (int64_t i = 0; i < cnt; i++) {
+            lo = x[i] < lo ? x[i] : lo;
+            hi = x[i] > hi ? x[i] : hi;
+        }
+        range_grid(lo, hi, maxq, &e->scale[c], &e->zero_point[c]);
     }
-    free(mn);
-    free(mx);
+    free(x);
+    free(wt);
     return LC_OK;
 }
 
-static int cmp_float(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* k-means codebook per channel (or per tensor) of the kept weights, each
- * weighted by its input's H_jj (how much an error on it costs). */
-static lc_status kmeans_grid(lc_encoding *e, const lc_hlayer *L, const lc_context *ctx, int index)
+ * weighted by its input's H_jj (how much an error on it costs): the exact
+ * weighted optimum (lc_kmeans_1d_optimal), sorted ascending. */
+static lc_status kmeans_grid(lc_encoding *e, const lc_hlayer *L)
 {
-    const lc_tensor *t = L->w.tensor;
-    const float *v = t->data;
-    int64_t n = lc_tensor_numel(t), k = L->cols;
+    int64_t n = lc_tensor_numel(L->w.tensor);
     float *x = malloc(nz(n) * sizeof *x), *wt = malloc(nz(n) * sizeof *wt);
     lc_status s = LC_OK;
     if (!x || !wt) {
         s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
         goto done;
     }
-    bool have = L->collected && L->h && L->n > 0;
     for (int64_t c = 0; c < e->channels && !s; c++) {
-        int64_t cnt = 0;
-        double wsum = 0;
-        for (int64_t g = 0; g < L->groups; g++)
-            for (int64_t r = 0; r < L->rows; r++) {
-                if (e->axis >= 0 && g * L->rows + r != c) continue;
-                for (int64_t j = 0; j < k; j++) {
-                    int64_t idx = lc_hlayer_index(L, g, r, j);
-                    if (e->mask && !e->mask[idx]) continue;
-                    x[cnt] = v[idx];
-                    wt[cnt] = have ? (float)L->h[(g * k + j) * k + j] : 1.0f;
-                    wsum += wt[cnt++];
-                }
-            }
+        double wsum;
+        int64_t cnt = gather(e, L, c, x, wt, &wsum);
         float *cb = e->codebook + c * e->n_codes;
         if (cnt == 0) {
             for (int q = 0; q < e->n_codes; q++) cb[q] = 0;
             continue;
         }
-        lc_rng rng;
-        lc_rng_seed(&rng, ctx ? ctx->seed : 0, 0x67707471u + (uint64_t)index);
-        s = lc_kmeans_1d(x, wsum > 0 ? wt : NULL, cnt, e->n_codes, LC_KMEANS_LINEAR, &rng, 300, cb, NULL);
-        if (!s) qsort(cb, (size_t)e->n_codes, sizeof *cb, cmp_float);
+        s = lc_kmeans_1d_optimal(x, wsum > 0 && isfinite(wsum) ? wt : NULL, cnt, e->n_codes, cb, NULL);
     }
 done:
     free(x);
@@ -158,8 +166,33 @@ done:
     return s;
 }
 
+lc_status lc_gptq_grid_init(lc_encoding *e, const lc_hlayer *L, bool kmeans, int bits, int axis)
+{
+    lc_tensor *t = L->w.tensor;
+    lc_status s;
+    if (kmeans) {
+        if ((s = lc_encoding_set_kind(e, t, LC_ENC_CODEBOOK, bits, axis, 1 << bits))) return s;
+        return kmeans_grid(e, L);
+    }
+    if ((s = lc_encoding_set_kind(e, t, LC_ENC_UNIFORM, bits, axis, 0))) return s;
+    return uniform_grid(e, L, (1 << bits) - 1);
+}
+
+lc_status lc_gptq_prune_zeros(lc_tensor *t)
+{
+    lc_encoding *e = t->enc;
+    if (!e || !e->mask) return LC_OK;
+    lc_status s = lc_encoding_mask_from_zeros(t);
+    if (s) return s;
+    int64_t n = lc_tensor_numel(t);
+    for (int64_t i = 0; e->codes && i < n; i++)
+        if (!e->mask[i]) e->codes[i] = 0;
+    return LC_OK;
+}
+
 static lc_status quantize_layer(void *user, lc_hlayer *L, int index)
 {
+    (void)index;
     state *st = user;
     lc_tensor *t = L->w.tensor;
     int64_t rows = L->rows, k = L->cols;
@@ -184,15 +217,9 @@ static lc_status quantize_layer(void *user, lc_hlayer *L, int index)
     for (int64_t i = 0; i < lc_tensor_numel(t) && !any_zero; i++) any_zero = v0[i] == 0.0f;
     if (any_zero && (s = lc_encoding_mask_from_zeros(t))) goto done;
     int axis = st->per_channel ? L->w.out_axis : -1;
-    if (st->kmeans) {
-        if ((s = lc_encoding_set_kind(e, t, LC_ENC_CODEBOOK, st->bits, axis, 1 << st->bits))) goto done;
-        if ((s = kmeans_grid(e, L, st->ctx, index))) goto done;
-    } else {
-        if ((s = lc_encoding_set_kind(e, t, LC_ENC_UNIFORM, st->bits, axis, 0))) goto done;
-        if ((s = uniform_grid(e, t, maxq))) goto done;
-    }
-    qctx qc = {e, 0, k, codes, maxq};
-    lc_sweep_opts o = {st->block, 0, 0, 0, 0, st->kmeans ? quant_codebook : quant_uniform, &qc, NULL};
+    if ((s = lc_gptq_grid_init(e, L, st->kmeans, st->bits, axis))) goto done;
+    lc_gptq_grid qc = {e, 0, k, codes, maxq};
+    lc_sweep_opts o = {st->block, 0, 0, 0, 0, lc_gptq_quant, &qc, NULL};
     float *v = t->data;
     double loss = 0, lambda = 0;
     bool failed = false;
@@ -234,6 +261,7 @@ static lc_status quantize_layer(void *user, lc_hlayer *L, int index)
                 v[idx] = kept ? (float)w[r * k + i] : 0.0f;
             }
     }
+    if ((s = lc_gptq_prune_zeros(t))) goto done;
     lc_log(st->ctx, "quantize-gptq: '%s' %d bits (%s), damping %.3g%s, estimated error %.4g", lc_node_label(L->w.node),
            st->bits, st->kmeans ? "codebook" : "uniform", lambda,
            failed ? " (Cholesky failed: diagonal approximation)" : "", loss);
@@ -248,6 +276,13 @@ done:
     return s;
 }
 
+static bool granularity_channel(const lc_params *p)
+{
+    const char *g = lc_params_str(p, "granularity");
+    if (!strcmp(g, "auto")) return strcmp(lc_params_str(p, "grid"), "kmeans") != 0;
+    return !strcmp(g, "channel");
+}
+
 static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
 {
     lc_weight *w = NULL;
@@ -256,7 +291,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     state st = {ctx,
                 (int)lc_params_num(p, "bits"),
                 !strcmp(lc_params_str(p, "grid"), "kmeans"),
-                !strcmp(lc_params_str(p, "granularity"), "channel"),
+                granularity_channel(p),
                 lc_params_num(p, "act_order") != 0,
                 (int64_t)lc_params_num(p, "block"),
                 lc_params_num(p, "damp")};

@@ -60,6 +60,42 @@ static void store(lc_tensor *t, int64_t i, double x)
     else ((uint16_t *)t->data)[i] = lc_float_to_half((float)x);
 }
 
+/* Sum of n floats, and of their squared deviations from m, in double with
+ * four partial sums: a single chain of dependent additions is what limits
+ * these loops (only the rounding of the sums' last bits depends on the
+ * grouping, far below what reaches the float32 statistics). */
+static double sum_floats(const float *p, int64_t n)
+{
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        a0 += p[i];
+        a1 += p[i + 1];
+        a2 += p[i + 2];
+        a3 += p[i + 3];
+    }
+    for (; i < n; i++) a0 += p[i];
+    return (a0 + a1) + (a2 + a3);
+}
+
+static double sum_sq_dev(const float *p, int64_t n, double m)
+{
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const double d0 = p[i] - m, d1 = p[i + 1] - m, d2 = p[i + 2] - m, d3 = p[i + 3] - m;
+        a0 += d0 * d0;
+        a1 += d1 * d1;
+        a2 += d2 * d2;
+        a3 += d3 * d3;
+    }
+    for (; i < n; i++) {
+        const double d = p[i] - m;
+        a0 += d * d;
+    }
+    return (a0 + a1) + (a2 + a3);
+}
+
 static lc_status observe(void *user, int node_index, const lc_node *node, int n_in, const lc_value *const *in, int n_out,
                          const lc_value *const *out)
 {
@@ -82,18 +118,9 @@ static lc_status observe(void *user, int node_index, const lc_node *node, int n_
     const float *v = x->data;
     for (int64_t c = 0; c < c_n; c++) {
         double sum = 0;
-        for (int64_t o = 0; o < outer; o++) {
-            const float *p = v + (o * c_n + c) * inner;
-            for (int64_t i = 0; i < inner; i++) sum += p[i];
-        }
+        for (int64_t o = 0; o < outer; o++) sum += sum_floats(v + (o * c_n + c) * inner, inner);
         double mb = sum / (double)nb, m2b = 0;
-        for (int64_t o = 0; o < outer; o++) {
-            const float *p = v + (o * c_n + c) * inner;
-            for (int64_t i = 0; i < inner; i++) {
-                double d = p[i] - mb;
-                m2b += d * d;
-            }
-        }
+        for (int64_t o = 0; o < outer; o++) m2b += sum_sq_dev(v + (o * c_n + c) * inner, inner, mb);
         double na = (double)s->count, n = na + (double)nb, delta = mb - s->mu[c];
         s->mu[c] += delta * (double)nb / n;
         s->m2[c] += m2b + delta * delta * na * (double)nb / n;
@@ -189,10 +216,13 @@ lc_status lc_correct_bn_nodes(lc_model *m, const lc_context *ctx, const bool *se
     for (int b = 0; b < bs.n_bn; b++) bs.bn[b].level = level[bs.bn[b].node];
     for (int wave = 0; wave < n_levels && !s; wave++) {
         bool any = false;
-        for (int b = 0; b < bs.n_bn; b++) any |= bs.bn[b].level == wave;
+        /* the wave's run stops after its last BatchNorm */
+        memset(marked, 0, ((size_t)nn + 1) * sizeof *marked);
+        for (int b = 0; b < bs.n_bn; b++)
+            if (bs.bn[b].level == wave) any = marked[bs.bn[b].node] = true;
         if (!any) continue;
         bs.wave = wave;
-        if ((s = lc_calib_run(m, ctx, observe, &bs))) break;
+        if ((s = lc_calib_run_nodes(m, ctx, observe, &bs, marked))) break;
         for (int b = 0; b < bs.n_bn; b++) {
             bn_stat *x = &bs.bn[b];
             if (x->level != wave) continue;

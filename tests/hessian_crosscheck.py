@@ -10,6 +10,9 @@ ref_gptq.py computed from the same calibration inputs:
   - two Gemms: sequential mode (second layer's H from the pruned first
     layer's outputs) and not, and global scope's per-layer sparsities
     (rank=obs and the default rank=magnitude);
+  - rescale=true (two Gemms, prune only and joint): after each wave every
+    output channel scaled to the float model's standard deviation and
+    shifted to its mean, the next layer fitted to the corrected outputs;
   - center=yes (the default with correct=bias): H of the centred inputs,
     a constant input column dead;
   - Gemm-BatchNorm-Relu-Gemm with correct=bn: with bn_update the second
@@ -19,6 +22,15 @@ ref_gptq.py computed from the same calibration inputs:
     calibration top-1 agreement with the float model does not drop;
   - GPTQ uniform (with and without act order), on a pruned layer (zeros
     stay), onto the k-means codebook the pass chose;
+  - joint prune + quantize in one sweep (prune-hessian bits>0, uniform grid
+    fitted to the kept or to all weights, k-means grid) against
+    ref_sparsegpt.sparsegpt_joint, whose k-means
+    codebook is an independent exact DP; through `shrink run` to .lcm and
+    `shrink decode` back: the file holds the encoding (bits, mask) and
+    decodes to the reference weights;
+  - fold-batchnorm after the joint mode: the per-channel uniform grid takes
+    gamma/sigma (codes mirrored for negative gammas), the file keeps the
+    encoding and decodes to W_q * s, b * s + t;
   - dead inputs give finite weights, zero in the dead columns;
   - on the zoo models (if the Fashion-MNIST data is there): every layer's
     reconstruction error ||W X - W' X|| after prune-hessian (one-shot
@@ -29,6 +41,7 @@ ref_gptq.py computed from the same calibration inputs:
     per-channel gamma/sigma, which is what the pass then minimises.
 Usage: hessian_crosscheck.py LC_PASS_TOOL
 """
+import json
 import os
 import subprocess
 import sys
@@ -39,7 +52,7 @@ import onnx
 from onnx import helper, numpy_helper, TensorProto
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ref_sparsegpt import hessian, sparsegpt, global_sparsities  # noqa: E402
+from ref_sparsegpt import hessian, sparsegpt, sparsegpt_joint, global_sparsities, kmeans_1d_optimal  # noqa: E402
 from ref_gptq import gptq  # noqa: E402
 
 TOOL = sys.argv[1]
@@ -182,6 +195,106 @@ got = run_pass(mpath, "quantize-gptq", "bits=3,grid=kmeans,granularity=tensor,co
 cb = np.unique(got)
 check(len(cb) <= 8, "k-means grid: %d distinct values (<= 8)" % len(cb))
 compare("GPTQ onto the codebook", got, gptq(w0, h, bits=3, codebook=cb), tol=1e-5)
+# the codebook itself: the exact weighted k-means (weights H_jj) of the layer
+ref_cb = kmeans_1d_optimal(w0.ravel(), np.broadcast_to(np.diag(h), w0.shape).ravel(), 8)
+cb_diff = float(np.max(np.abs(cb - ref_cb))) if cb.size == ref_cb.size else np.inf
+check(cb_diff <= 1e-5 * float(np.max(np.abs(ref_cb))),
+      "k-means grid = the exact H_jj-weighted k-means of the weights (max |diff| %.2e)" % cb_diff)
+
+# ---- joint prune + quantize in one sweep (prune-hessian bits > 0) ----
+for params, kw in [("sparsity=0.6,bits=3,block=16", dict(sparsity=0.6, bits=3, block=16)),
+                   ("sparsity=0.5,bits=2", dict(sparsity=0.5, bits=2)),
+                   ("sparsity=0.6,bits=3,block=16,fit=all", dict(sparsity=0.6, bits=3, block=16, fit="all")),
+                   ("sparsity=0.7,bits=3,grid=kmeans,block=16", dict(sparsity=0.7, bits=3, grid="kmeans", block=16)),
+                   ("sparsity=0.4,bits=2,grid=kmeans,damp=0.3", dict(sparsity=0.4, bits=2, grid="kmeans", damp=0.3))]:
+    got = run_pass(mpath, "prune-hessian", params + ",correct=none", xpath)["w0"]
+    ref, cb = sparsegpt_joint(w0, h, **kw)
+    compare("Gemm joint prune+quantize " + params, got, ref)
+    if cb is not None:
+        nzv = np.unique(got[got != 0])
+        near = np.min(np.abs(nzv[:, None].astype(np.float64) - cb[None, :]), axis=1) if nzv.size else np.zeros(0)
+        check(nzv.size <= cb.size and np.all(near <= 1e-6 * np.max(np.abs(cb))),
+              "  kept weights are centroids of the reference codebook (%d values)" % nzv.size)
+    else:
+        levels = max(len(np.unique(r)) for r in got)
+        check(levels <= 2 ** kw["bits"], "  at most 2^bits values per row, zero included (%d)" % levels)
+    check(np.mean(got == 0) >= kw["sparsity"] - 1e-9, "  sparsity %.3f >= %.2f (rounded-to-zero weights pruned too)"
+          % (np.mean(got == 0), kw["sparsity"]))
+
+# the same through the CLI into a .lcm file and back
+shrink = os.environ.get("SHRINK")
+if shrink:
+    for params, kw in [("sparsity=0.6,bits=3,block=16", dict(sparsity=0.6, bits=3, block=16)),
+                       ("sparsity=0.7,bits=3,grid=kmeans,block=16", dict(sparsity=0.7, bits=3, grid="kmeans", block=16))]:
+        lcm = os.path.join(TMP, "joint.lcm")
+        rep = os.path.join(TMP, "joint.json")
+        back = os.path.join(TMP, "joint_back.onnx")
+        r = subprocess.run([shrink, "run", mpath, "-o", lcm, "--pass",
+                            "prune-hessian:" + params + ",scope=layer,correct=none", "--calib", xpath, "--report", rep,
+                            "--quiet"], capture_output=True, text=True)
+        r2 = subprocess.run([shrink, "decode", lcm, "-o", back], capture_output=True, text=True)
+        if r.returncode or r2.returncode:
+            check(False, "joint mode to .lcm: shrink failed: %s %s" % (r.stderr.strip(), r2.stderr.strip()))
+            continue
+        lay = json.load(open(rep))["layers"][0]
+        dec = {t.name: numpy_helper.to_array(t) for t in onnx.load(back).graph.initializer}["w0"]
+        ref, _ = sparsegpt_joint(w0, h, **kw)
+        check(lay["bits"] == kw["bits"] and abs(lay["sparsity"] - np.mean(ref == 0)) < 1e-9,
+              ".lcm joint %s: stored with %s bits, sparsity %.3f (reference zeros %.3f)"
+              % (params, lay["bits"], lay["sparsity"], np.mean(ref == 0)))
+        compare(".lcm joint %s decodes to the reference" % params, dec, ref)
+    # quantize-gptq on a pruned layer: kept weights that round to exactly
+    # zero are stored as pruned (the file's sparsity = the zeros of the values)
+    lcm = os.path.join(TMP, "gptq_pruned.lcm")
+    rep = os.path.join(TMP, "gptq_pruned.json")
+    r = subprocess.run([shrink, "run", ppath, "-o", lcm, "--pass", "quantize-gptq:bits=2,correct=none", "--calib", xpath,
+                        "--report", rep, "--quiet"], capture_output=True, text=True)
+    ref = gptq(pruned, h, bits=2, keep=pruned != 0)
+    if r.returncode:
+        check(False, "quantize-gptq to .lcm: %s" % r.stderr.strip())
+    else:
+        lay = json.load(open(rep))["layers"][0]
+        check(abs(lay["sparsity"] - np.mean(ref == 0)) < 1e-9 and np.mean(ref == 0) > np.mean(pruned == 0),
+              "quantize-gptq bits=2 on a pruned layer: stored sparsity %.3f = zeros of the values %.3f (> pruned %.3f)"
+              % (lay["sparsity"], np.mean(ref == 0), np.mean(pruned == 0)))
+
+# ---- fold-batchnorm after joint mode: a per-channel uniform grid takes the
+# BatchNorm's factor (negative gammas mirror the codes); the file keeps the
+# 3-bit encoding and decodes to W_q * s, b * s + t ----
+if shrink:
+    gneg = gamma.copy()
+    gneg[::3] *= -1
+    fold_g = helper.make_graph(bn_nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", K])],
+                               [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["n", N])],
+                               [numpy_helper.from_array(a, nm) for a, nm in
+                                ((w0, "w0"), (b0, "b0"), (gneg, "g"), (beta, "be"), (mean, "mu"), (var, "var"))])
+    fpath = save(helper.make_model(fold_g, opset_imports=[helper.make_opsetid("", 13)]), "gemm_bn_fold.onnx")
+    joint = "prune-hessian:sparsity=0.5,bits=3,block=16,scope=layer,correct=none"
+    wq = run_pass(fpath, "prune-hessian", "sparsity=0.5,bits=3,block=16,correct=none", xpath)["w0"]
+    lcm = os.path.join(TMP, "fold.lcm")
+    rep = os.path.join(TMP, "fold.json")
+    back = os.path.join(TMP, "fold_back.onnx")
+    r = subprocess.run([shrink, "run", fpath, "-o", lcm, "--pass", joint, "--pass", "fold-batchnorm", "--calib", xpath,
+                        "--report", rep, "--quiet"], capture_output=True, text=True)
+    r2 = subprocess.run([shrink, "decode", lcm, "-o", back], capture_output=True, text=True)
+    if r.returncode or r2.returncode:
+        check(False, "fold-batchnorm after joint mode: shrink failed: %s %s" % (r.stderr.strip(), r2.stderr.strip()))
+    else:
+        fm = onnx.load(back)
+        dec = {t.name: numpy_helper.to_array(t) for t in fm.graph.initializer}
+        sc = gneg.astype(np.float64) / np.sqrt(var.astype(np.float64) + np.float64(np.float32(1e-3)))
+        ref_w = wq.astype(np.float64) * sc[:, None]
+        ref_b = sc * b0 + (beta - mean * sc)
+        wname = [n for n in fm.graph.node if n.op_type == "Gemm"][0].input
+        got_w, got_b = dec[wname[1]], dec[wname[2]]
+        lay = json.load(open(rep))["layers"][0]
+        check(not any(n.op_type == "BatchNormalization" for n in fm.graph.node) and lay["bits"] == 3,
+              "fold-batchnorm after joint mode: BatchNorm gone, weight still stored with %s bits" % lay["bits"])
+        check(np.array_equal(got_w == 0, wq == 0) and np.allclose(got_w, ref_w, rtol=1e-6, atol=1e-7) and
+              max(len(np.unique(rw)) for rw in got_w) <= 8,
+              "fold-batchnorm after joint mode: weights = W_q * gamma/sigma (negative gammas too), max |diff| %.2e"
+              % float(np.max(np.abs(got_w - ref_w))))
+        check(np.allclose(got_b, ref_b, rtol=1e-5, atol=1e-5), "fold-batchnorm after joint mode: bias = s*b + t")
 
 # ---- grouped, strided, padded, dilated Conv ----
 C, M, G = 4, 6, 2
@@ -259,6 +372,32 @@ sp = global_sparsities([w1, w2], None, 0.7, magnitude=True)
 compare("global scope rank=magnitude: layer 1 weights (share %.3f)" % sp[0], got["w0"], sparsegpt(w1, h, sp[0]))
 compare("global scope rank=magnitude: layer 2 weights (share %.3f)" % sp[1], got["w1"],
         sparsegpt(w2, hessian(layer2_input(w1)), sp[1]))
+
+# ---- rescale: after each wave, every output channel's standard deviation
+# and mean on the calibration data back to the float model's ----
+def rescale_ref(w, b, y_ref, y_new):
+    """(a * w, bias) with a = clip(sd_ref / sd_new, 1/2, 2) per output row."""
+    a = np.clip(np.sqrt(y_ref.var(axis=0) / y_new.var(axis=0)), 0.5, 2.0)
+    nb = y_ref.mean(axis=0) - a * (y_new.mean(axis=0) - b)
+    return (w.astype(np.float64) * a[:, None]).astype(np.float32), nb.astype(np.float32), a
+
+
+x64 = x.astype(np.float64)
+for bits in (0, 3):
+    prm = "sparsity=0.6,block=16,correct=none,rescale=true" + (",bits=%d" % bits if bits else "")
+    got = run_pass(tpath, "prune-hessian", prm, xpath)
+    p1 = sparsegpt(w1, h, 0.6, block=16) if not bits else sparsegpt_joint(w1, h, 0.6, bits, block=16)[0]
+    y1_ref = x64 @ w1.T.astype(np.float64) + b1
+    q1, c1, a1 = rescale_ref(p1, b1, y1_ref, x64 @ p1.T.astype(np.float64) + b1)
+    x2 = np.maximum(x64 @ q1.T.astype(np.float64) + c1, 0).astype(np.float32)
+    h2 = hessian(x2)
+    p2 = sparsegpt(w2, h2, 0.6, block=16) if not bits else sparsegpt_joint(w2, h2, 0.6, bits, block=16)[0]
+    y2_ref = np.maximum(y1_ref, 0) @ w2.T.astype(np.float64) + b2
+    q2, c2, a2 = rescale_ref(p2, b2, y2_ref, x2.astype(np.float64) @ p2.T.astype(np.float64) + b2)
+    compare("rescale %s: layer 1 (channel factors %.3f..%.3f)" % (prm, a1.min(), a1.max()), got["w0"], q1)
+    compare("rescale %s: layer 2 (channel factors %.3f..%.3f)" % (prm, a2.min(), a2.max()), got["w1"], q2)
+    check(np.allclose(got["b0"], c1, rtol=1e-4, atol=1e-4) and np.allclose(got["b1"], c2, rtol=1e-4, atol=1e-4),
+          "rescale %s: biases put the channel means back to the float model's" % prm)
 
 # ---- center: H of the centred inputs (default with correct=bias) ----
 xo = (x + rng.standard_normal(K).astype(np.float32) * 2).astype(np.float32)   # inputs with a large mean

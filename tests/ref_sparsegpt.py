@@ -128,3 +128,83 @@ def global_sparsities(ws, hs, sparsity, damp=0.01, within_layer=False, magnitude
     kill = round_half_away(sparsity * sal.size)
     counts = np.bincount(owner[order[:kill]], minlength=len(ws))
     return [c / w.size for c, w in zip(counts, ws)]
+
+
+def kmeans_1d_optimal(x, weight, k):
+    """Exact weighted 1-D k-means (minimum weighted within-cluster sum of
+    squares) by dynamic programming over the sorted values, O(k n^2):
+    D[c][j] = min_i D[c-1][i] + cost(i, j), cost from prefix sums. Returns
+    the k centroids (weighted means) ascending, as float32."""
+    order = np.argsort(x, kind="stable")
+    xs = np.asarray(x, dtype=np.float64)[order]
+    ws = np.asarray(weight, dtype=np.float64)[order]
+    n = xs.size
+    pw = np.concatenate([[0.0], np.cumsum(ws)])
+    px = np.concatenate([[0.0], np.cumsum(ws * xs)])
+    pxx = np.concatenate([[0.0], np.cumsum(ws * xs * xs)])
+
+    def cost(i, j):  # segments [i, j) for arrays i, scalar j
+        sw = pw[j] - pw[i]
+        sx = px[j] - px[i]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = (pxx[j] - pxx[i]) - np.where(sw > 0, sx * sx / sw, 0.0)
+        return np.maximum(c, 0.0)
+
+    k = min(k, n)
+    inf = np.inf
+    d = np.full((k + 1, n + 1), inf)
+    arg = np.zeros((k + 1, n + 1), dtype=np.int64)
+    d[0, 0] = 0.0
+    for c in range(1, k + 1):
+        for j in range(c, n + 1):
+            i = np.arange(c - 1, j)
+            tot = d[c - 1, i] + cost(i, j)
+            b = int(np.argmin(tot))
+            d[c, j] = tot[b]
+            arg[c, j] = i[b]
+    cents = []
+    j = n
+    for c in range(k, 0, -1):
+        i = arg[c, j]
+        sw = pw[j] - pw[i]
+        cents.append((px[j] - px[i]) / sw if sw > 0 else xs[i])
+        j = i
+    return np.array(sorted(cents), dtype=np.float32)
+
+
+def sparsegpt_joint(w, h, sparsity, bits, grid="uniform", block=128, damp=0.01, fit="kept"):
+    """SparseGPT's joint mode as prune-hessian bits>0 implements it: one
+    sweep prunes each block's mask and quantizes every kept weight, both
+    errors compensated through U. The grid (quantize-gptq's) is fitted to
+    the weights a pruning-only sweep keeps, with their compensated values
+    (float32): uniform, per-row asymmetric min/max of those and 0; kmeans,
+    one codebook, their weighted optimal k-means (weights H_jj). fit="all"
+    (uniform only): the grid of the unpruned layer's weights instead.
+    Returns (float32 weights, codebook or None)."""
+    from ref_gptq import uniform_grid  # ref_gptq imports this module
+
+    w = np.asarray(w, dtype=np.float32)
+    rows, k = w.shape
+    maxq = 2 ** bits - 1
+    w2, u = prepare(w, h, damp)
+    keep = np.ones(w2.shape, dtype=bool)
+    pw_, pk = sweep(w2, u, keep, block, sparsity)
+    pw_ = np.where(pk, pw_, 0).astype(np.float32)
+    cb = None
+    if grid == "kmeans":
+        wts = np.broadcast_to(np.diag(np.asarray(h, dtype=np.float64)), (rows, k))[pk]
+        cb = kmeans_1d_optimal(pw_[pk], wts, 2 ** bits)
+
+        def quant(ridx, col, v):
+            c = cb.astype(np.float64)
+            return c[np.argmin(np.abs(v[:, None] - c[None, :]), axis=1)]
+    else:
+        scales, zeros = uniform_grid(pw_, bits, pk) if fit == "kept" else uniform_grid(w, bits)
+
+        def quant(ridx, col, v):
+            s = scales[ridx].astype(np.float64)
+            code = np.clip(np.rint(v / s) + zeros[ridx], 0, maxq)
+            return ((code - zeros[ridx]).astype(np.float32) * scales[ridx]).astype(np.float64)
+    out, kp = sweep(w2, u, keep, block, sparsity, quant=quant)
+    out[~kp] = 0
+    return out.astype(np.float32), cb

@@ -148,6 +148,12 @@ lc_status lc_model_predict(const lc_model *m, const lc_dataset *d, int64_t limit
  * no calibration data; shape errors name the data file. */
 lc_status lc_calib_run(const lc_model *m, const lc_context *ctx, lc_observe_fn fn, void *user);
 
+/* lc_calib_run for an observer that only looks at the nodes with
+ * need[node index] true (m->graph->n_nodes entries; NULL: all nodes): each
+ * batch stops as soon as the last of them has run, so the nodes after them
+ * are not computed. What `fn` sees of the needed nodes is the same. */
+lc_status lc_calib_run_nodes(const lc_model *m, const lc_context *ctx, lc_observe_fn fn, void *user, const bool *need);
+
 /* For each node of graph `g` (level[i], g->n_nodes entries): the largest
  * number of `marked` nodes on any path from the graph inputs to one of the
  * node's inputs (the node itself not counted). Statistics that depend on

@@ -6,9 +6,41 @@
 #include "lc_pass.h"
 #include "lc_strset.h"
 
-lc_status lc_dataset_run(const lc_model *m, const lc_dataset *d, int64_t limit, int batch, int threads,
-                         lc_observe_fn observe, void *observe_user, lc_batch_fn on_batch, void *batch_user,
-                         const lc_context *ctx)
+/* An observer that only needs some nodes: the batch stops once the last of
+ * them ran, since nothing after it can change what it saw. STOP_BATCH is
+ * what the wrapper returns to end the executor's run early; it never
+ * leaves this file. */
+#define STOP_BATCH ((lc_status)1)
+
+typedef struct until_state {
+    lc_observe_fn fn;
+    void *user;
+    const bool *need;   /* by main-graph node index */
+    int n_nodes;
+    int left;           /* needed nodes not yet run in this batch */
+} until_state;
+
+static lc_status until_observe(void *user, int node_index, const lc_node *node, int n_in, const lc_value *const *in,
+                               int n_out, const lc_value *const *out)
+{
+    until_state *u = user;
+    lc_status s = u->fn(u->user, node_index, node, n_in, in, n_out, out);
+    if (s) return s;
+    if (node_index >= 0 && node_index < u->n_nodes && u->need[node_index] && --u->left == 0) return STOP_BATCH;
+    return LC_OK;
+}
+
+/* Needed nodes the plan runs (folded ones are never observed). */
+static int count_needed(const lc_executor *ex, const bool *need)
+{
+    int k = 0, n = lc_executor_node_count(ex);
+    for (int i = 0; i < n; i++) k += need[i] && !lc_executor_node_folded(ex, i);
+    return k;
+}
+
+static lc_status dataset_run(const lc_model *m, const lc_dataset *d, int64_t limit, int batch, int threads,
+                             lc_observe_fn observe, void *observe_user, const bool *need, lc_batch_fn on_batch,
+                             void *batch_user, const lc_context *ctx)
 {
     lc_model_info info;
     lc_status s = lc_model_info_compute(m, &info);
@@ -39,6 +71,8 @@ lc_status lc_dataset_run(const lc_model *m, const lc_dataset *d, int64_t limit, 
     int64_t bsz = batch < count ? batch : count;
     lc_executor *ex = NULL;
     int64_t planned = 0;
+    int needed = 0;
+    until_state until = {observe, observe_user, need, m->graph->n_nodes, 0};
     for (int64_t start = 0; start < count && !s; start += bsz) {
         int64_t n = count - start < bsz ? count - start : bsz;
         if (!ex || planned != n) {
@@ -47,13 +81,20 @@ lc_status lc_dataset_run(const lc_model *m, const lc_dataset *d, int64_t limit, 
             shape.dims[0] = n;
             /* an observer must see every node, so no fused plan for it */
             if ((s = lc_executor_create_ex(m, &shape, 1, threads, observe ? LC_EXEC_NO_FUSION : 0u, &ex))) break;
-            if (observe) lc_executor_set_observer(ex, observe, observe_user);
+            needed = observe && need ? count_needed(ex, need) : 0;
+            if (observe) {
+                if (needed > 0) lc_executor_set_observer(ex, until_observe, &until);
+                else lc_executor_set_observer(ex, observe, observe_user);
+            }
             planned = n;
         }
         lc_array x = shape;
         x.dims[0] = n;
         x.data = lc_dataset_sample(d, start);
-        if ((s = lc_executor_run(ex, &x, 1))) break;
+        until.left = needed;
+        s = lc_executor_run(ex, &x, 1);
+        if (s == STOP_BATCH) s = LC_OK;
+        if (s) break;
         if (on_batch) {
             lc_array out;
             if (!(s = lc_executor_output(ex, 0, &out, NULL))) s = on_batch(batch_user, start, n, &out);
@@ -64,10 +105,23 @@ lc_status lc_dataset_run(const lc_model *m, const lc_dataset *d, int64_t limit, 
     return s;
 }
 
+lc_status lc_dataset_run(const lc_model *m, const lc_dataset *d, int64_t limit, int batch, int threads,
+                         lc_observe_fn observe, void *observe_user, lc_batch_fn on_batch, void *batch_user,
+                         const lc_context *ctx)
+{
+    return dataset_run(m, d, limit, batch, threads, observe, observe_user, NULL, on_batch, batch_user, ctx);
+}
+
 lc_status lc_calib_run(const lc_model *m, const lc_context *ctx, lc_observe_fn fn, void *user)
 {
+    return lc_calib_run_nodes(m, ctx, fn, user, NULL);
+}
+
+lc_status lc_calib_run_nodes(const lc_model *m, const lc_context *ctx, lc_observe_fn fn, void *user, const bool *need)
+{
     if (!ctx || !ctx->calib) return lc_fail(LC_ERR_INVALID_ARGUMENT, "this pass needs calibration data (--calib)");
-    return lc_dataset_run(m, ctx->calib, ctx->calib_limit, ctx->batch, ctx->threads, fn, user, NULL, NULL, ctx);
+    if (!fn) need = NULL;
+    return dataset_run(m, ctx->calib, ctx->calib_limit, ctx->batch, ctx->threads, fn, user, need, NULL, NULL, ctx);
 }
 
 typedef struct predict_state {

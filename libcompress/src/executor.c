@@ -610,6 +610,11 @@ static lc_status plan_nodes(lc_executor *ex, const int *order, int **extra, cons
             s = node_fail_prefix(ex, LC_ERR_UNSUPPORTED, ni, n);
             goto fail;
         }
+        /* every operator's first output is required (kernels write out[0]) */
+        if (n->n_outputs < 1 || !*n->outputs[0]) {
+            s = node_fail_prefix(ex, lc_fail(LC_ERR_VERIFY, "has no output (%s needs at least one)", n->op_type), ni, n);
+            goto fail;
+        }
         if (is_default_domain(n->domain) && (s = check_required_inputs(n, st->args.opset))) {
             s = node_fail_prefix(ex, s, ni, n);
             goto fail;

@@ -109,21 +109,54 @@ static lc_status add_rows(collect_state *cs, double *h, double *xs, const float 
     return LC_OK;
 }
 
+/* Copies the k x ncols block x (row stride ld) into columns [at, at +
+ * ncols) of the double buffer buf (row stride bld); xs += its row sums.
+ * Four partial sums per row: a serial chain of additions would cost more
+ * than the copy (the terms are floats, exact in double, so only the
+ * rounding of the sum's last bits depends on the grouping). */
+static void stage_cols(double *buf, int64_t bld, int64_t at, double *xs, const float *x, int64_t k, int64_t ncols,
+                       int64_t ld)
+{
+    for (int64_t i = 0; i < k; i++) {
+        const float *xr = x + i * ld;
+        double *br = buf + i * bld + at;
+        double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        int64_t j = 0;
+        for (; j + 4 <= ncols; j += 4) {
+            br[j] = xr[j];
+            br[j + 1] = xr[j + 1];
+            br[j + 2] = xr[j + 2];
+            br[j + 3] = xr[j + 3];
+            a0 += xr[j];
+            a1 += xr[j + 1];
+            a2 += xr[j + 2];
+            a3 += xr[j + 3];
+        }
+        for (; j < ncols; j++) {
+            br[j] = xr[j];
+            a0 += xr[j];
+        }
+        xs[i] += (a0 + a1) + (a2 + a3);
+    }
+}
+
 /* H += x x^T for the k rows of x (k x ncols, row-major, rows are
  * features); xs += the sum of its columns. */
 static lc_status add_cols(collect_state *cs, double *h, double *xs, const float *x, int64_t k, int64_t ncols, int64_t ld)
 {
     lc_status s = grow((void **)&cs->buf, &cs->buf_cap, (size_t)(k * ncols) * sizeof(double));
     if (s) return s;
-    for (int64_t i = 0; i < k; i++)
-        for (int64_t j = 0; j < ncols; j++) {
-            cs->buf[i * ncols + j] = x[i * ld + j];
-            xs[i] += x[i * ld + j];
-        }
+    stage_cols(cs->buf, ncols, 0, xs, x, k, ncols, ld);
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)k, (int)ncols, 1.0, cs->buf, (int)ncols, 1.0, h,
                 (int)k);
     return LC_OK;
 }
+
+/* Output positions per dsyrk of a Conv's columns: small outputs make thin
+ * products, so the columns of several images go side by side (in a
+ * staging buffer of at most CONV_SYRK_DOUBLES, or one image's). */
+#define CONV_SYRK_COLS 1024
+#define CONV_SYRK_DOUBLES ((int64_t)1 << 21)
 
 static lc_status observe_conv(collect_state *cs, lc_hlayer *L, const lc_node *node, const lc_value *x)
 {
@@ -139,16 +172,28 @@ static lc_status observe_conv(collect_state *cs, lc_hlayer *L, const lc_node *no
     lc_status s = lc_nn_geom_init(node, nsp, x->dims + 2, t->dims + 2, false, &g);
     if (s) return s;
     if (cg * g.k_size != L->cols) return lc_fail(LC_ERR_SHAPE, "layer '%s': kernel does not match the weight", lc_node_label(node));
-    if ((s = grow((void **)&cs->col, &cs->col_cap, (size_t)(L->cols * g.out_size) * sizeof(float)))) return s;
+    const int64_t P = g.out_size, k = L->cols, nimg = x->dims[0];
+    int64_t nb = P >= CONV_SYRK_COLS ? 1 : CONV_SYRK_COLS / (P > 0 ? P : 1);
+    if (nb > nimg) nb = nimg;
+    if (nb > 1 && k * nb * P > CONV_SYRK_DOUBLES) nb = CONV_SYRK_DOUBLES / (k * P);
+    if (nb < 1) nb = 1;
+    if ((s = grow((void **)&cs->col, &cs->col_cap, (size_t)(k * P) * sizeof(float)))) return s;
+    if ((s = grow((void **)&cs->buf, &cs->buf_cap, (size_t)(k * nb * P) * sizeof(double)))) return s;
     const float *xd = x->data;
-    for (int64_t b = 0; b < x->dims[0] && !s; b++)
-        for (int64_t gi = 0; gi < L->groups && !s; gi++) {
-            lc_nn_im2col(&g, cg, xd + (b * c + gi * cg) * g.in_size, cs->col, g.out_size);
-            s = add_cols(cs, L->h + gi * L->cols * L->cols, L->xsum + gi * L->cols, cs->col, L->cols, g.out_size,
-                         g.out_size);
+    /* per group, images in order: each group's H only sees its own columns */
+    for (int64_t gi = 0; gi < L->groups; gi++)
+        for (int64_t b0 = 0; b0 < nimg; b0 += nb) {
+            const int64_t cnt = nimg - b0 < nb ? nimg - b0 : nb, ld = cnt * P;
+            for (int64_t j = 0; j < cnt; j++) {
+                lc_nn_im2col(&g, cg, xd + ((b0 + j) * c + gi * cg) * g.in_size, cs->col, P);
+                stage_cols(cs->buf, ld, j * P, L->xsum + gi * k, cs->col, k, P, P);
+            }
+            if (k > 0 && ld > 0)
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)k, (int)ld, 1.0, cs->buf, (int)ld, 1.0,
+                            L->h + gi * k * k, (int)k);
         }
-    if (!s) L->n += x->dims[0] * g.out_size;
-    return s;
+    L->n += nimg * P;
+    return LC_OK;
 }
 
 static lc_status on_node(void *user, int node_index, const lc_node *node, int n_in, const lc_value *const *in, int n_out,
@@ -208,7 +253,17 @@ lc_status lc_hessian_collect(const lc_model *m, const lc_context *ctx, lc_hlayer
         cs.by_node[L->w.node_index] = i;
         any = true;
     }
-    if (any) s = lc_calib_run(m, ctx, on_node, &cs);
+    if (any) {
+        /* the run can stop after the last layer collected */
+        bool *need = malloc(nz(cs.n_nodes) * sizeof *need);
+        if (!need) {
+            s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+            goto done;
+        }
+        for (int i = 0; i < cs.n_nodes; i++) need[i] = cs.by_node[i] >= 0;
+        s = lc_calib_run_nodes(m, ctx, on_node, &cs, need);
+        free(need);
+    }
     if (s) goto done;
     for (int i = 0; i < cs.n_nodes; i++)
         if (cs.by_node[i] >= 0) layers[cs.by_node[i]].collected = true;
@@ -324,6 +379,41 @@ static int cmp_sal(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
+static bool sal_less(const sal *x, const sal *y) { return x->s < y->s || (x->s == y->s && x->i < y->i); }
+
+static void sal_swap(sal *a, sal *b)
+{
+    sal t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Reorders a[0, n) so that its k smallest (in cmp_sal's total order, so
+ * the set is unique) come first, in any order: what the block's mask needs,
+ * without sorting all of it. Quickselect with a median-of-three pivot; the
+ * pivot choice only changes how fast, never which elements come first. */
+static void sal_select(sal *a, int64_t n, int64_t k)
+{
+    int64_t lo = 0, hi = n - 1;
+    while (k > 0 && k < n && lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (sal_less(&a[mid], &a[lo])) sal_swap(&a[mid], &a[lo]);
+        if (sal_less(&a[hi], &a[lo])) sal_swap(&a[hi], &a[lo]);
+        if (sal_less(&a[hi], &a[mid])) sal_swap(&a[hi], &a[mid]);
+        const sal p = a[mid];
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (sal_less(&a[i], &p)) i++;
+            while (sal_less(&p, &a[j])) j--;
+            if (i <= j) sal_swap(&a[i++], &a[j--]);
+        }
+        /* now a[lo, j] <= p <= a[i, hi], and a[j+1, i-1] == p */
+        if (k - 1 <= j) hi = j;
+        else if (k - 1 >= i) lo = i;
+        else break;
+    }
+}
+
 /* Start of the N:M group that holds column j, and its width. */
 static void nm_group(const lc_sweep_opts *o, int64_t k, int64_t j, int64_t *start, int64_t *width)
 {
@@ -370,7 +460,7 @@ lc_status lc_obs_sweep(double *w, int64_t rows, int64_t k, const double *u, uint
                     double s = keep[r * k + j] ? v * v / (d * d) * (o->row_weight ? o->row_weight[r] : 1.0) : -1.0;
                     sl[cnt++] = (sal){s, r * k + j};
                 }
-            qsort(sl, (size_t)cnt, sizeof *sl, cmp_sal);
+            sal_select(sl, cnt, target);
             for (int64_t t = 0; t < cnt; t++) {
                 keep[sl[t].i] = t >= target && keep[sl[t].i];
                 pruned += !keep[sl[t].i];

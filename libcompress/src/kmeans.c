@@ -388,32 +388,87 @@ typedef struct dp_row {
     int64_t c;
 } dp_row;
 
+/* Candidates of one D[c][i]: out[t] = D[c-1][j+t-1] + cost(j+t, i) for t <
+ * cnt, four at a time: the same operations as run_cost in the same order
+ * (no contraction into FMA), so the same bits, but the divisions, which
+ * bound this loop, go four per instruction. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef double v4d __attribute__((vector_size(32)));
+typedef int64_t v4l __attribute__((vector_size(32)));
+
+static inline __attribute__((always_inline)) void dp_candidates(const sdata *s, const double *prev, int64_t j,
+                                                                int64_t cnt, int64_t i, double *out)
+{
+    const double A = s->pw[i + 1], B = s->px[i + 1], C = s->pxx[i + 1];
+    const v4d zero = {0, 0, 0, 0};
+    int64_t t = 0;
+    for (; t + 4 <= cnt; t += 4) {
+        v4d pw, px, pxx, pv;
+        memcpy(&pw, s->pw + j + t, sizeof pw);
+        memcpy(&px, s->px + j + t, sizeof px);
+        memcpy(&pxx, s->pxx + j + t, sizeof pxx);
+        memcpy(&pv, prev + j + t - 1, sizeof pv);
+        const v4d w = A - pw, sx = B - px, q = C - pxx;
+        const v4d c = q - sx * sx / w;
+        /* run_cost: 0 unless w > 0, then c clamped at 0 (NaN gives 0) */
+        const v4l keep = (w > zero) & (c > zero);
+        const v4d cost = (v4d)(keep & (v4l)c);
+        const v4d val = pv + cost;
+        memcpy(out + t, &val, sizeof val);
+    }
+    for (; t < cnt; t++) out[t] = prev[j + t - 1] + run_cost(s, j + t, i);
+}
+
+#define DP_CHUNK 64
+
 /* D[c][i] = min over j in [c, i] of D[c-1][j-1] + cost(j, i). The leftmost
  * best j is non-decreasing in i (the cost is a Monge array), so the middle
  * i of a range bounds the search of both halves. */
+#define DP_SOLVE(name, attr)                                                                                           \
+    attr static void name(const dp_row *r, int64_t ilo, int64_t ihi, int64_t jlo, int64_t jhi)                        \
+    {                                                                                                                  \
+        double vals[DP_CHUNK];                                                                                         \
+        while (ilo <= ihi) {                                                                                           \
+            int64_t mid = ilo + (ihi - ilo) / 2, bj = -1;                                                              \
+            double best = INFINITY;                                                                                    \
+            int64_t jend = jhi < mid ? jhi : mid;                                                                      \
+            for (int64_t j = jlo > r->c ? jlo : r->c; j <= jend; j += DP_CHUNK) {                                      \
+                const int64_t cnt = jend - j + 1 < DP_CHUNK ? jend - j + 1 : DP_CHUNK;                                 \
+                dp_candidates(r->s, r->prev, j, cnt, mid, vals);                                                       \
+                for (int64_t t = 0; t < cnt; t++)                                                                      \
+                    if (vals[t] < best) best = vals[t], bj = j + t;                                                    \
+            }                                                                                                          \
+            r->cur[mid] = best;                                                                                        \
+            if (r->arg) r->arg[mid] = (int32_t)bj;                                                                     \
+            /* recurse on the smaller half, loop on the larger (bounded stack) */                                     \
+            if (mid - ilo < ihi - mid) {                                                                               \
+                name(r, ilo, mid - 1, jlo, bj);                                                                        \
+                ilo = mid + 1;                                                                                         \
+                jlo = bj;                                                                                              \
+            } else {                                                                                                   \
+                name(r, mid + 1, ihi, bj, jhi);                                                                        \
+                ihi = mid - 1;                                                                                         \
+                jhi = bj;                                                                                              \
+            }                                                                                                          \
+        }                                                                                                              \
+    }
+
+DP_SOLVE(dp_solve_generic, )
+#if defined(__x86_64__) && defined(__GNUC__)
+/* AVX without FMA: nothing to contract, the bits of the generic build */
+DP_SOLVE(dp_solve_avx, __attribute__((target("avx"))))
+#endif
+
 static void dp_solve(const dp_row *r, int64_t ilo, int64_t ihi, int64_t jlo, int64_t jhi)
 {
-    while (ilo <= ihi) {
-        int64_t mid = ilo + (ihi - ilo) / 2, bj = -1;
-        double best = INFINITY;
-        int64_t jend = jhi < mid ? jhi : mid;
-        for (int64_t j = jlo > r->c ? jlo : r->c; j <= jend; j++) {
-            double val = r->prev[j - 1] + run_cost(r->s, j, mid);
-            if (val < best) best = val, bj = j;
-        }
-        r->cur[mid] = best;
-        if (r->arg) r->arg[mid] = (int32_t)bj;
-        /* recurse on the smaller half, loop on the larger (bounded stack) */
-        if (mid - ilo < ihi - mid) {
-            dp_solve(r, ilo, mid - 1, jlo, bj);
-            ilo = mid + 1;
-            jlo = bj;
-        } else {
-            dp_solve(r, mid + 1, ihi, bj, jhi);
-            ihi = mid - 1;
-            jhi = bj;
-        }
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx")) {
+        dp_solve_avx(r, ilo, ihi, jlo, jhi);
+        return;
     }
+#endif
+    dp_solve_generic(r, ilo, ihi, jlo, jhi);
 }
 
 static void dp_row0(const sdata *s, double *row, int64_t upto)

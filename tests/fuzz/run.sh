@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs one libFuzzer target of a build configured with clang and -DLC_FUZZ=ON
-# for SECONDS (at the lowest CPU priority), starting from its seed corpus;
+# for SECONDS (at the lowest CPU priority, or FUZZ_NICE), starting from its seed corpus;
 # new interesting inputs go to the build's fuzz/work_NAME folder, crashes to
 # fuzz/artifacts_NAME/. Extra arguments are passed to libFuzzer.
 #   CC=clang cmake -S . -B build-fuzz -DLC_FUZZ=ON -DLC_BUILD_BENCHMARKS=OFF
@@ -34,6 +34,6 @@ dict=
 # (the library must then fail cleanly) instead of ending the run
 export ASAN_OPTIONS="${ASAN_OPTIONS:-allocator_may_return_null=1:max_allocation_size_mb=1024:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-exec nice -n 19 "$target" -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=2048 \
+exec nice -n "${FUZZ_NICE:-19}" "$target" -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=2048 \
     -max_len="$max_len" -timeout=25 -print_final_stats=1 $dict \
     -artifact_prefix="$artifacts" "$@" "$work" "$corpus"

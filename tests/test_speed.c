@@ -1,0 +1,334 @@
+/* The speed paths against independent oracles:
+ *   - Conv's direct path (2-D kernels larger than 1x1 with few output
+ *     channels: phase planes and register blocks of output channels)
+ *     against a naive double-precision loop with the epilogue (bias,
+ *     residual, activation) applied by hand, on shapes that reach every
+ *     block size, row chunk and tail;
+ *   - lc_calib_run_nodes: the observer sees exactly what a full
+ *     lc_calib_run shows it of the needed nodes, and no node after the
+ *     last needed one runs. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lc_exec.h"
+#include "lc_nn.h"
+#include "lc_pass.h"
+
+static uint64_t rng_state = 0x2545f4914f6cdd1dull;
+
+static uint32_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 16);
+}
+
+static int64_t rnd_int(int64_t lo, int64_t hi) { return lo + (int64_t)(rnd() % (uint32_t)(hi - lo + 1)); }
+
+static float *rnd_array(int64_t n)
+{
+    float *p = malloc((size_t)(n ? n : 1) * sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    for (int64_t i = 0; i < n; i++) p[i] = (float)(rnd() % 20001) / 10000.0f - 1.0f;
+    return p;
+}
+
+static lc_attr *attr_add(lc_node *n, const char *name, int type)
+{
+    n->attrs = realloc(n->attrs, (size_t)(n->n_attrs + 1) * sizeof *n->attrs);
+    ck_assert_ptr_nonnull(n->attrs);
+    lc_attr *a = &n->attrs[n->n_attrs++];
+    memset(a, 0, sizeof *a);
+    a->name = lc_strdup(name);
+    a->type = type;
+    return a;
+}
+
+static void attr_ints(lc_node *n, const char *name, int cnt, const int64_t *v)
+{
+    lc_attr *a = attr_add(n, name, LC_ATTR_INTS);
+    a->n = cnt;
+    a->ints = malloc((size_t)cnt * sizeof *a->ints);
+    memcpy(a->ints, v, (size_t)cnt * sizeof *v);
+}
+
+/* y = act(sum over channels and taps of x * w + bias + residual), in
+ * double, straight from the ONNX definition (2-D, NCHW). */
+static void naive_conv(int64_t n, int64_t c, int64_t h, int64_t wd, int64_t m, int64_t group, const int64_t *k,
+                       const int64_t *st, const int64_t *dl, const int64_t *pads, int64_t oh, int64_t ow,
+                       const float *x, const float *w, const float *b, const float *r, const lc_nn_epilogue *e,
+                       float *y)
+{
+    const int64_t cg = c / group, mg = m / group;
+    for (int64_t img = 0; img < n; img++)
+        for (int64_t o = 0; o < m; o++)
+            for (int64_t i = 0; i < oh; i++)
+                for (int64_t j = 0; j < ow; j++) {
+                    double acc = b ? b[o] : 0.0;
+                    for (int64_t ci = 0; ci < cg; ci++)
+                        for (int64_t a = 0; a < k[0]; a++)
+                            for (int64_t q = 0; q < k[1]; q++) {
+                                int64_t ih = i * st[0] - pads[0] + a * dl[0], iw = j * st[1] - pads[1] + q * dl[1];
+                                if (ih < 0 || ih >= h || iw < 0 || iw >= wd) continue;
+                                acc += (double)x[((img * c + (o / mg) * cg + ci) * h + ih) * wd + iw] *
+                                       w[((o * cg + ci) * k[0] + a) * k[1] + q];
+                            }
+                    const int64_t at = ((img * m + o) * oh + i) * ow + j;
+                    if (r) acc += r[at];
+                    float v = (float)acc;
+                    if (e->act == LC_NN_ACT_RELU) v = v < 0 ? 0 : v;
+                    else if (e->act == LC_NN_ACT_CLIP) v = v < e->lo ? e->lo : v > e->hi ? e->hi : v;
+                    else if (e->act == LC_NN_ACT_LEAKY) v = v < 0 ? e->alpha * v : v;
+                    y[at] = v;
+                }
+}
+
+/* One random 2-D Conv that takes the direct path (kernel larger than 1x1,
+ * few output channels), with a random epilogue. */
+static void direct_case(int iter)
+{
+    const int64_t n = rnd_int(1, 3), group = rnd() % 4 == 0 ? rnd_int(2, 3) : 1;
+    const int64_t cg = rnd_int(1, 9), mg = rnd_int(1, 19), c = cg * group, m = mg * group;
+    int64_t k[2], st[2], dl[2], pads[4], in[2];
+    for (int i = 0; i < 2; i++) {
+        k[i] = rnd_int(1, 5);
+        st[i] = rnd_int(1, 3);
+        dl[i] = rnd_int(1, 2);
+        pads[i] = rnd_int(0, 2);
+        pads[2 + i] = rnd_int(0, 2);
+    }
+    if (k[0] * k[1] == 1) k[1] = 3; /* 1x1 ones take im2col + sgemm */
+    /* widths that give output rows of 1 to ~40: one or two 8-float
+     * vectors per chunk, partial tails, the 6- and 8-channel blocks */
+    in[0] = rnd_int(1, 12);
+    in[1] = iter % 3 == 0 ? rnd_int(1, 9) : rnd_int(9, 40);
+    for (int i = 0; i < 2; i++) {
+        const int64_t ek = (k[i] - 1) * dl[i] + 1;
+        if (in[i] + pads[i] + pads[2 + i] < ek) in[i] = ek;
+    }
+    lc_node *node = calloc(1, sizeof *node);
+    ck_assert_ptr_nonnull(node);
+    node->op_type = lc_strdup("Conv");
+    attr_ints(node, "strides", 2, st);
+    attr_ints(node, "dilations", 2, dl);
+    attr_ints(node, "pads", 4, pads);
+    lc_nn_geom g;
+    ck_assert_int_eq(lc_nn_geom_init(node, 2, in, k, false, &g), LC_OK);
+    const int64_t oh = g.out[1], ow = g.out[2], yn = n * m * oh * ow;
+    float *x = rnd_array(n * c * in[0] * in[1]), *w = rnd_array(m * cg * k[0] * k[1]), *b = rnd_array(m);
+    float *r = rnd_array(yn), *y = malloc((size_t)yn * sizeof *y), *want = malloc((size_t)yn * sizeof *want);
+    ck_assert_ptr_nonnull(y);
+    ck_assert_ptr_nonnull(want);
+    lc_nn_epilogue e = {(int)(rnd() % 4), -0.3f, 0.4f, 0.1f, rnd() % 2 == 0};
+    const bool with_bias = rnd() % 4 != 0;
+    float *scratch = malloc((size_t)(lc_conv_scratch_floats(&g, n, c, m, group) + 1) * sizeof *scratch);
+    ck_assert_ptr_nonnull(scratch);
+    /* stale values in the scratch and output must not leak through */
+    for (int64_t i = 0; i < lc_conv_scratch_floats(&g, n, c, m, group); i++) scratch[i] = NAN;
+    for (int64_t i = 0; i < yn; i++) y[i] = NAN;
+    lc_conv_fast_ex(&g, n, c, m, group, x, w, with_bias ? b : NULL, e.residual ? r : NULL, &e, y, scratch);
+    naive_conv(n, c, in[0], in[1], m, group, k, st, dl, pads, oh, ow, x, w, with_bias ? b : NULL,
+               e.residual ? r : NULL, &e, want);
+    for (int64_t i = 0; i < yn; i++)
+        ck_assert_msg(fabsf(y[i] - want[i]) <= 1e-5f + 1e-4f * fabsf(want[i]),
+                      "case %d (n %lld c %lld m %lld group %lld in %lldx%lld k %lldx%lld stride %lldx%lld act %d "
+                      "residual %d): y[%lld] = %g, want %g",
+                      iter, (long long)n, (long long)c, (long long)m, (long long)group, (long long)in[0],
+                      (long long)in[1], (long long)k[0], (long long)k[1], (long long)st[0], (long long)st[1], e.act,
+                      e.residual, (long long)i, y[i], want[i]);
+    free(x);
+    free(w);
+    free(b);
+    free(r);
+    free(y);
+    free(want);
+    free(scratch);
+    lc_node_free(node);
+}
+
+START_TEST(conv_direct_matches_naive)
+{
+    for (int iter = 0; iter < 300; iter++) direct_case(iter);
+}
+END_TEST
+
+/* The zoo's layer shapes themselves (resnet8, lenet5), batch 3. */
+START_TEST(conv_direct_zoo_shapes)
+{
+    const int64_t shapes[][6] = {/* c, hw, m, k, stride, pad */
+                                 {1, 28, 16, 3, 1, 1},  {16, 28, 16, 3, 1, 1}, {16, 28, 32, 3, 2, 1},
+                                 {32, 14, 32, 3, 1, 1}, {32, 14, 64, 3, 2, 1}, {64, 7, 64, 3, 1, 1},
+                                 {1, 28, 6, 5, 1, 2},   {6, 14, 16, 5, 1, 0}};
+    for (size_t t = 0; t < sizeof shapes / sizeof *shapes; t++) {
+        const int64_t c = shapes[t][0], hw = shapes[t][1], m = shapes[t][2], n = 3;
+        int64_t k[2] = {shapes[t][3], shapes[t][3]}, st[2] = {shapes[t][4], shapes[t][4]}, dl[2] = {1, 1};
+        int64_t pads[4] = {shapes[t][5], shapes[t][5], shapes[t][5], shapes[t][5]}, in[2] = {hw, hw};
+        lc_node *node = calloc(1, sizeof *node);
+        node->op_type = lc_strdup("Conv");
+        attr_ints(node, "strides", 2, st);
+        attr_ints(node, "pads", 4, pads);
+        lc_nn_geom g;
+        ck_assert_int_eq(lc_nn_geom_init(node, 2, in, k, false, &g), LC_OK);
+        const int64_t yn = n * m * g.out_size;
+        float *x = rnd_array(n * c * hw * hw), *w = rnd_array(m * c * k[0] * k[1]), *b = rnd_array(m);
+        float *y = malloc((size_t)yn * sizeof *y), *want = malloc((size_t)yn * sizeof *want);
+        float *scratch = malloc((size_t)(lc_conv_scratch_floats(&g, n, c, m, 1) + 1) * sizeof *scratch);
+        lc_nn_epilogue e = {LC_NN_ACT_RELU, 0, 0, 0, false};
+        lc_conv_fast_ex(&g, n, c, m, 1, x, w, b, NULL, &e, y, scratch);
+        naive_conv(n, c, hw, hw, m, 1, k, st, dl, pads, g.out[1], g.out[2], x, w, b, NULL, &e, want);
+        for (int64_t i = 0; i < yn; i++)
+            ck_assert_msg(fabsf(y[i] - want[i]) <= 1e-5f + 1e-4f * fabsf(want[i]), "shape %zu: y[%lld] = %g, want %g",
+                          t, (long long)i, y[i], want[i]);
+        free(x);
+        free(w);
+        free(b);
+        free(y);
+        free(want);
+        free(scratch);
+        lc_node_free(node);
+    }
+}
+END_TEST
+
+/* ---- lc_calib_run_nodes ---- */
+
+#define MAX_NODES 64
+
+typedef struct seen {
+    int calls[MAX_NODES];      /* observations per node */
+    double sum[MAX_NODES];     /* sum of the node's first output over all batches */
+    int last;                  /* highest node index observed */
+} seen;
+
+static lc_status record(void *user, int node_index, const lc_node *node, int n_in, const lc_value *const *in, int n_out,
+                        const lc_value *const *out)
+{
+    (void)node, (void)n_in, (void)in;
+    seen *s = user;
+    ck_assert_int_lt(node_index, MAX_NODES);
+    s->calls[node_index]++;
+    if (node_index > s->last) s->last = node_index;
+    if (n_out > 0 && out[0] && out[0]->dtype == LC_DTYPE_FLOAT) {
+        const float *v = out[0]->data;
+        for (int64_t i = 0; i < lc_value_numel(out[0]); i++) s->sum[node_index] += v[i];
+    }
+    return LC_OK;
+}
+
+START_TEST(calib_run_stops_after_needed_nodes)
+{
+    const char *src = getenv("LC_SOURCE_DIR");
+    ck_assert_ptr_nonnull(src);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/benchmarks/zoo/resnet8.onnx", src);
+    lc_model *m = NULL;
+    ck_assert_int_eq(lc_model_load(path, &m), LC_OK);
+    const int nn = m->graph->n_nodes;
+    ck_assert_int_le(nn, MAX_NODES);
+    /* 70 samples: a batch of 64 and one of 6 (two plans) */
+    const int64_t dims[4] = {70, 1, 28, 28};
+    float *data = rnd_array(70 * 28 * 28);
+    lc_dataset *d = NULL;
+    ck_assert_int_eq(lc_dataset_create("random", 4, dims, data, &d), LC_OK);
+    lc_context *ctx = NULL;
+    ck_assert_int_eq(lc_context_create(&ctx), LC_OK);
+    lc_context_set_calib(ctx, d, 0);
+    lc_context_set_batch(ctx, 64);
+    /* needed: the first two Conv nodes of stage 1 and the BatchNorm after
+     * the first (graph order is topological here) */
+    bool need[MAX_NODES] = {false};
+    int picked = 0, last = -1;
+    for (int i = 0; i < nn && picked < 3; i++)
+        if (i > 0 && (!strcmp(m->graph->nodes[i]->op_type, "Conv") ||
+                      !strcmp(m->graph->nodes[i]->op_type, "BatchNormalization"))) {
+            need[i] = true;
+            last = i;
+            picked++;
+        }
+    ck_assert_int_eq(picked, 3);
+    ck_assert_int_lt(last, nn - 1);
+    seen all = {.last = -1}, part = {.last = -1};
+    ck_assert_int_eq(lc_calib_run(m, ctx, record, &all), LC_OK);
+    ck_assert_int_eq(lc_calib_run_nodes(m, ctx, record, &part, need), LC_OK);
+    ck_assert_int_eq(all.last, nn - 1);
+    ck_assert_int_eq(part.last, last);
+    for (int i = 0; i < nn; i++) {
+        if (i <= last) {
+            /* every node up to the last needed one ran once per batch, with the same values */
+            ck_assert_int_eq(part.calls[i], 2);
+            ck_assert_int_eq(all.calls[i], 2);
+            ck_assert_msg(part.sum[i] == all.sum[i], "node %d: %g vs %g", i, part.sum[i], all.sum[i]);
+        } else {
+            ck_assert_int_eq(part.calls[i], 0);
+        }
+    }
+    /* NULL need: the same as lc_calib_run */
+    seen again = {.last = -1};
+    ck_assert_int_eq(lc_calib_run_nodes(m, ctx, record, &again, NULL), LC_OK);
+    ck_assert_int_eq(again.last, nn - 1);
+    for (int i = 0; i < nn; i++) ck_assert(again.sum[i] == all.sum[i]);
+    lc_context_free(ctx);
+    lc_dataset_free(d);
+    lc_model_free(m);
+    free(data);
+}
+END_TEST
+
+/* Threads split a batch's images in Conv's direct and depthwise paths:
+ * the outputs are the same bits on 1 and 3 threads, fused or not. */
+START_TEST(conv_threads_same_bits)
+{
+    const char *src = getenv("LC_SOURCE_DIR");
+    ck_assert_ptr_nonnull(src);
+    const char *models[] = {"resnet8", "dscnn", "lenet5"};
+    for (size_t t = 0; t < sizeof models / sizeof *models; t++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/benchmarks/zoo/%s.onnx", src, models[t]);
+        lc_model *m = NULL;
+        ck_assert_int_eq(lc_model_load(path, &m), LC_OK);
+        for (unsigned flags = 0; flags <= LC_EXEC_NO_FUSION; flags += LC_EXEC_NO_FUSION) {
+            lc_array in = {LC_DTYPE_FLOAT, 4, {7, 1, 28, 28}, NULL};
+            float *x = rnd_array(7 * 28 * 28);
+            in.data = x;
+            lc_executor *e1 = NULL, *e3 = NULL;
+            ck_assert_int_eq(lc_executor_create_ex(m, &in, 1, 1, flags, &e1), LC_OK);
+            ck_assert_int_eq(lc_executor_create_ex(m, &in, 1, 3, flags, &e3), LC_OK);
+            ck_assert_int_eq(lc_executor_run(e1, &in, 1), LC_OK);
+            ck_assert_int_eq(lc_executor_run(e3, &in, 1), LC_OK);
+            lc_array o1, o3;
+            ck_assert_int_eq(lc_executor_output(e1, 0, &o1, NULL), LC_OK);
+            ck_assert_int_eq(lc_executor_output(e3, 0, &o3, NULL), LC_OK);
+            int64_t k = 1;
+            for (int d = 0; d < o1.ndim; d++) k *= o1.dims[d];
+            ck_assert_int_eq(k, 70);
+            ck_assert_msg(memcmp(o1.data, o3.data, (size_t)k * sizeof(float)) == 0, "%s: threads change the output",
+                          models[t]);
+            lc_executor_free(e1);
+            lc_executor_free(e3);
+            free(x);
+        }
+        lc_model_free(m);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("speed");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, conv_direct_matches_naive);
+    tcase_add_test(tc, conv_direct_zoo_shapes);
+    tcase_add_test(tc, calib_run_stops_after_needed_nodes);
+    tcase_add_test(tc, conv_threads_same_bits);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
