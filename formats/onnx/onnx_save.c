@@ -256,10 +256,26 @@ static Onnx__GraphProto *graph_to_pb(shells *a, const lc_graph *g)
     return p;
 }
 
-/* Serializes into a malloc'ed *buf, or (buf NULL) only computes the size:
- * the message borrows the model's tensors, so sizing costs no copy. */
+/* A ProtobufCBuffer whose appends go to a write callback; the first
+ * failure stops further writes (append cannot fail). */
+typedef struct sink {
+    ProtobufCBuffer base;
+    lc_write_fn write;
+    void *user;
+    lc_status err;
+} sink;
+
+static void sink_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
+{
+    sink *k = (sink *)b;
+    if (!k->err && len) k->err = k->write(k->user, data, len);
+}
+
+/* Serializes into a malloc'ed *buf, or through `out` in pieces, or (both
+ * NULL) only computes the size: the message borrows the model's tensors,
+ * so sizing and streaming cost no copy. */
 static lc_status save_buffer(const lc_model *m, bool (*skip)(void *user, const lc_tensor *t), void *skip_user,
-                             void **buf, size_t *len)
+                             void **buf, sink *out, size_t *len)
 {
     if (!m || !len) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_save_onnx_buffer: NULL argument");
     if (buf) *buf = NULL;
@@ -307,6 +323,11 @@ static lc_status save_buffer(const lc_model *m, bool (*skip)(void *user, const l
         s = lc_fail(LC_ERR_NO_MEMORY, "out of memory while serializing the model");
         goto done;
     }
+    if (out) {
+        *len = protobuf_c_message_pack_to_buffer(&mp.base, &out->base);
+        s = out->err;
+        goto done;
+    }
     size_t n = protobuf_c_message_get_packed_size(&mp.base);
     if (!buf) {
         *len = n;
@@ -326,16 +347,34 @@ done:
 lc_status lc_model_save_onnx_buffer(const lc_model *m, void **buf, size_t *len)
 {
     if (!buf) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_save_onnx_buffer: NULL argument");
-    return save_buffer(m, NULL, NULL, buf, len);
+    return save_buffer(m, NULL, NULL, buf, NULL, len);
 }
 
 lc_status lc_model_onnx_size(const lc_model *m, size_t *len)
 {
-    return save_buffer(m, NULL, NULL, NULL, len);
+    return save_buffer(m, NULL, NULL, NULL, NULL, len);
+}
+
+lc_status lc_model_save_onnx_stream(const lc_model *m, lc_write_fn write, void *user)
+{
+    if (!write) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_save_onnx_stream: NULL argument");
+    sink k = {{sink_append}, write, user, LC_OK};
+    size_t len;
+    return save_buffer(m, NULL, NULL, NULL, &k, &len);
+}
+
+static lc_status write_atomic(void *user, const void *buf, size_t len)
+{
+    return lc_atomic_file_write(user, buf, len);
+}
+
+lc_status lc_model_save_onnx_to(const lc_model *m, lc_atomic_file *f)
+{
+    return lc_model_save_onnx_stream(m, write_atomic, f);
 }
 
 lc_status lc_onnx_save_skeleton(const lc_model *m, bool (*skip)(void *user, const lc_tensor *t), void *user,
                                 void **buf, size_t *len)
 {
-    return save_buffer(m, skip, user, buf, len);
+    return save_buffer(m, skip, user, buf, NULL, len);
 }

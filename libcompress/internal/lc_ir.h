@@ -254,6 +254,26 @@ lc_status lc_model_onnx_size(const lc_model *m, size_t *len);
  * rename, so readers never see a partial file. */
 lc_status lc_write_file_atomic(const char *path, const void *buf, size_t len);
 
+/* The same atomic write, streamed: open creates the temporary file, write
+ * appends (small pieces are gathered; the first error sticks and is
+ * returned again by later calls and by commit), commit fsyncs, closes and
+ * renames it into place, abort removes it. commit and abort free `f`
+ * (abort accepts NULL); on any failure nothing is left at `path`. */
+typedef struct lc_atomic_file lc_atomic_file;
+lc_status lc_atomic_file_open(const char *path, lc_atomic_file **out);
+lc_status lc_atomic_file_write(lc_atomic_file *f, const void *buf, size_t len);
+size_t lc_atomic_file_size(const lc_atomic_file *f); /* bytes written so far */
+lc_status lc_atomic_file_commit(lc_atomic_file *f);
+void lc_atomic_file_abort(lc_atomic_file *f);
+
+/* Serializes the model as ONNX through `write` in pieces, never holding
+ * the whole file in memory; the bytes are those of
+ * lc_model_save_onnx_buffer (formats/onnx/onnx_save.c). */
+typedef lc_status (*lc_write_fn)(void *user, const void *buf, size_t len);
+lc_status lc_model_save_onnx_stream(const lc_model *m, lc_write_fn write, void *user);
+/* lc_model_save_onnx_stream into an lc_atomic_file (not committed). */
+lc_status lc_model_save_onnx_to(const lc_model *m, lc_atomic_file *f);
+
 /* ---- errors (libcompress/src/status.c) ---- */
 
 /* Sets the thread's last error message (printf format) and returns `s`. */

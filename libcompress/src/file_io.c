@@ -89,37 +89,119 @@ static int create_temp(const char *path, char *tmp, size_t size)
     return -1;
 }
 
-lc_status lc_write_file_atomic(const char *path, const void *buf, size_t len)
+/* An atomic write in progress: the temporary file, a small buffer that
+ * gathers the many small appends of a serializer, and the first error
+ * (sticky, so writers whose callbacks cannot fail still report it). */
+struct lc_atomic_file {
+    char *path, *tmp;
+    int fd;
+    lc_status err;
+    size_t total, used;
+    uint8_t buf[1 << 16];
+};
+
+static lc_status write_all(lc_atomic_file *f, const uint8_t *p, size_t len)
 {
+    while (len) {
+        ssize_t w = write(f->fd, p, len);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return lc_fail(LC_ERR_IO, "%s: write failed: %s", f->path, strerror(errno));
+        p += w;
+        len -= (size_t)w;
+    }
+    return LC_OK;
+}
+
+lc_status lc_atomic_file_open(const char *path, lc_atomic_file **out)
+{
+    *out = NULL;
+    lc_atomic_file *f = malloc(sizeof *f);
     size_t n = strlen(path) + 48;
-    char *tmp = malloc(n);
-    if (!tmp) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    char *tmp = malloc(n), *dup = lc_strdup(path);
+    if (!f || !tmp || !dup) {
+        free(f);
+        free(tmp);
+        free(dup);
+        return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    }
     int fd = create_temp(path, tmp, n);
     if (fd < 0) {
         lc_status s = lc_fail(LC_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+        free(f);
         free(tmp);
+        free(dup);
         return s;
     }
+    f->path = dup;
+    f->tmp = tmp;
+    f->fd = fd;
+    f->err = LC_OK;
+    f->total = f->used = 0;
     pending_tmp = tmp;
-    const uint8_t *p = buf;
-    size_t done = 0;
-    lc_status s = LC_OK;
-    while (done < len) {
-        ssize_t w = write(fd, p + done, len - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            s = lc_fail(LC_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-            break;
-        }
-        done += (size_t)w;
+    *out = f;
+    return LC_OK;
+}
+
+lc_status lc_atomic_file_write(lc_atomic_file *f, const void *data, size_t len)
+{
+    if (f->err) return f->err;
+    const uint8_t *p = data;
+    f->total += len;
+    if (f->used + len <= sizeof f->buf) { /* small appends are gathered */
+        if (len) memcpy(f->buf + f->used, p, len);
+        f->used += len;
+        return LC_OK;
     }
-    if (!s && fsync(fd) != 0) s = lc_fail(LC_ERR_IO, "%s: fsync failed: %s", path, strerror(errno));
-    if (close(fd) != 0 && !s) s = lc_fail(LC_ERR_IO, "%s: close failed: %s", path, strerror(errno));
-    if (!s && rename(tmp, path) != 0) s = lc_fail(LC_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    if (s) unlink(tmp);
+    if (f->used && (f->err = write_all(f, f->buf, f->used))) return f->err;
+    f->used = 0;
+    if (len < sizeof f->buf) {
+        memcpy(f->buf, p, len);
+        f->used = len;
+        return LC_OK;
+    }
+    return f->err = write_all(f, p, len); /* large blocks go straight through */
+}
+
+size_t lc_atomic_file_size(const lc_atomic_file *f) { return f->total; }
+
+static void atomic_file_release(lc_atomic_file *f, bool remove)
+{
+    if (f->fd >= 0) close(f->fd);
+    if (remove) unlink(f->tmp);
     pending_tmp = NULL;
-    free(tmp);
+    free(f->tmp);
+    free(f->path);
+    free(f);
+}
+
+void lc_atomic_file_abort(lc_atomic_file *f)
+{
+    if (f) atomic_file_release(f, true);
+}
+
+lc_status lc_atomic_file_commit(lc_atomic_file *f)
+{
+    lc_status s = f->err;
+    if (!s && f->used) s = write_all(f, f->buf, f->used);
+    if (!s && fsync(f->fd) != 0) s = lc_fail(LC_ERR_IO, "%s: fsync failed: %s", f->path, strerror(errno));
+    int fd = f->fd;
+    f->fd = -1;
+    if (close(fd) != 0 && !s) s = lc_fail(LC_ERR_IO, "%s: close failed: %s", f->path, strerror(errno));
+    if (!s && rename(f->tmp, f->path) != 0) s = lc_fail(LC_ERR_IO, "%s: cannot write: %s", f->path, strerror(errno));
+    atomic_file_release(f, s != LC_OK);
     return s;
+}
+
+lc_status lc_write_file_atomic(const char *path, const void *buf, size_t len)
+{
+    lc_atomic_file *f;
+    lc_status s = lc_atomic_file_open(path, &f);
+    if (s) return s;
+    if ((s = lc_atomic_file_write(f, buf, len))) {
+        lc_atomic_file_abort(f);
+        return s;
+    }
+    return lc_atomic_file_commit(f);
 }
 
 lc_status lc_write_file(const char *path, const void *buf, size_t len)

@@ -748,7 +748,22 @@ lc_status lc_pipeline_write(lc_pipeline *p, const lc_model *m, const char *path)
     size_t len = 0;
     cJSON *oj = cJSON_GetObjectItemCaseSensitive(p->report, "output");
     cJSON_ReplaceItemInObject(oj, "path", cJSON_CreateString(path));
-    lc_status s = lc_pipeline_serialize(p, m, cJSON_GetObjectItemCaseSensitive(p->report, "input"),
+    lc_status s;
+    if (p->format != LC_FORMAT_LCM) { /* streamed: no model-sized buffer */
+        lc_atomic_file *f;
+        if ((s = lc_atomic_file_open(path, &f))) return s;
+        s = lc_model_save_onnx_to(m, f);
+        len = lc_atomic_file_size(f);
+        /* a result that fits the target must fit as written */
+        if (!s && p->target_size > 0 && p->target_met && !p->size_fn && (int64_t)len > p->target_size)
+            s = lc_fail(LC_ERR_INTERNAL, "the file takes %zu bytes, over the target of %lld the search measured it within",
+                        len, (long long)p->target_size);
+        if (s) lc_atomic_file_abort(f);
+        else s = lc_atomic_file_commit(f);
+        if (s) return s;
+        goto written;
+    }
+    s = lc_pipeline_serialize(p, m, cJSON_GetObjectItemCaseSensitive(p->report, "input"),
                             cJSON_GetObjectItemCaseSensitive(p->report, "accuracy"), &buf, &len);
     if (!s && p->format == LC_FORMAT_LCM) s = account_lcm(p, buf, len);
     /* a result that fits the target must fit as written: the search measured
@@ -759,6 +774,7 @@ lc_status lc_pipeline_write(lc_pipeline *p, const lc_model *m, const char *path)
     if (!s) s = lc_write_file_atomic(path, buf, len);
     free(buf);
     if (s) return s;
+written:
     cJSON_ReplaceItemInObject(oj, "bytes", cJSON_CreateNumber((double)len));
     const cJSON *ij = cJSON_GetObjectItemCaseSensitive(p->report, "input");
     double inb = cJSON_GetObjectItemCaseSensitive(ij, "bytes")->valuedouble;
