@@ -744,37 +744,30 @@ lc_status lc_pipeline_write(lc_pipeline *p, const lc_model *m, const char *path)
 {
     if (!p->report || !cJSON_GetObjectItemCaseSensitive(p->report, "output"))
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "the pipeline has not run");
-    void *buf = NULL;
-    size_t len = 0;
     cJSON *oj = cJSON_GetObjectItemCaseSensitive(p->report, "output");
     cJSON_ReplaceItemInObject(oj, "path", cJSON_CreateString(path));
-    lc_status s;
-    if (p->format != LC_FORMAT_LCM) { /* streamed: no model-sized buffer */
-        lc_atomic_file *f;
-        if ((s = lc_atomic_file_open(path, &f))) return s;
-        s = lc_model_save_onnx_to(m, f);
-        len = lc_atomic_file_size(f);
-        /* a result that fits the target must fit as written */
-        if (!s && p->target_size > 0 && p->target_met && !p->size_fn && (int64_t)len > p->target_size)
-            s = lc_fail(LC_ERR_INTERNAL, "the file takes %zu bytes, over the target of %lld the search measured it within",
-                        len, (long long)p->target_size);
-        if (s) lc_atomic_file_abort(f);
-        else s = lc_atomic_file_commit(f);
-        if (s) return s;
-        goto written;
-    }
-    s = lc_pipeline_serialize(p, m, cJSON_GetObjectItemCaseSensitive(p->report, "input"),
-                            cJSON_GetObjectItemCaseSensitive(p->report, "accuracy"), &buf, &len);
-    if (!s && p->format == LC_FORMAT_LCM) s = account_lcm(p, buf, len);
+    bool lcm = p->format == LC_FORMAT_LCM;
+    void *buf = NULL;
+    size_t len = 0;
+    lc_atomic_file *f = NULL;
+    /* .lcm is built in memory (the report counts its sections); ONNX is
+       streamed into the temporary file: no model-sized buffer */
+    lc_status s = lcm ? lc_pipeline_serialize(p, m, cJSON_GetObjectItemCaseSensitive(p->report, "input"),
+                                              cJSON_GetObjectItemCaseSensitive(p->report, "accuracy"), &buf, &len)
+                      : LC_OK;
+    if (!s && lcm) s = account_lcm(p, buf, len);
+    if (!s) s = lc_atomic_file_open(path, &f);
+    if (!s) s = lcm ? lc_atomic_file_write(f, buf, len) : lc_model_save_onnx_to(m, f);
+    free(buf);
+    if (f) len = lc_atomic_file_size(f);
     /* a result that fits the target must fit as written: the search measured
        exactly this file */
     if (!s && p->target_size > 0 && p->target_met && !p->size_fn && (int64_t)len > p->target_size)
         s = lc_fail(LC_ERR_INTERNAL, "the file takes %zu bytes, over the target of %lld the search measured it within",
                     len, (long long)p->target_size);
-    if (!s) s = lc_write_file_atomic(path, buf, len);
-    free(buf);
+    if (f && s) lc_atomic_file_abort(f);
+    else if (f) s = lc_atomic_file_commit(f);
     if (s) return s;
-written:
     cJSON_ReplaceItemInObject(oj, "bytes", cJSON_CreateNumber((double)len));
     const cJSON *ij = cJSON_GetObjectItemCaseSensitive(p->report, "input");
     double inb = cJSON_GetObjectItemCaseSensitive(ij, "bytes")->valuedouble;
