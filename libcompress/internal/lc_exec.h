@@ -120,6 +120,13 @@ void lc_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float
  * shapes only, never on this count. */
 void lc_sgemm_set_threads(int threads);
 
+/* Runs worker(job) on the calling thread and on up to threads - 1 (at
+ * most LC_MAX_WORKERS - 1) helper threads, and joins them. The workers take
+ * their parts of the job through an atomic counter in it, so fewer helpers
+ * (pthread_create failing) only means the caller does more. */
+#define LC_MAX_WORKERS 16
+void lc_run_workers(int threads, void *(*worker)(void *), void *job);
+
 /* Plain-C reference of lc_sgemm (the oracle for tests). */
 void lc_sgemm_ref(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                   const float *b, int64_t ldb, float beta, float *c, int64_t ldc);

@@ -5,13 +5,11 @@
  * group). Bias, and what the executor fuses (a residual, an activation),
  * are applied in one epilogue pass while the output block is in cache.
  * lc_conv_ref is the oracle. */
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lc_nn.h"
-
-#define CONV_MAX_WORKERS 16
 
 static bool is_pointwise(const lc_nn_geom *g)
 {
@@ -566,21 +564,26 @@ static bool per_image(const lc_nn_geom *g, int64_t c, int64_t m, int64_t group)
     return is_depthwise(g, c, group) || use_direct(g, c, m, group);
 }
 
-typedef struct conv_part {
+/* One run split into st->workers parts of consecutive images; part t
+ * uses scratch block t, whichever thread takes it. */
+typedef struct conv_job {
     const conv_state *st;
     const float *x, *w, *bias, *residual;
     float *y;
-    int64_t first, count; /* images */
-    float *scratch;
-} conv_part;
+    atomic_int next;
+} conv_job;
 
 static void *conv_worker(void *arg)
 {
-    const conv_part *p = arg;
-    const conv_state *st = p->st;
+    conv_job *j = arg;
+    const conv_state *st = j->st;
     const int64_t xi = st->c * st->g.in_size, yi = st->m * st->g.out_size;
-    lc_conv_fast_ex(&st->g, p->count, st->c, st->m, st->group, p->x + p->first * xi, p->w, p->bias,
-                    p->residual ? p->residual + p->first * yi : NULL, &st->epi, p->y + p->first * yi, p->scratch);
+    for (int t; (t = atomic_fetch_add(&j->next, 1)) < st->workers;) {
+        const int64_t lo = st->n * t / st->workers, hi = st->n * (t + 1) / st->workers;
+        lc_conv_fast_ex(&st->g, hi - lo, st->c, st->m, st->group, j->x + lo * xi, j->w, j->bias,
+                        j->residual ? j->residual + lo * yi : NULL, &st->epi, j->y + lo * yi,
+                        st->scratch + t * st->scratch_floats);
+    }
     return NULL;
 }
 
@@ -642,7 +645,7 @@ static lc_status conv_prepare(lc_kernel_args *a)
     st->workers = 1;
     if (a->threads > 1 && n > 1 && per_image(&st->g, c, m, group))
         st->workers = a->threads < n ? a->threads : (int)n;
-    if (st->workers > CONV_MAX_WORKERS) st->workers = CONV_MAX_WORKERS;
+    if (st->workers > LC_MAX_WORKERS) st->workers = LC_MAX_WORKERS;
     st->scratch_floats = sn;
     if (sn > 0 && !(st->scratch = malloc((size_t)(sn * st->workers) * sizeof(float)))) {
         s = lc_fail(LC_ERR_NO_MEMORY, "out of memory for %lld im2col values", (long long)(sn * st->workers));
@@ -660,30 +663,8 @@ static lc_status conv_run(lc_kernel_args *a)
     const conv_state *st = a->state;
     const lc_value *b = a->n_in > 2 ? a->in[2] : NULL;
     const float *r = st->epi.residual && a->n_in > 3 && a->in[3] ? a->in[3]->data : NULL;
-    if (st->workers <= 1) {
-        lc_conv_fast_ex(&st->g, st->n, st->c, st->m, st->group, a->in[0]->data, a->in[1]->data, b ? b->data : NULL, r,
-                        &st->epi, a->out[0]->data, st->scratch);
-        return LC_OK;
-    }
-    conv_part parts[CONV_MAX_WORKERS];
-    pthread_t tid[CONV_MAX_WORKERS];
-    int started = 0;
-    for (int t = 0; t < st->workers; t++) {
-        const int64_t lo = st->n * t / st->workers, hi = st->n * (t + 1) / st->workers;
-        parts[t] = (conv_part){st, a->in[0]->data, a->in[1]->data, b ? b->data : NULL, r, a->out[0]->data, lo, hi - lo,
-                               st->scratch + t * st->scratch_floats};
-    }
-    /* the calling thread takes part 0; a helper that cannot start leaves
-     * its part to the calling thread (same bits either way) */
-    bool mine[CONV_MAX_WORKERS] = {false};
-    for (int t = 1; t < st->workers; t++) {
-        if (pthread_create(&tid[started], NULL, conv_worker, &parts[t]) == 0) started++;
-        else mine[t] = true;
-    }
-    conv_worker(&parts[0]);
-    for (int t = 1; t < st->workers; t++)
-        if (mine[t]) conv_worker(&parts[t]);
-    for (int i = 0; i < started; i++) pthread_join(tid[i], NULL);
+    conv_job job = {st, a->in[0]->data, a->in[1]->data, b ? b->data : NULL, r, a->out[0]->data, 0};
+    lc_run_workers(st->workers, conv_worker, &job);
     return LC_OK;
 }
 

@@ -184,12 +184,17 @@ static void sgemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int6
     } else {
         j.block = j.extent;
     }
-    int helpers = sgemm_threads - 1 < j.n_blocks - 1 ? sgemm_threads - 1 : j.n_blocks - 1;
-    pthread_t tid[SGEMM_MAX_BLOCKS];
+    lc_run_workers(sgemm_threads < j.n_blocks ? sgemm_threads : j.n_blocks, sgemm_worker, &j);
+}
+
+void lc_run_workers(int threads, void *(*worker)(void *), void *job)
+{
+    pthread_t tid[LC_MAX_WORKERS];
     int started = 0;
-    for (; started < helpers; started++)
-        if (pthread_create(&tid[started], NULL, sgemm_worker, &j) != 0) break; /* fewer helpers: same result */
-    sgemm_worker(&j);
+    if (threads > LC_MAX_WORKERS) threads = LC_MAX_WORKERS;
+    for (; started < threads - 1; started++)
+        if (pthread_create(&tid[started], NULL, worker, job) != 0) break;
+    worker(job);
     for (int i = 0; i < started; i++) pthread_join(tid[i], NULL);
 }
 
