@@ -5,7 +5,7 @@ lc_add_check_test(test_executor test_executor.c)
 add_executable(conformance conformance.c)
 target_link_libraries(conformance PRIVATE libcompress_static)
 target_include_directories(conformance PRIVATE
-  "${CMAKE_SOURCE_DIR}/libcompress/internal" "${CMAKE_SOURCE_DIR}/formats/onnx" "${LC_GEN_DIR}")
+  ${LC_INTERNAL_INCLUDE_DIRS} "${LC_GEN_DIR}")
 
 set(LC_ONNX_TESTDATA "/usr/share/libonnx-testdata/data" CACHE PATH "ONNX backend test cases (Debian's libonnx-testdata)")
 set(LC_CONFORMANCE_DIRS)

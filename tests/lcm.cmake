@@ -5,7 +5,7 @@ lc_add_check_test(test_lcm test_lcm.c)
 
 add_executable(lcm_tool "${CMAKE_CURRENT_SOURCE_DIR}/tools/lcm_tool.c")
 target_link_libraries(lcm_tool PRIVATE libcompress_static)
-target_include_directories(lcm_tool PRIVATE "${CMAKE_SOURCE_DIR}/libcompress/internal")
+target_include_directories(lcm_tool PRIVATE ${LC_INTERNAL_INCLUDE_DIRS})
 
 lc_add_python_test(lcm_crosscheck lcm_crosscheck.py $<TARGET_FILE:lcm_tool>)
 

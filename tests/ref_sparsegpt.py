@@ -5,7 +5,7 @@ lazy block updates: every column's error is applied to all later columns
 at once, which is mathematically the same as the lazy scheme. The mask is
 still chosen per block, when the sweep reaches the block's first column.
 
-Conventions (shared with libcompress/internal/lc_hessian.h):
+Conventions (shared with passes/framework/lc_hessian.h):
   H = 2/n sum x x^T; dead inputs (H_jj = 0) get H_jj = 1 and zero weights;
   lambda = damp * mean(diag H); U = upper Cholesky factor of (H+lambda I)^-1;
   saliency w^2 / U_jj^2; per block the smallest are pruned (ties: lower

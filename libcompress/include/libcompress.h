@@ -1027,7 +1027,7 @@ lc_status lc_sensitivity_run(const lc_model *m, const char *pass, const char *pa
 
 /* ================================================================== */
 /* Array-level API: what a pass does to one weight array               */
-/* (libcompress/src/array_api.c)                                       */
+/* (pipeline/array_api.c)                                       */
 /* ================================================================== */
 
 /* For training loops and bindings that hold a layer's weight as an array

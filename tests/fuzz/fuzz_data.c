@@ -14,7 +14,7 @@
 
 #include <zlib.h>
 
-#include "lc_dataset.h"
+#include "lc_array.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

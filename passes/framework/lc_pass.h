@@ -117,16 +117,8 @@ typedef struct lc_context lc_context;
 void lc_log(const lc_context *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lc_progress(const lc_context *ctx, const char *what, int64_t done, int64_t total);
 
-/* Deterministic RNG (splitmix64 seeding a xoshiro256**), seeded from the
- * context seed and a stream id so each pass/layer gets its own stream. */
-typedef struct lc_rng {
-    uint64_t s[4];
-} lc_rng;
-void lc_rng_seed(lc_rng *r, uint64_t seed, uint64_t stream);
-uint64_t lc_rng_next(lc_rng *r);
-double lc_rng_uniform(lc_rng *r); /* [0, 1) */
 
-/* ---- runs over datasets (libcompress/src/calib.c) ---- */
+/* ---- runs over datasets (passes/framework/calib.c) ---- */
 
 /* Called with the first output of each batch of samples [start, start+n). */
 typedef lc_status (*lc_batch_fn)(void *user, int64_t start, int64_t n, const lc_array *out);

@@ -114,13 +114,3 @@ lc_status lc_pass_run(lc_model *m, const char *name, const char *params, const l
     lc_params_clear(&pv);
     return s;
 }
-
-lc_status lc_model_verify_encodings(const lc_model *m)
-{
-    lc_stored *st = NULL;
-    int n = 0;
-    lc_status s = lc_model_stored_tensors(m, &st, &n);
-    for (int i = 0; i < n && !s; i++) s = lc_encoding_verify(st[i].tensor);
-    free(st);
-    return s;
-}

@@ -1,29 +1,16 @@
 /*
- * lc_dataset.h - calibration/validation data (internal).
- *
- * The public API (lc_dataset_load, lc_labels_load, lc_npy_write, ...) is in
- * <libcompress.h>. This header exposes the dataset's layout to the library's
- * own parts (executor feeding, passes that slice batches) and the array
- * reader shared by the .npy, IDX and raw readers (datasets/).
+ * lc_array.h - the array reader shared by the .npy, IDX and raw readers
+ * (datasets/array.c), internal.
  */
-#ifndef LC_DATASET_H
-#define LC_DATASET_H
+#ifndef LC_ARRAY_H
+#define LC_ARRAY_H
 
 #include <stdint.h>
 #include <stdio.h>
 
 #include <zlib.h>
 
-#include <libcompress.h>
-
-struct lc_dataset {
-    char *path;              /* the spec it was loaded from (for messages) */
-    int ndim;                /* rank including the sample dimension */
-    int64_t dims[LC_MAX_DIMS]; /* dims[0] = count (after the limit) */
-    int64_t sample_numel;    /* product of dims[1..ndim-1] */
-    int src_dtype;           /* element type in the file (lc_dtype) */
-    float *data;             /* count * sample_numel floats, C order */
-};
+#include "lc_dataset.h"
 
 /* ---- the array reader (datasets/array.c) ---- */
 

@@ -34,7 +34,7 @@
 
 #include <stdint.h>
 
-#include "lc_pass.h"
+#include "lc_ir.h"
 
 /* Initialisations (the `init` parameter). */
 enum {

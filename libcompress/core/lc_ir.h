@@ -165,7 +165,7 @@ struct lc_model {
     char *path;                 /* where it was loaded from, or NULL */
 };
 
-/* ---- helpers (libcompress/src/ir.c) ---- */
+/* ---- helpers (libcompress/core/ir.c) ---- */
 
 /* Grows *arr (element size `elem`) to hold at least `need` elements. */
 lc_status lc_vec_reserve(void **arr, int *cap, int need, size_t elem);
@@ -182,6 +182,19 @@ lc_tensor *lc_tensor_new(const char *name, int dtype, int ndim,
                          const int64_t *dims);
 /* Allocates a tensor's zeroed data buffer; LC_ERR_SHAPE on overflow. */
 lc_status lc_tensor_alloc_data(lc_tensor *t);
+
+/* Deterministic RNG (core/rng.c: splitmix64 seeding a xoshiro256**), seeded
+ * from a seed and a stream id so each pass/layer gets its own stream. */
+typedef struct lc_rng {
+    uint64_t s[4];
+} lc_rng;
+void lc_rng_seed(lc_rng *r, uint64_t seed, uint64_t stream);
+uint64_t lc_rng_next(lc_rng *r);
+double lc_rng_uniform(lc_rng *r); /* [0, 1) */
+
+/* float16 <-> float32 (IEEE, round to nearest even; core/tensor.c). */
+float lc_half_to_float(uint16_t h);
+uint16_t lc_float_to_half(float f);
 lc_tensor *lc_tensor_clone(const lc_tensor *t);
 
 void lc_blob_clear(lc_blob *b);
@@ -211,7 +224,7 @@ lc_tensor *lc_graph_init(const lc_graph *g, const char *name);
  * not imported. */
 int64_t lc_model_opset(const lc_model *m, const char *domain);
 
-/* ---- stored tensors (libcompress/src/weights.c) ---- */
+/* ---- stored tensors (libcompress/core/stored.c) ---- */
 
 /* A stored tensor: an initializer or the `value` of a Constant node, in the
  * main graph or in any subgraph. Passes find weights through this list, so
@@ -229,7 +242,7 @@ typedef struct lc_stored {
 lc_status lc_model_stored_tensors(const lc_model *m, lc_stored **out,
                                   int *n);
 
-/* ---- checks (libcompress/src/verify.c) ---- */
+/* ---- checks (libcompress/core/verify.c) ---- */
 
 /* Checks that every value is defined once and every use is defined (in its
  * graph or an enclosing one), and that initializer names are unique.
@@ -242,7 +255,7 @@ const char *lc_node_label(const lc_node *n);
 /* "2x3x4" (thread-local buffer, valid until the next call). */
 const char *lc_dims_str(int ndim, const int64_t *dims);
 
-/* ---- files (libcompress/src/file_io.c) ---- */
+/* ---- files (libcompress/core/file_io.c) ---- */
 
 /* Reads a whole file into a malloc'ed buffer (free() it). */
 lc_status lc_read_file(const char *path, void **buf, size_t *len);
@@ -274,7 +287,7 @@ lc_status lc_model_save_onnx_stream(const lc_model *m, lc_write_fn write, void *
 /* lc_model_save_onnx_stream into an lc_atomic_file (not committed). */
 lc_status lc_model_save_onnx_to(const lc_model *m, lc_atomic_file *f);
 
-/* ---- errors (libcompress/src/status.c) ---- */
+/* ---- errors (libcompress/core/status.c) ---- */
 
 /* Sets the thread's last error message (printf format) and returns `s`. */
 lc_status lc_fail(lc_status s, const char *fmt, ...)

@@ -2,8 +2,10 @@
  * node input and graph output is defined (in this graph or an enclosing
  * one), initializer names are unique. Executing or compressing a model that
  * breaks these would give wrong answers, so we refuse it up front. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "lc_encoding.h"
 #include "lc_ir.h"
 #include "lc_strset.h"
 
@@ -98,4 +100,15 @@ lc_status lc_model_verify(const lc_model *m, const char *label)
      * ...: input ..."); the file name goes in front once, here */
     lc_status s = verify_graph(m->graph, NULL);
     return s ? lc_fail_prefix(s, "%s", label) : LC_OK;
+}
+
+/* Every stored tensor's encoding decodes to its float view. */
+lc_status lc_model_verify_encodings(const lc_model *m)
+{
+    lc_stored *st = NULL;
+    int n = 0;
+    lc_status s = lc_model_stored_tensors(m, &st, &n);
+    for (int i = 0; i < n && !s; i++) s = lc_encoding_verify(st[i].tensor);
+    free(st);
+    return s;
 }

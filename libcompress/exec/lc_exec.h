@@ -131,12 +131,9 @@ void lc_run_workers(int threads, void *(*worker)(void *), void *job);
 void lc_sgemm_ref(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                   const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 
-/* float16 <-> float32 (IEEE, round to nearest even). */
-float lc_half_to_float(uint16_t h);
-uint16_t lc_float_to_half(float f);
 
 
-/* ---- executor internals for passes and tests (libcompress/src/executor.c) ---- */
+/* ---- executor internals for passes and tests (libcompress/exec/executor.c) ---- */
 
 /* Called after each executed node (nodes folded at plan time are not
  * executed, see lc_executor_node_folded). `node_index` is the node's index
