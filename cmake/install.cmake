@@ -16,7 +16,8 @@ install(TARGETS libcompress EXPORT libcompressTargets
 install(TARGETS libcompress_static EXPORT libcompressStaticTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS shrink RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(FILES "${CMAKE_SOURCE_DIR}/libcompress/include/libcompress.h" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+file(GLOB LC_PUBLIC_HEADERS "${CMAKE_SOURCE_DIR}/libcompress/include/*.h")
+install(FILES ${LC_PUBLIC_HEADERS} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 install(EXPORT libcompressTargets NAMESPACE libcompress:: DESTINATION ${LC_CMAKE_INSTALL_DIR})
 install(EXPORT libcompressStaticTargets NAMESPACE libcompress:: DESTINATION ${LC_CMAKE_INSTALL_DIR})

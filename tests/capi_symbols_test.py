@@ -9,7 +9,10 @@ import sys
 src = os.environ["LC_SOURCE_DIR"]
 build = os.environ["LC_BUILD_DIR"]
 
-text = open(os.path.join(src, "libcompress/include/libcompress.h")).read()
+import glob
+
+# libcompress.h and the topical headers it includes
+text = "".join(open(h).read() for h in sorted(glob.glob(os.path.join(src, "libcompress/include/*.h"))))
 text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)   # comments (and the example in them)
 text = re.sub(r"//[^\n]*", " ", text)
 text = re.sub(r"^\s*#[^\n]*", " ", text, flags=re.M)  # preprocessor lines

@@ -1118,6 +1118,8 @@ lc_status lc_array_quantize_int8(const float *w, int ndim, const int64_t *dims, 
 #pragma GCC visibility pop
 #endif
 
+#include "lc_jobs.h" /* sensitivity jobs: plan, slices, merge (issue 18) */
+
 #ifdef __cplusplus
 }
 #endif
