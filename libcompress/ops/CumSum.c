@@ -72,5 +72,5 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_CumSum_11 = {"CumSum", 11, prepare, run, NULL};
-const lc_kernel lc_kernel_CumSum_14 = {"CumSum", 14, prepare, run, NULL};
+const lc_kernel lc_kernel_CumSum_11 = {"CumSum", 11, 2, 0, prepare, run, NULL, NULL};
+const lc_kernel lc_kernel_CumSum_14 = {"CumSum", 14, 2, 0, prepare, run, NULL, NULL};

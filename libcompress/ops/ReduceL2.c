@@ -8,7 +8,7 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_xred_prepare(a, 18, LC_XRED_L2);
 }
 
-const lc_kernel lc_kernel_ReduceL2_1 = {"ReduceL2", 1, prepare, lc_xred_run, lc_xred_free};
-const lc_kernel lc_kernel_ReduceL2_11 = {"ReduceL2", 11, prepare, lc_xred_run, lc_xred_free};
-const lc_kernel lc_kernel_ReduceL2_13 = {"ReduceL2", 13, prepare, lc_xred_run, lc_xred_free};
-const lc_kernel lc_kernel_ReduceL2_18 = {"ReduceL2", 18, prepare, lc_xred_run, lc_xred_free};
+const lc_kernel lc_kernel_ReduceL2_1 = {"ReduceL2", 1, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};
+const lc_kernel lc_kernel_ReduceL2_11 = {"ReduceL2", 11, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};
+const lc_kernel lc_kernel_ReduceL2_13 = {"ReduceL2", 13, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};
+const lc_kernel lc_kernel_ReduceL2_18 = {"ReduceL2", 18, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};

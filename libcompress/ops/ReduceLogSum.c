@@ -8,7 +8,7 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_xred_prepare(a, 18, LC_XRED_LOGSUM);
 }
 
-const lc_kernel lc_kernel_ReduceLogSum_1 = {"ReduceLogSum", 1, prepare, lc_xred_run, lc_xred_free};
-const lc_kernel lc_kernel_ReduceLogSum_11 = {"ReduceLogSum", 11, prepare, lc_xred_run, lc_xred_free};
-const lc_kernel lc_kernel_ReduceLogSum_13 = {"ReduceLogSum", 13, prepare, lc_xred_run, lc_xred_free};
-const lc_kernel lc_kernel_ReduceLogSum_18 = {"ReduceLogSum", 18, prepare, lc_xred_run, lc_xred_free};
+const lc_kernel lc_kernel_ReduceLogSum_1 = {"ReduceLogSum", 1, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};
+const lc_kernel lc_kernel_ReduceLogSum_11 = {"ReduceLogSum", 11, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};
+const lc_kernel lc_kernel_ReduceLogSum_13 = {"ReduceLogSum", 13, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};
+const lc_kernel lc_kernel_ReduceLogSum_18 = {"ReduceLogSum", 18, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};

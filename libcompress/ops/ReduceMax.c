@@ -12,5 +12,5 @@ static lc_status run(lc_kernel_args *a)
     return lc_reduce_run(a, LC_REDUCE_MAX);
 }
 
-const lc_kernel lc_kernel_ReduceMax_1 = {"ReduceMax", 1, prepare, run, lc_reduce_free};
-const lc_kernel lc_kernel_ReduceMax_18 = {"ReduceMax", 18, prepare, run, lc_reduce_free};
+const lc_kernel lc_kernel_ReduceMax_1 = {"ReduceMax", 1, 1, 0, prepare, run, lc_reduce_free, NULL};
+const lc_kernel lc_kernel_ReduceMax_18 = {"ReduceMax", 18, 1, 0, prepare, run, lc_reduce_free, NULL};

@@ -12,5 +12,5 @@ static lc_status run(lc_kernel_args *a)
     return lc_reduce_run(a, LC_REDUCE_MEAN);
 }
 
-const lc_kernel lc_kernel_ReduceMean_1 = {"ReduceMean", 1, prepare, run, lc_reduce_free};
-const lc_kernel lc_kernel_ReduceMean_18 = {"ReduceMean", 18, prepare, run, lc_reduce_free};
+const lc_kernel lc_kernel_ReduceMean_1 = {"ReduceMean", 1, 1, 0, prepare, run, lc_reduce_free, NULL};
+const lc_kernel lc_kernel_ReduceMean_18 = {"ReduceMean", 18, 1, 0, prepare, run, lc_reduce_free, NULL};

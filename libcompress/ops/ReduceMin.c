@@ -8,9 +8,9 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_xred_prepare(a, 18, LC_XRED_MIN);
 }
 
-const lc_kernel lc_kernel_ReduceMin_1 = {"ReduceMin", 1, prepare, lc_xred_run, lc_xred_free};
-const lc_kernel lc_kernel_ReduceMin_11 = {"ReduceMin", 11, prepare, lc_xred_run, lc_xred_free};
-const lc_kernel lc_kernel_ReduceMin_12 = {"ReduceMin", 12, prepare, lc_xred_run, lc_xred_free};
-const lc_kernel lc_kernel_ReduceMin_13 = {"ReduceMin", 13, prepare, lc_xred_run, lc_xred_free};
-const lc_kernel lc_kernel_ReduceMin_18 = {"ReduceMin", 18, prepare, lc_xred_run, lc_xred_free};
-const lc_kernel lc_kernel_ReduceMin_20 = {"ReduceMin", 20, prepare, lc_xred_run, lc_xred_free};
+const lc_kernel lc_kernel_ReduceMin_1 = {"ReduceMin", 1, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};
+const lc_kernel lc_kernel_ReduceMin_11 = {"ReduceMin", 11, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};
+const lc_kernel lc_kernel_ReduceMin_12 = {"ReduceMin", 12, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};
+const lc_kernel lc_kernel_ReduceMin_13 = {"ReduceMin", 13, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};
+const lc_kernel lc_kernel_ReduceMin_18 = {"ReduceMin", 18, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};
+const lc_kernel lc_kernel_ReduceMin_20 = {"ReduceMin", 20, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};

@@ -8,7 +8,7 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_xred_prepare(a, 18, LC_XRED_PROD);
 }
 
-const lc_kernel lc_kernel_ReduceProd_1 = {"ReduceProd", 1, prepare, lc_xred_run, lc_xred_free};
-const lc_kernel lc_kernel_ReduceProd_11 = {"ReduceProd", 11, prepare, lc_xred_run, lc_xred_free};
-const lc_kernel lc_kernel_ReduceProd_13 = {"ReduceProd", 13, prepare, lc_xred_run, lc_xred_free};
-const lc_kernel lc_kernel_ReduceProd_18 = {"ReduceProd", 18, prepare, lc_xred_run, lc_xred_free};
+const lc_kernel lc_kernel_ReduceProd_1 = {"ReduceProd", 1, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};
+const lc_kernel lc_kernel_ReduceProd_11 = {"ReduceProd", 11, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};
+const lc_kernel lc_kernel_ReduceProd_13 = {"ReduceProd", 13, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};
+const lc_kernel lc_kernel_ReduceProd_18 = {"ReduceProd", 18, 1, 0, prepare, lc_xred_run, lc_xred_free, NULL};

@@ -12,5 +12,5 @@ static lc_status run(lc_kernel_args *a)
     return lc_reduce_run(a, LC_REDUCE_SUM);
 }
 
-const lc_kernel lc_kernel_ReduceSum_1 = {"ReduceSum", 1, prepare, run, lc_reduce_free};
-const lc_kernel lc_kernel_ReduceSum_13 = {"ReduceSum", 13, prepare, run, lc_reduce_free};
+const lc_kernel lc_kernel_ReduceSum_1 = {"ReduceSum", 1, 1, 0, prepare, run, lc_reduce_free, NULL};
+const lc_kernel lc_kernel_ReduceSum_13 = {"ReduceSum", 13, 1, 0, prepare, run, lc_reduce_free, NULL};

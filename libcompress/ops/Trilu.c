@@ -44,4 +44,4 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Trilu_14 = {"Trilu", 14, prepare, run, NULL};
+const lc_kernel lc_kernel_Trilu_14 = {"Trilu", 14, 1, 0, prepare, run, NULL, NULL};
