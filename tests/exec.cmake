@@ -28,3 +28,6 @@ add_executable(kernel_table_tool "${CMAKE_CURRENT_SOURCE_DIR}/tools/kernel_table
 target_link_libraries(kernel_table_tool PRIVATE libcompress_static)
 target_include_directories(kernel_table_tool PRIVATE ${LC_INTERNAL_INCLUDE_DIRS})
 lc_add_python_test(kernel_table kernel_table_test.py $<TARGET_FILE:kernel_table_tool>)
+
+# Every Reduce* kernel against ONNX Runtime (integer overflow included).
+lc_add_python_test(reduce_crosscheck reduce_crosscheck.py $<TARGET_FILE:conformance>)

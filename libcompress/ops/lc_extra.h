@@ -1,6 +1,6 @@
 /*
- * lc_extra.h - helpers shared by the extra-family kernels (internal;
- * implemented in libcompress/ops/extra_util.c).
+ * lc_extra.h - helpers shared by the Gather and Scatter kernels
+ * (internal; implemented in libcompress/ops/extra_util.c).
  */
 #ifndef LC_EXTRA_H
 #define LC_EXTRA_H
@@ -9,26 +9,6 @@
 #include <stdint.h>
 
 #include "lc_exec.h"
-
-/* ---- reductions beyond Sum/Mean/Max (see lc_shape.h for those) ---- */
-
-typedef enum {
-    LC_XRED_MIN,       /* min; +inf (or the type's max) when empty */
-    LC_XRED_PROD,      /* product; 1 when empty */
-    LC_XRED_L1,        /* sum |x| */
-    LC_XRED_L2,        /* sqrt(sum x^2) */
-    LC_XRED_SUMSQUARE, /* sum x^2 */
-    LC_XRED_LOGSUM,    /* ln(sum x) */
-    LC_XRED_LOGSUMEXP  /* ln(sum e^x), shifted by the max for stability */
-} lc_xred_kind;
-
-/* Prepares a reduction whose axes are an attribute before opset
- * `axes_input_since` and an optional input from then on (keepdims,
- * noop_with_empty_axes). float32, float64, int32 and int64 inputs, and for
- * LC_XRED_MIN also int8, uint8 and bool. */
-lc_status lc_xred_prepare(lc_kernel_args *a, int64_t axes_input_since, lc_xred_kind kind);
-lc_status lc_xred_run(lc_kernel_args *a);
-void lc_xred_free(void *state);
 
 /* ---- indexing (the Gather and Scatter families) ---- */
 
