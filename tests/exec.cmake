@@ -31,3 +31,6 @@ lc_add_python_test(kernel_table kernel_table_test.py $<TARGET_FILE:kernel_table_
 
 # Every Reduce* kernel against ONNX Runtime (integer overflow included).
 lc_add_python_test(reduce_crosscheck reduce_crosscheck.py $<TARGET_FILE:conformance>)
+
+# If, Loop and Scan with subgraphs reading run-time outer values, against numpy.
+lc_add_python_test(control_flow control_flow_test.py $<TARGET_FILE:conformance>)

@@ -7,7 +7,8 @@ contract and against ONNX's own operator schemas:
   the kernel picked by ONNX's since_version rule declares the min_input of
   the schema onnx.defs gives for that opset (where onnx knows the op);
   a kernel newer than the installed onnx's schemas must still declare at
-  least one input.
+  least one input; and an input within min_inputs is flagged
+  LC_OPF_OPTIONAL_INPUT exactly when the schema marks it optional.
 Usage: kernel_table_test.py KERNEL_TABLE_TOOL"""
 import os
 import re
@@ -61,6 +62,12 @@ for op, ks in by_op.items():
                 errors.append(f"{op} {k[1]}: declares no inputs")
             continue
         checked += 1
+        for i in range(min(k[2], 8)):
+            optional = schema.inputs[min(i, len(schema.inputs) - 1)].option == onnx.defs.OpSchema.FormalParameterOption.Optional
+            flagged = bool(k[3] & (1 << (24 + i)))
+            if optional != flagged:
+                errors.append(f"{op} at opset {opset}: input {i} is {'optional' if optional else 'required'} "
+                              f"in ONNX's schema but {'' if flagged else 'not '}flagged LC_OPF_OPTIONAL_INPUT")
         if k[2] != schema.min_input:
             errors.append(f"{op} at opset {opset}: kernel {op} {k[1]} declares min_inputs {k[2]}, "
                           f"ONNX's schema {op}-{schema.since_version} has min_input {schema.min_input}")

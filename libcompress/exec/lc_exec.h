@@ -71,6 +71,8 @@ typedef struct lc_kernel_args {
     lc_value *const *out;       /* out[i] is NULL for an omitted output */
     void *state;                /* set by prepare(), passed to run() */
     int threads;                /* worker threads the kernel may use (>= 1) */
+    const struct lc_executor *scope; /* the executor of the node's graph:
+                                      * where its subgraphs find outer values */
 } lc_kernel_args;
 
 /* What a fused producer (Conv, Gemm) applies to its result (plan-time
@@ -105,6 +107,10 @@ enum {
     /* A producer whose epilogue can add a residual passed as in[3] (Conv). */
     LC_OPF_TAKES_RESIDUAL = 1u << 4,
 };
+/* Input i (< 8) may be omitted ("") although it lies within min_inputs:
+ * ONNX counts an optional input placed before a required one (Loop's M and
+ * cond, Scan-8's sequence_lens). */
+#define LC_OPF_OPTIONAL_INPUT(i) (1u << (24 + (i)))
 
 /* The hooks through which the executor fuses nodes; an op that takes no
  * part in fusion has none (lc_kernel::fusion NULL), and any hook may be
@@ -131,9 +137,10 @@ typedef struct lc_kernel {
     const char *op;             /* ONNX op_type (default domain) */
     int since;                  /* since_version of this implementation */
     /* ONNX's min_input for the schema this kernel implements: the planner
-     * refuses a node with fewer inputs, or with one of these empty, before
-     * prepare() sees it (kernels read required inputs unchecked). A kernel
-     * line is added wherever the schema's min_input changes. */
+     * refuses a node with fewer inputs, or with one of these empty (unless
+     * LC_OPF_OPTIONAL_INPUT), before prepare() sees it (kernels read
+     * required inputs unchecked). A kernel line is added wherever the
+     * schema's min_input changes. */
     int min_inputs;
     unsigned flags;             /* LC_OPF_* */
     /* Validates the node and sets out[i] dtypes and shapes. */
@@ -246,5 +253,16 @@ const lc_value *lc_executor_value(const lc_executor *ex, const char *name);
 /* Bytes of the pooled activation buffers (excluding graph outputs and
  * constants): what liveness-based reuse keeps small. */
 size_t lc_executor_buffer_bytes(const lc_executor *ex);
+
+/* For control-flow kernels (If, Loop, Scan): plans subgraph `g` of a node
+ * as its own executor. in[i] gives the dtype and shape of g's input i; a
+ * constant (is_const) is bound with its data (borrowed for the plan's
+ * life), the others are the run-time inputs of lc_executor_run, in order.
+ * Values g reads from enclosing graphs are found through `scope` (the
+ * node's lc_kernel_args::scope): constants are known while planning, the
+ * others are read when the subgraph runs. Run and read it with
+ * lc_executor_run and lc_executor_output; free it with lc_executor_free. */
+lc_status lc_executor_create_graph(const lc_executor *scope, const lc_graph *g, int n_in, const lc_value *const *in,
+                                   lc_executor **out);
 
 #endif

@@ -34,6 +34,8 @@ typedef struct slot {
     void *owned;     /* own memory (folded constants, graph outputs) */
     bool is_input;   /* a non-initializer graph input */
     bool is_output;  /* a graph output */
+    const lc_value *outer; /* a value of an enclosing graph read by this
+                            * subgraph: v mirrors it, data refreshed at run */
 } slot;
 
 typedef struct step {
@@ -53,7 +55,8 @@ typedef struct step {
 } step;
 
 struct lc_executor {
-    const lc_model *m;
+    const lc_graph *g;       /* the planned graph: the model's, or a subgraph */
+    const lc_executor *scope; /* for a subgraph: the executor of the enclosing graph */
     int threads;
     int64_t opset;
     int n_slots;
@@ -73,7 +76,13 @@ struct lc_executor {
     void *observer_user;
     unsigned flags;    /* LC_EXEC_* */
     int n_fused;       /* nodes merged into other steps */
+    int n_outer;
+    int *outer;        /* slots mirroring values of enclosing graphs */
 };
+
+/* The value `name` as seen from ex's graph: its own, else one of an
+ * enclosing graph (through ex->scope), else NULL. */
+const lc_value *lc_exec_lookup(const lc_executor *ex, const char *name);
 
 /* The slot of the value `name`, or -1 (also for "" and NULL). */
 int lc_exec_slot(const lc_executor *ex, const char *name);

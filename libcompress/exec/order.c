@@ -77,7 +77,7 @@ static int heap_pop(int *h, int *n)
  * the implicit reads of node i's subgraphs. */
 lc_status lc_exec_order(const lc_executor *ex, int *const *extra, const int *n_extra, int *order)
 {
-    const lc_graph *g = ex->m->graph;
+    const lc_graph *g = ex->g;
     int nn = g->n_nodes;
     lc_status s = LC_OK;
     int *producer = malloc((size_t)(ex->n_slots ? ex->n_slots : 1) * sizeof *producer);

@@ -44,11 +44,38 @@ static lc_status add_slot(lc_executor *ex, const char *name, int *out)
     return LC_OK;
 }
 
-static lc_status collect_values(lc_executor *ex, const lc_array *shapes, int n_inputs)
+/* Slots for the values this graph reads from enclosing graphs (a
+ * subgraph's implicit inputs), found through ex->scope. */
+static lc_status collect_outer(lc_executor *ex)
 {
-    const lc_graph *g = ex->m->graph;
+    const lc_graph *g = ex->g;
+    int cap = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i]->n_inputs; k++) {
+            const char *name = g->nodes[i]->inputs[k];
+            const lc_value *v;
+            if (!*name || lc_exec_slot(ex, name) >= 0 || !(v = lc_exec_lookup(ex->scope, name))) continue;
+            int sl;
+            lc_status s = add_slot(ex, name, &sl);
+            if (!s) s = lc_vec_reserve((void **)&ex->outer, &cap, ex->n_outer + 1, sizeof *ex->outer);
+            if (s) return s;
+            ex->slots[sl].v = *v;
+            ex->slots[sl].v.name = name;
+            ex->slots[sl].v.borrowed = true;
+            ex->slots[sl].outer = v;
+            ex->outer[ex->n_outer++] = sl;
+        }
+    return LC_OK;
+}
+
+/* The graph's values: initializers, inputs (`shapes` for those given at
+ * run time; for a subgraph, `formal[i]` gives input i, a constant when
+ * is_const), node outputs and values of enclosing graphs. */
+static lc_status collect_values(lc_executor *ex, const lc_array *shapes, int n_inputs, const lc_value *const *formal)
+{
+    const lc_graph *g = ex->g;
     int total = g->n_inits + g->n_inputs;
-    for (int i = 0; i < g->n_nodes; i++) total += g->nodes[i]->n_outputs;
+    for (int i = 0; i < g->n_nodes; i++) total += g->nodes[i]->n_outputs + (ex->scope ? g->nodes[i]->n_inputs : 0);
     ex->slots = calloc((size_t)(total ? total : 1), sizeof *ex->slots);
     ex->inputs = calloc((size_t)(g->n_inputs ? g->n_inputs : 1), sizeof *ex->inputs);
     ex->outputs = calloc((size_t)(g->n_outputs ? g->n_outputs : 1), sizeof *ex->outputs);
@@ -71,6 +98,13 @@ static lc_status collect_values(lc_executor *ex, const lc_array *shapes, int n_i
     for (int i = 0; i < g->n_inputs; i++) {
         const lc_value_info *vi = &g->inputs[i];
         if (lc_exec_slot(ex, vi->name) >= 0) continue; /* an initializer (a default value) */
+        if (formal && formal[i]->is_const) {
+            if ((s = add_slot(ex, vi->name, &k))) return s;
+            ex->slots[k].v = *formal[i];
+            ex->slots[k].v.name = vi->name;
+            ex->slots[k].v.borrowed = true;
+            continue;
+        }
         if (ex->n_inputs >= n_inputs)
             return lc_fail(LC_ERR_INVALID_ARGUMENT, "the model has more than the %d inputs given (input '%s')", n_inputs,
                            vi->name);
@@ -102,6 +136,7 @@ static lc_status collect_values(lc_executor *ex, const lc_array *shapes, int n_i
             if (*n->outputs[o] && (s = add_slot(ex, n->outputs[o], &k)))
                 return lc_exec_node_fail(ex, s, i, n);
     }
+    if (ex->scope && (s = collect_outer(ex))) return s;
     for (int i = 0; i < g->n_outputs; i++) {
         int o = lc_exec_slot(ex, g->outputs[i].name);
         if (o < 0) return lc_fail(LC_ERR_VERIFY, "graph output '%s' is not defined", g->outputs[i].name);
@@ -159,7 +194,7 @@ void lc_exec_step_clear(step *st)
 
 static lc_status step_init(lc_executor *ex, step *st, int node_index)
 {
-    const lc_node *n = ex->m->graph->nodes[node_index];
+    const lc_node *n = ex->g->nodes[node_index];
     st->node_index = node_index;
     st->node = n;
     size_t ni = (size_t)(n->n_inputs ? n->n_inputs : 1), no = (size_t)(n->n_outputs ? n->n_outputs : 1);
@@ -186,6 +221,7 @@ static lc_status step_init(lc_executor *ex, step *st, int node_index)
     st->args.n_out = n->n_outputs;
     st->args.out = st->out;
     st->args.threads = ex->threads;
+    st->args.scope = ex;
     return LC_OK;
 }
 
@@ -198,13 +234,14 @@ static lc_status check_inputs(const lc_node *n, const lc_kernel *k)
     if (n->n_inputs < need)
         return lc_fail(LC_ERR_VERIFY, "has %d inputs, %s needs at least %d", n->n_inputs, n->op_type, need);
     for (int i = 0; i < need; i++)
-        if (!*n->inputs[i]) return lc_fail(LC_ERR_VERIFY, "input %d is required but empty", i);
+        if (!*n->inputs[i] && !(i < 8 && (k->flags & LC_OPF_OPTIONAL_INPUT(i))))
+            return lc_fail(LC_ERR_VERIFY, "input %d is required but empty", i);
     return LC_OK;
 }
 
 static lc_status plan_nodes(lc_executor *ex, const int *order, int **extra, const int *n_extra)
 {
-    const lc_graph *g = ex->m->graph;
+    const lc_graph *g = ex->g;
     for (int p = 0; p < g->n_nodes; p++) {
         int ni = order[p];
         const lc_node *n = g->nodes[ni];
@@ -267,23 +304,23 @@ lc_status lc_executor_create(const lc_model *m, const lc_array *shapes, int n_in
     return lc_executor_create_ex(m, shapes, n_inputs, threads, 0, out);
 }
 
-lc_status lc_executor_create_ex(const lc_model *m, const lc_array *shapes, int n_inputs, int threads, unsigned flags,
-                                lc_executor **out)
+const lc_value *lc_exec_lookup(const lc_executor *ex, const char *name)
 {
-    if (!out) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_executor_create: out is NULL");
-    *out = NULL;
-    if (!m || !m->graph) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_executor_create: no model");
-    if (n_inputs < 0 || (n_inputs && !shapes))
-        return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_executor_create: %d input shapes but shapes is NULL", n_inputs);
-    const lc_graph *g = m->graph;
+    for (; ex; ex = ex->scope) {
+        int sl = lc_exec_slot(ex, name);
+        if (sl >= 0) return &ex->slots[sl].v;
+    }
+    return NULL;
+}
+
+/* Plans ex->g (ex's threads, flags, opset and scope set) through every
+ * stage; frees ex on failure. */
+static lc_status plan_graph(lc_executor *ex, const lc_array *shapes, int n_inputs, const lc_value *const *formal,
+                            lc_executor **out)
+{
+    const lc_graph *g = ex->g;
     lc_status s;
     int **extra = NULL, *n_extra = NULL, *order = NULL;
-    lc_executor *ex = calloc(1, sizeof *ex);
-    if (!ex) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
-    ex->m = m;
-    ex->threads = threads < 1 ? 1 : threads;
-    ex->flags = flags;
-    ex->opset = lc_model_opset(m, "");
     size_t nn = (size_t)(g->n_nodes ? g->n_nodes : 1);
     ex->steps = calloc(nn, sizeof *ex->steps);
     ex->folded = calloc(nn, sizeof *ex->folded);
@@ -294,12 +331,12 @@ lc_status lc_executor_create_ex(const lc_model *m, const lc_array *shapes, int n
         s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
         goto fail;
     }
-    if ((s = collect_values(ex, shapes, n_inputs))) goto fail;
+    if ((s = collect_values(ex, shapes, n_inputs, formal))) goto fail;
     for (int i = 0; i < g->n_nodes; i++)
         if ((s = lc_exec_extra_reads(ex, g->nodes[i], &extra[i], &n_extra[i]))) goto fail;
     if ((s = lc_exec_order(ex, extra, n_extra, order))) goto fail;
     if ((s = plan_nodes(ex, order, extra, n_extra))) goto fail;
-    if (!(flags & LC_EXEC_NO_FUSION) && (s = lc_exec_fuse(ex))) goto fail;
+    if (!(ex->flags & LC_EXEC_NO_FUSION) && (s = lc_exec_fuse(ex))) goto fail;
     if ((s = lc_exec_plan_buffers(ex))) goto fail;
     lc_exec_drop_dead_constants(ex);
     *out = ex;
@@ -311,6 +348,55 @@ done:
     free(extra);
     free(n_extra);
     free(order);
+    return s;
+}
+
+lc_status lc_executor_create_ex(const lc_model *m, const lc_array *shapes, int n_inputs, int threads, unsigned flags,
+                                lc_executor **out)
+{
+    if (!out) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_executor_create: out is NULL");
+    *out = NULL;
+    if (!m || !m->graph) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_executor_create: no model");
+    if (n_inputs < 0 || (n_inputs && !shapes))
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_executor_create: %d input shapes but shapes is NULL", n_inputs);
+    lc_executor *ex = calloc(1, sizeof *ex);
+    if (!ex) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    ex->g = m->graph;
+    ex->threads = threads < 1 ? 1 : threads;
+    ex->flags = flags;
+    ex->opset = lc_model_opset(m, "");
+    return plan_graph(ex, shapes, n_inputs, NULL, out);
+}
+
+lc_status lc_executor_create_graph(const lc_executor *scope, const lc_graph *g, int n_in, const lc_value *const *in,
+                                   lc_executor **out)
+{
+    *out = NULL;
+    if (n_in != g->n_inputs)
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "subgraph '%s' has %d inputs, %d given", g->name ? g->name : "",
+                       g->n_inputs, n_in);
+    lc_array *shapes = calloc((size_t)(n_in ? n_in : 1), sizeof *shapes);
+    lc_executor *ex = calloc(1, sizeof *ex);
+    if (!shapes || !ex) {
+        free(shapes);
+        free(ex);
+        return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    }
+    int n = 0;
+    for (int i = 0; i < n_in; i++) {
+        if (in[i]->is_const) continue;
+        shapes[n].dtype = in[i]->dtype;
+        shapes[n].ndim = in[i]->ndim;
+        memcpy(shapes[n].dims, in[i]->dims, sizeof in[i]->dims);
+        n++;
+    }
+    ex->g = g;
+    ex->scope = scope;
+    ex->threads = scope->threads;
+    ex->flags = scope->flags;
+    ex->opset = scope->opset;
+    lc_status s = plan_graph(ex, shapes, n, in, out);
+    free(shapes);
     return s;
 }
 

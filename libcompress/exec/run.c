@@ -47,6 +47,10 @@ lc_status lc_executor_run(lc_executor *ex, const lc_array *inputs, int n_inputs)
      * count); lc_sgemm spreads large products over ex->threads itself, with
      * a split that depends on the shapes alone: bit-identical on 1 or N. */
     lc_sgemm_set_threads(ex->threads);
+    for (int i = 0; i < ex->n_outer; i++) {
+        slot *sl = &ex->slots[ex->outer[i]];
+        sl->v.data = sl->outer->data;
+    }
     lc_status s = LC_OK;
     for (int p = 0; p < ex->n_steps && !s; p++) {
         step *st = &ex->steps[p];
@@ -116,6 +120,7 @@ void lc_executor_free(lc_executor *ex)
     free(ex->bufs);
     free(ex->buf_size);
     free(ex->folded);
+    free(ex->outer);
     free(ex);
 }
 
@@ -125,18 +130,18 @@ void lc_executor_set_observer(lc_executor *ex, lc_observe_fn fn, void *user)
     ex->observer_user = user;
 }
 
-int lc_executor_node_count(const lc_executor *ex) { return ex->m->graph->n_nodes; }
+int lc_executor_node_count(const lc_executor *ex) { return ex->g->n_nodes; }
 
 int lc_executor_fused_count(const lc_executor *ex) { return ex->n_fused; }
 
 const lc_node *lc_executor_node(const lc_executor *ex, int i)
 {
-    return i >= 0 && i < ex->m->graph->n_nodes ? ex->m->graph->nodes[i] : NULL;
+    return i >= 0 && i < ex->g->n_nodes ? ex->g->nodes[i] : NULL;
 }
 
 bool lc_executor_node_folded(const lc_executor *ex, int i)
 {
-    return i >= 0 && i < ex->m->graph->n_nodes && ex->folded[i];
+    return i >= 0 && i < ex->g->n_nodes && ex->folded[i];
 }
 
 const lc_value *lc_executor_value(const lc_executor *ex, const char *name)
