@@ -2,7 +2,7 @@
  * scalar, read at run time), optionally `exclusive` (each output omits its
  * own element) and `reverse` (sums from the end). float32, float64, int32,
  * int64, uint32, uint64; integers wrap. */
-#include "lc_extra.h"
+#include "lc_index.h"
 #include "lc_shape.h"
 
 static lc_status prepare(lc_kernel_args *a)

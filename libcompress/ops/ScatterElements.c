@@ -4,7 +4,7 @@
  * Indices may be negative; out-of-range ones fail at run time. */
 #include <string.h>
 
-#include "lc_extra.h"
+#include "lc_index.h"
 #include "lc_shape.h"
 
 static lc_status prepare(lc_kernel_args *a)

@@ -4,7 +4,7 @@
  * add/mul (opset 16), max/min (18). Indices may be negative. */
 #include <string.h>
 
-#include "lc_extra.h"
+#include "lc_index.h"
 #include "lc_shape.h"
 
 static lc_status prepare(lc_kernel_args *a)

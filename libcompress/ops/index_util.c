@@ -1,9 +1,9 @@
-/* Helpers for the Gather and Scatter families (see lc_extra.h). */
+/* Helpers for the indexing kernels (see lc_index.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lc_extra.h"
+#include "lc_index.h"
 
 /* ---- indexing ---- */
 

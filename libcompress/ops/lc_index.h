@@ -1,9 +1,9 @@
 /*
- * lc_extra.h - helpers shared by the Gather and Scatter kernels
- * (internal; implemented in libcompress/ops/extra_util.c).
+ * lc_index.h - helpers shared by the indexing kernels (Gather*, Scatter*,
+ * CumSum, Trilu; internal; implemented in libcompress/ops/index_util.c).
  */
-#ifndef LC_EXTRA_H
-#define LC_EXTRA_H
+#ifndef LC_INDEX_H
+#define LC_INDEX_H
 
 #include <stdbool.h>
 #include <stdint.h>
