@@ -1,6 +1,7 @@
 /* The ONNX backend conformance runner.
  *
- *   conformance [--rel-l2 TOL] [--list-unsupported] [--verbose] [--require-all] DIR...
+ *   conformance [--rel-l2 TOL] [--list-unsupported] [--verbose] [--require-all]
+ *               [--expect-unsupported FILE] DIR...
  *
  * Each DIR holds case folders (or is one): model.onnx plus
  * test_data_set_N/{input,output}_K.pb. Every case is loaded, planned with
@@ -12,8 +13,14 @@
  * When a plan needs the value of a graph input (a node test feeding
  * Reshape's shape as an input), the data set's values are bound as
  * initializers and the case is planned again for each data set.
+ * With --expect-unsupported FILE (lines "FOLDER/CASE [# why]", FOLDER the
+ * case's parent folder name, e.g. "node/test_acos"), the listed cases may
+ * be unsupported and every other one must be supported; a listed case that
+ * passes fails the run too, so that the list (and the coverage) can only
+ * improve: remove its line.
  * Exit status: 0 if no case failed (and, with --require-all, none was
- * unsupported), 1 otherwise, 2 on bad usage. */
+ * unsupported outside the expected list, and no listed case passed), 1
+ * otherwise, 2 on bad usage. */
 #include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
@@ -36,6 +43,8 @@ typedef struct options {
     bool list_unsupported;
     bool verbose;
     bool require_all; /* unsupported cases fail the run too */
+    char **expected;  /* --expect-unsupported: sorted case keys */
+    int n_expected;
 } options;
 
 typedef struct dataset {
@@ -490,7 +499,48 @@ done:
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: conformance [--rel-l2 TOL] [--list-unsupported] [--verbose] [--require-all] DIR...\n");
+    fprintf(stderr, "usage: conformance [--rel-l2 TOL] [--list-unsupported] [--verbose] [--require-all] "
+                    "[--expect-unsupported FILE] DIR...\n");
+}
+
+/* Reads the expected-unsupported list: the first word of each line that
+ * is not blank or a # comment. Returns false if the file cannot be read. */
+static bool read_expected(const char *file, options *opt)
+{
+    FILE *f = fopen(file, "r");
+    if (!f) return false;
+    char line[1024], key[1024];
+    int cap = 0;
+    bool ok = true;
+    while (ok && fgets(line, sizeof line, f)) {
+        if (sscanf(line, "%1023s", key) != 1 || key[0] == '#') continue;
+        if (opt->n_expected == cap) {
+            cap = cap ? 2 * cap : 256;
+            char **grown = realloc(opt->expected, (size_t)cap * sizeof *grown);
+            if (!grown) ok = false;
+            else opt->expected = grown;
+        }
+        if (ok && !(opt->expected[opt->n_expected++] = strdup(key))) ok = false;
+    }
+    fclose(f);
+    if (ok && opt->n_expected) qsort(opt->expected, (size_t)opt->n_expected, sizeof *opt->expected, cmp_str);
+    return ok;
+}
+
+/* "FOLDER/CASE" of a case path (its last two components). */
+static const char *case_key(const char *dir)
+{
+    const char *last = strrchr(dir, '/');
+    if (!last) return dir;
+    const char *p = last;
+    while (p > dir && p[-1] != '/') p--;
+    return p;
+}
+
+static bool is_expected(const options *opt, const char *dir)
+{
+    const char *key = case_key(dir);
+    return opt->n_expected && bsearch(&key, opt->expected, (size_t)opt->n_expected, sizeof *opt->expected, cmp_str);
 }
 
 int main(int argc, char **argv)
@@ -508,7 +558,12 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[first], "--list-unsupported") == 0) opt.list_unsupported = true;
         else if (strcmp(argv[first], "--verbose") == 0 || strcmp(argv[first], "-v") == 0) opt.verbose = true;
         else if (strcmp(argv[first], "--require-all") == 0) opt.require_all = true;
-        else {
+        else if (strcmp(argv[first], "--expect-unsupported") == 0 && first + 1 < argc) {
+            if (!read_expected(argv[++first], &opt)) {
+                fprintf(stderr, "conformance: cannot read %s\n", argv[first]);
+                return 2;
+            }
+        } else {
             usage();
             return 2;
         }
@@ -526,7 +581,7 @@ int main(int argc, char **argv)
         "test_hammingwindow_expanded",  "test_hammingwindow_symmetric_expanded",
         "test_hannwindow_expanded",     "test_hannwindow_symmetric_expanded",
     };
-    int passed = 0, failed = 0, unsupported = 0, bad = 0;
+    int passed = 0, failed = 0, unsupported = 0, bad = 0, unexpected = 0, now_supported = 0;
     char path[4096], why[2048];
     for (int a = first; a < argc; a++) {
         const char *root = argv[a];
@@ -561,6 +616,10 @@ int main(int argc, char **argv)
             case_result r = run_case(&opt, dir, why, sizeof why, &level);
             if (r == CASE_PASS) {
                 passed++;
+                if (is_expected(&opt, dir)) {
+                    now_supported++;
+                    printf("NOW SUPPORTED %s: remove %s from the expected-unsupported list\n", dir, case_key(dir));
+                }
                 if (opt.verbose)
                     printf("PASS %s%s\n", dir, level == 1 ? " (integer inputs bound as constants)"
                                               : level == 2 ? " (all inputs bound as constants)"
@@ -570,7 +629,11 @@ int main(int argc, char **argv)
                 printf("FAIL %s: %s\n", dir, why);
             } else {
                 unsupported++;
-                if (opt.list_unsupported || opt.verbose) printf("UNSUPPORTED %s: %s\n", dir, why);
+                bool listed = is_expected(&opt, dir);
+                if (!listed && opt.n_expected) {
+                    unexpected++;
+                    printf("UNSUPPORTED (not expected) %s: %s\n", dir, why);
+                } else if (opt.list_unsupported || opt.verbose) printf("UNSUPPORTED %s: %s\n", dir, why);
             }
             fflush(stdout);
         }
@@ -578,5 +641,11 @@ int main(int argc, char **argv)
     }
     if (bad) printf("(%d cases with known-bad reference outputs not compared)\n", bad);
     printf("%d passed, %d failed, %d unsupported\n", passed, failed, unsupported);
+    if (opt.n_expected)
+        printf("%d unsupported cases not in the expected list, %d listed cases now supported\n", unexpected,
+               now_supported);
+    for (int i = 0; i < opt.n_expected; i++) free(opt.expected[i]);
+    free(opt.expected);
+    if (opt.n_expected) return failed || (opt.require_all && (unexpected || now_supported)) ? 1 : 0;
     return failed || (opt.require_all && unsupported) ? 1 : 0;
 }

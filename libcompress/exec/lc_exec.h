@@ -4,16 +4,20 @@
  * A kernel implements one ONNX operator from one since_version on. The
  * executor builds a plan once per model and input shapes:
  *   1. for each node in topological order it picks the kernel with the
- *      highest since_version not above the model's opset (ONNX's rule);
+ *      highest since_version not above the model's opset (ONNX's rule)
+ *      and checks the node against the kernel's min_inputs;
  *   2. calls kernel->prepare(), which validates attributes and input
  *      dtypes/shapes and sets every output's dtype and shape (and may build
  *      per-node state, e.g. parsed attributes or packed weights);
  *   3. if every input is constant (initializer, Constant, or computed from
- *      constants; Shape/Size outputs are constant once shapes are known),
+ *      constants; outputs of LC_OPF_SHAPE_ONLY kernels are constant once
+ *      shapes are known),
  *      runs the node right away (constant folding), so data-dependent
  *      shapes such as Reshape(x, Concat(Shape(x)[0], -1)) are known at
  *      plan time;
- *   4. allocates buffers for the rest.
+ *   4. fuses producers and consumers through the kernels' flags and
+ *      fusion hooks (lc_fusion);
+ *   5. allocates buffers for the rest.
  * Running a batch then just calls kernel->run() node by node.
  *
  * Inputs whose *values* prepare() needs (Reshape's shape, Slice's starts,
@@ -67,11 +71,78 @@ typedef struct lc_kernel_args {
     lc_value *const *out;       /* out[i] is NULL for an omitted output */
     void *state;                /* set by prepare(), passed to run() */
     int threads;                /* worker threads the kernel may use (>= 1) */
+    const struct lc_executor *scope; /* the executor of the node's graph:
+                                      * where its subgraphs find outer values */
 } lc_kernel_args;
 
+/* What a fused producer (Conv, Gemm) applies to its result (plan-time
+ * fusion in the executor): per output element, y = act(acc + bias[channel]
+ * + r), where r is the matching element of a residual tensor of Y's shape
+ * (optional) and act is one of LC_NN_ACT_*. The activations keep NaN as
+ * their unfused kernels do (Relu: x < 0 ? 0 : x; Clip: min then max;
+ * LeakyRelu: x < 0 ? alpha * x : x). */
+enum { LC_NN_ACT_NONE = 0, LC_NN_ACT_RELU, LC_NN_ACT_CLIP, LC_NN_ACT_LEAKY };
+typedef struct lc_nn_epilogue {
+    int act;
+    float lo, hi;  /* CLIP bounds */
+    float alpha;   /* LEAKY slope */
+    bool residual; /* the producer's in[3] is added (LC_OPF_TAKES_RESIDUAL) */
+} lc_nn_epilogue;
+
+/* Kernel flags (lc_kernel::flags): what the planner may do with a node
+ * without knowing its op by name. */
+enum {
+    /* The outputs depend on the input shapes only: computed at plan time
+     * even when the inputs' values are not known (Shape, Size). */
+    LC_OPF_SHAPE_ONLY = 1u << 0,
+    /* Never computed at plan time, even from constants (random ops). */
+    LC_OPF_NONDETERMINISTIC = 1u << 1,
+    /* With two float32 inputs of one shape, out = in[0] + in[1] exactly:
+     * the executor may fuse it into a producer as a residual (Add). */
+    LC_OPF_RESIDUAL_ADD = 1u << 2,
+    /* A producer whose input 1 holds the weights, output channels first,
+     * and input 2 the optional bias: a per-channel affine consumer
+     * (fusion hook channel_affine) can be folded into them (Conv). */
+    LC_OPF_FOLD_AFFINE = 1u << 3,
+    /* A producer whose epilogue can add a residual passed as in[3] (Conv). */
+    LC_OPF_TAKES_RESIDUAL = 1u << 4,
+};
+/* Input i (< 8) may be omitted ("") although it lies within min_inputs:
+ * ONNX counts an optional input placed before a required one (Loop's M and
+ * cond, Scan-8's sequence_lens). */
+#define LC_OPF_OPTIONAL_INPUT(i) (1u << (24 + (i)))
+
+/* The hooks through which the executor fuses nodes; an op that takes no
+ * part in fusion has none (lc_kernel::fusion NULL), and any hook may be
+ * NULL. */
+typedef struct lc_fusion {
+    /* Producer side: gives a prepared node (its state) the epilogue of the
+     * consumers merged into it. LC_ERR_UNSUPPORTED when it cannot. */
+    lc_status (*set_epilogue)(void *state, const lc_nn_epilogue *e);
+    /* Consumer side, an elementwise activation: true (and *e filled) when
+     * the prepared node `a` can run as a producer's epilogue. */
+    bool (*as_epilogue)(const lc_kernel_args *a, lc_nn_epilogue *e);
+    /* Consumer side, a per-channel affine map of input 0 over axis 1:
+     * y = (x - sub[c]) * k[c] + add[c]. True (and the `channels` values
+     * of k, sub, add filled) when the prepared node `a` is one with
+     * constant parameters; then it can be folded into an LC_OPF_FOLD_AFFINE
+     * producer (BatchNormalization in inference mode). */
+    bool (*channel_affine)(const lc_kernel_args *a, int64_t channels, double *k, double *sub, double *add);
+} lc_fusion;
+
+/* The descriptor of one kernel: one ONNX operator from one since_version
+ * on. Every field is declared where the kernel is defined (<Op>.c), and the
+ * kernel is listed once in the sorted table libcompress/ops/kernels.inc. */
 typedef struct lc_kernel {
     const char *op;             /* ONNX op_type (default domain) */
     int since;                  /* since_version of this implementation */
+    /* ONNX's min_input for the schema this kernel implements: the planner
+     * refuses a node with fewer inputs, or with one of these empty (unless
+     * LC_OPF_OPTIONAL_INPUT), before prepare() sees it (kernels read
+     * required inputs unchecked). A kernel line is added wherever the
+     * schema's min_input changes. */
+    int min_inputs;
+    unsigned flags;             /* LC_OPF_* */
     /* Validates the node and sets out[i] dtypes and shapes. */
     lc_status (*prepare)(lc_kernel_args *a);
     /* Computes the outputs; their buffers are allocated to the shapes
@@ -79,6 +150,7 @@ typedef struct lc_kernel {
     lc_status (*run)(lc_kernel_args *a);
     /* Frees what prepare() put in a->state (may be NULL). */
     void (*free_state)(void *state);
+    const lc_fusion *fusion;    /* NULL: takes no part in fusion */
 } lc_kernel;
 
 /* The kernel for `op` at `opset` (highest since <= opset), or NULL.
@@ -107,6 +179,8 @@ lc_status lc_norm_axis(int64_t axis, int ndim, const char *what, int *out);
 /* Reads an INTS attribute into `out` (at most `max`), *n = count (0 if absent). */
 lc_status lc_attr_ints(const lc_node *node, const char *name, int64_t *out, int max, int *n);
 
+/* ---- products and threads (libcompress/exec/sgemm.c, workers.c) ---- */
+
 /* C = alpha * op(A) * op(B) + beta * C, row-major, through OpenBLAS
  * (single-threaded OpenBLAS calls on blocks of C fixed by the shape alone,
  * spread over the lc_sgemm_set_threads workers: the bits never depend on
@@ -133,7 +207,7 @@ void lc_sgemm_ref(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, f
 
 
 
-/* ---- executor internals for passes and tests (libcompress/exec/executor.c) ---- */
+/* ---- executor internals for passes and tests (libcompress/exec/, see lc_plan.h) ---- */
 
 /* Called after each executed node (nodes folded at plan time are not
  * executed, see lc_executor_node_folded). `node_index` is the node's index
@@ -179,5 +253,16 @@ const lc_value *lc_executor_value(const lc_executor *ex, const char *name);
 /* Bytes of the pooled activation buffers (excluding graph outputs and
  * constants): what liveness-based reuse keeps small. */
 size_t lc_executor_buffer_bytes(const lc_executor *ex);
+
+/* For control-flow kernels (If, Loop, Scan): plans subgraph `g` of a node
+ * as its own executor. in[i] gives the dtype and shape of g's input i; a
+ * constant (is_const) is bound with its data (borrowed for the plan's
+ * life), the others are the run-time inputs of lc_executor_run, in order.
+ * Values g reads from enclosing graphs are found through `scope` (the
+ * node's lc_kernel_args::scope): constants are known while planning, the
+ * others are read when the subgraph runs. Run and read it with
+ * lc_executor_run and lc_executor_output; free it with lc_executor_free. */
+lc_status lc_executor_create_graph(const lc_executor *scope, const lc_graph *g, int n_in, const lc_value *const *in,
+                                   lc_executor **out);
 
 #endif

@@ -16,8 +16,8 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_binary_prepare(a, rows, 0, NULL);
 }
 
-LC_EW_KERNEL(Add, 1, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Add, 6, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Add, 7, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Add, 13, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Add, 14, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(Add, 1, 2, LC_OPF_RESIDUAL_ADD, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Add, 6, 2, LC_OPF_RESIDUAL_ADD, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Add, 7, 2, LC_OPF_RESIDUAL_ADD, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Add, 13, 2, LC_OPF_RESIDUAL_ADD, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Add, 14, 2, LC_OPF_RESIDUAL_ADD, prepare, lc_ew_binary_run, NULL)

@@ -12,5 +12,5 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_binary_prepare(a, rows, 0, NULL);
 }
 
-LC_EW_KERNEL(And, 1, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(And, 7, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(And, 1, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(And, 7, 2, 0, prepare, lc_ew_binary_run, NULL)

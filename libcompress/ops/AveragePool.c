@@ -80,4 +80,4 @@ static lc_status avgpool_run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_AveragePool_1 = {"AveragePool", 1, avgpool_prepare, avgpool_run, avgpool_free};
+const lc_kernel lc_kernel_AveragePool_1 = {"AveragePool", 1, 1, 0, avgpool_prepare, avgpool_run, avgpool_free, NULL};

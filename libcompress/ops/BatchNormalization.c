@@ -92,4 +92,25 @@ static lc_status bn_run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_BatchNormalization_1 = {"BatchNormalization", 1, bn_prepare, bn_run, bn_free};
+/* Fusion: y = (x - mean) * k + B with k = scale / sqrt(var + eps), per
+ * channel, when the statistics are float32 constants (the executor folds
+ * it into the preceding Conv's weights). Not for spatial=0. */
+static bool channel_affine(const lc_kernel_args *a, int64_t channels, double *k, double *sub, double *add)
+{
+    for (int i = 1; i < 5; i++)
+        if (i >= a->n_in || !a->in[i] || !a->in[i]->is_const || a->in[i]->dtype != LC_DTYPE_FLOAT) return false;
+    if (lc_value_numel(a->in[1]) != channels) return false;
+    if (a->opset < 9 && lc_node_attr_int(a->node, "spatial", 1) == 0) return false;
+    const float eps = lc_node_attr_float(a->node, "epsilon", 1e-5f);
+    const float *scale = a->in[1]->data, *beta = a->in[2]->data, *mean = a->in[3]->data, *var = a->in[4]->data;
+    for (int64_t c = 0; c < channels; c++) {
+        k[c] = scale[c] / sqrt((double)var[c] + eps);
+        sub[c] = mean[c];
+        add[c] = beta[c];
+    }
+    return true;
+}
+
+static const lc_fusion fusion = {.channel_affine = channel_affine};
+
+const lc_kernel lc_kernel_BatchNormalization_1 = {"BatchNormalization", 1, 5, 0, bn_prepare, bn_run, bn_free, &fusion};

@@ -83,7 +83,7 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-LC_EW_KERNEL(Cast, 1, prepare, run)
-LC_EW_KERNEL(Cast, 6, prepare, run)
-LC_EW_KERNEL(Cast, 9, prepare, run)
-LC_EW_KERNEL(Cast, 13, prepare, run)
+LC_EW_KERNEL(Cast, 1, 1, 0, prepare, run, NULL)
+LC_EW_KERNEL(Cast, 6, 1, 0, prepare, run, NULL)
+LC_EW_KERNEL(Cast, 9, 1, 0, prepare, run, NULL)
+LC_EW_KERNEL(Cast, 13, 1, 0, prepare, run, NULL)

@@ -95,8 +95,31 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-LC_EW_KERNEL(Clip, 1, prepare, run)
-LC_EW_KERNEL(Clip, 6, prepare, run)
-LC_EW_KERNEL(Clip, 11, prepare, run)
-LC_EW_KERNEL(Clip, 12, prepare, run)
-LC_EW_KERNEL(Clip, 13, prepare, run)
+/* Fusion: runs as a Conv/Gemm epilogue when its bounds are known at plan
+ * time (attributes, or constant float32 scalars). */
+static bool as_epilogue(const lc_kernel_args *a, lc_nn_epilogue *e)
+{
+    e->lo = -INFINITY;
+    e->hi = INFINITY;
+    if (a->opset < 11) {
+        e->lo = lc_node_attr_float(a->node, "min", -INFINITY);
+        e->hi = lc_node_attr_float(a->node, "max", INFINITY);
+    } else {
+        for (int k = 1; k <= 2 && k < a->n_in; k++) {
+            const lc_value *v = a->in[k];
+            if (!v) continue;
+            if (!v->is_const || v->dtype != LC_DTYPE_FLOAT || lc_value_numel(v) != 1) return false;
+            *(k == 1 ? &e->lo : &e->hi) = ((const float *)v->data)[0];
+        }
+    }
+    e->act = LC_NN_ACT_CLIP;
+    return true;
+}
+
+static const lc_fusion fusion = {.as_epilogue = as_epilogue};
+
+LC_EW_KERNEL(Clip, 1, 1, 0, prepare, run, &fusion)
+LC_EW_KERNEL(Clip, 6, 1, 0, prepare, run, &fusion)
+LC_EW_KERNEL(Clip, 11, 1, 0, prepare, run, &fusion)
+LC_EW_KERNEL(Clip, 12, 1, 0, prepare, run, &fusion)
+LC_EW_KERNEL(Clip, 13, 1, 0, prepare, run, &fusion)

@@ -55,4 +55,4 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Concat_1 = {"Concat", 1, prepare, run, NULL};
+const lc_kernel lc_kernel_Concat_1 = {"Concat", 1, 1, 0, prepare, run, NULL, NULL};

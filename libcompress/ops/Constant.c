@@ -86,4 +86,4 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Constant_1 = {"Constant", 1, prepare, run, NULL};
+const lc_kernel lc_kernel_Constant_1 = {"Constant", 1, 0, 0, prepare, run, NULL, NULL};

@@ -40,4 +40,4 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_ConstantOfShape_9 = {"ConstantOfShape", 9, prepare, run, NULL};
+const lc_kernel lc_kernel_ConstantOfShape_9 = {"ConstantOfShape", 9, 1, 0, prepare, run, NULL, NULL};

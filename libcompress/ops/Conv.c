@@ -587,7 +587,7 @@ static void *conv_worker(void *arg)
     return NULL;
 }
 
-lc_status lc_conv_set_epilogue(void *state, const lc_nn_epilogue *e)
+static lc_status set_epilogue(void *state, const lc_nn_epilogue *e)
 {
     conv_state *st = state;
     st->epi = *e;
@@ -668,4 +668,8 @@ static lc_status conv_run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Conv_1 = {"Conv", 1, conv_prepare, conv_run, conv_free};
+/* The executor folds BatchNormalization into the weights, passes a
+ * residual as in[3] and hands over the activation (lc_nn_epilogue). */
+static const lc_fusion fusion = {.set_epilogue = set_epilogue};
+
+const lc_kernel lc_kernel_Conv_1 = {"Conv", 1, 2, LC_OPF_FOLD_AFFINE | LC_OPF_TAKES_RESIDUAL, conv_prepare, conv_run, conv_free, &fusion};

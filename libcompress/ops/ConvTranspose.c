@@ -191,4 +191,4 @@ static lc_status convt_run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_ConvTranspose_1 = {"ConvTranspose", 1, convt_prepare, convt_run, convt_free};
+const lc_kernel lc_kernel_ConvTranspose_1 = {"ConvTranspose", 1, 2, 0, convt_prepare, convt_run, convt_free, NULL};

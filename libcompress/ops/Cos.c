@@ -13,5 +13,5 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_unary_prepare(a, rows, 0, NULL);
 }
 
-LC_EW_KERNEL(Cos, 7, prepare, lc_ew_unary_run)
-LC_EW_KERNEL(Cos, 22, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(Cos, 7, 1, 0, prepare, lc_ew_unary_run, NULL)
+LC_EW_KERNEL(Cos, 22, 1, 0, prepare, lc_ew_unary_run, NULL)

@@ -2,7 +2,7 @@
  * scalar, read at run time), optionally `exclusive` (each output omits its
  * own element) and `reverse` (sums from the end). float32, float64, int32,
  * int64, uint32, uint64; integers wrap. */
-#include "lc_extra.h"
+#include "lc_index.h"
 #include "lc_shape.h"
 
 static lc_status prepare(lc_kernel_args *a)
@@ -72,5 +72,5 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_CumSum_11 = {"CumSum", 11, prepare, run, NULL};
-const lc_kernel lc_kernel_CumSum_14 = {"CumSum", 14, prepare, run, NULL};
+const lc_kernel lc_kernel_CumSum_11 = {"CumSum", 11, 2, 0, prepare, run, NULL, NULL};
+const lc_kernel lc_kernel_CumSum_14 = {"CumSum", 14, 2, 0, prepare, run, NULL, NULL};

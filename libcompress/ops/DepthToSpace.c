@@ -63,6 +63,6 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_DepthToSpace_1 = {"DepthToSpace", 1, prepare, run, NULL};
-const lc_kernel lc_kernel_DepthToSpace_11 = {"DepthToSpace", 11, prepare, run, NULL};
-const lc_kernel lc_kernel_DepthToSpace_13 = {"DepthToSpace", 13, prepare, run, NULL};
+const lc_kernel lc_kernel_DepthToSpace_1 = {"DepthToSpace", 1, 1, 0, prepare, run, NULL, NULL};
+const lc_kernel lc_kernel_DepthToSpace_11 = {"DepthToSpace", 11, 1, 0, prepare, run, NULL, NULL};
+const lc_kernel lc_kernel_DepthToSpace_13 = {"DepthToSpace", 13, 1, 0, prepare, run, NULL, NULL};

@@ -59,4 +59,4 @@ static lc_status dq_run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_DequantizeLinear_10 = {"DequantizeLinear", 10, dq_prepare, dq_run, free};
+const lc_kernel lc_kernel_DequantizeLinear_10 = {"DequantizeLinear", 10, 2, 0, dq_prepare, dq_run, free, NULL};

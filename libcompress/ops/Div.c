@@ -22,8 +22,8 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_binary_prepare(a, rows, 0, NULL);
 }
 
-LC_EW_KERNEL(Div, 1, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Div, 6, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Div, 7, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Div, 13, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Div, 14, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(Div, 1, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Div, 6, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Div, 7, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Div, 13, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Div, 14, 2, 0, prepare, lc_ew_binary_run, NULL)

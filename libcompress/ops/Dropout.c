@@ -42,9 +42,9 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-LC_EW_KERNEL(Dropout, 1, prepare, run)
-LC_EW_KERNEL(Dropout, 6, prepare, run)
-LC_EW_KERNEL(Dropout, 7, prepare, run)
-LC_EW_KERNEL(Dropout, 10, prepare, run)
-LC_EW_KERNEL(Dropout, 12, prepare, run)
-LC_EW_KERNEL(Dropout, 13, prepare, run)
+LC_EW_KERNEL(Dropout, 1, 1, 0, prepare, run, NULL)
+LC_EW_KERNEL(Dropout, 6, 1, 0, prepare, run, NULL)
+LC_EW_KERNEL(Dropout, 7, 1, 0, prepare, run, NULL)
+LC_EW_KERNEL(Dropout, 10, 1, 0, prepare, run, NULL)
+LC_EW_KERNEL(Dropout, 12, 1, 0, prepare, run, NULL)
+LC_EW_KERNEL(Dropout, 13, 1, 0, prepare, run, NULL)

@@ -269,4 +269,4 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Einsum_12 = {"Einsum", 12, prepare, run, free};
+const lc_kernel lc_kernel_Einsum_12 = {"Einsum", 12, 1, 0, prepare, run, free, NULL};

@@ -19,6 +19,6 @@ static lc_status prepare(lc_kernel_args *a)
     return LC_OK;
 }
 
-LC_EW_KERNEL(Elu, 1, prepare, lc_ew_unary_run)
-LC_EW_KERNEL(Elu, 6, prepare, lc_ew_unary_run)
-LC_EW_KERNEL(Elu, 22, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(Elu, 1, 1, 0, prepare, lc_ew_unary_run, NULL)
+LC_EW_KERNEL(Elu, 6, 1, 0, prepare, lc_ew_unary_run, NULL)
+LC_EW_KERNEL(Elu, 22, 1, 0, prepare, lc_ew_unary_run, NULL)

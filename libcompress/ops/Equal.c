@@ -13,7 +13,7 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_binary_prepare(a, rows, LC_DTYPE_BOOL, NULL);
 }
 
-LC_EW_KERNEL(Equal, 1, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Equal, 7, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Equal, 11, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Equal, 13, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(Equal, 1, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Equal, 7, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Equal, 11, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Equal, 13, 2, 0, prepare, lc_ew_binary_run, NULL)

@@ -25,4 +25,4 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Expand_8 = {"Expand", 8, prepare, run, NULL};
+const lc_kernel lc_kernel_Expand_8 = {"Expand", 8, 2, 0, prepare, run, NULL, NULL};

@@ -50,4 +50,4 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Gather_1 = {"Gather", 1, prepare, run, NULL};
+const lc_kernel lc_kernel_Gather_1 = {"Gather", 1, 2, 0, prepare, run, NULL, NULL};

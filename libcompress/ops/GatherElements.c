@@ -3,7 +3,7 @@
  * output shape. Out-of-range indices fail at run time. Any sized dtype. */
 #include <string.h>
 
-#include "lc_extra.h"
+#include "lc_index.h"
 #include "lc_shape.h"
 
 static lc_status prepare(lc_kernel_args *a)
@@ -52,5 +52,5 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_GatherElements_11 = {"GatherElements", 11, prepare, run, NULL};
-const lc_kernel lc_kernel_GatherElements_13 = {"GatherElements", 13, prepare, run, NULL};
+const lc_kernel lc_kernel_GatherElements_11 = {"GatherElements", 11, 2, 0, prepare, run, NULL, NULL};
+const lc_kernel lc_kernel_GatherElements_13 = {"GatherElements", 13, 2, 0, prepare, run, NULL, NULL};

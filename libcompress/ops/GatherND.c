@@ -4,7 +4,7 @@
  * be negative; out-of-range ones fail at run time. Any sized dtype. */
 #include <string.h>
 
-#include "lc_extra.h"
+#include "lc_index.h"
 #include "lc_shape.h"
 
 static lc_status prepare(lc_kernel_args *a)
@@ -62,6 +62,6 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_GatherND_11 = {"GatherND", 11, prepare, run, NULL};
-const lc_kernel lc_kernel_GatherND_12 = {"GatherND", 12, prepare, run, NULL};
-const lc_kernel lc_kernel_GatherND_13 = {"GatherND", 13, prepare, run, NULL};
+const lc_kernel lc_kernel_GatherND_11 = {"GatherND", 11, 2, 0, prepare, run, NULL, NULL};
+const lc_kernel lc_kernel_GatherND_12 = {"GatherND", 12, 2, 0, prepare, run, NULL, NULL};
+const lc_kernel lc_kernel_GatherND_13 = {"GatherND", 13, 2, 0, prepare, run, NULL, NULL};

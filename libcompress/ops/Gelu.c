@@ -45,4 +45,4 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_fail(LC_ERR_INVALID_ARGUMENT, "approximate must be \"none\" or \"tanh\", is \"%s\"", mode);
 }
 
-LC_EW_KERNEL(Gelu, 20, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(Gelu, 20, 1, 0, prepare, lc_ew_unary_run, NULL)

@@ -15,7 +15,7 @@ typedef struct gemm_state {
     lc_nn_epilogue epi;  /* activation fused by the executor */
 } gemm_state;
 
-lc_status lc_gemm_set_epilogue(void *state, const lc_nn_epilogue *e)
+static lc_status set_epilogue(void *state, const lc_nn_epilogue *e)
 {
     gemm_state *st = state;
     if (e->residual) return lc_fail(LC_ERR_UNSUPPORTED, "Gemm does not fuse a residual");
@@ -91,4 +91,8 @@ static lc_status gemm_run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Gemm_1 = {"Gemm", 1, gemm_prepare, gemm_run, free};
+static const lc_fusion fusion = {.set_epilogue = set_epilogue};
+
+const lc_kernel lc_kernel_Gemm_1 = {"Gemm", 1, 3, 0, gemm_prepare, gemm_run, free, &fusion};
+/* C became optional in opset 11 */
+const lc_kernel lc_kernel_Gemm_11 = {"Gemm", 11, 2, 0, gemm_prepare, gemm_run, free, &fusion};

@@ -36,4 +36,4 @@ static lc_status gap_run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_GlobalAveragePool_1 = {"GlobalAveragePool", 1, gap_prepare, gap_run, free};
+const lc_kernel lc_kernel_GlobalAveragePool_1 = {"GlobalAveragePool", 1, 1, 0, gap_prepare, gap_run, free, NULL};

@@ -52,6 +52,6 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_GlobalLpPool_1 = {"GlobalLpPool", 1, prepare, run, free};
-const lc_kernel lc_kernel_GlobalLpPool_2 = {"GlobalLpPool", 2, prepare, run, free};
-const lc_kernel lc_kernel_GlobalLpPool_22 = {"GlobalLpPool", 22, prepare, run, free};
+const lc_kernel lc_kernel_GlobalLpPool_1 = {"GlobalLpPool", 1, 1, 0, prepare, run, free, NULL};
+const lc_kernel lc_kernel_GlobalLpPool_2 = {"GlobalLpPool", 2, 1, 0, prepare, run, free, NULL};
+const lc_kernel lc_kernel_GlobalLpPool_22 = {"GlobalLpPool", 22, 1, 0, prepare, run, free, NULL};

@@ -37,4 +37,4 @@ static lc_status gmp_run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_GlobalMaxPool_1 = {"GlobalMaxPool", 1, gmp_prepare, gmp_run, free};
+const lc_kernel lc_kernel_GlobalMaxPool_1 = {"GlobalMaxPool", 1, 1, 0, gmp_prepare, gmp_run, free, NULL};

@@ -13,7 +13,7 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_binary_prepare(a, rows, LC_DTYPE_BOOL, NULL);
 }
 
-LC_EW_KERNEL(Greater, 1, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Greater, 7, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Greater, 9, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Greater, 13, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(Greater, 1, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Greater, 7, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Greater, 9, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Greater, 13, 2, 0, prepare, lc_ew_binary_run, NULL)

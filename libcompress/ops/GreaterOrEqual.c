@@ -13,5 +13,5 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_binary_prepare(a, rows, LC_DTYPE_BOOL, NULL);
 }
 
-LC_EW_KERNEL(GreaterOrEqual, 12, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(GreaterOrEqual, 16, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(GreaterOrEqual, 12, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(GreaterOrEqual, 16, 2, 0, prepare, lc_ew_binary_run, NULL)

@@ -35,5 +35,5 @@ static lc_status prepare(lc_kernel_args *a)
     return LC_OK;
 }
 
-LC_EW_KERNEL(HardSigmoid, 1, prepare, lc_ew_unary_run)
-LC_EW_KERNEL(HardSigmoid, 6, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(HardSigmoid, 1, 1, 0, prepare, lc_ew_unary_run, NULL)
+LC_EW_KERNEL(HardSigmoid, 6, 1, 0, prepare, lc_ew_unary_run, NULL)

@@ -27,4 +27,4 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_unary_prepare(a, rows, 0, NULL);
 }
 
-LC_EW_KERNEL(HardSwish, 14, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(HardSwish, 14, 1, 0, prepare, lc_ew_unary_run, NULL)

@@ -59,6 +59,6 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Hardmax_1 = {"Hardmax", 1, prepare, run, free};
-const lc_kernel lc_kernel_Hardmax_11 = {"Hardmax", 11, prepare, run, free};
-const lc_kernel lc_kernel_Hardmax_13 = {"Hardmax", 13, prepare, run, free};
+const lc_kernel lc_kernel_Hardmax_1 = {"Hardmax", 1, 1, 0, prepare, run, free, NULL};
+const lc_kernel lc_kernel_Hardmax_11 = {"Hardmax", 11, 1, 0, prepare, run, free, NULL};
+const lc_kernel lc_kernel_Hardmax_13 = {"Hardmax", 13, 1, 0, prepare, run, free, NULL};

@@ -11,7 +11,7 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_value_set_shape(a->out[0], x->dtype, x->ndim, x->dims);
 }
 
-LC_EW_KERNEL(Identity, 1, prepare, lc_ew_copy_run)
-LC_EW_KERNEL(Identity, 13, prepare, lc_ew_copy_run)
-LC_EW_KERNEL(Identity, 14, prepare, lc_ew_copy_run)
-LC_EW_KERNEL(Identity, 16, prepare, lc_ew_copy_run)
+LC_EW_KERNEL(Identity, 1, 1, 0, prepare, lc_ew_copy_run, NULL)
+LC_EW_KERNEL(Identity, 13, 1, 0, prepare, lc_ew_copy_run, NULL)
+LC_EW_KERNEL(Identity, 14, 1, 0, prepare, lc_ew_copy_run, NULL)
+LC_EW_KERNEL(Identity, 16, 1, 0, prepare, lc_ew_copy_run, NULL)

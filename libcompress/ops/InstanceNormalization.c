@@ -46,4 +46,4 @@ static lc_status in_run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_InstanceNormalization_1 = {"InstanceNormalization", 1, in_prepare, in_run, free};
+const lc_kernel lc_kernel_InstanceNormalization_1 = {"InstanceNormalization", 1, 3, 0, in_prepare, in_run, free, NULL};

@@ -19,5 +19,5 @@ static lc_status prepare(lc_kernel_args *a)
     return LC_OK;
 }
 
-LC_EW_KERNEL(IsInf, 10, prepare, lc_ew_unary_run)
-LC_EW_KERNEL(IsInf, 20, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(IsInf, 10, 1, 0, prepare, lc_ew_unary_run, NULL)
+LC_EW_KERNEL(IsInf, 20, 1, 0, prepare, lc_ew_unary_run, NULL)

@@ -12,6 +12,6 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_unary_prepare(a, rows, LC_DTYPE_BOOL, NULL);
 }
 
-LC_EW_KERNEL(IsNaN, 9, prepare, lc_ew_unary_run)
-LC_EW_KERNEL(IsNaN, 13, prepare, lc_ew_unary_run)
-LC_EW_KERNEL(IsNaN, 20, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(IsNaN, 9, 1, 0, prepare, lc_ew_unary_run, NULL)
+LC_EW_KERNEL(IsNaN, 13, 1, 0, prepare, lc_ew_unary_run, NULL)
+LC_EW_KERNEL(IsNaN, 20, 1, 0, prepare, lc_ew_unary_run, NULL)

@@ -58,5 +58,5 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_LRN_1 = {"LRN", 1, prepare, run, free};
-const lc_kernel lc_kernel_LRN_13 = {"LRN", 13, prepare, run, free};
+const lc_kernel lc_kernel_LRN_1 = {"LRN", 1, 1, 0, prepare, run, free, NULL};
+const lc_kernel lc_kernel_LRN_13 = {"LRN", 13, 1, 0, prepare, run, free, NULL};

@@ -107,4 +107,4 @@ static lc_status ln_run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_LayerNormalization_17 = {"LayerNormalization", 17, ln_prepare, ln_run, ln_free};
+const lc_kernel lc_kernel_LayerNormalization_17 = {"LayerNormalization", 17, 2, 0, ln_prepare, ln_run, ln_free, NULL};

@@ -8,5 +8,5 @@ static lc_status logsoftmax_run(lc_kernel_args *a)
     return lc_nn_softmax_run(a, true);
 }
 
-const lc_kernel lc_kernel_LogSoftmax_1 = {"LogSoftmax", 1, lc_nn_softmax_prepare, logsoftmax_run, lc_nn_softmax_free};
-const lc_kernel lc_kernel_LogSoftmax_13 = {"LogSoftmax", 13, lc_nn_softmax_prepare, logsoftmax_run, lc_nn_softmax_free};
+const lc_kernel lc_kernel_LogSoftmax_1 = {"LogSoftmax", 1, 1, 0, lc_nn_softmax_prepare, logsoftmax_run, lc_nn_softmax_free, NULL};
+const lc_kernel lc_kernel_LogSoftmax_13 = {"LogSoftmax", 13, 1, 0, lc_nn_softmax_prepare, logsoftmax_run, lc_nn_softmax_free, NULL};

@@ -53,5 +53,5 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_LpNormalization_1 = {"LpNormalization", 1, prepare, run, free};
-const lc_kernel lc_kernel_LpNormalization_22 = {"LpNormalization", 22, prepare, run, free};
+const lc_kernel lc_kernel_LpNormalization_1 = {"LpNormalization", 1, 1, 0, prepare, run, free, NULL};
+const lc_kernel lc_kernel_LpNormalization_22 = {"LpNormalization", 22, 1, 0, prepare, run, free, NULL};

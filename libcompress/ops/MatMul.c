@@ -96,4 +96,4 @@ static lc_status matmul_run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_MatMul_1 = {"MatMul", 1, matmul_prepare, matmul_run, matmul_free};
+const lc_kernel lc_kernel_MatMul_1 = {"MatMul", 1, 2, 0, matmul_prepare, matmul_run, matmul_free, NULL};

@@ -17,8 +17,8 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_variadic_prepare(a, rows);
 }
 
-LC_EW_KERNEL(Max, 1, prepare, lc_ew_variadic_run)
-LC_EW_KERNEL(Max, 6, prepare, lc_ew_variadic_run)
-LC_EW_KERNEL(Max, 8, prepare, lc_ew_variadic_run)
-LC_EW_KERNEL(Max, 12, prepare, lc_ew_variadic_run)
-LC_EW_KERNEL(Max, 13, prepare, lc_ew_variadic_run)
+LC_EW_KERNEL(Max, 1, 1, 0, prepare, lc_ew_variadic_run, NULL)
+LC_EW_KERNEL(Max, 6, 1, 0, prepare, lc_ew_variadic_run, NULL)
+LC_EW_KERNEL(Max, 8, 1, 0, prepare, lc_ew_variadic_run, NULL)
+LC_EW_KERNEL(Max, 12, 1, 0, prepare, lc_ew_variadic_run, NULL)
+LC_EW_KERNEL(Max, 13, 1, 0, prepare, lc_ew_variadic_run, NULL)

@@ -144,4 +144,4 @@ static lc_status maxpool_run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_MaxPool_1 = {"MaxPool", 1, maxpool_prepare, maxpool_run, pool_free};
+const lc_kernel lc_kernel_MaxPool_1 = {"MaxPool", 1, 1, 0, maxpool_prepare, maxpool_run, pool_free, NULL};

@@ -45,7 +45,7 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-LC_EW_KERNEL(Mean, 1, prepare, run)
-LC_EW_KERNEL(Mean, 6, prepare, run)
-LC_EW_KERNEL(Mean, 8, prepare, run)
-LC_EW_KERNEL(Mean, 13, prepare, run)
+LC_EW_KERNEL(Mean, 1, 1, 0, prepare, run, NULL)
+LC_EW_KERNEL(Mean, 6, 1, 0, prepare, run, NULL)
+LC_EW_KERNEL(Mean, 8, 1, 0, prepare, run, NULL)
+LC_EW_KERNEL(Mean, 13, 1, 0, prepare, run, NULL)

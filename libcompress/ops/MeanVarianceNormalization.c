@@ -76,5 +76,5 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_MeanVarianceNormalization_9 = {"MeanVarianceNormalization", 9, prepare, run, free};
-const lc_kernel lc_kernel_MeanVarianceNormalization_13 = {"MeanVarianceNormalization", 13, prepare, run, free};
+const lc_kernel lc_kernel_MeanVarianceNormalization_9 = {"MeanVarianceNormalization", 9, 1, 0, prepare, run, free, NULL};
+const lc_kernel lc_kernel_MeanVarianceNormalization_13 = {"MeanVarianceNormalization", 13, 1, 0, prepare, run, free, NULL};

@@ -24,5 +24,5 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_unary_prepare(a, rows, 0, NULL);
 }
 
-LC_EW_KERNEL(Mish, 18, prepare, lc_ew_unary_run)
-LC_EW_KERNEL(Mish, 22, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(Mish, 18, 1, 0, prepare, lc_ew_unary_run, NULL)
+LC_EW_KERNEL(Mish, 22, 1, 0, prepare, lc_ew_unary_run, NULL)

@@ -53,5 +53,5 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_binary_prepare(a, f ? rows_fmod : rows_py, 0, NULL);
 }
 
-LC_EW_KERNEL(Mod, 10, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Mod, 13, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(Mod, 10, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Mod, 13, 2, 0, prepare, lc_ew_binary_run, NULL)

@@ -16,8 +16,8 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_binary_prepare(a, rows, 0, NULL);
 }
 
-LC_EW_KERNEL(Mul, 1, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Mul, 6, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Mul, 7, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Mul, 13, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Mul, 14, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(Mul, 1, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Mul, 6, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Mul, 7, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Mul, 13, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Mul, 14, 2, 0, prepare, lc_ew_binary_run, NULL)

@@ -17,6 +17,6 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_unary_prepare(a, rows, 0, NULL);
 }
 
-LC_EW_KERNEL(Neg, 1, prepare, lc_ew_unary_run)
-LC_EW_KERNEL(Neg, 6, prepare, lc_ew_unary_run)
-LC_EW_KERNEL(Neg, 13, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(Neg, 1, 1, 0, prepare, lc_ew_unary_run, NULL)
+LC_EW_KERNEL(Neg, 6, 1, 0, prepare, lc_ew_unary_run, NULL)
+LC_EW_KERNEL(Neg, 13, 1, 0, prepare, lc_ew_unary_run, NULL)

@@ -11,4 +11,4 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_unary_prepare(a, rows, 0, NULL);
 }
 
-LC_EW_KERNEL(Not, 1, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(Not, 1, 1, 0, prepare, lc_ew_unary_run, NULL)

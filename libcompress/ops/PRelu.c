@@ -49,8 +49,8 @@ static lc_status prepare(lc_kernel_args *a)
     return LC_OK;
 }
 
-LC_EW_KERNEL(PRelu, 1, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(PRelu, 6, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(PRelu, 7, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(PRelu, 9, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(PRelu, 16, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(PRelu, 1, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(PRelu, 6, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(PRelu, 7, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(PRelu, 9, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(PRelu, 16, 2, 0, prepare, lc_ew_binary_run, NULL)

@@ -208,7 +208,7 @@ static lc_status pad_run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Pad_1 = {"Pad", 1, pad_prepare, pad_run, pad_free};
-const lc_kernel lc_kernel_Pad_11 = {"Pad", 11, pad_prepare, pad_run, pad_free};
-const lc_kernel lc_kernel_Pad_18 = {"Pad", 18, pad_prepare, pad_run, pad_free};
-const lc_kernel lc_kernel_Pad_19 = {"Pad", 19, pad_prepare, pad_run, pad_free};
+const lc_kernel lc_kernel_Pad_1 = {"Pad", 1, 1, 0, pad_prepare, pad_run, pad_free, NULL};
+const lc_kernel lc_kernel_Pad_11 = {"Pad", 11, 2, 0, pad_prepare, pad_run, pad_free, NULL};
+const lc_kernel lc_kernel_Pad_18 = {"Pad", 18, 2, 0, pad_prepare, pad_run, pad_free, NULL};
+const lc_kernel lc_kernel_Pad_19 = {"Pad", 19, 2, 0, pad_prepare, pad_run, pad_free, NULL};

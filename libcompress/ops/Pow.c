@@ -93,8 +93,8 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_binary_shape(a, st);
 }
 
-LC_EW_KERNEL(Pow, 1, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Pow, 7, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Pow, 12, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Pow, 13, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Pow, 15, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(Pow, 1, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Pow, 7, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Pow, 12, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Pow, 13, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Pow, 15, 2, 0, prepare, lc_ew_binary_run, NULL)

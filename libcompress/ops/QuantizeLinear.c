@@ -55,4 +55,4 @@ static lc_status q_run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_QuantizeLinear_10 = {"QuantizeLinear", 10, q_prepare, q_run, free};
+const lc_kernel lc_kernel_QuantizeLinear_10 = {"QuantizeLinear", 10, 2, 0, q_prepare, q_run, free, NULL};

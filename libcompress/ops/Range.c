@@ -72,4 +72,4 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Range_11 = {"Range", 11, prepare, run, NULL};
+const lc_kernel lc_kernel_Range_11 = {"Range", 11, 3, 0, prepare, run, NULL, NULL};

@@ -59,5 +59,5 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Reshape_1 = {"Reshape", 1, prepare, run, NULL};
-const lc_kernel lc_kernel_Reshape_5 = {"Reshape", 5, prepare, run, NULL};
+const lc_kernel lc_kernel_Reshape_1 = {"Reshape", 1, 1, 0, prepare, run, NULL, NULL};
+const lc_kernel lc_kernel_Reshape_5 = {"Reshape", 5, 2, 0, prepare, run, NULL, NULL};

@@ -389,7 +389,7 @@ static lc_status run(lc_kernel_args *a)
     return lc_resize_run(a);
 }
 
-const lc_kernel lc_kernel_Resize_10 = {"Resize", 10, prepare, run, lc_resize_free};
-const lc_kernel lc_kernel_Resize_11 = {"Resize", 11, prepare, run, lc_resize_free};
-const lc_kernel lc_kernel_Resize_13 = {"Resize", 13, prepare, run, lc_resize_free};
-const lc_kernel lc_kernel_Resize_18 = {"Resize", 18, prepare, run, lc_resize_free};
+const lc_kernel lc_kernel_Resize_10 = {"Resize", 10, 2, 0, prepare, run, lc_resize_free, NULL};
+const lc_kernel lc_kernel_Resize_11 = {"Resize", 11, 3, 0, prepare, run, lc_resize_free, NULL};
+const lc_kernel lc_kernel_Resize_13 = {"Resize", 13, 1, 0, prepare, run, lc_resize_free, NULL};
+const lc_kernel lc_kernel_Resize_18 = {"Resize", 18, 1, 0, prepare, run, lc_resize_free, NULL};

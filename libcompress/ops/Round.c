@@ -15,5 +15,5 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_unary_prepare(a, rows, 0, NULL);
 }
 
-LC_EW_KERNEL(Round, 11, prepare, lc_ew_unary_run)
-LC_EW_KERNEL(Round, 22, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(Round, 11, 1, 0, prepare, lc_ew_unary_run, NULL)
+LC_EW_KERNEL(Round, 22, 1, 0, prepare, lc_ew_unary_run, NULL)

@@ -15,4 +15,4 @@ static lc_status run(lc_kernel_args *a)
     return lc_kernel_ScatterElements_11.run(a);
 }
 
-const lc_kernel lc_kernel_Scatter_9 = {"Scatter", 9, prepare, run, NULL};
+const lc_kernel lc_kernel_Scatter_9 = {"Scatter", 9, 3, 0, prepare, run, NULL, NULL};

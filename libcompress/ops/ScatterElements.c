@@ -4,7 +4,7 @@
  * Indices may be negative; out-of-range ones fail at run time. */
 #include <string.h>
 
-#include "lc_extra.h"
+#include "lc_index.h"
 #include "lc_shape.h"
 
 static lc_status prepare(lc_kernel_args *a)
@@ -57,7 +57,7 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_ScatterElements_11 = {"ScatterElements", 11, prepare, run, NULL};
-const lc_kernel lc_kernel_ScatterElements_13 = {"ScatterElements", 13, prepare, run, NULL};
-const lc_kernel lc_kernel_ScatterElements_16 = {"ScatterElements", 16, prepare, run, NULL};
-const lc_kernel lc_kernel_ScatterElements_18 = {"ScatterElements", 18, prepare, run, NULL};
+const lc_kernel lc_kernel_ScatterElements_11 = {"ScatterElements", 11, 3, 0, prepare, run, NULL, NULL};
+const lc_kernel lc_kernel_ScatterElements_13 = {"ScatterElements", 13, 3, 0, prepare, run, NULL, NULL};
+const lc_kernel lc_kernel_ScatterElements_16 = {"ScatterElements", 16, 3, 0, prepare, run, NULL, NULL};
+const lc_kernel lc_kernel_ScatterElements_18 = {"ScatterElements", 18, 3, 0, prepare, run, NULL, NULL};

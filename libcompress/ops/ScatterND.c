@@ -4,7 +4,7 @@
  * add/mul (opset 16), max/min (18). Indices may be negative. */
 #include <string.h>
 
-#include "lc_extra.h"
+#include "lc_index.h"
 #include "lc_shape.h"
 
 static lc_status prepare(lc_kernel_args *a)
@@ -58,7 +58,7 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_ScatterND_11 = {"ScatterND", 11, prepare, run, NULL};
-const lc_kernel lc_kernel_ScatterND_13 = {"ScatterND", 13, prepare, run, NULL};
-const lc_kernel lc_kernel_ScatterND_16 = {"ScatterND", 16, prepare, run, NULL};
-const lc_kernel lc_kernel_ScatterND_18 = {"ScatterND", 18, prepare, run, NULL};
+const lc_kernel lc_kernel_ScatterND_11 = {"ScatterND", 11, 3, 0, prepare, run, NULL, NULL};
+const lc_kernel lc_kernel_ScatterND_13 = {"ScatterND", 13, 3, 0, prepare, run, NULL, NULL};
+const lc_kernel lc_kernel_ScatterND_16 = {"ScatterND", 16, 3, 0, prepare, run, NULL, NULL};
+const lc_kernel lc_kernel_ScatterND_18 = {"ScatterND", 18, 3, 0, prepare, run, NULL, NULL};

@@ -22,6 +22,6 @@ static lc_status prepare(lc_kernel_args *a)
     return LC_OK;
 }
 
-LC_EW_KERNEL(Selu, 1, prepare, lc_ew_unary_run)
-LC_EW_KERNEL(Selu, 6, prepare, lc_ew_unary_run)
-LC_EW_KERNEL(Selu, 22, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(Selu, 1, 1, 0, prepare, lc_ew_unary_run, NULL)
+LC_EW_KERNEL(Selu, 6, 1, 0, prepare, lc_ew_unary_run, NULL)
+LC_EW_KERNEL(Selu, 22, 1, 0, prepare, lc_ew_unary_run, NULL)

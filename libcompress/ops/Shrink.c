@@ -21,4 +21,4 @@ static lc_status prepare(lc_kernel_args *a)
     return LC_OK;
 }
 
-LC_EW_KERNEL(Shrink, 9, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(Shrink, 9, 1, 0, prepare, lc_ew_unary_run, NULL)

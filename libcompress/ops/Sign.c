@@ -19,5 +19,5 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_unary_prepare(a, rows, 0, NULL);
 }
 
-LC_EW_KERNEL(Sign, 9, prepare, lc_ew_unary_run)
-LC_EW_KERNEL(Sign, 13, prepare, lc_ew_unary_run)
+LC_EW_KERNEL(Sign, 9, 1, 0, prepare, lc_ew_unary_run, NULL)
+LC_EW_KERNEL(Sign, 13, 1, 0, prepare, lc_ew_unary_run, NULL)

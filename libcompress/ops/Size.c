@@ -12,4 +12,4 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Size_1 = {"Size", 1, prepare, run, NULL};
+const lc_kernel lc_kernel_Size_1 = {"Size", 1, 1, LC_OPF_SHAPE_ONLY, prepare, run, NULL, NULL};

@@ -104,5 +104,5 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Slice_1 = {"Slice", 1, prepare, run, free};
-const lc_kernel lc_kernel_Slice_10 = {"Slice", 10, prepare, run, free};
+const lc_kernel lc_kernel_Slice_1 = {"Slice", 1, 1, 0, prepare, run, free, NULL};
+const lc_kernel lc_kernel_Slice_10 = {"Slice", 10, 3, 0, prepare, run, free, NULL};

@@ -8,5 +8,5 @@ static lc_status softmax_run(lc_kernel_args *a)
     return lc_nn_softmax_run(a, false);
 }
 
-const lc_kernel lc_kernel_Softmax_1 = {"Softmax", 1, lc_nn_softmax_prepare, softmax_run, lc_nn_softmax_free};
-const lc_kernel lc_kernel_Softmax_13 = {"Softmax", 13, lc_nn_softmax_prepare, softmax_run, lc_nn_softmax_free};
+const lc_kernel lc_kernel_Softmax_1 = {"Softmax", 1, 1, 0, lc_nn_softmax_prepare, softmax_run, lc_nn_softmax_free, NULL};
+const lc_kernel lc_kernel_Softmax_13 = {"Softmax", 13, 1, 0, lc_nn_softmax_prepare, softmax_run, lc_nn_softmax_free, NULL};

@@ -31,5 +31,5 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_SpaceToDepth_1 = {"SpaceToDepth", 1, prepare, run, NULL};
-const lc_kernel lc_kernel_SpaceToDepth_13 = {"SpaceToDepth", 13, prepare, run, NULL};
+const lc_kernel lc_kernel_SpaceToDepth_1 = {"SpaceToDepth", 1, 1, 0, prepare, run, NULL, NULL};
+const lc_kernel lc_kernel_SpaceToDepth_13 = {"SpaceToDepth", 13, 1, 0, prepare, run, NULL, NULL};

@@ -104,4 +104,4 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Split_1 = {"Split", 1, prepare, run, free};
+const lc_kernel lc_kernel_Split_1 = {"Split", 1, 1, 0, prepare, run, free, NULL};

@@ -28,5 +28,5 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Squeeze_1 = {"Squeeze", 1, prepare, run, NULL};
-const lc_kernel lc_kernel_Squeeze_13 = {"Squeeze", 13, prepare, run, NULL};
+const lc_kernel lc_kernel_Squeeze_1 = {"Squeeze", 1, 1, 0, prepare, run, NULL, NULL};
+const lc_kernel lc_kernel_Squeeze_13 = {"Squeeze", 13, 1, 0, prepare, run, NULL, NULL};

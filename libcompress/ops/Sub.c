@@ -16,8 +16,8 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_binary_prepare(a, rows, 0, NULL);
 }
 
-LC_EW_KERNEL(Sub, 1, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Sub, 6, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Sub, 7, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Sub, 13, prepare, lc_ew_binary_run)
-LC_EW_KERNEL(Sub, 14, prepare, lc_ew_binary_run)
+LC_EW_KERNEL(Sub, 1, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Sub, 6, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Sub, 7, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Sub, 13, 2, 0, prepare, lc_ew_binary_run, NULL)
+LC_EW_KERNEL(Sub, 14, 2, 0, prepare, lc_ew_binary_run, NULL)

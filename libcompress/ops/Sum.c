@@ -16,7 +16,7 @@ static lc_status prepare(lc_kernel_args *a)
     return lc_ew_variadic_prepare(a, rows);
 }
 
-LC_EW_KERNEL(Sum, 1, prepare, lc_ew_variadic_run)
-LC_EW_KERNEL(Sum, 6, prepare, lc_ew_variadic_run)
-LC_EW_KERNEL(Sum, 8, prepare, lc_ew_variadic_run)
-LC_EW_KERNEL(Sum, 13, prepare, lc_ew_variadic_run)
+LC_EW_KERNEL(Sum, 1, 1, 0, prepare, lc_ew_variadic_run, NULL)
+LC_EW_KERNEL(Sum, 6, 1, 0, prepare, lc_ew_variadic_run, NULL)
+LC_EW_KERNEL(Sum, 8, 1, 0, prepare, lc_ew_variadic_run, NULL)
+LC_EW_KERNEL(Sum, 13, 1, 0, prepare, lc_ew_variadic_run, NULL)

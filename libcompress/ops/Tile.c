@@ -77,5 +77,5 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Tile_1 = {"Tile", 1, prepare, run, free};
-const lc_kernel lc_kernel_Tile_6 = {"Tile", 6, prepare, run, free};
+const lc_kernel lc_kernel_Tile_1 = {"Tile", 1, 3, 0, prepare, run, free, NULL};
+const lc_kernel lc_kernel_Tile_6 = {"Tile", 6, 2, 0, prepare, run, free, NULL};

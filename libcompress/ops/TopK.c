@@ -125,6 +125,6 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_TopK_1 = {"TopK", 1, prepare, run, free};
-const lc_kernel lc_kernel_TopK_10 = {"TopK", 10, prepare, run, free};
-const lc_kernel lc_kernel_TopK_11 = {"TopK", 11, prepare, run, free};
+const lc_kernel lc_kernel_TopK_1 = {"TopK", 1, 1, 0, prepare, run, free, NULL};
+const lc_kernel lc_kernel_TopK_10 = {"TopK", 10, 2, 0, prepare, run, free, NULL};
+const lc_kernel lc_kernel_TopK_11 = {"TopK", 11, 2, 0, prepare, run, free, NULL};

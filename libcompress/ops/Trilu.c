@@ -4,7 +4,7 @@
  * becomes 0. Any sized dtype. */
 #include <string.h>
 
-#include "lc_extra.h"
+#include "lc_index.h"
 #include "lc_shape.h"
 
 static lc_status prepare(lc_kernel_args *a)
@@ -44,4 +44,4 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Trilu_14 = {"Trilu", 14, prepare, run, NULL};
+const lc_kernel lc_kernel_Trilu_14 = {"Trilu", 14, 1, 0, prepare, run, NULL, NULL};

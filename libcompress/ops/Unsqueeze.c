@@ -27,5 +27,5 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-const lc_kernel lc_kernel_Unsqueeze_1 = {"Unsqueeze", 1, prepare, run, NULL};
-const lc_kernel lc_kernel_Unsqueeze_13 = {"Unsqueeze", 13, prepare, run, NULL};
+const lc_kernel lc_kernel_Unsqueeze_1 = {"Unsqueeze", 1, 1, 0, prepare, run, NULL, NULL};
+const lc_kernel lc_kernel_Unsqueeze_13 = {"Unsqueeze", 13, 2, 0, prepare, run, NULL, NULL};

@@ -42,5 +42,5 @@ static lc_status run(lc_kernel_args *a)
     return lc_resize_run(a);
 }
 
-const lc_kernel lc_kernel_Upsample_7 = {"Upsample", 7, prepare, run, lc_resize_free};
-const lc_kernel lc_kernel_Upsample_9 = {"Upsample", 9, prepare, run, lc_resize_free};
+const lc_kernel lc_kernel_Upsample_7 = {"Upsample", 7, 1, 0, prepare, run, lc_resize_free, NULL};
+const lc_kernel lc_kernel_Upsample_9 = {"Upsample", 9, 2, 0, prepare, run, lc_resize_free, NULL};

@@ -52,5 +52,5 @@ static lc_status run(lc_kernel_args *a)
     return LC_OK;
 }
 
-LC_EW_KERNEL(Where, 9, prepare, run)
-LC_EW_KERNEL(Where, 16, prepare, run)
+LC_EW_KERNEL(Where, 9, 3, 0, prepare, run, NULL)
+LC_EW_KERNEL(Where, 16, 3, 0, prepare, run, NULL)

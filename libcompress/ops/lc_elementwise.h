@@ -226,8 +226,9 @@ lc_status lc_ew_bad_dtype(const lc_kernel_args *a, const char *what, int dtype);
 #define LC_EW_WRAP_SUB(T, x, y) ((T)((uint64_t)(x) - (uint64_t)(y)))
 #define LC_EW_WRAP_MUL(T, x, y) ((T)((uint64_t)(x) * (uint64_t)(y)))
 
-/* Defines the kernel descriptor lc_kernel_<op>_<since>. */
-#define LC_EW_KERNEL(op, since, prepare, run) \
-    const lc_kernel lc_kernel_##op##_##since = {#op, since, prepare, run, lc_ew_state_free};
+/* Defines the kernel descriptor lc_kernel_<op>_<since> (fields as in
+ * lc_kernel; the state is an lc_ew_state). */
+#define LC_EW_KERNEL(op, since, min_inputs, flags, prepare, run, fusion) \
+    const lc_kernel lc_kernel_##op##_##since = {#op, since, min_inputs, flags, prepare, run, lc_ew_state_free, fusion};
 
 #endif

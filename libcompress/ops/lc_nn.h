@@ -74,35 +74,11 @@ int64_t lc_conv_scratch_floats(const lc_nn_geom *g, int64_t n, int64_t c, int64_
 void lc_conv_fast(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, int64_t group, const float *x, const float *w,
                   const float *bias, float *y, float *scratch);
 
-/* What a fused Conv or Gemm applies to its result (plan-time fusion in the
- * executor): per output element, y = act(acc + bias[channel] + r), where r
- * is the matching element of a residual tensor of Y's shape (optional) and
- * act is one of LC_NN_ACT_*. The activations keep NaN as their unfused
- * kernels do (Relu: x < 0 ? 0 : x; Clip: min then max; LeakyRelu:
- * x < 0 ? alpha * x : x). */
-enum { LC_NN_ACT_NONE = 0, LC_NN_ACT_RELU, LC_NN_ACT_CLIP, LC_NN_ACT_LEAKY };
-typedef struct lc_nn_epilogue {
-    int act;
-    float lo, hi; /* CLIP bounds */
-    float alpha;  /* LEAKY slope */
-    bool residual; /* Conv: in[3] is added; Gemm: not supported */
-} lc_nn_epilogue;
-
 /* lc_conv_fast plus an epilogue (`residual` of Y's shape, NULL unless
  * e->residual; e NULL = none). */
 void lc_conv_fast_ex(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, int64_t group, const float *x,
                      const float *w, const float *bias, const float *residual, const lc_nn_epilogue *e, float *y,
                      float *scratch);
-
-/* Gives a prepared Conv (state of lc_kernel_Conv_1) or Gemm
- * (lc_kernel_Gemm_1) node its fused epilogue; the executor then passes a
- * Conv's residual as a fourth input. LC_ERR_UNSUPPORTED when the kernel
- * cannot apply it (a Gemm residual). */
-lc_status lc_conv_set_epilogue(void *state, const lc_nn_epilogue *e);
-lc_status lc_gemm_set_epilogue(void *state, const lc_nn_epilogue *e);
-
-/* The kernels the executor fuses into. */
-extern const lc_kernel lc_kernel_Conv_1, lc_kernel_Gemm_1;
 
 /* Applies the epilogue to n contiguous values: dst[i] = act(src[i] + b +
  * (r ? r[i] : 0)); dst may equal src. */

@@ -1,5 +1,5 @@
 /*
- * lc_shape.h - helpers shared by the shape/index/reduction kernels
+ * lc_shape.h - helpers shared by the shape/index kernels
  * (internal; implemented in libcompress/ops/shape_util.c).
  *
  * Data-movement kernels work on bytes: they look only at the element size
@@ -56,47 +56,6 @@ lc_status lc_read_axes(const lc_kernel_args *a, const char *attr, int64_t input_
 /* Normalizes `n` axes for rank `ndim` into mask[0..ndim) (true = listed);
  * LC_ERR_INVALID_ARGUMENT on an out-of-range or repeated axis. */
 lc_status lc_axes_mask(const int64_t *axes, int n, int ndim, bool *mask);
-
-/* ---- reductions (ReduceSum, ReduceMean, ReduceMax; the shared setup
- * and walk are also used by the extra family's reductions) ---- */
-
-typedef enum { LC_REDUCE_SUM, LC_REDUCE_MEAN, LC_REDUCE_MAX } lc_reduce_kind;
-
-/* The reduced axes of a node: read from the attribute before opset
- * `axes_input_since` and from the optional input from then on; empty axes
- * reduce everything unless noop_with_empty_axes (then *noop). Sets the
- * output shape (keepdims) with the input's dtype. */
-typedef struct lc_reduce_axes {
-    bool noop;              /* empty axes with noop_with_empty_axes */
-    bool mask[LC_MAX_DIMS]; /* reduced axes of the input */
-} lc_reduce_axes;
-lc_status lc_reduce_setup(lc_kernel_args *a, int64_t axes_input_since, lc_reduce_axes *r);
-
-/* Visits a reduction's input in C order, tracking the output element each
- * input element folds into. */
-typedef struct lc_reduce_walk {
-    int nd;
-    int64_t dims[LC_MAX_DIMS], ostr[LC_MAX_DIMS], idx[LC_MAX_DIMS];
-    int64_t o;     /* output element of the current input element */
-    int64_t count; /* input elements per output element */
-} lc_reduce_walk;
-void lc_reduce_walk_init(lc_reduce_walk *w, const lc_value *x, const bool *mask);
-static inline void lc_reduce_walk_next(lc_reduce_walk *w)
-{
-    for (int d = w->nd - 1; d >= 0; d--) {
-        w->o += w->ostr[d];
-        if (++w->idx[d] < w->dims[d]) return;
-        w->o -= w->ostr[d] * w->dims[d];
-        w->idx[d] = 0;
-    }
-}
-
-/* Prepares a reduction whose axes are an attribute before opset
- * `axes_input_since` and an optional input from then on (keepdims,
- * noop_with_empty_axes); float32, int32 and int64 inputs. */
-lc_status lc_reduce_prepare(lc_kernel_args *a, int64_t axes_input_since);
-lc_status lc_reduce_run(lc_kernel_args *a, lc_reduce_kind kind);
-void lc_reduce_free(void *state);
 
 /* ---- resampling (Resize, Upsample) ---- */
 
