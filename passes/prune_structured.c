@@ -992,6 +992,11 @@ done:
 }
 
 const lc_pass lc_pass_prune_structured = {
-    "prune-structured", "remove whole output channels of Conv/Gemm/MatMul and shrink the graph around them",
-    params, (int)(sizeof params / sizeof *params), "ratio", false, run,
+    .name = "prune-structured",
+    .summary = "remove whole output channels of Conv/Gemm/MatMul and shrink the graph around them",
+    .params = params,
+    .n_params = (int)(sizeof params / sizeof *params),
+    .knob = "ratio",
+    .knob_safe = LC_SAFE_LOW,
+    .run = run,
 };

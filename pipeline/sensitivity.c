@@ -32,7 +32,7 @@ lc_status lc_sensitivity_run(const lc_model *m, const char *pass_name, const cha
     if (!pass) return lc_pass_unknown(pass_name);
     if (!pass->knob) return lc_fail(LC_ERR_PARAMETER, "%s has no knob to vary", pass->name);
     if (n_grid < 1) return lc_fail(LC_ERR_PARAMETER, "the grid is empty");
-    if (!val) return lc_fail(LC_ERR_INVALID_ARGUMENT, "sensitivity needs validation data (--val)");
+    if (!val) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_sensitivity_run needs validation data (val)");
     lc_status fs = lc_model_check_finite(m);
     if (fs) return fs;
     lc_context dflt;

@@ -65,7 +65,8 @@ typedef struct tgt_probe {
 typedef struct target {
     run_state *r;
     const lc_model *in;   /* the model searched on (BatchNorm folded) */
-    lc_model *folded;     /* owned copy behind `in` when BatchNorm was folded */
+    lc_model *folded;     /* owned copy behind `in` when a pass removed nodes first */
+    const lc_pass *prepared;  /* that pass */
     int n_steps, n_layers;
     char **weight;    /* weight tensor names (owned) */
     char **label;     /* node names for the report (owned) */
@@ -84,7 +85,7 @@ typedef struct target {
     lc_tensor **optw, **optb; /* per option: the layer's weight and bias as the grid run left them (NULL: not kept) */
     int64_t kept_bytes;   /* held by optw/optb */
     bool bias_shift;      /* a step's bias correction is emulated per layer in the grid */
-    lc_model *base;   /* the input as measured against (huffman marks applied) */
+    lc_model *base;   /* the input as measured against (entropy-coding marks applied) */
     int64_t base_bytes;
     int64_t floor_file;   /* the file of the most compressing grid run */
     float *ref;       /* the input model's log-softmax outputs on the validation data */
@@ -129,7 +130,7 @@ static void target_free(target *t)
     }
 }
 
-static bool is_bits(const step *st) { return !strcmp(st->pass->knob, "bits"); }
+static bool is_bits(const step *st) { return st->pass->grid == LC_GRID_BITS; }
 
 /* The values step si takes on layer `layer` (NULL, 1: not searched there). */
 static int step_values(const target *t, int si, int layer, const double **vals)
@@ -166,6 +167,22 @@ static bool step_grid(target *t, int si)
     return n >= 2;
 }
 
+/* LC_ERR_INVALID_ARGUMENT naming the passes the search can run. */
+static lc_status not_per_layer(const lc_pass *pass)
+{
+    char names[512];
+    size_t used = 0;
+    int n;
+    const lc_pass *const *table = lc_pass_table(&n);
+    names[0] = 0;
+    for (int i = 0; i < n && used < sizeof names - 64; i++)
+        if (table[i]->weight_pass)
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", table[i]->name);
+    return lc_fail(LC_ERR_INVALID_ARGUMENT,
+                   "target size: pass %s does not compress weights layer by layer (the search runs these per layer: %s)",
+                   pass->name, names);
+}
+
 /* Which layers each step compresses, and which steps are searched. */
 static lc_status target_layers(target *t)
 {
@@ -181,16 +198,12 @@ static lc_status target_layers(target *t)
     lc_status s = t->grid ? lc_model_clone(t->in, &probe) : lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     for (int i = 0; i < p->n_steps && !s; i++) { /* the union of the steps' layers, in model order */
         const step *st = &p->steps[i];
-        if (!lc_params_get(&st->params, "include") || !strcmp(st->pass->name, "prune-structured")) {
-            s = lc_fail(LC_ERR_INVALID_ARGUMENT,
-                        "target size: pass %s does not compress weights layer by layer (the search runs weight passes "
-                        "per layer: prune-*, quantize-*, binarize, huffman)",
-                        st->pass->name);
+        if (!st->pass->weight_pass) {
+            s = not_per_layer(st->pass);
             break;
         }
-        const char *knob = st->pass->knob;
         const lc_param_value *nm = lc_params_get(&st->params, "nm");
-        t->grid[i] = knob && (!strcmp(knob, "sparsity") || !strcmp(knob, "bits")) && !(nm && nm->nm_m);
+        t->grid[i] = st->pass->grid != LC_GRID_NONE && !(nm && nm->nm_m);
         t->gn[i] = 1;
         if (t->grid[i]) t->grid[i] = step_grid(t, i);
         if ((s = lc_weight_targets(probe, &st->params, &w, &n))) break;
@@ -589,19 +602,6 @@ static lc_status grid_leaf(grid_state *gs, lc_model *m)
     return s;
 }
 
-/* The correction lc_pass_run_params applies after a step's pass on m
- * (auto: bn with BatchNormalization, else bias; none without data). */
-static const char *step_correct(const lc_model *m, const lc_context *ctx, const lc_params *pv)
-{
-    const char *c = lc_params_get(pv, "correct") ? lc_params_str(pv, "correct") : NULL;
-    if (!c) return "none";
-    if (strcmp(c, "auto")) return c;
-    if (!ctx || !ctx->calib) return "none";
-    for (int i = 0; i < m->graph->n_nodes; i++)
-        if (!strcmp(m->graph->nodes[i]->op_type, "BatchNormalization")) return "bn";
-    return "bias";
-}
-
 /* The grid runs from step i on: each searched step once per grid value on
  * all its layers, each other step as given. */
 static lc_status grid_run(grid_state *gs, int i, const lc_model *m)
@@ -632,10 +632,8 @@ static lc_status grid_run(grid_state *gs, int i, const lc_model *m)
         /* a bias correction after a grid run would also absorb the other
            layers' errors into each layer's bias: emulated per layer in
            grid_leaf instead */
-        if (!s && !strcmp(step_correct(m, gs->mctx, &pv), "bias")) {
-            s = set_param(&pv, "correct", "none");
-            if (!s && lc_params_get(&pv, "center") && !strcmp(lc_params_str(&pv, "center"), "auto"))
-                s = set_param(&pv, "center", "yes");
+        if (!s && lc_correction_of(m, gs->mctx, &pv) == LC_CORRECT_BIAS) {
+            s = lc_pass_defer_correction(st->pass, &pv, LC_CORRECT_BIAS);
             t->bias_shift = true;
         }
         if (s) break;
@@ -807,7 +805,7 @@ static lc_status target_measure(target *t)
     /* Huffman marks make the .lcm writer entropy-code every unencoded
        tensor too: marked in the base already, each layer's bytes add up */
     for (int i = 0; i < p->n_steps && !s; i++)
-        if (!strcmp(p->steps[i].pass->name, "huffman"))
+        if (p->steps[i].pass->entropy)
             s = lc_pass_run_params(base, p->steps[i].pass, &p->steps[i].params, r->ctx);
     t->base = base;
     if (!s) s = lc_pipeline_model_bytes(r, base, &t->base_bytes);
@@ -834,9 +832,9 @@ static lc_status build_step(target *t, int i, const int *choice, lc_model *m, ch
 {
     run_state *r = t->r;
     const step *st = &r->p->steps[i];
-    const char *corr = step_correct(m, r->ctx, &st->params);
+    lc_correction corr = lc_correction_of(m, r->ctx, &st->params);
     lc_model *before = NULL;
-    lc_status s = !strcmp(corr, "bias") ? lc_model_clone(m, &before) : LC_OK;
+    lc_status s = corr == LC_CORRECT_BIAS ? lc_model_clone(m, &before) : LC_OK;
     /* in model order, consecutive layers with the same value in one run: a
        sequential pass then fits every layer to its compressed inputs */
     for (int l0 = 0; l0 < t->n_layers && !s;) {
@@ -854,16 +852,12 @@ static lc_status build_step(target *t, int i, const int *choice, lc_model *m, ch
         }
         lc_params pv;
         if ((s = step_params(st, names, n, v, &pv))) break;
-        s = set_param(&pv, "correct", "none");
-        /* prune-hessian's center=auto follows the correction: keep it */
-        if (!s && lc_params_get(&pv, "center") && !strcmp(lc_params_str(&pv, "center"), "auto"))
-            s = set_param(&pv, "center", !strcmp(corr, "bias") ? "yes" : "no");
+        s = lc_pass_defer_correction(st->pass, &pv, corr);
         if (!s) s = lc_pass_run_params(m, st->pass, &pv, r->ctx);
         lc_params_clear(&pv);
     }
-    if (!s && !strcmp(corr, "bias")) s = lc_correct_bias(m, before, r->ctx);
-    if (!s && !strcmp(corr, "bn")) s = lc_correct_bn(m, r->ctx);
-    if (!s && strcmp(corr, "none")) s = lc_model_verify_encodings(m);
+    if (!s) s = lc_correction_apply(m, corr, before, r->ctx);
+    if (!s && corr != LC_CORRECT_NONE) s = lc_model_verify_encodings(m);
     lc_model_free(before);
     return s;
 }
@@ -883,7 +877,7 @@ static lc_status target_build(target *t, const int *choice, tgt_probe *pr)
     pr->acc = NAN;
     if (!s && t->folded) {
         cJSON *pj = cJSON_CreateObject();
-        cJSON_AddStringToObject(pj, "name", "fold-batchnorm");
+        cJSON_AddStringToObject(pj, "name", t->prepared->name);
         cJSON_AddStringToObject(pj, "params", "");
         cJSON_AddStringToObject(pj, "outcome", "applied");
         cJSON_AddNumberToObject(pj, "seconds", 0);
@@ -907,8 +901,11 @@ static lc_status target_build(target *t, const int *choice, tgt_probe *pr)
         cJSON *pj = cJSON_CreateObject();
         cJSON_AddStringToObject(pj, "name", st->pass->name);
         if (t->grid[i]) {
-            char *full = malloc(strlen(ptxt ? ptxt : "") + 64);
-            if (full) sprintf(full, "%s per layer (see target.layers); %s", st->pass->knob, ptxt ? ptxt : "");
+            static const char fmt[] = "%s per layer (see target.layers); %s";
+            const char *rest = ptxt ? ptxt : "";
+            size_t len = (size_t)snprintf(NULL, 0, fmt, st->pass->knob, rest) + 1;
+            char *full = malloc(len);
+            if (full) snprintf(full, len, fmt, st->pass->knob, rest);
             cJSON_AddStringToObject(pj, "params", full ? full : "");
             free(full);
         } else cJSON_AddStringToObject(pj, "params", ptxt ? ptxt : "");
@@ -1238,33 +1235,46 @@ static lc_status target_search(target *t, int *chosen, int64_t *smallest)
     return LC_OK;
 }
 
-/* BatchNormalization folded into the layers before it, when any can be: its
- * parameters and nodes would otherwise stay in every candidate (dscnn: 9
- * BatchNorms keep the file over 2x a 10x target), and the layers' damage is
- * then measured on the weights that ship. t->in becomes the folded copy. */
-static lc_status fold_batchnorm(target *t, const lc_model *in)
+static int count_op(const lc_model *m, const char *op)
 {
-    int n_bn = 0;
-    for (int i = 0; i < in->graph->n_nodes; i++) n_bn += !strcmp(in->graph->nodes[i]->op_type, "BatchNormalization");
-    if (!n_bn) return LC_OK;
-    const lc_pass *fold = lc_pass_find("fold-batchnorm");
-    if (!fold) return LC_OK;
-    lc_params pv;
-    lc_model *m = NULL;
-    lc_status s = lc_params_init(&pv, fold->name, fold->params, fold->n_params);
-    if (s) return s;
-    if (!(s = lc_model_clone(in, &m))) s = lc_pass_run_params(m, fold, &pv, t->r->ctx);
-    lc_params_clear(&pv);
-    int left = 0;
-    for (int i = 0; !s && i < m->graph->n_nodes; i++) left += !strcmp(m->graph->nodes[i]->op_type, "BatchNormalization");
-    if (s || left == n_bn) {
-        lc_model_free(m);
-        return s ? lc_fail_prefix(s, "target size: fold-batchnorm") : LC_OK;
+    int n = 0;
+    for (int i = 0; i < m->graph->n_nodes; i++) n += !strcmp(m->graph->nodes[i]->op_type, op);
+    return n;
+}
+
+/* The passes that remove an op type without changing the function
+ * (target_removes: BatchNormalization folded into the layers before it),
+ * run first when they can: those nodes and their parameters would
+ * otherwise stay in every candidate (dscnn: 9 BatchNorms keep the file
+ * over 2x a 10x target), and the layers' damage is then measured on the
+ * weights that ship. t->in becomes the result. */
+static lc_status prepare(target *t)
+{
+    int n_pass;
+    const lc_pass *const *table = lc_pass_table(&n_pass);
+    for (int k = 0; k < n_pass; k++) {
+        const lc_pass *pass = table[k];
+        int n_op = pass->target_removes ? count_op(t->in, pass->target_removes) : 0;
+        if (!n_op) continue;
+        lc_params pv;
+        lc_model *m = NULL;
+        lc_status s = lc_params_init(&pv, pass->name, pass->params, pass->n_params);
+        if (s) return s;
+        if (!(s = lc_model_clone(t->in, &m))) s = lc_pass_run_params(m, pass, &pv, t->r->ctx);
+        lc_params_clear(&pv);
+        int left = s ? n_op : count_op(m, pass->target_removes);
+        if (s || left == n_op) {
+            lc_model_free(m);
+            if (s) return lc_fail_prefix(s, "target size: %s", pass->name);
+            continue;
+        }
+        lc_log(t->r->ctx, "target size: %s removed %d of %d %s nodes", pass->name, n_op - left, n_op,
+               pass->target_removes);
+        lc_model_free(t->folded);
+        t->folded = m;
+        t->in = m;
+        t->prepared = pass;
     }
-    lc_log(t->r->ctx, "target size: folded %d of %d BatchNormalization nodes into the layers before them", n_bn - left,
-           n_bn);
-    t->folded = m;
-    t->in = m;
     return LC_OK;
 }
 
@@ -1273,7 +1283,7 @@ static lc_status fold_batchnorm(target *t, const lc_model *in)
 lc_status lc_pipeline_run_target(lc_pipeline *p, run_state *r, const lc_model *in, lc_model **out)
 {
     if (!p->val)
-        return lc_fail(LC_ERR_INVALID_ARGUMENT, "a target size needs validation data (--val) to rank the settings on");
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "a target size needs validation data (lc_pipeline_set_validation) to rank the settings on");
     double t0 = lc_pipeline_now();
     target t;
     memset(&t, 0, sizeof t);
@@ -1281,7 +1291,7 @@ lc_status lc_pipeline_run_target(lc_pipeline *p, run_state *r, const lc_model *i
     t.in = in;
     int chosen = -1;
     int64_t smallest = 0;
-    lc_status s = fold_batchnorm(&t, in);
+    lc_status s = prepare(&t);
     if (!s) s = target_search(&t, &chosen, &smallest);
     if (s) {
         target_free(&t);
