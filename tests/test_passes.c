@@ -565,6 +565,30 @@ START_TEST(test_correction_resolve)
 }
 END_TEST
 
+/* Library messages name the C call that supplies what is missing, never
+ * a CLI flag (the CLI maps them to its flags). */
+START_TEST(test_messages_name_c_calls)
+{
+    lc_model *m = bn_model(2);
+    ck_assert_int_eq(lc_pass_run(m, "recalibrate-bn", "", NULL), LC_ERR_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(lc_last_error(), "(lc_context_set_calib)") && !strstr(lc_last_error(), "--"), "%s",
+                  lc_last_error());
+    lc_pipeline *pl = NULL;
+    lc_model *out = NULL;
+    ck_assert_int_eq(lc_pipeline_create(&pl), LC_OK);
+    ck_assert_int_eq(lc_pipeline_run(pl, m, NULL, &out), LC_ERR_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(lc_last_error(), "lc_pipeline_add_pass") && !strstr(lc_last_error(), "--"), "%s", lc_last_error());
+    ck_assert_int_eq(lc_pipeline_add_pass(pl, "fold-batchnorm", ""), LC_OK);
+    lc_pipeline_set_max_drop(pl, 1);
+    ck_assert_int_eq(lc_pipeline_run(pl, m, NULL, &out), LC_ERR_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(lc_last_error(), "(lc_pipeline_set_validation)") && !strstr(lc_last_error(), "--"), "%s",
+                  lc_last_error());
+    ck_assert_ptr_null(out);
+    lc_pipeline_free(pl);
+    lc_model_free(m);
+}
+END_TEST
+
 START_TEST(test_correct_bn_values)
 {
     /* x: 3 samples x 2 channels x 2 positions. Channel 0 holds 1..6 (mean
@@ -685,6 +709,7 @@ int main(void)
     tcase_add_test(tc, test_pass_table);
     tcase_add_test(tc, test_pass_descriptors);
     tcase_add_test(tc, test_correction_resolve);
+    tcase_add_test(tc, test_messages_name_c_calls);
     tcase_add_test(tc, test_rng);
     tcase_add_test(tc, test_weight_targets);
     tcase_add_test(tc, test_graph_levels);
