@@ -17,13 +17,6 @@
 
 #define MAX_PASSES 64
 
-/* What --target-size runs without --recipe or --pass: Hessian pruning,
- * Hessian-weighted optimal k-means, Huffman; the search picks each layer's
- * sparsity and bits. */
-#define DEFAULT_TARGET_RECIPE                                                                                    \
-    "{\"passes\": [{\"pass\": \"prune-hessian\"},"                                                               \
-    " {\"pass\": \"quantize-kmeans\", \"method\": \"optimal\", \"hessian\": true}, {\"pass\": \"huffman\"}]}"
-
 void cmd_run_help(void)
 {
     printf("usage: shrink run MODEL -o OUT (--recipe R.json | --pass NAME[:key=value,...] ...)\n"
@@ -36,7 +29,7 @@ void cmd_run_help(void)
            "back into ONNX, `shrink export-c` into a C array).\n"
            "\n"
            "  -o OUT            output model; never the input file\n"
-           "  --recipe R.json   {\"passes\": [{\"pass\": \"prune-magnitude\", \"sparsity\": 0.8}, ...],\n"
+           "  --recipe R.json   {\"passes\": [{\"pass\": NAME, PARAMETER: VALUE, ...}, ...],\n"
            "                     \"validate\": {\"max_drop\": 0.5}}\n"
            "  --pass NAME:k=v,..  a pass with parameters (repeatable, in order; repeat a key\n"
            "                    for list parameters); `shrink passes [NAME]` lists them\n"
@@ -59,8 +52,7 @@ void cmd_run_help(void)
            "                    allocated to fit, candidates built and checked on --val\n"
            "                    (needed); with --max-drop the smallest candidate within the\n"
            "                    budget. Nothing fits: nothing is written, exit 1.\n"
-           "                    Without --recipe/--pass: prune-hessian -> quantize-kmeans\n"
-           "                    (method=optimal, hessian=true) -> huffman (needs --calib).\n"
+           "                    Without --recipe/--pass (needs --calib): %s\n"
            "                    A recipe may set it as \"validate\": {\"target_size\": \"48K\"}\n"
            "  --seed N          seed of every random choice (default 0)\n"
            "  --report R.json   write the report (input, output, ratio, accuracy, passes,\n"
@@ -74,7 +66,8 @@ void cmd_run_help(void)
            "  --batch N         samples per executor run (default 64)\n"
            "  --threads N       worker threads (default: all cores)\n"
            "\n"
-           "Data files: .npy, IDX (.gz or not), or raw float32 FILE.bin:d0xd1x...\n");
+           "Data files: .npy, IDX (.gz or not), or raw float32 FILE.bin:d0xd1x...\n",
+           lc_pass_default_target_recipe());
 }
 
 typedef struct run_opts {
@@ -148,8 +141,8 @@ static int parse_args(int argc, char **argv, run_opts *o)
         return cli_usage_error("run", "give a --recipe, at least one --pass or a --target-size");
     if (o->target_size && !o->val) return cli_usage_error("run", "--target-size needs --val data to rank settings on");
     if (o->target_size && !o->recipe && !o->n_passes && !o->calib)
-        return cli_usage_error("run", "--target-size without a recipe uses prune-hessian and quantize-kmeans with "
-                                      "hessian=true: give --calib data");
+        return cli_usage_error("run", "--target-size without a recipe runs %s: give --calib data",
+                               lc_pass_default_target_recipe());
     if (o->has_mean != o->has_std) return cli_usage_error("run", "--mean and --std go together");
     if (o->labels && !o->val) return cli_usage_error("run", "--labels needs --val");
     if (o->has_max_drop && !o->val) return cli_usage_error("run", "--max-drop needs --val data to check accuracy on");
@@ -331,7 +324,7 @@ int cmd_run(int argc, char **argv)
         if ((s = lc_pipeline_add_pass(pl, name, colon ? colon + 1 : ""))) goto fail;
     }
     if (o.target_size) lc_pipeline_set_target_size(pl, o.target_size);
-    if (o.target_size && !o.recipe && !o.n_passes && (s = lc_pipeline_load_recipe(pl, DEFAULT_TARGET_RECIPE, "default target-size recipe")))
+    if (o.target_size && !o.recipe && !o.n_passes && (s = lc_pipeline_load_recipe(pl, lc_pass_default_target_recipe(), "default target-size recipe")))
         goto fail;
     if (lc_pipeline_target_size(pl) > 0 && !o.val) {
         rc = cli_error(EXIT_USAGE, "the recipe sets validate.target_size: give --val data to rank settings on");

@@ -23,9 +23,39 @@ static const cli_command commands[] = {
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
+/* Library messages name the C call that supplies what is missing; the
+ * CLI's users supply it with a flag. */
+static const char *const flag_of[][2] = {
+    {"(lc_context_set_calib)", "(--calib)"},
+    {"(lc_pipeline_set_validation)", "(--val)"},
+    {"(lc_pipeline_add_pass, lc_pipeline_load_recipe)", "(give a recipe or --pass)"},
+    {"lc_sensitivity_run needs validation data (val)", "sensitivity needs validation data (--val)"},
+};
+
+static void print_library_error(const char *msg)
+{
+    fputs("shrink: error: ", stderr);
+    while (*msg) {
+        const char *hit = NULL;
+        size_t k = 0;
+        for (size_t i = 0; i < sizeof flag_of / sizeof *flag_of; i++) {
+            const char *h = strstr(msg, flag_of[i][0]);
+            if (h && (!hit || h < hit)) hit = h, k = i;
+        }
+        if (!hit) {
+            fputs(msg, stderr);
+            break;
+        }
+        fwrite(msg, 1, (size_t)(hit - msg), stderr);
+        fputs(flag_of[k][1], stderr);
+        msg = hit + strlen(flag_of[k][0]);
+    }
+    fputc('\n', stderr);
+}
+
 int cli_fail_status(lc_status s)
 {
-    fprintf(stderr, "shrink: error: %s\n", *lc_last_error() ? lc_last_error() : lc_status_name(s));
+    print_library_error(*lc_last_error() ? lc_last_error() : lc_status_name(s));
     switch (s) {
     case LC_OK: return EXIT_OK;
     case LC_ERR_BUDGET: return EXIT_UNMET;

@@ -521,6 +521,8 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
 }
 
 const lc_pass lc_pass_bias_correct = {
-    "bias-correct", "shift output-channel biases so layer output means match a reference model on calibration data",
-    NULL, 0, NULL, true, run,
+    .name = "bias-correct",
+    .summary = "shift output-channel biases so layer output means match a reference model on calibration data",
+    .needs_calib = true,
+    .run = run,
 };

@@ -85,6 +85,10 @@ fail:
 }
 
 const lc_pass lc_pass_binarize = {
-    "binarize", "W -> alpha * sign(W) per output channel (1 bit per weight)",
-    params, (int)(sizeof params / sizeof *params), NULL, false, run,
+    .name = "binarize",
+    .summary = "W -> alpha * sign(W) per output channel (1 bit per weight)",
+    .params = params,
+    .n_params = (int)(sizeof params / sizeof *params),
+    .weight_pass = true,
+    .run = run,
 };

@@ -354,6 +354,8 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
 }
 
 const lc_pass lc_pass_fold_batchnorm = {
-    "fold-batchnorm", "fold inference BatchNormalization into the preceding Conv/ConvTranspose/Gemm/MatMul",
-    NULL, 0, NULL, false, run,
+    .name = "fold-batchnorm",
+    .summary = "fold inference BatchNormalization into the preceding Conv/ConvTranspose/Gemm/MatMul",
+    .target_removes = "BatchNormalization",
+    .run = run,
 };

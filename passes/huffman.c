@@ -105,6 +105,11 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
 }
 
 const lc_pass lc_pass_huffman = {
-    "huffman", "Huffman-code the index and gap streams of weights in .lcm files; float16 biases (small=f16)",
-    params, (int)(sizeof params / sizeof *params), NULL, false, run,
+    .name = "huffman",
+    .summary = "Huffman-code the index and gap streams of weights in .lcm files; float16 biases (small=f16)",
+    .params = params,
+    .n_params = (int)(sizeof params / sizeof *params),
+    .weight_pass = true,
+    .entropy = true,
+    .run = run,
 };

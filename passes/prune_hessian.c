@@ -691,7 +691,24 @@ done:
     return s;
 }
 
+/* Run with correct=none while the caller applies correction c: center=auto
+ * still follows c (it would follow correct=none otherwise). */
+static lc_status defer_correction(lc_params *p, lc_correction c)
+{
+    if (strcmp(lc_params_str(p, "center"), "auto")) return LC_OK;
+    return lc_params_set(p, "center", c == LC_CORRECT_BIAS ? "yes" : "no");
+}
+
 const lc_pass lc_pass_prune_hessian = {
-    "prune-hessian", "second-order pruning with error compensation from calibration data (SparseGPT)",
-    params, (int)(sizeof params / sizeof *params), "sparsity", true, run,
+    .name = "prune-hessian",
+    .summary = "second-order pruning with error compensation from calibration data (SparseGPT)",
+    .params = params,
+    .n_params = (int)(sizeof params / sizeof *params),
+    .knob = "sparsity",
+    .knob_safe = LC_SAFE_LOW,
+    .grid = LC_GRID_SPARSITY,
+    .needs_calib = true,
+    .weight_pass = true,
+    .defer_correction = defer_correction,
+    .run = run,
 };

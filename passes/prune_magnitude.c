@@ -101,6 +101,13 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
 }
 
 const lc_pass lc_pass_prune_magnitude = {
-    "prune-magnitude", "zero the smallest-magnitude weights (per layer, global, or N:M)",
-    params, (int)(sizeof params / sizeof *params), "sparsity", false, run,
+    .name = "prune-magnitude",
+    .summary = "zero the smallest-magnitude weights (per layer, global, or N:M)",
+    .params = params,
+    .n_params = (int)(sizeof params / sizeof *params),
+    .knob = "sparsity",
+    .knob_safe = LC_SAFE_LOW,
+    .grid = LC_GRID_SPARSITY,
+    .weight_pass = true,
+    .run = run,
 };

@@ -312,6 +312,14 @@ done:
 }
 
 const lc_pass lc_pass_quantize_gptq = {
-    "quantize-gptq", "GPTQ: column-wise quantization with Hessian error compensation from calibration data",
-    params, (int)(sizeof params / sizeof *params), "bits", true, run,
+    .name = "quantize-gptq",
+    .summary = "GPTQ: column-wise quantization with Hessian error compensation from calibration data",
+    .params = params,
+    .n_params = (int)(sizeof params / sizeof *params),
+    .knob = "bits",
+    .knob_safe = LC_SAFE_HIGH,
+    .grid = LC_GRID_BITS,
+    .needs_calib = true,
+    .weight_pass = true,
+    .run = run,
 };

@@ -516,7 +516,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     lc_graph *g = m->graph;
 
     if (!weights_only && (!ctx || !ctx->calib))
-        return lc_fail(LC_ERR_INVALID_ARGUMENT, "quantize-int8 needs calibration data (--calib), or weights_only=true");
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "quantize-int8 needs calibration data (lc_context_set_calib), or weights_only=true");
     if ((s = lc_pass_run(m, "fold-batchnorm", "", ctx))) return s;
     if ((s = ensure_opset13(m, ctx))) return s;
     if ((s = lc_weight_targets(m, p, &tw, &n_tw))) return s;
@@ -687,6 +687,10 @@ done:
 }
 
 const lc_pass lc_pass_quantize_int8 = {
-    "quantize-int8", "int8 post-training quantization to a QDQ ONNX graph (weights per channel, calibrated activations)",
-    params, (int)(sizeof params / sizeof *params), NULL, false, run,
+    .name = "quantize-int8",
+    .summary = "int8 post-training quantization to a QDQ ONNX graph (weights per channel, calibrated activations)",
+    .params = params,
+    .n_params = (int)(sizeof params / sizeof *params),
+    .weight_pass = true,
+    .run = run,
 };

@@ -292,7 +292,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     bool hessian = lc_params_num(p, "hessian") != 0;
     if (hessian) {
         if (!ctx || !ctx->calib) {
-            s = lc_fail(LC_ERR_INVALID_ARGUMENT, "quantize-kmeans: hessian=true needs calibration data (--calib)");
+            s = lc_fail(LC_ERR_INVALID_ARGUMENT, "quantize-kmeans: hessian=true needs calibration data (lc_context_set_calib)");
             goto fail;
         }
         if ((s = hessian_diag(m, ctx, w, n, &hd))) goto fail;
@@ -327,6 +327,13 @@ fail:
 }
 
 const lc_pass lc_pass_quantize_kmeans = {
-    "quantize-kmeans", "weight sharing: a k-means codebook of 2^bits values per layer or channel",
-    params, (int)(sizeof params / sizeof *params), "bits", false, run,
+    .name = "quantize-kmeans",
+    .summary = "weight sharing: a k-means codebook of 2^bits values per layer or channel",
+    .params = params,
+    .n_params = (int)(sizeof params / sizeof *params),
+    .knob = "bits",
+    .knob_safe = LC_SAFE_HIGH,
+    .grid = LC_GRID_BITS,
+    .weight_pass = true,
+    .run = run,
 };

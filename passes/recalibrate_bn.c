@@ -265,6 +265,8 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
 }
 
 const lc_pass lc_pass_recalibrate_bn = {
-    "recalibrate-bn", "re-estimate BatchNormalization mean and variance on calibration data",
-    NULL, 0, NULL, true, run,
+    .name = "recalibrate-bn",
+    .summary = "re-estimate BatchNormalization mean and variance on calibration data",
+    .needs_calib = true,
+    .run = run,
 };

@@ -1,8 +1,8 @@
 /*
- * lc_pipeline_internal.h - what pipeline.c shares with target.c (internal).
+ * lc_pipeline_internal.h - what pipeline.c shares with the target-size search (internal).
  *
  * pipeline.c runs the passes as given (validation, back-off, report,
- * writing); target.c runs the --target-size search of per-layer settings.
+ * writing); target_*.c run the --target-size search of per-layer settings.
  * Both work on the pipeline's steps and one run's state, and measure
  * models the same way (accuracy metric, bytes as written).
  */
@@ -80,7 +80,7 @@ bool lc_pipeline_within_drop(const lc_run_state *r, double acc, double allow);
 void lc_pipeline_finish_report(lc_pipeline *p, lc_run_state *r, const lc_model *in, const lc_model *out, cJSON *passes,
                                double final_acc, int64_t bytes);
 
-/* The --target-size search (target.c): per-layer settings of the steps'
+/* The --target-size search (target_search.c): per-layer settings of the steps'
  * knobs, the most accurate model whose file fits p->target_size. */
 lc_status lc_pipeline_run_target(lc_pipeline *p, lc_run_state *r, const lc_model *in, lc_model **out);
 

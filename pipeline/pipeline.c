@@ -396,8 +396,7 @@ static lc_status back_off(run_state *r, const lc_model *cur, const step *st, lc_
     if (!kv) return LC_OK;
     const lc_param_desc *d = kv->desc;
     bool is_int = d->type == LC_PARAM_INT;
-    /* more bits is safer; for every other knob (sparsity, ratio) less is */
-    bool up_is_safe = strcmp(d->name, "bits") == 0;
+    bool up_is_safe = st->pass->knob_safe == LC_SAFE_HIGH;
     double lo = kv->num, hi = up_is_safe ? d->max : d->min; /* lo: requested (fails), hi: safe end */
     lc_params trial;
     lc_status s = lc_params_copy(&trial, &st->params);
@@ -635,12 +634,12 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, boo
 lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *ctx, lc_model **out)
 {
     *out = NULL;
-    if (!p->n_steps) return lc_fail(LC_ERR_INVALID_ARGUMENT, "no passes to run (give a recipe or --pass)");
+    if (!p->n_steps) return lc_fail(LC_ERR_INVALID_ARGUMENT, "no passes to run (lc_pipeline_add_pass, lc_pipeline_load_recipe)");
     if (p->max_drop >= 0 && !p->val)
-        return lc_fail(LC_ERR_INVALID_ARGUMENT, "an accuracy budget (max_drop) needs validation data (--val)");
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "an accuracy budget (max_drop) needs validation data (lc_pipeline_set_validation)");
     lc_status fs = lc_model_check_finite(in);
     if (fs) return fs;
-    /* passes see the input model as their reference (bias-correct) */
+    /* passes see the input model as their reference (the bias correction) */
     lc_context local;
     if (ctx) local = *ctx;
     else {

@@ -73,7 +73,7 @@ static lc_status study_init(study *st, const lc_model *m, const char *pass_name,
     if (!st->pass) return lc_pass_unknown(pass_name);
     if (!st->pass->knob) return lc_fail(LC_ERR_PARAMETER, "%s has no knob to vary", st->pass->name);
     if (n_grid < 1 || !grid) return lc_fail(LC_ERR_PARAMETER, "the grid is empty");
-    if (!val) return lc_fail(LC_ERR_INVALID_ARGUMENT, "sensitivity needs validation data (argument val)");
+    if (!val) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_sensitivity_run needs validation data (val)");
     lc_status s = lc_model_check_finite(m);
     if (s) return s;
     if (!ctx) {

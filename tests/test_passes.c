@@ -169,6 +169,67 @@ START_TEST(test_pass_table)
 }
 END_TEST
 
+/* The descriptor fields the pipeline and the target-size search go by
+ * (they never compare pass names): consistent with the parameters, and as
+ * written by hand here for the passes whose knobs they search. */
+START_TEST(test_pass_descriptors)
+{
+    int n = 0;
+    const lc_pass *const *t = lc_pass_table(&n);
+    for (int i = 0; i < n; i++) {
+        const lc_pass *p = t[i];
+        lc_params pv;
+        ck_assert_int_eq(lc_params_init(&pv, p->name, p->params, p->n_params), LC_OK);
+        const lc_param_value *knob = p->knob ? lc_params_get(&pv, p->knob) : NULL;
+        if (p->grid != LC_GRID_NONE) { /* a numeric knob, the bits grid safe upwards */
+            ck_assert_msg(knob && (knob->desc->type == LC_PARAM_FLOAT || knob->desc->type == LC_PARAM_INT), "%s", p->name);
+            ck_assert_msg(p->weight_pass, "%s: a searched knob on a pass the search cannot run", p->name);
+            ck_assert_int_eq(p->knob_safe, p->grid == LC_GRID_BITS ? LC_SAFE_HIGH : LC_SAFE_LOW);
+        }
+        if (p->weight_pass) /* the search restricts it to layers with include */
+            for (int k = 0; k < 3; k++)
+                ck_assert_msg(lc_params_get(&pv, (const char *[]){"ops", "include", "exclude"}[k]), "%s", p->name);
+        if (p->entropy) ck_assert_msg(p->weight_pass && !p->knob, "%s", p->name);
+        if (p->defer_correction) ck_assert_msg(lc_params_get(&pv, "correct"), "%s", p->name);
+        lc_params_clear(&pv);
+    }
+    static const struct {
+        const char *name;
+        const char *knob;
+        lc_knob_safe safe;
+        lc_grid_kind grid;
+        bool weight, entropy;
+    } want[] = {
+        {"prune-magnitude", "sparsity", LC_SAFE_LOW, LC_GRID_SPARSITY, true, false},
+        {"prune-hessian", "sparsity", LC_SAFE_LOW, LC_GRID_SPARSITY, true, false},
+        {"prune-structured", "ratio", LC_SAFE_LOW, LC_GRID_NONE, false, false},
+        {"quantize-kmeans", "bits", LC_SAFE_HIGH, LC_GRID_BITS, true, false},
+        {"quantize-gptq", "bits", LC_SAFE_HIGH, LC_GRID_BITS, true, false},
+        {"quantize-int8", NULL, LC_SAFE_LOW, LC_GRID_NONE, true, false},
+        {"binarize", NULL, LC_SAFE_LOW, LC_GRID_NONE, true, false},
+        {"huffman", NULL, LC_SAFE_LOW, LC_GRID_NONE, true, true},
+        {"fold-batchnorm", NULL, LC_SAFE_LOW, LC_GRID_NONE, false, false},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        const lc_pass *p = lc_pass_find(want[i].name);
+        ck_assert_ptr_nonnull(p);
+        if (want[i].knob) ck_assert_str_eq(p->knob, want[i].knob);
+        else ck_assert_ptr_null(p->knob);
+        ck_assert_msg(p->knob_safe == want[i].safe && p->grid == want[i].grid && p->weight_pass == want[i].weight &&
+                          p->entropy == want[i].entropy,
+                      "%s", p->name);
+    }
+    ck_assert_str_eq(lc_pass_find("fold-batchnorm")->target_removes, "BatchNormalization");
+
+    /* the default target-size recipe loads, and names passes the search runs */
+    lc_pipeline *pl = NULL;
+    ck_assert_int_eq(lc_pipeline_create(&pl), LC_OK);
+    ck_assert_msg(lc_pipeline_load_recipe(pl, lc_pass_default_target_recipe(), "default") == LC_OK, "%s", lc_last_error());
+    lc_pipeline_free(pl);
+    ck_assert_ptr_nonnull(strstr(lc_pass_default_target_recipe(), "\"prune-hessian\""));
+}
+END_TEST
+
 /* xoshiro256** as published (Blackman & Vigna), the oracle for lc_rng. */
 static uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 static uint64_t xoshiro_ref(uint64_t s[4])
@@ -454,6 +515,80 @@ static void log_to_buffer(void *user, const char *msg)
     snprintf(buf + l, 2048 - l, "%s\n", msg);
 }
 
+/* correct=auto resolves by the model (BatchNormalization: bn, else bias)
+ * and the context (none without calibration data); a pass run with the
+ * correction deferred gets correct=none and, for prune-hessian, center
+ * following the deferred correction. */
+START_TEST(test_correction_resolve)
+{
+    lc_model *bn = bn_model(2), *plain = bn_model(2);
+    free(plain->graph->nodes[0]->op_type); /* only the op types matter here */
+    plain->graph->nodes[0]->op_type = lc_strdup("InstanceNormalization");
+    const lc_pass *ph = lc_pass_find("prune-hessian");
+    lc_params pv;
+    ck_assert_int_eq(lc_params_init(&pv, ph->name, ph->params, ph->n_params), LC_OK);
+    float x[4] = {1, 2, 3, 4};
+    lc_dataset *d = NULL;
+    ck_assert_int_eq(lc_dataset_create("x", 2, (int64_t[]){2, 2}, x, &d), LC_OK);
+    lc_context *ctx = NULL;
+    ck_assert_int_eq(lc_context_create(&ctx), LC_OK);
+    ck_assert_int_eq(lc_correction_of(bn, ctx, &pv), LC_CORRECT_NONE); /* auto without data */
+    lc_context_set_calib(ctx, d, 0);
+    ck_assert_int_eq(lc_correction_of(bn, ctx, &pv), LC_CORRECT_BN);
+    ck_assert_int_eq(lc_correction_of(plain, ctx, &pv), LC_CORRECT_BIAS);
+    ck_assert_int_eq(lc_params_set(&pv, "correct", "bn"), LC_OK);
+    ck_assert_int_eq(lc_correction_of(plain, ctx, &pv), LC_CORRECT_BN);
+    ck_assert_int_eq(lc_correction_of(plain, NULL, &pv), LC_CORRECT_BN); /* explicit: kept, fails later */
+    ck_assert_str_eq(lc_correction_name(LC_CORRECT_BIAS), "bias");
+
+    ck_assert_int_eq(lc_pass_defer_correction(ph, &pv, LC_CORRECT_BIAS), LC_OK);
+    ck_assert_str_eq(lc_params_str(&pv, "correct"), "none");
+    ck_assert_str_eq(lc_params_str(&pv, "center"), "yes");
+    ck_assert_int_eq(lc_params_set(&pv, "center", "auto"), LC_OK);
+    ck_assert_int_eq(lc_pass_defer_correction(ph, &pv, LC_CORRECT_BN), LC_OK);
+    ck_assert_str_eq(lc_params_str(&pv, "center"), "no");
+    ck_assert_int_eq(lc_params_set(&pv, "center", "no"), LC_OK); /* a given center stays */
+    ck_assert_int_eq(lc_pass_defer_correction(ph, &pv, LC_CORRECT_BIAS), LC_OK);
+    ck_assert_str_eq(lc_params_str(&pv, "center"), "no");
+    lc_params_clear(&pv);
+
+    /* a pass without `correct` is left as it is */
+    const lc_pass *fb = lc_pass_find("fold-batchnorm");
+    ck_assert_int_eq(lc_params_init(&pv, fb->name, fb->params, fb->n_params), LC_OK);
+    ck_assert_int_eq(lc_correction_of(bn, ctx, &pv), LC_CORRECT_NONE);
+    ck_assert_int_eq(lc_pass_defer_correction(fb, &pv, LC_CORRECT_BIAS), LC_OK);
+    lc_params_clear(&pv);
+    lc_context_free(ctx);
+    lc_dataset_free(d);
+    lc_model_free(bn);
+    lc_model_free(plain);
+}
+END_TEST
+
+/* Library messages name the C call that supplies what is missing, never
+ * a CLI flag (the CLI maps them to its flags). */
+START_TEST(test_messages_name_c_calls)
+{
+    lc_model *m = bn_model(2);
+    ck_assert_int_eq(lc_pass_run(m, "recalibrate-bn", "", NULL), LC_ERR_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(lc_last_error(), "(lc_context_set_calib)") && !strstr(lc_last_error(), "--"), "%s",
+                  lc_last_error());
+    lc_pipeline *pl = NULL;
+    lc_model *out = NULL;
+    ck_assert_int_eq(lc_pipeline_create(&pl), LC_OK);
+    ck_assert_int_eq(lc_pipeline_run(pl, m, NULL, &out), LC_ERR_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(lc_last_error(), "lc_pipeline_add_pass") && !strstr(lc_last_error(), "--"), "%s", lc_last_error());
+    ck_assert_int_eq(lc_pipeline_add_pass(pl, "fold-batchnorm", ""), LC_OK);
+    lc_pipeline_set_max_drop(pl, 1);
+    ck_assert_int_eq(lc_pipeline_run(pl, m, NULL, &out), LC_ERR_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(lc_last_error(), "(lc_pipeline_set_validation)") && !strstr(lc_last_error(), "--"), "%s",
+                  lc_last_error());
+    ck_assert_ptr_null(out);
+    lc_pipeline_free(pl);
+    lc_model_free(m);
+}
+END_TEST
+
 START_TEST(test_correct_bn_values)
 {
     /* x: 3 samples x 2 channels x 2 positions. Channel 0 holds 1..6 (mean
@@ -572,6 +707,9 @@ int main(void)
     tcase_add_test(tc, test_params_defaults);
     tcase_add_test(tc, test_params_errors);
     tcase_add_test(tc, test_pass_table);
+    tcase_add_test(tc, test_pass_descriptors);
+    tcase_add_test(tc, test_correction_resolve);
+    tcase_add_test(tc, test_messages_name_c_calls);
     tcase_add_test(tc, test_rng);
     tcase_add_test(tc, test_weight_targets);
     tcase_add_test(tc, test_graph_levels);

@@ -653,6 +653,12 @@ lc_status lc_pass_param(int pass, int k, lc_param_info *out);
  *  need nothing from it. Not thread-safe for one model. */
 lc_status lc_pass_run(lc_model *m, const char *name, const char *params, const lc_context *ctx);
 
+/** The recipe (JSON text for lc_pipeline_load_recipe; static) to run with
+ *  a target size (lc_pipeline_set_target_size) when the caller has no
+ *  passes of its own: Hessian pruning, Hessian-weighted optimal k-means,
+ *  Huffman coding; it needs calibration data. Thread-safe. */
+const char *lc_pass_default_target_recipe(void);
+
 /** A deep copy of a model (weights, encodings, graph) into *out, owned by
  *  the caller (lc_model_free; NULL on failure). LC_ERR_INVALID_ARGUMENT,
  *  LC_ERR_NO_MEMORY. Thread-safe for concurrent readers of `m`. */
@@ -1027,7 +1033,7 @@ lc_status lc_sensitivity_run(const lc_model *m, const char *pass, const char *pa
 
 /* ================================================================== */
 /* Array-level API: what a pass does to one weight array               */
-/* (pipeline/array_api.c)                                       */
+/* (passes/framework/array_api.c)                                */
 /* ================================================================== */
 
 /* For training loops and bindings that hold a layer's weight as an array

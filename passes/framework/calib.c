@@ -119,7 +119,7 @@ lc_status lc_calib_run(const lc_model *m, const lc_context *ctx, lc_observe_fn f
 
 lc_status lc_calib_run_nodes(const lc_model *m, const lc_context *ctx, lc_observe_fn fn, void *user, const bool *need)
 {
-    if (!ctx || !ctx->calib) return lc_fail(LC_ERR_INVALID_ARGUMENT, "this pass needs calibration data (--calib)");
+    if (!ctx || !ctx->calib) return lc_fail(LC_ERR_INVALID_ARGUMENT, "this pass needs calibration data (lc_context_set_calib)");
     if (!fn) need = NULL;
     return dataset_run(m, ctx->calib, ctx->calib_limit, ctx->batch, ctx->threads, fn, user, need, NULL, NULL, ctx);
 }

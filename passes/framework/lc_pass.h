@@ -77,6 +77,9 @@ lc_status lc_params_init(lc_params *p, const char *pass, const lc_param_desc *de
 /* Sets `key` from text; LC_ERR_PARAMETER (naming pass, parameter and the
  * valid names or range) when unknown or invalid. LIST values append. */
 lc_status lc_params_set(lc_params *p, const char *key, const char *value);
+/* lc_params_set when the pass has parameter `key`; LC_OK and nothing
+ * otherwise (for callers that tune any pass: scope=layer, correct=none). */
+lc_status lc_params_override(lc_params *p, const char *key, const char *value);
 /* Parses "k=v,k=v" (as in `--pass NAME:k=v,...`). */
 lc_status lc_params_parse(lc_params *p, const char *text);
 void lc_params_clear(lc_params *p);
@@ -178,6 +181,13 @@ lc_status lc_weight_targets(lc_model *m, const lc_params *p, lc_weight **out, in
 
 /* ---- statistics correction (passes/recalibrate_bn.c, passes/bias_correct.c) ---- */
 
+/* The statistics correction a weight pass's `correct` parameter asks for. */
+typedef enum lc_correction {
+    LC_CORRECT_NONE = 0,
+    LC_CORRECT_BN = 1,   /* re-estimate BatchNormalization statistics */
+    LC_CORRECT_BIAS = 2  /* shift the compressed layers' biases */
+} lc_correction;
+
 /* Re-estimates every BatchNormalization's running mean and variance from
  * its input activations on the calibration data (weights unchanged). */
 lc_status lc_correct_bn(lc_model *m, const lc_context *ctx);
@@ -192,8 +202,34 @@ lc_status lc_correct_bn_nodes(lc_model *m, const lc_context *ctx, const bool *se
  * the top-1 agreement with `ref` on them. */
 lc_status lc_correct_bias(lc_model *m, const lc_model *ref, const lc_context *ctx);
 
+/* The correction parameters `p` ask for on `m` (the common parameter
+ * `correct`; auto: bn when the model has BatchNormalization, else bias;
+ * none without calibration data in `ctx`, or when `p` has no `correct`). */
+lc_correction lc_correction_of(const lc_model *m, const lc_context *ctx, const lc_params *p);
+/* "none", "bn", "bias": the parameter's text for c. */
+const char *lc_correction_name(lc_correction c);
+/* Applies correction c to `m` (`before`: the model before the pass, needed
+ * by LC_CORRECT_BIAS). */
+lc_status lc_correction_apply(lc_model *m, lc_correction c, const lc_model *before, const lc_context *ctx);
+
 /* ---- passes ---- */
 
+/* Which end of a pass's knob compresses least (where back-off goes). */
+typedef enum lc_knob_safe {
+    LC_SAFE_LOW = 0,  /* smaller values are safer (sparsity, ratio) */
+    LC_SAFE_HIGH = 1  /* larger values are safer (bits) */
+} lc_knob_safe;
+
+/* How the target-size search grids a pass's knob per layer. */
+typedef enum lc_grid_kind {
+    LC_GRID_NONE = 0,     /* not searched: the pass runs as given */
+    LC_GRID_SPARSITY = 1, /* fraction of weights removed; 0 leaves the layer alone */
+    LC_GRID_BITS = 2      /* bits per weight */
+} lc_grid_kind;
+
+/* A pass. Descriptors use designated initializers; what is left out is
+ * 0/NULL/false. The pipeline and the target-size search know a pass only
+ * through these fields, never by its name. */
 typedef struct lc_pass {
     const char *name;          /* kebab-case */
     const char *summary;       /* one line */
@@ -201,9 +237,34 @@ typedef struct lc_pass {
     int n_params;
     const char *knob;          /* main parameter the pipeline may back off
                                   (sparsity, bits, ratio), or NULL */
+    lc_knob_safe knob_safe;    /* which end of the knob compresses least */
+    lc_grid_kind grid;         /* the target-size search's grid of the knob */
     bool needs_calib;          /* fails without calibration data */
+    /* Compresses the weights its common parameters (ops, include, exclude)
+     * select, each layer on its own: the target-size search may run it on
+     * any subset of the layers (include) and combine the results. */
+    bool weight_pass;
+    /* Marks tensors for entropy coding in .lcm files, values unchanged: a
+     * layer's bytes depend on it, so the target-size search measures every
+     * layer with the marks applied. */
+    bool entropy;
+    /* An op type the pass removes without changing the model's function
+     * (fold-batchnorm: BatchNormalization), or NULL. When the input has
+     * nodes of it, the target-size search runs the pass first and keeps
+     * the result if some were removed: a smaller file, and the layers are
+     * measured on the weights that ship. */
+    const char *target_removes;
+    /* Adjusts parameters that follow the statistics correction when the
+     * caller runs the pass with correct=none and applies (or emulates)
+     * correction c itself. NULL: nothing follows it. */
+    lc_status (*defer_correction)(lc_params *p, lc_correction c);
     lc_status (*run)(lc_model *m, const lc_context *ctx, const lc_params *p);
 } lc_pass;
+
+/* Sets correct=none in `p` (parameters of pass `pass`) and lets the pass
+ * adjust what follows the correction (defer_correction): for callers that
+ * apply correction c themselves after running the pass. */
+lc_status lc_pass_defer_correction(const lc_pass *pass, lc_params *p, lc_correction c);
 
 /* LC_ERR_PARAMETER "unknown pass 'x' (valid: a, b, ...)". */
 lc_status lc_pass_unknown(const char *name);

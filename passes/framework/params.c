@@ -127,6 +127,11 @@ lc_status lc_params_set(lc_params *p, const char *key, const char *value)
     return s;
 }
 
+lc_status lc_params_override(lc_params *p, const char *key, const char *value)
+{
+    return find(p, key) ? lc_params_set(p, key, value) : LC_OK;
+}
+
 lc_status lc_params_parse(lc_params *p, const char *text)
 {
     if (!text || !*text) return LC_OK;

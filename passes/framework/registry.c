@@ -64,37 +64,19 @@ lc_status lc_pass_unknown(const char *name)
     return lc_fail(LC_ERR_PARAMETER, "unknown pass '%s' (valid: %s)", name, names);
 }
 
-static bool has_op(const lc_model *m, const char *op)
-{
-    for (int i = 0; i < m->graph->n_nodes; i++)
-        if (strcmp(m->graph->nodes[i]->op_type, op) == 0) return true;
-    return false;
-}
-
-/* The correction a weight pass's `correct` parameter asks for: "bn",
- * "bias" or "none" (auto resolves by the model and the context). */
-static const char *resolve_correct(const lc_model *m, const lc_context *ctx, const lc_params *p)
-{
-    const lc_param_value *v = lc_params_get(p, "correct");
-    if (!v || !v->str) return "none";
-    if (strcmp(v->str, "auto") != 0) return v->str;
-    if (!ctx || !ctx->calib) return "none";
-    return has_op(m, "BatchNormalization") ? "bn" : "bias";
-}
-
 lc_status lc_pass_run_params(lc_model *m, const lc_pass *p, const lc_params *pv, const lc_context *ctx)
 {
     if (p->needs_calib && (!ctx || !ctx->calib))
-        return lc_fail(LC_ERR_INVALID_ARGUMENT, "%s needs calibration data (--calib)", p->name);
-    const char *correct = resolve_correct(m, ctx, pv);
-    if (strcmp(correct, "none") != 0 && (!ctx || !ctx->calib))
-        return lc_fail(LC_ERR_INVALID_ARGUMENT, "%s: correct=%s needs calibration data (--calib)", p->name, correct);
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "%s needs calibration data (lc_context_set_calib)", p->name);
+    lc_correction correct = lc_correction_of(m, ctx, pv);
+    if (correct != LC_CORRECT_NONE && (!ctx || !ctx->calib))
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "%s: correct=%s needs calibration data (lc_context_set_calib)", p->name,
+                       lc_correction_name(correct));
     lc_model *before = NULL;
     lc_status s = LC_OK;
-    if (!strcmp(correct, "bias") && (s = lc_model_clone(m, &before))) return s;
+    if (correct == LC_CORRECT_BIAS && (s = lc_model_clone(m, &before))) return s;
     s = p->run(m, ctx, pv);
-    if (!s && !strcmp(correct, "bn")) s = lc_correct_bn(m, ctx);
-    if (!s && !strcmp(correct, "bias")) s = lc_correct_bias(m, before, ctx);
+    if (!s) s = lc_correction_apply(m, correct, before, ctx);
     lc_model_free(before);
     if (!s) s = lc_model_verify_encodings(m);
     return s;
@@ -113,4 +95,11 @@ lc_status lc_pass_run(lc_model *m, const char *name, const char *params, const l
     if (!(s = lc_params_parse(&pv, params))) s = lc_pass_run_params(m, p, &pv, ctx);
     lc_params_clear(&pv);
     return s;
+}
+
+const char *lc_pass_default_target_recipe(void)
+{
+    /* the search picks each layer's sparsity and bits */
+    return "{\"passes\": [{\"pass\": \"prune-hessian\"},"
+           " {\"pass\": \"quantize-kmeans\", \"method\": \"optimal\", \"hessian\": true}, {\"pass\": \"huffman\"}]}";
 }

@@ -1,0 +1,215 @@
+/* The target-size search's grid runs: each searched pass runs once per
+ * value of its grid on every layer it compresses at once (the steps
+ * nested, the first outermost); at each leaf every layer's option is
+ * swapped alone into the input model for the exact bytes it adds and its
+ * damage proxy, and on the calibration leaf its real damage. See
+ * lc_target.h. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lc_encoding.h"
+#include "lc_target.h"
+
+typedef lc_pipeline_step step;
+typedef lc_target target;
+typedef lc_run_state run_state;
+
+typedef struct grid_state {
+    target *t;
+    const lc_context *mctx;   /* the context with fewer calibration samples */
+    lc_target_stats ls;
+    int kidx[LC_TARGET_MAX_STEPS]; /* grid index of each searched step on the way to a leaf */
+    int cal[LC_TARGET_MAX_STEPS];  /* the leaf whose options are really evaluated */
+    char **names;
+    int done, total;
+} grid_state;
+
+lc_status lc_target_file_bytes(target *t, const lc_model *m, double acc, int64_t *bytes)
+{
+    run_state *r = t->r;
+    lc_pipeline *p = r->p;
+    if (p->size_fn) return p->size_fn(p->size_user, m, bytes);
+    void *buf;
+    size_t len;
+    cJSON *ij = lc_pipeline_input_json(r), *aj = lc_pipeline_accuracy_json(p, r->float_metric, acc);
+    lc_status s = lc_pipeline_serialize(p, m, ij, aj, &buf, &len);
+    cJSON_Delete(ij);
+    cJSON_Delete(aj);
+    if (!s) {
+        free(buf);
+        *bytes = (int64_t)len;
+    }
+    return s;
+}
+
+/* A leaf of the grid: every layer's option taken from m, swapped alone
+ * into the base model for its bytes (and, on a calibration leaf, its
+ * real damage). */
+static lc_status grid_leaf(grid_state *gs, lc_model *m)
+{
+    target *t = gs->t;
+    lc_stored *s0 = NULL, *s1 = NULL, *sb = NULL;
+    int n0 = 0, n1 = 0, nb = 0;
+    bool cal = true;
+    for (int i = 0; i < t->n_steps; i++) cal = cal && (!t->steps[i].grid || gs->kidx[i] == gs->cal[i]);
+    bool floor_leaf = true;
+    for (int i = 0; i < t->n_steps; i++)
+        floor_leaf = floor_leaf && (!t->steps[i].grid || gs->kidx[i] == t->steps[i].n_vals - 1);
+    lc_status s = lc_model_stored_tensors(t->in, &s0, &n0);
+    if (!s) s = lc_model_stored_tensors(m, &s1, &n1);
+    if (!s) s = lc_model_stored_tensors(t->base, &sb, &nb);
+    if (!s && floor_leaf && !t->floor_file) s = lc_target_file_bytes(t, m, t->r->float_metric, &t->floor_file);
+    for (int l = 0; l < t->n_layers && !s; l++) {
+        const char *weight = t->layers[l].weight;
+        int o = lc_target_option_of(t, l, gs->kidx);
+        lc_target_option *opt = &t->opts[o];
+        if (opt->filled && !cal) continue;
+        lc_tensor *w0, *b0, *w1, *b1, *wb, *bb;
+        lc_target_layer_tensors(t->in, s0, n0, weight, &w0, &b0);
+        lc_target_layer_tensors(m, s1, n1, weight, &w1, &b1);
+        lc_target_layer_tensors(t->base, sb, nb, weight, &wb, &bb);
+        if (!w0 || !w1 || !wb || w1->dtype != LC_DTYPE_FLOAT || lc_tensor_numel(w1) != lc_tensor_numel(w0)) {
+            s = lc_fail(LC_ERR_INTERNAL, "target size: layer '%s' lost its float weight in a grid run", t->layers[l].label);
+            break;
+        }
+        bool with_bias = b0 && b1 && bb && b1->dtype == LC_DTYPE_FLOAT && lc_tensor_numel(b1) == lc_tensor_numel(b0);
+        const lc_hlayer *L = &gs->ls.h[l];
+        if (with_bias && t->bias_shift && gs->ls.ok[l] && L->collected && L->n > 0 && L->xsum &&
+            (!b1->enc || b1->enc->kind == LC_ENC_DENSE)) { /* the grid ran without the correction: the layer's own */
+            memcpy(b1->data, b0->data, b0->nbytes);
+            if ((s = lc_target_shift_bias(L, w0, w1, b1))) break;
+        }
+        for (int i = 0; i < t->n_steps; i++) {
+            const double *g;
+            int n = lc_target_step_values(t, i, l, &g);
+            double v = n > 1 ? g[gs->kidx[i]] : NAN;
+            opt->val[i] = n > 1 && !lc_target_leaves_alone(t, i, v) ? v : NAN;
+        }
+        int64_t bytes = 0;
+        lc_target_swap_tensors(wb, w1);
+        if (with_bias) lc_target_swap_tensors(bb, b1);
+        s = lc_pipeline_model_bytes(t->r, t->base, &bytes);
+        if (!s && cal) s = lc_target_outputs_eval(t, t->base, false, &opt->kl);
+        lc_target_swap_tensors(wb, w1);
+        if (with_bias) lc_target_swap_tensors(bb, b1);
+        if (s) break;
+        opt->delta = bytes - t->base_bytes;
+        s = lc_target_proxy(L, gs->ls.ok[l], w0, with_bias ? b0 : NULL, w1, with_bias ? b1 : NULL, &opt->proxy);
+        int64_t need = (int64_t)w1->nbytes + (with_bias ? (int64_t)b1->nbytes : 0);
+        if (!s && !opt->filled && t->kept_bytes + need <= lc_target_tune.keep_bytes) {
+            opt->w = lc_tensor_clone(w1);
+            opt->b = with_bias ? lc_tensor_clone(b1) : NULL;
+            if (!opt->w || (with_bias && !opt->b)) s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+            t->kept_bytes += need;
+        }
+        opt->filled = true;
+    }
+    free(s0);
+    free(s1);
+    free(sb);
+    return s;
+}
+
+/* The grid runs from step i on: each searched step once per grid value on
+ * all its layers, each other step as given. */
+static lc_status grid_run(grid_state *gs, int i, const lc_model *m)
+{
+    target *t = gs->t;
+    run_state *r = t->r;
+    if (i == t->n_steps) return grid_leaf(gs, (lc_model *)m);
+    const step *st = &r->p->steps[i];
+    lc_status s = LC_OK;
+    const lc_target_step *ts = &t->steps[i];
+    int nv = ts->grid ? ts->n_vals : 1;
+    for (int k = 0; k < nv && !s; k++) {
+        gs->kidx[i] = k;
+        double v = ts->grid ? ts->vals[k] : NAN;
+        if (ts->grid && lc_target_leaves_alone(t, i, v)) { /* the pass leaves the layers alone */
+            s = grid_run(gs, i + 1, m);
+            continue;
+        }
+        lc_params pv;
+        int n = 0;
+        for (int l = 0; l < t->n_layers; l++)
+            if (t->layers[l].covered[i]) gs->names[n++] = t->layers[l].weight;
+        if (ts->grid) s = lc_target_step_params(st, gs->names, n, v, &pv);
+        else s = lc_params_copy(&pv, &st->params);
+        /* each layer fitted to the float model's inputs, as if compressed
+           alone (sequential would fit it to inputs every earlier layer
+           spoils at this grid value, which the search never combines) */
+        if (!s) s = lc_params_override(&pv, "sequential", "false");
+        /* a bias correction after a grid run would also absorb the other
+           layers' errors into each layer's bias: emulated per layer in
+           grid_leaf instead */
+        if (!s && lc_correction_of(m, gs->mctx, &pv) == LC_CORRECT_BIAS) {
+            s = lc_pass_defer_correction(st->pass, &pv, LC_CORRECT_BIAS);
+            t->bias_shift = true;
+        }
+        if (s) break;
+        lc_model *c = NULL;
+        if (!(s = lc_model_clone(m, &c)) && !(s = lc_pass_run_params(c, st->pass, &pv, gs->mctx))) {
+            t->n_runs++;
+            lc_progress(r->ctx, "target size", ++gs->done, gs->total);
+            s = grid_run(gs, i + 1, c);
+        } else if (s) {
+            lc_fail_prefix(s, "target size: pass %s", st->pass->name);
+        }
+        lc_params_clear(&pv);
+        lc_model_free(c);
+    }
+    return s;
+}
+
+lc_status lc_target_measure(target *t)
+{
+    run_state *r = t->r;
+    lc_pipeline *p = r->p;
+    grid_state gs;
+    memset(&gs, 0, sizeof gs);
+    gs.t = t;
+    gs.names = malloc(sizeof *gs.names * (size_t)t->n_layers);
+    lc_status s = gs.names ? LC_OK : lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    double kl0;
+    t->n_ref = lc_dataset_count(p->val);
+    if (p->val_limit > 0 && p->val_limit < t->n_ref) t->n_ref = p->val_limit;
+    if (t->n_ref > lc_target_tune.measure_samples) t->n_ref = lc_target_tune.measure_samples;
+    /* the grid runs and the layer statistics see a subset of the
+       calibration data; the candidates all of it */
+    lc_context mctx = *r->ctx;
+    if (mctx.calib_limit <= 0 || mctx.calib_limit > lc_target_tune.measure_calib)
+        mctx.calib_limit = lc_target_tune.measure_calib;
+    gs.mctx = &mctx;
+    /* the calibration leaf: every searched knob at the same mild value of
+       its grid (lc_target_tuning.calib_index) */
+    for (int i = 0; i < t->n_steps; i++) gs.cal[i] = t->steps[i].n_vals > 1 ? lc_target_tune.calib_index : 0;
+    gs.total = 0;
+    for (int i = 0, prod = 1; i < t->n_steps; i++) { /* pass runs of the grid */
+        prod *= t->steps[i].grid ? t->steps[i].n_vals : 1;
+        gs.total += prod;
+    }
+    /* a copy, as every candidate is (the input may carry what copies drop) */
+    lc_model *base = NULL;
+    if (!s) s = lc_model_clone(t->in, &base);
+    /* entropy-coding marks make the .lcm writer code every unencoded
+       tensor too: marked in the base already, each layer's bytes add up */
+    for (int i = 0; i < p->n_steps && !s; i++)
+        if (p->steps[i].pass->entropy)
+            s = lc_pass_run_params(base, p->steps[i].pass, &p->steps[i].params, r->ctx);
+    t->base = base;
+    if (!s) s = lc_pipeline_model_bytes(r, base, &t->base_bytes);
+    if (!s) s = lc_target_outputs_eval(t, t->in, true, &kl0);
+    if (!s) s = lc_target_stats_collect(t, &mctx, &gs.ls);
+    lc_log(r->ctx, "target size: %d layers x settings (%d options), %d grid runs of the passes", t->n_layers, t->n_opts,
+           gs.total);
+    if (!s) s = grid_run(&gs, 0, t->in);
+    for (int o = 0; !s && o < t->n_opts; o++)
+        if (!t->opts[o].filled) s = lc_fail(LC_ERR_INTERNAL, "target size: option %d was not measured", o);
+    if (!s) lc_target_fit_damage(t);
+    lc_target_stats_free(&gs.ls, t->n_layers);
+    free(gs.names);
+    return s;
+}
+
+
