@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lc_ir.h"
+#include "lc_testutil.h"
 
 typedef struct collect {
     uint8_t *data;
@@ -117,9 +118,5 @@ int main(void)
     tcase_add_test(tc, failing_sink_stops);
     tcase_add_test(tc, abort_leaves_nothing);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(su);
 }
