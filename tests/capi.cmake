@@ -2,6 +2,8 @@
 # program, the exported symbols of the shared library, and an install test
 # that builds a program against the installed library.
 lc_add_check_test(test_weight_access test_weight_access.c)
+# small contracts of the 0.2 API (format setter, typed dtypes, status names, version)
+lc_add_check_test(test_capi test_capi.c)
 
 # The header's example, linked against the shared library (so it also
 # proves the symbols it uses are exported).
