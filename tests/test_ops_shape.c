@@ -65,11 +65,7 @@ static void tc_in(tcase *t, int dtype, int ndim, const int64_t *dims, const void
     t->node.n_inputs = t->args.n_in;
 }
 
-static void tc_in_ints(tcase *t, int n, const int64_t *vals)
-{
-    int64_t d = n;
-    tc_in(t, LC_DTYPE_INT64, 1, &d, vals, true);
-}
+static void tc_in_ints(tcase *t, int n, const int64_t *vals) { tc_in(t, LC_DTYPE_INT64, 1, (int64_t[]){n}, vals, true); }
 
 static void tc_absent(tcase *t)
 {
@@ -85,10 +81,7 @@ static lc_attr *tc_attr(tcase *t, const char *name, int type)
     return a;
 }
 
-static void tc_int(tcase *t, const char *name, int64_t v)
-{
-    tc_attr(t, name, LC_ATTR_INT)->i = v;
-}
+static void tc_int(tcase *t, const char *name, int64_t v) { t->attrs[t->node.n_attrs++] = make_attr_int(name, v); }
 
 static void tc_ints(tcase *t, const char *name, int n, const int64_t *v)
 {
@@ -97,12 +90,7 @@ static void tc_ints(tcase *t, const char *name, int n, const int64_t *v)
     a->ints = (int64_t *)v;
 }
 
-static void tc_str(tcase *t, const char *name, const char *v)
-{
-    lc_attr *a = tc_attr(t, name, LC_ATTR_STRING);
-    a->s.data = (char *)v;
-    a->s.len = strlen(v);
-}
+static void tc_str(tcase *t, const char *name, const char *v) { t->attrs[t->node.n_attrs++] = make_attr_string(name, v); }
 
 static lc_status tc_prepare(tcase *t)
 {
