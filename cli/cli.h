@@ -37,6 +37,9 @@ bool cli_parse_double(const char *s, double *out);
  * caught), not a folder, and its folder must exist and be writable. Prints
  * one "shrink <cmd>: ..." line and returns EXIT_USAGE, or returns EXIT_OK. */
 int cli_check_output(const char *cmd, const char *out, const char *const *others, int n_others);
+/* A whole file as a NUL-terminated string (malloc'ed), or NULL with errno. */
+char *cli_read_text(const char *path);
+
 /* True when argv[i] is "-h" or "--help". */
 bool cli_is_help(const char *arg);
 

@@ -175,7 +175,7 @@ static void progress(void *user, const char *what, int64_t done, int64_t total)
     if (done >= total) fprintf(stderr, "\r%*s\r", 60, "");
 }
 
-static char *read_text(const char *path)
+char *cli_read_text(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
@@ -315,7 +315,7 @@ int cmd_run(int argc, char **argv)
     if ((s = lc_pipeline_create(&pl)) || (s = lc_context_create(&ctx))) goto fail;
     if (o.has_max_drop) lc_pipeline_set_max_drop(pl, o.max_drop);
     if (o.recipe) {
-        if (!(recipe = read_text(o.recipe))) {
+        if (!(recipe = cli_read_text(o.recipe))) {
             rc = cli_error(EXIT_USAGE, "%s: cannot read recipe: %s", o.recipe, strerror(errno));
             goto done;
         }

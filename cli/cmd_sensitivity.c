@@ -1,10 +1,13 @@
 /* shrink sensitivity MODEL --pass NAME[:k=v,...] --grid V1,V2,... --val X [--labels Y]
- *                    [--calib X] [--mean M --std S] [--val-limit N] [--seed N] [--json] [--html R.html] */
+ *                    [--calib X] [--mean M --std S] [--val-limit N] [--seed N] [--json] [--html R.html]
+ *                    [--plan JOBS.jsonl | --job K | --jobs K..M] [--job-dir DIR] [--merge DIR] */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -28,13 +31,86 @@ void cmd_sensitivity_help(void)
            "  --json   print {pass, knob, metric, float, grid, layers: [{name, op, weight,\n"
            "           params, accuracy: [...]}]}\n"
            "  --html R.html  also write the curves (accuracy vs knob value, one line per\n"
-           "           layer) and the table as one self-contained web page\n");
+           "           layer) and the table as one self-contained web page\n"
+           "\n"
+           "Running the study on many machines: its layer x value evaluations are\n"
+           "independent jobs, numbered layer * (grid values) + value index.\n"
+           "  --plan JOBS.jsonl  write the jobs, one JSON line each, and stop\n"
+           "  --job K | --jobs K..M  run job K, or jobs K to M, each into its own file\n"
+           "           DIR/job-K.json (written atomically), and stop\n"
+           "  --job-dir DIR  where --job/--jobs write (default: shrink-jobs)\n"
+           "  --merge DIR  read every DIR/job-*.json and print (and --json/--html) the\n"
+           "           study exactly as one process would have: byte for byte\n"
+           "Every process of a study takes the same MODEL, --pass, --grid and data\n"
+           "options. Jobs can run under GNU parallel, a Slurm job array or a\n"
+           "Kubernetes Indexed Job (examples: benchmarks/cluster/).\n");
+}
+
+/* Parses "K" or "K..M" into [*first, *last). */
+static bool parse_jobs(const char *v, bool range, long *first, long *last)
+{
+    const char *dots = range ? strstr(v, "..") : NULL;
+    char a[32];
+    if (range && !dots) return false;
+    size_t n = dots ? (size_t)(dots - v) : strlen(v);
+    if (n == 0 || n >= sizeof a) return false;
+    memcpy(a, v, n);
+    a[n] = 0;
+    if (!cli_parse_long(a, 0, first)) return false;
+    if (!dots) {
+        *last = *first + 1;
+        return true;
+    }
+    long m;
+    if (!cli_parse_long(dots + 2, *first, &m)) return false;
+    *last = m + 1;
+    return true;
+}
+
+/* Reads DIR/job-*.json (sorted by name, so messages are reproducible). */
+static int read_job_results(const char *dir, char ***texts, char ***names, int *n)
+{
+    *texts = *names = NULL;
+    *n = 0;
+    struct dirent **list = NULL;
+    int count = scandir(dir, &list, NULL, alphasort);
+    if (count < 0) return cli_error(EXIT_USAGE, "%s: cannot read the folder: %s", dir, strerror(errno));
+    int rc = EXIT_OK, k = 0;
+    *texts = calloc((size_t)count + 1, sizeof **texts);
+    *names = calloc((size_t)count + 1, sizeof **names);
+    if (!*texts || !*names) rc = cli_error(EXIT_INTERNAL, "out of memory");
+    for (int i = 0; i < count; i++) {
+        const char *e = list[i]->d_name;
+        size_t l = strlen(e);
+        if (!rc && !strncmp(e, "job-", 4) && l > 9 && !strcmp(e + l - 5, ".json")) {
+            char *path = malloc(strlen(dir) + l + 2);
+            if (!path) rc = cli_error(EXIT_INTERNAL, "out of memory");
+            else {
+                snprintf(path, strlen(dir) + l + 2, "%s/%s", dir, e);
+                (*names)[k] = path;
+                if (!((*texts)[k] = cli_read_text(path))) rc = cli_error(EXIT_USAGE, "%s: %s", path, strerror(errno));
+                k++;
+            }
+        }
+        free(list[i]);
+    }
+    free(list);
+    *n = k;
+    if (!rc && k == 0) rc = cli_error(EXIT_USAGE, "%s: no job-*.json results to merge", dir);
+    return rc;
+}
+
+static void free_list(char **v, int n)
+{
+    for (int i = 0; v && i < n; i++) free(v[i]);
+    free(v);
 }
 
 int cmd_sensitivity(int argc, char **argv)
 {
     const char *model_path = NULL, *pass = NULL, *grid_text = NULL, *val_path = NULL, *labels_path = NULL,
-               *calib_path = NULL, *html_path = NULL;
+               *calib_path = NULL, *html_path = NULL, *plan_path = NULL, *merge_dir = NULL, *job_dir = "shrink-jobs";
+    long job_first = -1, job_last = -1;
     double mean = 0, std = 0, grid[MAX_GRID];
     bool has_mean = false, has_std = false, json = false;
     long val_limit = 0, calib_limit = 0, seed = 0, threads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
@@ -60,6 +136,14 @@ int cmd_sensitivity(int argc, char **argv)
         else if (!strcmp(a, "--labels")) labels_path = v;
         else if (!strcmp(a, "--calib")) calib_path = v;
         else if (!strcmp(a, "--html")) html_path = v;
+        else if (!strcmp(a, "--plan")) plan_path = v;
+        else if (!strcmp(a, "--merge")) merge_dir = v;
+        else if (!strcmp(a, "--job-dir")) job_dir = v;
+        else if (!strcmp(a, "--job") || !strcmp(a, "--jobs")) {
+            if (!parse_jobs(v, a[5] == 's', &job_first, &job_last))
+                return cli_usage_error("sensitivity", "%s takes %s, not '%s'", a, a[5] == 's' ? "K..M" : "a job number K",
+                                       v);
+        }
         else if (!strcmp(a, "--mean") || !strcmp(a, "--std")) {
             double x = strtod(v, &end);
             if (!*v || *end || !isfinite(x) || (a[2] == 's' && x <= 0))
@@ -82,6 +166,18 @@ int cmd_sensitivity(int argc, char **argv)
     if (!grid_text) return cli_usage_error("sensitivity", "missing --grid V1,V2,...");
     if (!val_path) return cli_usage_error("sensitivity", "missing --val data");
     if (has_mean != has_std) return cli_usage_error("sensitivity", "--mean and --std go together");
+    if ((plan_path != NULL) + (job_first >= 0) + (merge_dir != NULL) > 1)
+        return cli_usage_error("sensitivity", "--plan, --job/--jobs and --merge are separate steps: give one");
+    if (plan_path) {
+        const char *inputs[] = {model_path, val_path, labels_path, calib_path};
+        int rc = cli_check_output("sensitivity", plan_path, inputs, 4);
+        if (rc) return rc;
+    }
+    if (job_first >= 0) {
+        struct stat st;
+        if (stat(job_dir, &st) != 0 && mkdir(job_dir, 0777) != 0 && errno != EEXIST)
+            return cli_error(EXIT_USAGE, "%s: cannot create the job folder: %s", job_dir, strerror(errno));
+    }
     if (html_path) {
         const char *inputs[] = {model_path, val_path, labels_path, calib_path};
         int rc = cli_check_output("sensitivity", html_path, inputs, 4);
@@ -124,9 +220,40 @@ int cmd_sensitivity(int argc, char **argv)
     }
     lc_context_set_seed(ctx, (uint64_t)seed);
     lc_context_set_threads(ctx, (int)threads);
-    if ((s = lc_sensitivity_run(m, name, colon ? colon + 1 : "", grid, n_grid, val, labels, n_labels, val_limit, ctx,
-                                &out)))
+    const char *params = colon ? colon + 1 : "";
+    if (plan_path) {
+        if ((s = lc_sensitivity_plan(m, name, params, grid, n_grid, val, labels, n_labels, val_limit, ctx, &out)) ||
+            (s = lc_write_file(plan_path, out, strlen(out))))
+            goto fail;
+        goto done;
+    }
+    if (job_first >= 0) {
+        for (long k = job_first; k < job_last; k++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/job-%06ld.json", job_dir, k);
+            free(out);
+            out = NULL;
+            if ((s = lc_sensitivity_run_jobs(m, name, params, grid, n_grid, val, labels, n_labels, val_limit, ctx, k,
+                                             k + 1, &out)) ||
+                (s = lc_write_file(path, out, strlen(out))))
+                goto fail;
+        }
+        goto done;
+    }
+    if (merge_dir) {
+        char **texts = NULL, **names = NULL;
+        int n_res = 0;
+        rc = read_job_results(merge_dir, &texts, &names, &n_res);
+        if (!rc)
+            s = lc_sensitivity_merge(m, name, params, grid, n_grid, val, labels, n_labels, val_limit, ctx,
+                                     (const char *const *)texts, (const char *const *)names, n_res, &out);
+        free_list(texts, n_res);
+        free_list(names, n_res);
+        if (rc) goto done;
+        if (s) goto fail;
+    } else if ((s = lc_sensitivity_run(m, name, params, grid, n_grid, val, labels, n_labels, val_limit, ctx, &out))) {
         goto fail;
+    }
     if (html_path && (rc = html_write(html_path, NULL, out)) != EXIT_OK) goto done;
     if (json) puts(out);
     else {

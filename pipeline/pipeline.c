@@ -308,14 +308,15 @@ cJSON *lc_pipeline_accuracy_json(const lc_pipeline *p, double float_acc, double 
     return aj;
 }
 
-/* The recipe as run, for the .lcm META section. */
+/* The recipe as run, for the .lcm META section: each pass with only the
+ * parameters that differ from its defaults (the report has them all). */
 static cJSON *recipe_json(const lc_pipeline *p)
 {
     cJSON *r = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(r, "passes");
     for (int i = 0; i < p->n_steps; i++) {
         cJSON *st = cJSON_CreateObject();
         cJSON_AddStringToObject(st, "pass", p->steps[i].pass->name);
-        char *txt = lc_params_to_string(&p->steps[i].params);
+        char *txt = lc_params_changed_to_string(&p->steps[i].params);
         cJSON_AddStringToObject(st, "params", txt ? txt : "");
         free(txt);
         cJSON_AddItemToArray(arr, st);
@@ -338,7 +339,11 @@ lc_status lc_pipeline_serialize(const lc_pipeline *p, const lc_model *m, const c
     if (p->format != LC_FORMAT_LCM) return lc_model_save_onnx_buffer(m, buf, len);
     cJSON *rec = recipe_json(p), *fig = cJSON_CreateObject();
     cJSON_AddItemToObject(fig, "accuracy", cJSON_Duplicate(accuracy, 1));
-    cJSON_AddItemToObject(fig, "input", cJSON_Duplicate(input, 1));
+    /* the input's size, not its path: the file does not carry local paths */
+    cJSON *in = cJSON_AddObjectToObject(fig, "input");
+    const cJSON *ib = cJSON_GetObjectItemCaseSensitive(input, "bytes"), *ip = cJSON_GetObjectItemCaseSensitive(input, "params");
+    if (in && cJSON_IsNumber(ib)) cJSON_AddNumberToObject(in, "bytes", ib->valuedouble);
+    if (in && cJSON_IsNumber(ip)) cJSON_AddNumberToObject(in, "params", ip->valuedouble);
     char *rtxt = cJSON_PrintUnformatted(rec), *ftxt = cJSON_PrintUnformatted(fig);
     char producer[64];
     snprintf(producer, sizeof producer, "shrink %s", lc_version());

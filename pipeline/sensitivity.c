@@ -1,6 +1,13 @@
 /* Per-layer sensitivity: each weight layer compressed alone by one pass at
  * each value of its knob, validated on data. The ranking tells which
- * layers to spare first. */
+ * layers to spare first.
+ *
+ * The (layer, value) evaluations are independent jobs, numbered
+ * layer * n_grid + value index. lc_sensitivity_run runs them all;
+ * lc_sensitivity_run_jobs runs a slice and lc_sensitivity_merge assembles
+ * slices, run anywhere, into the very JSON lc_sensitivity_run gives: each
+ * job's accuracy is computed the same way wherever it runs, and printed
+ * and parsed back exactly (%.17g). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,122 +17,312 @@
 
 #include "lc_pass.h"
 
-static lc_status accuracy(const lc_model *m, const lc_dataset *val, const int64_t *truth, int64_t limit,
-                          const lc_context *ctx, double *out)
+/* One sensitivity study: its pass, parameters, layers and references. */
+typedef struct study {
+    const lc_model *m;
+    const lc_pass *pass;
+    lc_params base;
+    const double *grid;
+    int n_grid;
+    const lc_dataset *val;
+    const int64_t *labels;
+    int64_t limit;
+    const lc_context *ctx;
+    lc_context dflt;
+    int64_t *truth;       /* the float model's predictions (no labels) */
+    lc_model *probe;      /* a copy whose layer list names the jobs */
+    lc_weight *w;
+    int n_w;
+} study;
+
+static lc_status accuracy(const study *st, const lc_model *m, double *out)
 {
     int64_t *pred, n;
-    lc_status s = lc_model_predict(m, val, limit, ctx->batch, ctx->threads, ctx, &pred, &n);
+    lc_status s = lc_model_predict(m, st->val, st->limit, st->ctx->batch, st->ctx->threads, st->ctx, &pred, &n);
     if (s) return s;
+    const int64_t *ref = st->labels ? st->labels : st->truth;
     int64_t hit = 0;
-    for (int64_t i = 0; i < n; i++) hit += pred[i] == truth[i];
+    for (int64_t i = 0; i < n; i++) hit += pred[i] == ref[i];
     free(pred);
     *out = n ? 100.0 * (double)hit / (double)n : 0;
     return LC_OK;
+}
+
+static void study_free(study *st)
+{
+    lc_params_clear(&st->base);
+    free(st->truth);
+    free(st->w);
+    lc_model_free(st->probe);
+}
+
+/* Checks the arguments and lists the layers. */
+static lc_status study_init(study *st, const lc_model *m, const char *pass_name, const char *params, const double *grid,
+                            int n_grid, const lc_dataset *val, const int64_t *labels, int64_t n_labels, int64_t limit,
+                            const lc_context *ctx)
+{
+    memset(st, 0, sizeof *st);
+    st->m = m;
+    st->grid = grid;
+    st->n_grid = n_grid;
+    st->val = val;
+    st->labels = labels;
+    st->limit = limit;
+    if (!m || !pass_name) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_sensitivity_run: NULL model or pass");
+    st->pass = lc_pass_find(pass_name);
+    if (!st->pass) return lc_pass_unknown(pass_name);
+    if (!st->pass->knob) return lc_fail(LC_ERR_PARAMETER, "%s has no knob to vary", st->pass->name);
+    if (n_grid < 1 || !grid) return lc_fail(LC_ERR_PARAMETER, "the grid is empty");
+    if (!val) return lc_fail(LC_ERR_INVALID_ARGUMENT, "sensitivity needs validation data (argument val)");
+    lc_status s = lc_model_check_finite(m);
+    if (s) return s;
+    if (!ctx) {
+        st->dflt.threads = 1;
+        st->dflt.batch = 64;
+        ctx = &st->dflt;
+    }
+    st->ctx = ctx;
+    if ((s = lc_params_init(&st->base, st->pass->name, st->pass->params, st->pass->n_params))) return s;
+    if ((s = lc_params_parse(&st->base, params ? params : ""))) return s;
+    char txt[64];
+    for (int g = 0; g < n_grid && !s; g++) { /* validate the grid against the knob's range first */
+        lc_params probe;
+        if ((s = lc_params_copy(&probe, &st->base))) break;
+        snprintf(txt, sizeof txt, "%.17g", grid[g]);
+        s = lc_params_set(&probe, st->pass->knob, txt);
+        lc_params_clear(&probe);
+    }
+    if (s) return s;
+    if (labels) {
+        int64_t count = lc_dataset_count(val);
+        if (limit > 0 && limit < count) count = limit;
+        if (n_labels < count)
+            return lc_fail(LC_ERR_SHAPE, "%lld labels for %lld validation samples", (long long)n_labels, (long long)count);
+    } else {
+        int64_t n_truth;
+        if ((s = lc_model_predict(m, val, limit, ctx->batch, ctx->threads, ctx, &st->truth, &n_truth))) return s;
+    }
+    if ((s = lc_model_clone(m, &st->probe))) return s;
+    return lc_weight_targets(st->probe, &st->base, &st->w, &st->n_w);
+}
+
+static int64_t study_jobs(const study *st) { return (int64_t)st->n_w * st->n_grid; }
+
+/* Job k: layer k / n_grid alone at grid value k % n_grid. */
+static lc_status study_job(const study *st, int64_t k, double *acc)
+{
+    int i = (int)(k / st->n_grid), g = (int)(k % st->n_grid);
+    const lc_pass *pass = st->pass;
+    lc_params pv;
+    lc_model *cand = NULL;
+    char txt[64];
+    *acc = NAN;
+    lc_status s = lc_params_copy(&pv, &st->base);
+    if (s) return s;
+    /* only this layer: select it by its weight tensor's name */
+    lc_param_value *inc = (lc_param_value *)lc_params_get(&pv, "include");
+    if (inc) {
+        for (int q = 0; q < inc->n_list; q++) free(inc->list[q]);
+        free(inc->list);
+        inc->list = NULL;
+        inc->n_list = 0;
+        inc->given = false;
+    }
+    snprintf(txt, sizeof txt, "%.17g", st->grid[g]);
+    if (!(s = lc_params_set(&pv, "include", st->w[i].tensor->name)) && !(s = lc_params_set(&pv, pass->knob, txt)) &&
+        !(s = lc_model_clone(st->m, &cand)) && !(s = lc_pass_run_params(cand, pass, &pv, st->ctx)))
+        s = accuracy(st, cand, acc);
+    lc_model_free(cand);
+    lc_params_clear(&pv);
+    if (s) lc_fail_prefix(s, "layer '%s' at %s=%s", st->w[i].tensor->name, pass->knob, txt);
+    return s;
+}
+
+/* The study's JSON from every job's accuracy. */
+static lc_status study_json(const study *st, const double *acc, char **json)
+{
+    double base_acc;
+    lc_status s = accuracy(st, st->m, &base_acc);
+    if (s) return s;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "pass", st->pass->name);
+    cJSON_AddStringToObject(root, "knob", st->pass->knob);
+    cJSON_AddStringToObject(root, "metric", st->labels ? "top1" : "agreement");
+    cJSON_AddNumberToObject(root, "float", base_acc);
+    cJSON *gj = cJSON_AddArrayToObject(root, "grid");
+    for (int g = 0; g < st->n_grid; g++) cJSON_AddItemToArray(gj, cJSON_CreateNumber(st->grid[g]));
+    cJSON *layers = cJSON_AddArrayToObject(root, "layers");
+    for (int i = 0; i < st->n_w; i++) {
+        cJSON *lj = cJSON_CreateObject();
+        const lc_node *node = st->w[i].node;
+        cJSON_AddStringToObject(lj, "name", node->name && *node->name ? node->name : st->w[i].tensor->name);
+        cJSON_AddStringToObject(lj, "op", node->op_type);
+        cJSON_AddStringToObject(lj, "weight", st->w[i].tensor->name);
+        cJSON_AddNumberToObject(lj, "params", (double)lc_tensor_numel(st->w[i].tensor));
+        cJSON *aj = cJSON_AddArrayToObject(lj, "accuracy");
+        for (int g = 0; g < st->n_grid; g++)
+            cJSON_AddItemToArray(aj, cJSON_CreateNumber(acc[(int64_t)i * st->n_grid + g]));
+        cJSON_AddItemToArray(layers, lj);
+    }
+    *json = cJSON_Print(root);
+    cJSON_Delete(root);
+    return *json ? LC_OK : lc_fail(LC_ERR_NO_MEMORY, "out of memory");
 }
 
 lc_status lc_sensitivity_run(const lc_model *m, const char *pass_name, const char *params, const double *grid,
                              int n_grid, const lc_dataset *val, const int64_t *labels, int64_t n_labels, int64_t limit,
                              const lc_context *ctx, char **json)
 {
-    *json = NULL;
-    const lc_pass *pass = lc_pass_find(pass_name);
-    if (!pass) return lc_pass_unknown(pass_name);
-    if (!pass->knob) return lc_fail(LC_ERR_PARAMETER, "%s has no knob to vary", pass->name);
-    if (n_grid < 1) return lc_fail(LC_ERR_PARAMETER, "the grid is empty");
-    if (!val) return lc_fail(LC_ERR_INVALID_ARGUMENT, "sensitivity needs validation data (--val)");
-    lc_status fs = lc_model_check_finite(m);
-    if (fs) return fs;
-    lc_context dflt;
-    if (!ctx) {
-        memset(&dflt, 0, sizeof dflt);
-        dflt.threads = 1;
-        dflt.batch = 64;
-        ctx = &dflt;
+    if (json) *json = NULL;
+    if (!json) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_sensitivity_run: json is NULL");
+    study st;
+    lc_status s = study_init(&st, m, pass_name, params, grid, n_grid, val, labels, n_labels, limit, ctx);
+    int64_t n = s ? 0 : study_jobs(&st);
+    double *acc = s ? NULL : malloc((size_t)(n ? n : 1) * sizeof *acc);
+    if (!s && !acc) s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    for (int64_t k = 0; k < n && !s; k++) {
+        s = study_job(&st, k, &acc[k]);
+        lc_progress(st.ctx, "sensitivity", k + 1, n);
     }
-    lc_params base;
-    lc_status s = lc_params_init(&base, pass->name, pass->params, pass->n_params);
-    if (s) return s;
-    if ((s = lc_params_parse(&base, params))) goto out_params;
-    char txt[64];
-    for (int g = 0; g < n_grid && !s; g++) { /* validate the grid against the knob's range first */
-        lc_params probe;
-        if ((s = lc_params_copy(&probe, &base))) break;
-        snprintf(txt, sizeof txt, "%.17g", grid[g]);
-        s = lc_params_set(&probe, pass->knob, txt);
-        lc_params_clear(&probe);
-    }
-    if (s) goto out_params;
+    if (!s) s = study_json(&st, acc, json);
+    free(acc);
+    study_free(&st);
+    return s;
+}
 
-    int64_t *truth = NULL, n_truth = 0;
-    lc_weight *w = NULL;
-    int n_w = 0;
-    cJSON *root = NULL;
-    if (labels) {
-        int64_t count = lc_dataset_count(val);
-        if (limit > 0 && limit < count) count = limit;
-        if (n_labels < count) {
-            s = lc_fail(LC_ERR_SHAPE, "%lld labels for %lld validation samples", (long long)n_labels, (long long)count);
-            goto out;
+lc_status lc_sensitivity_plan(const lc_model *m, const char *pass_name, const char *params, const double *grid,
+                              int n_grid, const lc_dataset *val, const int64_t *labels, int64_t n_labels, int64_t limit,
+                              const lc_context *ctx, char **jsonl)
+{
+    if (jsonl) *jsonl = NULL;
+    if (!jsonl) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_sensitivity_plan: jsonl is NULL");
+    study st;
+    lc_status s = study_init(&st, m, pass_name, params, grid, n_grid, val, labels, n_labels, limit, ctx);
+    int64_t n = s ? 0 : study_jobs(&st);
+    size_t cap = 256 + (size_t)n * 64, len = 0;
+    for (int i = 0; i < st.n_w && !s; i++) cap += (size_t)n_grid * (strlen(st.w[i].tensor->name) + 1);
+    char *out = s ? NULL : malloc(cap);
+    if (!s && !out) s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    for (int64_t k = 0; k < n && !s; k++) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddNumberToObject(j, "job", (double)k);
+        cJSON_AddNumberToObject(j, "jobs", (double)n);
+        cJSON_AddStringToObject(j, "weight", st.w[k / n_grid].tensor->name);
+        cJSON_AddNumberToObject(j, st.pass->knob, grid[k % n_grid]);
+        char *line = cJSON_PrintUnformatted(j);
+        cJSON_Delete(j);
+        if (!line) {
+            s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+            break;
         }
-    } else if ((s = lc_model_predict(m, val, limit, ctx->batch, ctx->threads, ctx, &truth, &n_truth))) goto out;
-    const int64_t *ref = labels ? labels : truth;
-    double base_acc;
-    if ((s = accuracy(m, val, ref, limit, ctx, &base_acc))) goto out;
-    lc_model *probe_model = NULL;
-    if ((s = lc_model_clone(m, &probe_model))) goto out;
-    s = lc_weight_targets(probe_model, &base, &w, &n_w);
-    root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "pass", pass->name);
-    cJSON_AddStringToObject(root, "knob", pass->knob);
-    cJSON_AddStringToObject(root, "metric", labels ? "top1" : "agreement");
-    cJSON_AddNumberToObject(root, "float", base_acc);
-    cJSON *gj = cJSON_AddArrayToObject(root, "grid");
-    for (int g = 0; g < n_grid; g++) cJSON_AddItemToArray(gj, cJSON_CreateNumber(grid[g]));
-    cJSON *layers = cJSON_AddArrayToObject(root, "layers");
-    for (int i = 0; i < n_w && !s; i++) {
-        cJSON *lj = cJSON_CreateObject();
-        const lc_node *node = w[i].node;
-        cJSON_AddStringToObject(lj, "name", node->name && *node->name ? node->name : w[i].tensor->name);
-        cJSON_AddStringToObject(lj, "op", node->op_type);
-        cJSON_AddStringToObject(lj, "weight", w[i].tensor->name);
-        cJSON_AddNumberToObject(lj, "params", (double)lc_tensor_numel(w[i].tensor));
-        cJSON *acc = cJSON_AddArrayToObject(lj, "accuracy");
-        cJSON_AddItemToArray(layers, lj);
-        for (int g = 0; g < n_grid && !s; g++) {
-            lc_params pv;
-            lc_model *cand = NULL;
-            double a = NAN;
-            if ((s = lc_params_copy(&pv, &base))) break;
-            /* only this layer: select it by its weight tensor's name */
-            lc_param_value *inc = (lc_param_value *)lc_params_get(&pv, "include");
-            if (inc) {
-                for (int k = 0; k < inc->n_list; k++) free(inc->list[k]);
-                free(inc->list);
-                inc->list = NULL;
-                inc->n_list = 0;
-                inc->given = false;
+        size_t l = strlen(line);
+        if (len + l + 2 > cap) {
+            char *bigger = realloc(out, 2 * (len + l + 2));
+            if (!bigger) {
+                free(line);
+                s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+                break;
             }
-            snprintf(txt, sizeof txt, "%.17g", grid[g]);
-            if (!(s = lc_params_set(&pv, "include", w[i].tensor->name)) && !(s = lc_params_set(&pv, pass->knob, txt)) &&
-                !(s = lc_model_clone(m, &cand)) && !(s = lc_pass_run_params(cand, pass, &pv, ctx)))
-                s = accuracy(cand, val, ref, limit, ctx, &a);
-            lc_model_free(cand);
-            lc_params_clear(&pv);
-            if (s) lc_fail_prefix(s, "layer '%s' at %s=%s", w[i].tensor->name, pass->knob, txt);
-            cJSON_AddItemToArray(acc, cJSON_CreateNumber(a));
-            lc_progress(ctx, "sensitivity", (int64_t)i * n_grid + g + 1, (int64_t)n_w * n_grid);
+            out = bigger;
+            cap = 2 * (len + l + 2);
         }
+        memcpy(out + len, line, l);
+        out[len + l] = '\n';
+        len += l + 1;
+        free(line);
     }
-    lc_model_free(probe_model);
     if (!s) {
-        *json = cJSON_Print(root);
-        if (!*json) s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+        out[len] = 0;
+        *jsonl = out;
+        out = NULL;
     }
-out:
+    free(out);
+    study_free(&st);
+    return s;
+}
+
+lc_status lc_sensitivity_run_jobs(const lc_model *m, const char *pass_name, const char *params, const double *grid,
+                                  int n_grid, const lc_dataset *val, const int64_t *labels, int64_t n_labels,
+                                  int64_t limit, const lc_context *ctx, int64_t first, int64_t last, char **json)
+{
+    if (json) *json = NULL;
+    if (!json) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_sensitivity_run_jobs: json is NULL");
+    study st;
+    lc_status s = study_init(&st, m, pass_name, params, grid, n_grid, val, labels, n_labels, limit, ctx);
+    int64_t n = s ? 0 : study_jobs(&st);
+    if (!s && (first < 0 || last <= first || last > n))
+        s = lc_fail(LC_ERR_INVALID_ARGUMENT, "jobs %lld..%lld: the study has jobs 0..%lld", (long long)first,
+                    (long long)last - 1, (long long)n - 1);
+    cJSON *root = s ? NULL : cJSON_CreateObject();
+    if (root) {
+        cJSON_AddNumberToObject(root, "jobs", (double)n);
+        cJSON *res = cJSON_AddArrayToObject(root, "results");
+        for (int64_t k = first; k < last && !s; k++) {
+            double a;
+            if ((s = study_job(&st, k, &a))) break;
+            cJSON *r = cJSON_CreateObject();
+            cJSON_AddNumberToObject(r, "job", (double)k);
+            cJSON_AddStringToObject(r, "weight", st.w[k / n_grid].tensor->name);
+            cJSON_AddNumberToObject(r, "accuracy", a);
+            cJSON_AddItemToArray(res, r);
+            lc_progress(st.ctx, "sensitivity jobs", k - first + 1, last - first);
+        }
+        if (!s && !(*json = cJSON_Print(root))) s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    }
     cJSON_Delete(root);
-    free(w);
-    free(truth);
-out_params:
-    lc_params_clear(&base);
+    study_free(&st);
+    return s;
+}
+
+lc_status lc_sensitivity_merge(const lc_model *m, const char *pass_name, const char *params, const double *grid,
+                               int n_grid, const lc_dataset *val, const int64_t *labels, int64_t n_labels,
+                               int64_t limit, const lc_context *ctx, const char *const *results,
+                               const char *const *names, int n_results, char **json)
+{
+    if (json) *json = NULL;
+    if (!json || (n_results && !results)) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_sensitivity_merge: NULL argument");
+    study st;
+    lc_status s = study_init(&st, m, pass_name, params, grid, n_grid, val, labels, n_labels, limit, ctx);
+    int64_t n = s ? 0 : study_jobs(&st);
+    double *acc = s ? NULL : malloc((size_t)(n ? n : 1) * sizeof *acc);
+    char *seen = s ? NULL : calloc((size_t)(n ? n : 1), 1);
+    if (!s && (!acc || !seen)) s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    for (int f = 0; f < n_results && !s; f++) {
+        const char *what = names && names[f] ? names[f] : "job results";
+        cJSON *root = cJSON_Parse(results[f]);
+        const cJSON *jobs = cJSON_GetObjectItemCaseSensitive(root, "jobs"),
+                    *res = cJSON_GetObjectItemCaseSensitive(root, "results"), *r;
+        if (!cJSON_IsNumber(jobs) || !cJSON_IsArray(res)) {
+            s = lc_fail(LC_ERR_FORMAT, "%s: not the results of sensitivity jobs", what);
+        } else if ((int64_t)jobs->valuedouble != n) {
+            s = lc_fail(LC_ERR_INVALID_ARGUMENT, "%s: results of a study of %lld jobs, this one has %lld", what,
+                        (long long)jobs->valuedouble, (long long)n);
+        }
+        cJSON_ArrayForEach(r, res)
+        {
+            if (s) break;
+            const cJSON *k = cJSON_GetObjectItemCaseSensitive(r, "job"), *a = cJSON_GetObjectItemCaseSensitive(r, "accuracy"),
+                        *w = cJSON_GetObjectItemCaseSensitive(r, "weight");
+            int64_t j = cJSON_IsNumber(k) ? (int64_t)k->valuedouble : -1;
+            if (j < 0 || j >= n || !cJSON_IsNumber(a) || !cJSON_IsString(w))
+                s = lc_fail(LC_ERR_FORMAT, "%s: a result without a valid job, weight and accuracy", what);
+            else if (strcmp(w->valuestring, st.w[j / n_grid].tensor->name))
+                s = lc_fail(LC_ERR_INVALID_ARGUMENT, "%s: job %lld was weight '%s', here it is '%s' (another model or pass?)",
+                            what, (long long)j, w->valuestring, st.w[j / n_grid].tensor->name);
+            else if (seen[j])
+                s = lc_fail(LC_ERR_INVALID_ARGUMENT, "%s: job %lld given twice", what, (long long)j);
+            else {
+                seen[j] = 1;
+                acc[j] = a->valuedouble;
+            }
+        }
+        cJSON_Delete(root);
+    }
+    for (int64_t k = 0; k < n && !s; k++)
+        if (!seen[k]) s = lc_fail(LC_ERR_NOT_FOUND, "job %lld of %lld has no result", (long long)k, (long long)n);
+    if (!s) s = study_json(&st, acc, json);
+    free(acc);
+    free(seen);
+    study_free(&st);
     return s;
 }

@@ -42,8 +42,8 @@ def jobs():
         yield m, "kmeans.onnx", ["--pass", "prune-magnitude:sparsity=0.6", "--pass", "quantize-kmeans:bits=4"]
         yield m, "int8.onnx", ["--pass", "quantize-int8"]
     yield "lenet5", "deep.lcm", ["--recipe", os.path.join(RECIPES, "deep_compression.json")]
-    yield "lenet5", "target.lcm", ["--target-size", "20x"]
-    yield "dscnn", "structured.onnx", ["--pass", "prune-structured:sparsity=0.3"]
+    yield "lenet5", "target.lcm", ["--target-size", "14K"]
+    yield "dscnn", "structured.onnx", ["--pass", "prune-structured:ratio=0.3"]
 
 
 def main():

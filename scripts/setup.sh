@@ -8,7 +8,8 @@ packages=(
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev
   libopenblas-dev liblapacke-dev libcjson-dev check zlib1g-dev
   python3 python3-numpy python3-onnx python3-torch python3-torchvision python3-sklearn
-  libonnx-testdata dataset-fashion-mnist chromium
+  python3-scipy libonnx-testdata dataset-fashion-mnist chromium
+  parallel yamllint
 )
 
 missing=()

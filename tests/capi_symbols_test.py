@@ -5,8 +5,9 @@
   other symbol (internal lc_ helpers, protobuf-c code) is exported.
 - Every declared function has its own doc comment (/** ... */) right
   before it.
-- Every file under libcompress/include/libcompress/ is included by
-  libcompress.h, refuses to be included alone, and stays under 900 lines.
+- libcompress/include holds libcompress.h and its parts only; every file
+  under libcompress/include/libcompress/ is included by libcompress.h,
+  refuses to be included alone, and stays under 900 lines.
 - The version macros agree with lc_version() and lc_version_number() of
   the built library."""
 import ctypes
@@ -33,6 +34,9 @@ on_disk = sorted("libcompress/" + f for f in os.listdir(os.path.join(inc, "libco
 if sorted(parts) != on_disk:
     fail(f"libcompress.h includes {sorted(parts)}, the folder holds {on_disk}")
 files = ["libcompress.h"] + parts
+top = sorted(os.listdir(inc))
+if top != ["libcompress", "libcompress.h"]:
+    fail(f"libcompress/include holds {top}: public declarations go in libcompress.h's parts (libcompress/*.h)")
 
 
 def statements(text):

@@ -10,3 +10,6 @@ target_include_directories(lcm_tool PRIVATE ${LC_INTERNAL_INCLUDE_DIRS})
 lc_add_python_test(lcm_crosscheck lcm_crosscheck.py $<TARGET_FILE:lcm_tool>)
 
 include("${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz.cmake")
+
+# Format 1.0 files still read (tests/data/lcm_v1, made by the 1.0 writer).
+lc_add_python_test(lcm_compat lcm_compat_test.py $<TARGET_FILE:lcm_tool>)

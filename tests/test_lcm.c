@@ -330,22 +330,6 @@ static void small_lcm(void **buf, size_t *len)
     lc_model_free(m);
 }
 
-/* Recomputes every CRC, so corruption reaches the parsers behind them. */
-static void fix_crcs(uint8_t *b, size_t len)
-{
-    if (len < LC_LCM_HEADER_SIZE) return;
-    uint32_t n = lc_get32(b + 12);
-    if (n > 4096 || LC_LCM_HEADER_SIZE + (size_t)n * LC_LCM_ENTRY_SIZE > len) return;
-    for (uint32_t i = 0; i < n; i++) {
-        uint8_t *e = b + LC_LCM_HEADER_SIZE + (size_t)i * LC_LCM_ENTRY_SIZE;
-        uint64_t off = lc_get64(e + 8), sl = lc_get64(e + 16);
-        if (off <= len && sl <= len - off) lc_put32(e + 24, (uint32_t)crc32_z(0, b + off, (size_t)sl));
-    }
-    uLong crc = crc32(0, b, 28);
-    crc = crc32_z(crc, b + LC_LCM_HEADER_SIZE, (size_t)n * LC_LCM_ENTRY_SIZE);
-    lc_put32(b + 28, (uint32_t)crc);
-}
-
 /* Loads a damaged file: either a clean LC_ERR_FORMAT/UNSUPPORTED with a
  * message, or a model whose encodings verify. Returns 1 when rejected. */
 static int try_load(const uint8_t *b, size_t len)
@@ -385,7 +369,7 @@ START_TEST(corrupt_files)
         if (i > 2048 && i % 3) continue;
         memcpy(copy, buf, len);
         copy[i] ^= bits;
-        fix_crcs(copy, len);
+        lc_lcm_reseal(copy, len);
         accepted += !try_load(copy, len);
         checked++;
     }
@@ -399,6 +383,21 @@ START_TEST(corrupt_files)
 }
 END_TEST
 
+/* File offset of the first record of a format 2.0 file's TENSORS section. */
+static size_t first_record(const uint8_t *b, size_t len)
+{
+    size_t at = LC_LCM_HEADER2_SIZE;
+    while (at < len) {
+        uint64_t type, n;
+        size_t a = lc_get_varint(b + at, b + len, &type), c = lc_get_varint(b + at + a, b + len, &n);
+        ck_assert(a && c);
+        if (type == LC_LCM_SEC_TENSORS) return at + a + c;
+        at += a + c + n;
+    }
+    ck_abort_msg("no TENSORS section");
+    return 0;
+}
+
 START_TEST(error_messages)
 {
     void *vbuf;
@@ -406,22 +405,51 @@ START_TEST(error_messages)
     small_lcm(&vbuf, &len);
     uint8_t *b = vbuf;
     lc_model *m;
+    ck_assert_int_eq(lc_get16(b + 8), LC_LCM_MAJOR);
     ck_assert_int_eq(lc_model_load_lcm_buffer(b, len - 1, "x.lcm", &m), LC_ERR_FORMAT);
     ck_assert_ptr_nonnull(strstr(lc_last_error(), "truncated"));
     b[len - 1] ^= 1;
     ck_assert_int_eq(lc_model_load_lcm_buffer(b, len, "x.lcm", &m), LC_ERR_FORMAT);
     ck_assert_ptr_nonnull(strstr(lc_last_error(), "CRC mismatch"));
-    ck_assert_ptr_nonnull(strstr(lc_last_error(), "TENSOR"));
     b[len - 1] ^= 1;
-    lc_put16(b + 8, 2);
-    fix_crcs(b, len);
+    /* a bad record behind a valid CRC: the message names the record */
+    size_t rec = first_record(b, len);
+    uint8_t keep = b[rec];
+    b[rec] = (uint8_t)((keep & ~7) | 7);
+    lc_lcm_reseal(b, len);
+    ck_assert_int_eq(lc_model_load_lcm_buffer(b, len, "x.lcm", &m), LC_ERR_FORMAT);
+    ck_assert_msg(strstr(lc_last_error(), "TENSORS record 0"), "%s", lc_last_error());
+    ck_assert_msg(strstr(lc_last_error(), "unknown store kind 7"), "%s", lc_last_error());
+    b[rec] = keep;
+    lc_put16(b + 8, 3);
+    lc_lcm_reseal(b, len);
     ck_assert_int_eq(lc_model_load_lcm_buffer(b, len, "x.lcm", &m), LC_ERR_UNSUPPORTED);
-    lc_put16(b + 8, 1);
-    fix_crcs(b, len);
+    lc_put16(b + 8, LC_LCM_MAJOR);
+    lc_lcm_reseal(b, len);
     ck_assert_int_eq(lc_model_load_lcm_buffer(b, len, "x.lcm", &m), LC_OK);
     lc_model_free(m);
     ck_assert(!lc_lcm_is("PK\3\4abcd", 8));
     free(b);
+}
+END_TEST
+
+/* Varints: round trip at the edges, and refusal of truncated or overlong
+ * ones. */
+START_TEST(varints)
+{
+    static const uint64_t v[] = {0, 1, 127, 128, 16383, 16384, UINT32_MAX, (uint64_t)1 << 63, UINT64_MAX};
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        uint8_t buf[10];
+        size_t n = lc_put_varint(buf, v[i]);
+        ck_assert_uint_eq(n, lc_put_varint(NULL, v[i]));
+        uint64_t back = 0;
+        ck_assert_uint_eq(lc_get_varint(buf, buf + n, &back), n);
+        ck_assert(back == v[i]);
+        ck_assert_uint_eq(lc_get_varint(buf, buf + n - 1, &back), 0);
+    }
+    uint8_t over[11] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0};
+    uint64_t x;
+    ck_assert_uint_eq(lc_get_varint(over, over + 11, &x), 0);
 }
 END_TEST
 
@@ -436,6 +464,7 @@ int main(void)
     tcase_add_test(tc, float16_only_when_exact);
     tcase_add_test(tc, corrupt_files);
     tcase_add_test(tc, error_messages);
+    tcase_add_test(tc, varints);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -1,6 +1,6 @@
-/* .lcm writer (formats/LCM.md): graph skeleton deflated once, each stored
- * tensor in its own section by its encoding, every stream raw or Huffman
- * coded, whichever is smaller. */
+/* .lcm writer (formats/LCM.md, format 2.0): graph skeleton deflated once,
+ * each stored tensor a compact record by its encoding, every stream raw or
+ * Huffman coded, whichever is smaller. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,9 +315,9 @@ done:
     return s;
 }
 
-/* Appends the TENSOR section of t to out (which starts at file offset
- * file_off), stream 0 aligned to LC_LCM_ALIGN in the file. */
-static lc_status write_tensor(const lc_tensor *t, bool any_entropy, uint64_t file_off, bytes *out)
+/* Appends the format 2.0 record of t (formats/LCM.md, "TENSORS section")
+ * to out: what the graph's placeholder does not already say. */
+static lc_status write_record(const lc_tensor *t, bool any_entropy, bytes *out)
 {
     tensor_plan p;
     lc_status s = plan_tensor(t, any_entropy, &p);
@@ -327,32 +327,31 @@ static lc_status write_tensor(const lc_tensor *t, bool any_entropy, uint64_t fil
     }
     const lc_encoding *e = t->enc;
     int n_streams = p.sparsity ? 2 : 1;
-    size_t params = 0, ch = (size_t)p.channels;
-    if (p.store == LC_LCM_UNIFORM) params = ch * 5;
-    else if (p.store == LC_LCM_CODEBOOK) params = ch * (size_t)p.n_codes * 4;
-    else if (p.store == LC_LCM_BINARY) params = ch * 4;
-    size_t head = LC_LCM_TDESC_SIZE + params + (size_t)n_streams * LC_LCM_SDESC_SIZE;
-    size_t data_off = head + (size_t)((LC_LCM_ALIGN - (file_off + head) % LC_LCM_ALIGN) % LC_LCM_ALIGN);
-    size_t total = data_off + p.values.bytes + (n_streams > 1 ? p.sparse.bytes : 0);
-    size_t start = out->n;
+    size_t ch = (size_t)p.channels;
+    uint8_t head[64];
+    size_t h = 0;
+    head[h++] = (uint8_t)(p.store | p.sparsity << 3 | p.flags << 5);
+    if (p.store != LC_LCM_RAW) {
+        h += lc_put_varint(head + h, (uint64_t)p.bits);
+        h += lc_put_varint(head + h, (uint64_t)(p.axis + 1));
+    }
+    if (p.store == LC_LCM_CODEBOOK) h += lc_put_varint(head + h, (uint64_t)p.n_codes);
+    if (p.sparsity) h += lc_put_varint(head + h, (uint64_t)p.kept);
+    if (p.sparsity == LC_LCM_SPARSE_GAPS) head[h++] = (uint8_t)p.gap_bits;
+    size_t params = p.store == LC_LCM_UNIFORM ? ch * 5 : p.store == LC_LCM_CODEBOOK ? ch * (size_t)p.n_codes * 4
+                  : p.store == LC_LCM_BINARY ? ch * 4 : 0;
+    const stream *st[2] = {&p.values, &p.sparse};
+    size_t total = h + params;
+    for (int k = 0; k < n_streams; k++)
+        total += 1 + (k && p.sparsity == LC_LCM_SPARSE_GAPS ? lc_put_varint(NULL, st[k]->n) : 0) +
+                 lc_put_varint(NULL, st[k]->bytes) + st[k]->bytes;
     uint8_t *d = append(out, total);
     if (!d) {
         plan_clear(&p);
         return LC_ERR_NO_MEMORY;
     }
-    d[0] = (uint8_t)p.store;
-    d[1] = (uint8_t)p.bits;
-    d[2] = (uint8_t)p.sparsity;
-    d[3] = (uint8_t)p.flags;
-    d[4] = (uint8_t)t->dtype;
-    d[5] = (uint8_t)p.gap_bits;
-    d[6] = (uint8_t)n_streams;
-    lc_put32(d + 8, (uint32_t)p.axis);
-    lc_put32(d + 12, (uint32_t)p.n_codes);
-    lc_put64(d + 16, (uint64_t)p.numel);
-    lc_put32(d + 24, (uint32_t)p.kept);
-    lc_put32(d + 28, (uint32_t)data_off);
-    uint8_t *q = d + LC_LCM_TDESC_SIZE;
+    memcpy(d, head, h);
+    uint8_t *q = d + h;
     if (p.store == LC_LCM_UNIFORM) {
         for (size_t c = 0; c < ch; c++) lc_putf32(q + 4 * c, e->scale[c]);
         for (size_t c = 0; c < ch; c++) q[4 * ch + c] = (uint8_t)e->zero_point[c];
@@ -362,17 +361,13 @@ static lc_status write_tensor(const lc_tensor *t, bool any_entropy, uint64_t fil
         for (size_t c = 0; c < ch; c++) lc_putf32(q + 4 * c, e->alpha[c]);
     }
     q += params;
-    const stream *st[2] = {&p.values, &p.sparse};
-    size_t at = data_off;
-    for (int k = 0; k < n_streams; k++, q += LC_LCM_SDESC_SIZE) {
-        q[0] = (uint8_t)st[k]->coding;
-        q[1] = (uint8_t)st[k]->w;
-        lc_put64(q + 8, st[k]->n);
-        lc_put64(q + 16, st[k]->bytes);
-        stream_write(st[k], d + at);
-        at += st[k]->bytes;
+    for (int k = 0; k < n_streams; k++) {
+        *q++ = (uint8_t)st[k]->coding;
+        if (k && p.sparsity == LC_LCM_SPARSE_GAPS) q += lc_put_varint(q, st[k]->n);
+        q += lc_put_varint(q, st[k]->bytes);
+        stream_write(st[k], q);
+        q += st[k]->bytes;
     }
-    (void)start;
     plan_clear(&p);
     return LC_OK;
 }
@@ -405,7 +400,6 @@ static lc_status meta_json(const lc_lcm_meta *meta, char **out)
     lc_status s = LC_OK;
     if (!root) return lc_fail(LC_ERR_NO_MEMORY, "lcm: out of memory");
     cJSON_AddStringToObject(root, "producer", meta && meta->producer ? meta->producer : producer);
-    cJSON_AddStringToObject(root, "format", "lcm 1.0");
     const char *names[2] = {"recipe", "figures"};
     const char *texts[2] = {meta ? meta->recipe_json : NULL, meta ? meta->figures_json : NULL};
     for (int i = 0; i < 2; i++) {
@@ -455,20 +449,17 @@ lc_status lc_model_save_lcm_buffer(const lc_model *m, const lc_lcm_meta *meta, v
     if ((s = lc_onnx_save_skeleton(m, skip_tensor, &set, &skel, &skel_len))) goto done;
     if ((s = meta_json(meta, &json))) goto done;
 
-    uint32_t n_sec = 2 + (uint32_t)n_own;
-    size_t table_end = LC_LCM_HEADER_SIZE + (size_t)n_sec * LC_LCM_ENTRY_SIZE;
-    if (!append(&out, table_end)) goto oom;
-    uint64_t sec_off[3];
-    size_t sec_len[2];
+    if (!append(&out, LC_LCM_HEADER2_SIZE)) goto oom;
     /* META */
-    sec_off[0] = out.n;
     size_t jl = strlen(json);
-    uint8_t *p = append(&out, jl);
+    uint8_t *p = append(&out, 20 + jl);
     if (!p) goto oom;
-    memcpy(p, json, jl);
-    sec_len[0] = jl;
-    /* GRAPH */
-    sec_off[1] = out.n;
+    out.n -= 20 + jl;
+    out.n += lc_put_varint(p, LC_LCM_SEC_META);
+    out.n += lc_put_varint(out.p + out.n, jl);
+    memcpy(out.p + out.n, json, jl);
+    out.n += jl;
+    /* GRAPH: the skeleton's length, then its zlib stream */
     uLongf zl = compressBound((uLong)skel_len);
     z = malloc(zl);
     if (!z) goto oom;
@@ -476,50 +467,42 @@ lc_status lc_model_save_lcm_buffer(const lc_model *m, const lc_lcm_meta *meta, v
         s = lc_fail(LC_ERR_INTERNAL, "lcm: zlib failed to deflate the graph");
         goto done;
     }
-    if (!(p = append(&out, 8 + (size_t)zl))) goto oom;
-    lc_put64(p, skel_len);
-    memcpy(p + 8, z, zl);
-    sec_len[1] = 8 + (size_t)zl;
-    /* TENSORs, in ordinal order (the stored-tensor order of the skeleton) */
-    uint64_t *toff = malloc((size_t)(n_own ? n_own : 1) * 2 * sizeof *toff);
-    if (!toff) goto oom;
-    int k = 0;
+    size_t glen = lc_put_varint(NULL, skel_len) + (size_t)zl;
+    if (!(p = append(&out, 20 + glen))) goto oom;
+    out.n -= 20 + glen;
+    out.n += lc_put_varint(out.p + out.n, LC_LCM_SEC_GRAPH);
+    out.n += lc_put_varint(out.p + out.n, glen);
+    out.n += lc_put_varint(out.p + out.n, skel_len);
+    memcpy(out.p + out.n, z, zl);
+    out.n += zl;
+    /* TENSORS: the records in placeholder order (the skeleton's stored-tensor
+     * order), built apart, then headed by its length */
+    bytes recs = {0};
     for (int i = 0; i < n_st && !s; i++) {
         const lc_tensor *t = st[i].tensor;
         if (!lc_lcm_own_section(t)) continue;
-        toff[2 * k] = out.n;
-        s = write_tensor(t, any_entropy, out.n, &out);
+        s = write_record(t, any_entropy, &recs);
         if (s) s = lc_fail_prefix(s, "tensor '%s'", t->name);
-        toff[2 * k + 1] = out.n - toff[2 * k];
-        k++;
     }
-    if (s) {
-        free(toff);
-        goto done;
+    if (!s && n_own) {
+        if (!(p = append(&out, 20 + recs.n))) {
+            free(recs.p);
+            goto oom;
+        }
+        out.n -= 20 + recs.n;
+        out.n += lc_put_varint(out.p + out.n, LC_LCM_SEC_TENSORS);
+        out.n += lc_put_varint(out.p + out.n, recs.n);
+        memcpy(out.p + out.n, recs.p, recs.n);
+        out.n += recs.n;
     }
-    /* header and table (out.p may have moved: fill in at the end) */
-    uint8_t *h = out.p;
-    memcpy(h, LC_LCM_MAGIC, 8);
-    lc_put16(h + 8, LC_LCM_MAJOR);
-    lc_put16(h + 10, LC_LCM_MINOR);
-    lc_put32(h + 12, n_sec);
-    lc_put64(h + 16, out.n);
-    lc_put32(h + 24, 0);
-    for (uint32_t i = 0; i < n_sec; i++) {
-        uint8_t *e = h + LC_LCM_HEADER_SIZE + (size_t)i * LC_LCM_ENTRY_SIZE;
-        uint32_t type = i == 0 ? LC_LCM_SEC_META : i == 1 ? LC_LCM_SEC_GRAPH : LC_LCM_SEC_TENSOR;
-        uint64_t off = i < 2 ? sec_off[i] : toff[2 * (i - 2)];
-        uint64_t sl = i < 2 ? sec_len[i] : toff[2 * (i - 2) + 1];
-        lc_put32(e, type);
-        lc_put32(e + 4, i < 2 ? 0 : i - 2);
-        lc_put64(e + 8, off);
-        lc_put64(e + 16, sl);
-        lc_put32(e + 24, (uint32_t)crc32_z(0L, out.p + off, (size_t)sl));
-    }
-    free(toff);
-    uLong crc = crc32(0L, h, 28);
-    crc = crc32_z(crc, h + LC_LCM_HEADER_SIZE, (size_t)n_sec * LC_LCM_ENTRY_SIZE);
-    lc_put32(h + 28, (uint32_t)crc);
+    free(recs.p);
+    if (s) goto done;
+    /* header */
+    memcpy(out.p, LC_LCM_MAGIC, 8);
+    lc_put16(out.p + 8, LC_LCM_MAJOR);
+    lc_put16(out.p + 10, LC_LCM_MINOR);
+    uLong crc = crc32(0L, out.p, 12);
+    lc_put32(out.p + 12, (uint32_t)crc32_z(crc, out.p + LC_LCM_HEADER2_SIZE, out.n - LC_LCM_HEADER2_SIZE));
     *buf = out.p;
     *len = out.n;
     out.p = NULL;

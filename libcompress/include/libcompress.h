@@ -50,15 +50,16 @@
  *    stable; new ones are only appended. Changes to the stable API are
  *    listed in the README ("C API changes in 0.2", ...);
  *  - experimental tier: what may still change (parsing sizes, writing
- *    .npy, the .lcm byte accounting, the array-level API) is declared only
- *    when the including code defines LC_EXPERIMENTAL before the include
- *    (see libcompress/experimental.h).
+ *    .npy, the .lcm byte accounting, the array-level API, sensitivity
+ *    jobs) is declared only when the including code defines
+ *    LC_EXPERIMENTAL before the include (libcompress/experimental.h and
+ *    libcompress/jobs.h).
  *
  * The declarations live in topical headers under libcompress/, which this
  * file includes and which are installed with it: status.h (status, dtypes,
  * tensors), model.h (models, atomic writes, summaries), executor.h,
  * dataset.h, passes.h (context and passes), weights.h, pipeline.h
- * (pipeline and sensitivity), lcm.h and experimental.h. Include only
+ * (pipeline and sensitivity), lcm.h, experimental.h and jobs.h. Include only
  * <libcompress.h>.
  *
  * Example
@@ -150,6 +151,7 @@ int lc_version_number(void);
 #include <libcompress/lcm.h>
 #ifdef LC_EXPERIMENTAL
 #include <libcompress/experimental.h>
+#include <libcompress/jobs.h>
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)

@@ -90,6 +90,8 @@ const char *lc_params_str(const lc_params *p, const char *name);
 const lc_param_value *lc_params_get(const lc_params *p, const char *name);
 /* "sparsity=0.8,scope=layer" with every value (for reports). malloc'ed. */
 char *lc_params_to_string(const lc_params *p);
+/* The same with only the parameters that differ from their defaults. */
+char *lc_params_changed_to_string(const lc_params *p);
 
 /* ---- context ---- */
 

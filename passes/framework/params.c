@@ -200,7 +200,27 @@ const char *lc_params_str(const lc_params *p, const char *name)
     return v && v->str ? v->str : "";
 }
 
-char *lc_params_to_string(const lc_params *p)
+/* Whether v holds its descriptor's default (as text for text kinds, as a
+ * number for numeric ones, so "1e6" and 1000000 agree). */
+static bool is_default(const lc_param_value *v)
+{
+    const lc_param_desc *d = v->desc;
+    switch (d->type) {
+    case LC_PARAM_FLOAT:
+    case LC_PARAM_INT: return v->num == strtod(d->def, NULL);
+    case LC_PARAM_BOOL: return (v->num != 0) == (!strcmp(d->def, "true") || !strcmp(d->def, "1"));
+    case LC_PARAM_LIST: return v->n_list == 0 && !*d->def;
+    default: return !strcmp(v->str ? v->str : "", d->def);
+    }
+}
+
+static char *to_string(const lc_params *p, bool changed_only);
+
+char *lc_params_to_string(const lc_params *p) { return to_string(p, false); }
+
+char *lc_params_changed_to_string(const lc_params *p) { return to_string(p, true); }
+
+static char *to_string(const lc_params *p, bool changed_only)
 {
     size_t cap = 256, used = 0;
     char *out = malloc(cap);
@@ -208,6 +228,7 @@ char *lc_params_to_string(const lc_params *p)
     out[0] = 0;
     for (int i = 0; i < p->n; i++) {
         const lc_param_value *v = &p->v[i];
+        if (changed_only && is_default(v)) continue;
         char val[128];
         switch (v->desc->type) {
         case LC_PARAM_FLOAT: snprintf(val, sizeof val, "%g", v->num); break;

@@ -49,6 +49,12 @@ def lcm_seeds(src, out, tool):
             bad[at] ^= 0x21
             open(os.path.join(out, "%s_flip%d.lcm" % (name, k)), "wb").write(bytes(bad))
         open(os.path.join(out, name + "_cut.lcm"), "wb").write(data[: len(data) // 3])
+    # format 1.0 files (read only since 2.0), so the fuzzer keeps the old
+    # reader covered too
+    v1 = os.path.join(src, "tests", "data", "lcm_v1")
+    for path in sorted(glob.glob(os.path.join(v1, "*.lcm"))):
+        shutil.copy(path, os.path.join(out, "v1_" + os.path.basename(path)))
+        made += 1
     return made
 
 

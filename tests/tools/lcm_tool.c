@@ -137,102 +137,77 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Walks the file's sections (it was checked by a full load first) and times
- * encode and decode of every Huffman-coded stream. */
+typedef struct timing {
+    int pass, streams;
+    double enc_t, dec_t, syms, bulk_enc, bulk_dec, bulk_syms;
+} timing;
+
+/* Times decode and encode of one Huffman-coded stream (and, on the first
+ * pass, of its symbols repeated to 4M so table set-up does not dominate). */
+static void time_stream(void *user, const uint8_t *p, uint64_t bytes, int coding, int w, uint64_t n)
+{
+    timing *t = user;
+    if (coding != LC_LCM_CODING_HUFFMAN || n == 0) return;
+    uint8_t *sym = malloc(n), *out = malloc(bytes + 8);
+    double t0 = now();
+    lc_huff_stream_read(p, bytes, w, sym, n);
+    double t1 = now();
+    uint64_t hist[256] = {0};
+    lc_huff_histogram(sym, n, hist);
+    uint8_t lens[256] = {0};
+    lc_huff_lengths(hist, 1 << w, LC_HUFF_MAX_LEN, lens);
+    lc_huff_stream_write(sym, n, lens, w, out);
+    double t2 = now();
+    t->dec_t += t1 - t0;
+    t->enc_t += t2 - t1;
+    t->syms += (double)n;
+    if (t->pass == 0) {
+        t->streams++;
+        size_t big = (size_t)1 << 22;
+        uint8_t *rep = malloc(big), *back = malloc(big);
+        for (size_t j = 0; j < big; j++) rep[j] = sym[j % n];
+        uint64_t h2[256] = {0};
+        lc_huff_histogram(rep, big, h2);
+        size_t sz = lc_huff_stream_size(h2, lens, w);
+        uint8_t *coded = malloc(sz);
+        double b0 = now();
+        lc_huff_stream_write(rep, big, lens, w, coded);
+        double b1 = now();
+        if (lc_huff_stream_read(coded, sz, w, back, big) != LC_OK || memcmp(rep, back, big) != 0) {
+            fprintf(stderr, "lcm_tool: bulk round trip failed\n");
+            exit(1);
+        }
+        double b2 = now();
+        t->bulk_enc += b1 - b0;
+        t->bulk_dec += b2 - b1;
+        t->bulk_syms += (double)big;
+        free(rep);
+        free(back);
+        free(coded);
+    }
+    free(sym);
+    free(out);
+}
+
+/* Times encode and decode of every Huffman-coded stream of the file. The
+ * walk decodes the file as a load does; the times are the codec's alone. */
 static int speed(const char *path, double seconds)
 {
     void *vbuf;
     size_t len;
     if (read_file(path, &vbuf, &len)) return 2;
-    const uint8_t *b = vbuf;
-    lc_model *m = NULL;
-    if (lc_model_load_lcm_buffer(b, len, path, &m) != LC_OK) {
-        fprintf(stderr, "lcm_tool: %s\n", lc_last_error());
-        free(vbuf);
-        return 2;
-    }
-    lc_model_free(m);
-    double enc_t = 0, dec_t = 0, syms = 0, bulk_enc = 0, bulk_dec = 0, bulk_syms = 0;
-    int streams = 0;
-    uint32_t n_sec = lc_get32(b + 12);
-    for (int pass = 0; pass < 1000 && (pass == 0 || enc_t + dec_t < seconds); pass++) {
-        for (uint32_t i = 0; i < n_sec; i++) {
-            const uint8_t *e = b + LC_LCM_HEADER_SIZE + (size_t)i * LC_LCM_ENTRY_SIZE;
-            if (lc_get32(e) != LC_LCM_SEC_TENSOR) continue;
-            const uint8_t *d = b + lc_get64(e + 8);
-            int n_streams = d[6];
-            uint32_t data_off = lc_get32(d + 28);
-            uint64_t total = 0;
-            const uint8_t *q = NULL;
-            /* the per-channel parameters before the stream descriptors
-             * depend on dims the section does not hold: find the
-             * descriptors as the S entries whose byte counts sum to the
-             * section's data size, searching back from data_off over the
-             * at most 63 padding bytes */
-            uint64_t data = lc_get64(e + 16) - data_off;
-            for (uint32_t pad = 0; pad < 64 && !q; pad++) {
-                uint64_t at = (uint64_t)data_off - pad - (uint64_t)n_streams * LC_LCM_SDESC_SIZE;
-                if (at < LC_LCM_TDESC_SIZE || at > data_off) break;
-                total = 0;
-                for (int k = 0; k < n_streams; k++) total += lc_get64(d + at + (size_t)k * LC_LCM_SDESC_SIZE + 16);
-                if (total == data) q = d + at;
-            }
-            if (!q) continue;
-            uint64_t off = data_off;
-            for (int k = 0; k < n_streams; k++, q += LC_LCM_SDESC_SIZE) {
-                int coding = q[0], w = q[1];
-                uint64_t n = lc_get64(q + 8), bytes = lc_get64(q + 16);
-                const uint8_t *p = d + off;
-                off += bytes;
-                if (coding != LC_LCM_CODING_HUFFMAN || n == 0) continue;
-                uint8_t *sym = malloc(n), *out = malloc(bytes + 8);
-                double t0 = now();
-                lc_huff_stream_read(p, bytes, w, sym, n);
-                double t1 = now();
-                uint64_t hist[256] = {0};
-                lc_huff_histogram(sym, n, hist);
-                uint8_t lens[256] = {0};
-                lc_huff_lengths(hist, 1 << w, LC_HUFF_MAX_LEN, lens);
-                lc_huff_stream_write(sym, n, lens, w, out);
-                double t2 = now();
-                dec_t += t1 - t0;
-                enc_t += t2 - t1;
-                syms += (double)n;
-                if (pass == 0) {
-                    streams++;
-                    /* steady state: the stream's symbols repeated to 4M,
-                     * so table set-up does not dominate */
-                    size_t big = (size_t)1 << 22;
-                    uint8_t *rep = malloc(big), *back = malloc(big);
-                    for (size_t j = 0; j < big; j++) rep[j] = sym[j % n];
-                    uint64_t h2[256] = {0};
-                    lc_huff_histogram(rep, big, h2);
-                    size_t sz = lc_huff_stream_size(h2, lens, w);
-                    uint8_t *coded = malloc(sz);
-                    double b0 = now();
-                    lc_huff_stream_write(rep, big, lens, w, coded);
-                    double b1 = now();
-                    if (lc_huff_stream_read(coded, sz, w, back, big) != LC_OK || memcmp(rep, back, big) != 0) {
-                        fprintf(stderr, "lcm_tool: bulk round trip failed\n");
-                        exit(1);
-                    }
-                    double b2 = now();
-                    bulk_enc += b1 - b0;
-                    bulk_dec += b2 - b1;
-                    bulk_syms += (double)big;
-                    free(rep);
-                    free(back);
-                    free(coded);
-                }
-                free(sym);
-                free(out);
-            }
+    timing t = {0};
+    for (t.pass = 0; t.pass < 1000 && (t.pass == 0 || t.enc_t + t.dec_t < seconds); t.pass++) {
+        if (lc_lcm_walk_streams(vbuf, len, time_stream, &t) != LC_OK) {
+            fprintf(stderr, "lcm_tool: %s\n", lc_last_error());
+            free(vbuf);
+            return 2;
         }
     }
     printf("{\"streams\": %d, \"symbols\": %.0f, \"encode_mb_s\": %.1f, \"decode_mb_s\": %.1f, "
            "\"bulk_encode_mb_s\": %.1f, \"bulk_decode_mb_s\": %.1f}\n",
-           streams, syms, enc_t > 0 ? syms / enc_t / 1e6 : 0.0, dec_t > 0 ? syms / dec_t / 1e6 : 0.0,
-           bulk_enc > 0 ? bulk_syms / bulk_enc / 1e6 : 0.0, bulk_dec > 0 ? bulk_syms / bulk_dec / 1e6 : 0.0);
+           t.streams, t.syms, t.enc_t > 0 ? t.syms / t.enc_t / 1e6 : 0.0, t.dec_t > 0 ? t.syms / t.dec_t / 1e6 : 0.0,
+           t.bulk_enc > 0 ? t.bulk_syms / t.bulk_enc / 1e6 : 0.0, t.bulk_dec > 0 ? t.bulk_syms / t.bulk_dec / 1e6 : 0.0);
     free(vbuf);
     return 0;
 }

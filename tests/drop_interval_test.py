@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+"""The confidence interval of an accuracy drop (pipeline/drop_interval.c,
+issue 15): checked against an independent numpy/scipy version of
+Newcombe's paired interval (method 10), by its coverage in simulation
+(paired samples drawn with a known true drop), and the fewest samples it
+needs for a budget against a scipy search.
+
+argv[1]: interval_tool.
+"""
+import subprocess
+import sys
+
+import numpy as np
+from scipy import stats
+
+TOOL = sys.argv[1]
+failures = []
+
+
+def fail(msg):
+    failures.append(msg)
+    print("FAIL:", msg, flush=True)
+
+
+def tool(lines):
+    r = subprocess.run([TOOL], input="\n".join(lines) + "\n", capture_output=True, text=True, check=True)
+    return [list(map(float, l.split())) for l in r.stdout.splitlines()]
+
+
+def wilson(k, n, z):
+    p = k / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return max(mid - half, 0.0), min(mid + half, 1.0)
+
+
+def newcombe(a, b, c, d, conf):
+    n = a + b + c + d
+    z = stats.norm.ppf(0.5 + conf / 2)
+    p1, p2 = (a + b) / n, (a + c) / n
+    l1, u1 = wilson(a + b, n, z)
+    l2, u2 = wilson(a + c, n, z)
+    denom = (a + b) * (c + d) * (a + c) * (b + d)
+    phi = (a * d - b * c) / np.sqrt(denom) if denom > 0 else 0.0
+    dl = np.sqrt(max((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2, 0))
+    du = np.sqrt(max((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2, 0))
+    return 100 * (p1 - p2 - dl), 100 * (p1 - p2 + du)
+
+
+def main():
+    rng = np.random.default_rng(1)
+    # 1. against the independent version, on random and edge tables
+    tables = [(1800, 20, 10, 170), (2000, 0, 0, 0), (0, 0, 0, 50), (1990, 10, 0, 0), (1000, 0, 30, 970), (5, 3, 1, 1)]
+    for _ in range(300):
+        n = int(rng.integers(1, 5000))
+        t = rng.multinomial(n, rng.dirichlet([5, 1, 1, 2]))
+        tables.append(tuple(int(x) for x in t))
+    confs = [0.95, 0.9, 0.99, 0.5]
+    lines, want = [], []
+    for i, t in enumerate(tables):
+        conf = confs[i % len(confs)]
+        lines.append(f"{conf} {t[0]} {t[1]} {t[2]} {t[3]}")
+        want.append(newcombe(*t, conf))
+    got = tool(lines)
+    worst = max(max(abs(g[0] - w[0]), abs(g[1] - w[1])) for g, w in zip(got, want))
+    if worst > 1e-7:
+        fail(f"interval differs from the numpy/scipy version by {worst:g} points")
+    print(f"{len(tables)} tables: largest difference from numpy/scipy {worst:.2g} points")
+    # 2. coverage: paired verdicts with a known true drop
+    sims, n = 1500, 2000
+    for p_both, p_f, p_c in ((0.85, 0.012, 0.006), (0.88, 0.004, 0.0), (0.5, 0.05, 0.05)):
+        true_drop = 100 * (p_f - p_c)
+        probs = [p_both, p_f, p_c, 1 - p_both - p_f - p_c]
+        draws = rng.multinomial(n, probs, size=sims)
+        res = tool([f"0.95 {a} {b} {c} {d}" for a, b, c, d in draws])
+        covered = np.mean([lo <= true_drop <= hi for lo, hi in res])
+        upper_ok = np.mean([true_drop <= hi for lo, hi in res])
+        print(f"true drop {true_drop:.2f}: 95% interval covers it in {100 * covered:.1f}% of {sims} draws,"
+              f" the upper end in {100 * upper_ok:.1f}%")
+        if covered < 0.93:
+            fail(f"coverage {covered:.3f} at true drop {true_drop}")
+    # 3. fewest samples: agreement (100%) with a 0.5-point budget at 95%
+    for conf, budget, acc in ((0.95, 0.5, 100.0), (0.95, 1.0, 100.0), (0.9, 0.5, 90.0)):
+        want = None
+        for m in range(1, 20000):
+            right = int(round(acc / 100 * m))
+            if newcombe(right, 0, 0, m - right, conf)[1] <= budget:
+                want = m
+                break
+        got = int(tool([f"min {conf} {budget} {acc}"])[0][0])
+        print(f"fewest samples for a {budget}-point budget at {conf} ({acc}%): {got} (scipy search: {want})")
+        if got != want:
+            fail(f"min samples {got}, scipy search {want}")
+    print(f"{len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
