@@ -172,18 +172,25 @@ static void usage(FILE *f)
             "            2 bad usage or bad input, 3 internal error\n");
 }
 
+/* The guard of the outputs this process writes (all from the main thread). */
+static lc_write_guard *volatile write_guard;
+
 /* Ctrl-C, kill or a closed terminal while an output is being written: the
  * temporary file goes, then the signal takes its default course (the exit
  * status still says which signal ended the process). */
 static void on_stop_signal(int sig)
 {
-    lc_write_file_abort();
+    lc_write_guard_abort(write_guard);
     signal(sig, SIG_DFL);
     raise(sig);
 }
 
 static void catch_stop_signals(void)
 {
+    lc_write_guard *g = NULL;
+    if (lc_write_guard_create(&g) != LC_OK) return; /* out of memory: no cleanup on signals */
+    lc_write_guard_attach(g);
+    write_guard = g;
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
     for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
         struct sigaction old, sa;

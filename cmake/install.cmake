@@ -1,4 +1,4 @@
-# Install rules: header, shared and static library, the shrink binary, a
+# Install rules: header (and its parts), shared and static library, the shrink binary, a
 # relocatable libcompress.pc and a CMake package config (imported targets
 # libcompress::libcompress and libcompress::libcompress_static).
 include(CMakePackageConfigHelpers)
@@ -16,8 +16,10 @@ install(TARGETS libcompress EXPORT libcompressTargets
 install(TARGETS libcompress_static EXPORT libcompressStaticTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS shrink RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-file(GLOB LC_PUBLIC_HEADERS "${CMAKE_SOURCE_DIR}/libcompress/include/*.h")
-install(FILES ${LC_PUBLIC_HEADERS} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES "${CMAKE_SOURCE_DIR}/libcompress/include/libcompress.h" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# its topical parts, which it includes as <libcompress/NAME.h>
+install(DIRECTORY "${CMAKE_SOURCE_DIR}/libcompress/include/libcompress" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+  FILES_MATCHING PATTERN "*.h")
 
 install(EXPORT libcompressTargets NAMESPACE libcompress:: DESTINATION ${LC_CMAKE_INSTALL_DIR})
 install(EXPORT libcompressStaticTargets NAMESPACE libcompress:: DESTINATION ${LC_CMAKE_INSTALL_DIR})

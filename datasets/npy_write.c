@@ -5,7 +5,7 @@
 
 #include "lc_ir.h"
 
-lc_status lc_npy_write(const char *path, int dtype, int ndim, const int64_t *dims, const void *data)
+lc_status lc_npy_write(const char *path, lc_dtype dtype, int ndim, const int64_t *dims, const void *data)
 {
     if (!path) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_npy_write: NULL path");
     const char *descr = dtype == LC_DTYPE_FLOAT ? "<f4" : dtype == LC_DTYPE_INT64 ? "<i8" : NULL;

@@ -226,7 +226,14 @@ void lc_pipeline_set_size_fn(lc_pipeline *p, lc_size_fn fn, void *user)
     p->size_user = user;
 }
 
-void lc_pipeline_set_format(lc_pipeline *p, int format) { p->format = format; }
+lc_status lc_pipeline_set_format(lc_pipeline *p, lc_format format)
+{
+    if (format != LC_FORMAT_ONNX && format != LC_FORMAT_LCM)
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_pipeline_set_format: format %d is neither LC_FORMAT_ONNX nor LC_FORMAT_LCM",
+                       (int)format);
+    p->format = format;
+    return LC_OK;
+}
 
 int lc_pipeline_budget_met(const lc_pipeline *p) { return p->budget_met; }
 

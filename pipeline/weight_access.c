@@ -16,6 +16,7 @@ _Static_assert((int)LC_ENCODING_DENSE == LC_ENC_DENSE && (int)LC_ENCODING_UNIFOR
                "public and internal encoding kinds differ");
 
 static const char *const encoding_names[] = {"dense", "uniform", "codebook", "binary"};
+_Static_assert(sizeof encoding_names / sizeof *encoding_names == LC_ENC_BINARY + 1, "an encoding kind without a name");
 
 /* Entries of a channel's decode table: every code a kept element may hold. */
 static int table_size(const lc_encoding *e)

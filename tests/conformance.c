@@ -195,7 +195,7 @@ static bool is_float(int dtype)
 static bool compare(const options *opt, const lc_array *got, const lc_tensor *want, const char *name, int k, char *why,
                     size_t why_len)
 {
-    if (got->dtype != want->dtype) {
+    if ((int)got->dtype != want->dtype) {
         fmt(why, why_len, "output %d '%s': dtype %s, expected %s", k, name, lc_dtype_name(got->dtype),
                  lc_dtype_name(want->dtype));
         return false;

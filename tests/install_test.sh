@@ -19,12 +19,17 @@ prefix=$tmp/prefix
 pc=$(find "$prefix" -name libcompress.pc)
 [ -n "$pc" ] || fail "no libcompress.pc installed"
 libdir=$(dirname "$(dirname "$pc")")
-for f in "$prefix/include/libcompress.h" "$prefix/bin/shrink" "$libdir/libcompress.a" "$libdir/libcompress.so" \
+for f in "$prefix/include/libcompress.h" "$prefix/include/libcompress/status.h" \
+    "$prefix/include/libcompress/experimental.h" "$prefix/bin/shrink" "$libdir/libcompress.a" "$libdir/libcompress.so" \
     "$libdir/libcompress.so.0" "$libdir/cmake/libcompress/libcompressConfig.cmake" \
     "$libdir/cmake/libcompress/libcompressConfigVersion.cmake"; do
     [ -e "$f" ] || fail "missing ${f#"$prefix"/}"
 done
-"$prefix/bin/shrink" --version | grep -q "0\.1\.0" || fail "installed shrink --version"
+"$prefix/bin/shrink" --version | grep -q "0\.2\.0" || fail "installed shrink --version"
+# every part the header includes is installed beside it
+for part in $(sed -n 's/^#include <\(libcompress\/[a-z_]*\.h\)>$/\1/p' "$prefix/include/libcompress.h"); do
+    [ -e "$prefix/include/$part" ] || fail "missing include/$part"
+done
 
 cp "$src/tests/capi_example.c" "$tmp/app.c"
 model=$src/benchmarks/zoo/lenet300.onnx
@@ -45,12 +50,25 @@ dynamic_dep() { # BINARY: does it load libcompress.so?
 
 # pkg-config (the .pc file's paths are relative to where it lies)
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
-[ "$(pkg-config --modversion libcompress)" = 0.1.0 ] || fail "pkg-config --modversion"
+[ "$(pkg-config --modversion libcompress)" = 0.2.0 ] || fail "pkg-config --modversion"
 # shellcheck disable=SC2046,SC2086
 $cc $extra -std=c11 -Wall -Werror "$tmp/app.c" $(pkg-config --cflags --libs libcompress) \
     -Wl,-rpath,"$libdir" -o "$tmp/pc_shared"
 dynamic_dep "$tmp/pc_shared" || fail "pc_shared does not link libcompress.so"
 check_run "$tmp/pc_shared" pc_shared
+# a part alone is refused; the experimental tier is declared only on request
+printf '#include <libcompress/status.h>\n' >"$tmp/part.c"
+# shellcheck disable=SC2046
+$cc -std=c11 -c "$tmp/part.c" $(pkg-config --cflags libcompress) -o "$tmp/part.o" 2>/dev/null &&
+    fail "including a part of libcompress.h alone compiled"
+printf '#include <libcompress.h>\nint main(void) { int64_t b; return lc_parse_size("1K", &b) != LC_OK || b != 1024; }\n' >"$tmp/exp.c"
+# shellcheck disable=SC2046
+$cc -std=c11 -Werror=implicit-function-declaration -c "$tmp/exp.c" $(pkg-config --cflags libcompress) \
+    -o "$tmp/exp.o" 2>/dev/null && fail "lc_parse_size is declared without LC_EXPERIMENTAL"
+# shellcheck disable=SC2046,SC2086
+$cc $extra -std=c11 -Wall -Werror -DLC_EXPERIMENTAL "$tmp/exp.c" $(pkg-config --cflags --libs libcompress) \
+    -Wl,-rpath,"$libdir" -o "$tmp/exp" || fail "the experimental tier does not compile"
+"$tmp/exp" || fail "lc_parse_size(\"1K\") through the installed experimental tier"
 static_libs=$(echo " $(pkg-config --static --libs libcompress) " | sed 's# -lcompress # -l:libcompress.a #')
 # shellcheck disable=SC2046,SC2086
 $cc $extra -std=c11 -Wall -Werror "$tmp/app.c" $(pkg-config --cflags libcompress) $static_libs -o "$tmp/pc_static"
@@ -62,7 +80,7 @@ mkdir "$tmp/proj"
 cat >"$tmp/proj/CMakeLists.txt" <<'CM'
 cmake_minimum_required(VERSION 3.18)
 project(consumer C)
-find_package(libcompress 0.1 REQUIRED)
+find_package(libcompress 0.2 REQUIRED)
 if(NOT libcompress_static_FOUND)
   message(FATAL_ERROR "libcompress::libcompress_static is missing")
 endif()

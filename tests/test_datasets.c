@@ -14,6 +14,7 @@
 
 #include "lc_dataset.h"
 #include "lc_ir.h"
+#include "lc_testutil.h"
 
 static const char *g_folder; /* crosscheck folder, or NULL */
 static char g_tmp[256];      /* per-test scratch folder */
@@ -257,15 +258,6 @@ END_TEST
 
 /* Mutated files: any status, but never a crash or a memory error (the
  * ASan build runs this too), and a success must be self-consistent. */
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
 START_TEST(mutations)
 {
     float v[6] = {1, 2, 3, 4, 5, 6};
@@ -280,12 +272,12 @@ START_TEST(mutations)
         int k = it % 3;
         size_t n = len[k];
         memcpy(buf, base[k], n);
-        int flips = 1 + (int)(rng_next() % 4);
+        int flips = 1 + (int)(rnd() % 4);
         for (int j = 0; j < flips; j++) {
-            size_t pos = rng_next() % (k == 2 ? n : 80); /* mostly the header */
-            buf[pos] = (uint8_t)rng_next();
+            size_t pos = rnd() % (k == 2 ? n : 80); /* mostly the header */
+            buf[pos] = (uint8_t)rnd();
         }
-        if (rng_next() % 4 == 0) n = rng_next() % (n + 1);
+        if (rnd() % 4 == 0) n = rnd() % (n + 1);
         write_bytes(tmp_path("m"), buf, n);
         lc_dataset *d = NULL;
         lc_status s = lc_dataset_load(tmp_path("m"), NULL, &d);
@@ -619,9 +611,5 @@ int main(int argc, char **argv)
     tcase_add_test(tc, npy_writer);
     if (g_folder) tcase_add_test(tc, manifest);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }

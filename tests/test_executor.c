@@ -8,22 +8,9 @@
 #include <unistd.h>
 
 #include "lc_exec.h"
+#include "lc_testutil.h"
 
 /* ---- a tiny IR builder ---- */
-
-static lc_model *model_new(int64_t opset)
-{
-    lc_model *m = calloc(1, sizeof *m);
-    ck_assert_ptr_nonnull(m);
-    m->ir_version = 8;
-    m->n_opsets = 1;
-    m->opsets = calloc(1, sizeof *m->opsets);
-    m->opsets[0].domain = lc_strdup("");
-    m->opsets[0].version = opset;
-    m->graph = calloc(1, sizeof *m->graph);
-    m->graph->name = lc_strdup("test");
-    return m;
-}
 
 static char **strs(int n, const char *const *v)
 {
@@ -47,29 +34,6 @@ static lc_node *add_node(lc_model *m, const char *name, const char *op, int nin,
     n->outputs = strs(nout, outs);
     g->nodes[g->n_nodes++] = n;
     return n;
-}
-
-static lc_attr *add_attr(lc_node *n, const char *name, int type)
-{
-    n->attrs = realloc(n->attrs, (size_t)(n->n_attrs + 1) * sizeof *n->attrs);
-    lc_attr *a = &n->attrs[n->n_attrs++];
-    memset(a, 0, sizeof *a);
-    a->name = lc_strdup(name);
-    a->type = type;
-    return a;
-}
-
-static void attr_ints(lc_node *n, const char *name, int cnt, const int64_t *v)
-{
-    lc_attr *a = add_attr(n, name, LC_ATTR_INTS);
-    a->n = cnt;
-    a->ints = malloc((size_t)cnt * sizeof *a->ints);
-    memcpy(a->ints, v, (size_t)cnt * sizeof *v);
-}
-
-static void attr_int(lc_node *n, const char *name, int64_t v)
-{
-    add_attr(n, name, LC_ATTR_INT)->i = v;
 }
 
 static void set_type(lc_type *t, int dtype, int ndim, const int64_t *dims)
@@ -161,7 +125,7 @@ static const int64_t chain_perms[CHAIN][3] = {{1, 0, 2}, {2, 1, 0}, {0, 2, 1}, {
 /* x[2,3,4] -> Transpose x6 -> y; `reversed` lists the nodes backwards. */
 static lc_model *chain_model(bool reversed)
 {
-    lc_model *m = model_new(13);
+    lc_model *m = empty_model("test", 13);
     const int64_t dims[3] = {2, 3, 4};
     add_input(m, "x", LC_DTYPE_FLOAT, 3, dims);
     for (int j = 0; j < CHAIN; j++) {
@@ -220,7 +184,7 @@ START_TEST(test_diamond)
 {
     const char *ops[] = {"Transpose", "Concat", NULL};
     need_kernels(ops, 13);
-    lc_model *m = model_new(13);
+    lc_model *m = empty_model("test", 13);
     const int64_t dims[2] = {3, 3}, p10[2] = {1, 0};
     add_input(m, "x", LC_DTYPE_FLOAT, 2, dims);
     const char *n1i[] = {"x"}, *n1o[] = {"a"};
@@ -286,7 +250,7 @@ START_TEST(test_constant_folding)
 {
     const char *ops[] = {"Shape", "Gather", "Unsqueeze", "Concat", "Reshape", "Transpose", NULL};
     need_kernels(ops, 13);
-    lc_model *m = model_new(13);
+    lc_model *m = empty_model("test", 13);
     const int64_t dims[3] = {-1, 3, 4}, zero = 0, minus1 = -1, one = 1, wd[2] = {2, 3};
     const float w[6] = {1, 2, 3, 4, 5, 6};
     add_input(m, "x", LC_DTYPE_FLOAT, 3, dims);
@@ -373,7 +337,7 @@ START_TEST(test_unsupported_messages)
     lc_array shape = array_of(LC_DTYPE_FLOAT, 1, dims, NULL);
     lc_executor *ex = (lc_executor *)&ex; /* must be reset to NULL */
 
-    lc_model *m = model_new(13);
+    lc_model *m = empty_model("test", 13);
     add_input(m, "x", LC_DTYPE_FLOAT, 1, dims);
     const char *in[] = {"x"}, *out[] = {"y"};
     add_node(m, "mystery", "NoSuchOp", 1, in, 1, out);
@@ -385,7 +349,7 @@ START_TEST(test_unsupported_messages)
 
     /* Range exists from opset 11 on. */
     ck_assert_ptr_nonnull(lc_kernel_find("Range", 11, NULL));
-    m = model_new(9);
+    m = empty_model("test", 9);
     add_init(m, "a", LC_DTYPE_FLOAT, 0, NULL, (const float[]){0});
     add_init(m, "b", LC_DTYPE_FLOAT, 0, NULL, (const float[]){4});
     add_init(m, "c", LC_DTYPE_FLOAT, 0, NULL, (const float[]){1});
@@ -398,7 +362,7 @@ START_TEST(test_unsupported_messages)
     lc_model_free(m);
 
     /* Other domains. */
-    m = model_new(13);
+    m = empty_model("test", 13);
     add_input(m, "x", LC_DTYPE_FLOAT, 1, dims);
     lc_node *n = add_node(m, "ms", "Transpose", 1, in, 1, out);
     free(n->domain);
@@ -410,7 +374,7 @@ START_TEST(test_unsupported_messages)
 
     /* A kernel refusing a dtype: Conv on int32. */
     if (lc_kernel_find("Conv", 13, NULL)) {
-        m = model_new(13);
+        m = empty_model("test", 13);
         const int64_t xd[4] = {1, 1, 3, 3}, wd[4] = {1, 1, 1, 1};
         add_input(m, "x", LC_DTYPE_INT32, 4, xd);
         add_init(m, "w", LC_DTYPE_INT32, 4, wd, (const int32_t[]){2});
@@ -429,7 +393,7 @@ END_TEST
 /* A cycle, and a use of an undefined value. */
 START_TEST(test_cycle)
 {
-    lc_model *m = model_new(13);
+    lc_model *m = empty_model("test", 13);
     const int64_t dims[1] = {4};
     add_input(m, "x", LC_DTYPE_FLOAT, 1, dims);
     const char *i1[] = {"x", "b"}, *o1[] = {"a"}, *i2[] = {"a"}, *o2[] = {"b"};
@@ -444,7 +408,7 @@ START_TEST(test_cycle)
     lc_model_free(m);
 
     /* An input nobody defines (a model built in memory, never verified). */
-    m = model_new(13);
+    m = empty_model("test", 13);
     add_input(m, "x", LC_DTYPE_FLOAT, 1, dims);
     const char *i3[] = {"nowhere"}, *o3[] = {"y"};
     add_node(m, "lost", "Transpose", 1, i3, 1, o3);
@@ -496,7 +460,7 @@ END_TEST
 
 START_TEST(test_create_batch_symbolic)
 {
-    lc_model *m = model_new(13);
+    lc_model *m = empty_model("test", 13);
     const int64_t dims[3] = {-1, -2, 4};
     add_input(m, "img", LC_DTYPE_FLOAT, 3, dims);
     const char *in[] = {"img"}, *out[] = {"y"};
@@ -576,9 +540,5 @@ int main(void)
     tcase_add_test(tc, test_create_batch_symbolic);
     tcase_add_test(tc, test_tensor_load_pb);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }

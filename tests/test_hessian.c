@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lc_hessian.h"
+#include "lc_testutil.h"
 
 static lc_node dummy_node = {.name = "test", .op_type = "Gemm"};
 
@@ -31,13 +32,6 @@ static lc_hlayer make_layer(int64_t k, const double *h_full, int64_t n)
     L.n = n;
     L.collected = true;
     return L;
-}
-
-static uint64_t rs = 12345;
-static double rnd(void)
-{
-    rs = rs * 6364136223846793005ull + 1442695040888963407ull;
-    return ((double)(rs >> 11) / 9007199254740992.0) * 2 - 1;
 }
 
 /* Gauss-Jordan inverse with partial pivoting (the oracle). */
@@ -101,7 +95,7 @@ START_TEST(test_inverse_chol_random)
     double h[81] = {0}, u[81];
     for (int64_t s = 0; s < n; s++) {
         double x[9];
-        for (int64_t i = 0; i < k; i++) x[i] = rnd() + (i == 3 ? x[0] : 0);
+        for (int64_t i = 0; i < k; i++) x[i] = rnd_double() + (i == 3 ? x[0] : 0);
         for (int64_t i = 0; i < k; i++)
             for (int64_t j = 0; j < k; j++) h[i * k + j] += x[i] * x[j];
     }
@@ -195,7 +189,7 @@ START_TEST(test_sweep_identity_is_magnitude)
     enum { R = 5, K = 12 };
     double w[R * K], w0[R * K], u[K * K] = {0};
     uint8_t keep[R * K];
-    for (int i = 0; i < R * K; i++) w0[i] = w[i] = rnd(), keep[i] = 1;
+    for (int i = 0; i < R * K; i++) w0[i] = w[i] = rnd_double(), keep[i] = 1;
     for (int j = 0; j < K; j++) u[j * K + j] = 1;
     lc_sweep_opts o = {4, 0.5, 0, 0, 0, NULL, NULL, NULL};
     ck_assert_int_eq(lc_obs_sweep(w, R, K, u, keep, &o, NULL), LC_OK);
@@ -222,13 +216,13 @@ START_TEST(test_sweep_lazy_equals_eager)
     uint8_t keep[R * K];
     for (int s = 0; s < N; s++) {
         double x[K];
-        for (int i = 0; i < K; i++) x[i] = rnd();
+        for (int i = 0; i < K; i++) x[i] = rnd_double();
         for (int i = 0; i < K; i++)
             for (int j = 0; j < K; j++) h[i * K + j] += x[i] * x[j];
     }
     lc_hlayer L = make_layer(K, h, N);
     ck_assert_int_eq(lc_hessian_inverse_chol(&L, 0, NULL, 0.01, u, NULL, NULL, NULL), LC_OK);
-    for (int i = 0; i < R * K; i++) w0[i] = rnd();
+    for (int i = 0; i < R * K; i++) w0[i] = rnd_double();
     /* eager reference: apply each column's error to every later column */
     memcpy(wa, w0, sizeof wa);
     for (int j = 0; j < K; j++)
@@ -258,7 +252,7 @@ START_TEST(test_sweep_nm)
     enum { R = 3, K = 12 };
     double w[R * K], u[K * K] = {0};
     uint8_t keep[R * K];
-    for (int i = 0; i < R * K; i++) w[i] = rnd(), keep[i] = 1;
+    for (int i = 0; i < R * K; i++) w[i] = rnd_double(), keep[i] = 1;
     keep[1] = 0;
     for (int j = 0; j < K; j++) u[j * K + j] = 1;
     lc_sweep_opts o = {3, 0, 2, 4, 6, NULL, NULL, NULL};
@@ -286,9 +280,5 @@ int main(void)
     tcase_add_test(tc, test_sweep_lazy_equals_eager);
     tcase_add_test(tc, test_sweep_nm);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lc_huffman.h"
+#include "lc_testutil.h"
 
 /* Check writes a record for every passing ck_assert; hot loops use this,
  * which only calls into Check on failure. */
@@ -307,9 +308,5 @@ int main(void)
     tcase_add_test(tc, corrupt_streams_fail_cleanly);
     tcase_add_test(tc, bit_packing);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }

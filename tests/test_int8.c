@@ -10,6 +10,7 @@
 #include "../passes/int8_calibrate.h"
 #include "lc_graph_edit.h"
 #include "lc_pass.h"
+#include "lc_testutil.h"
 
 /* x -> Relu(a) -> Add(a, w) -> y, with initializers w and dead. */
 static lc_model *small_model(void)
@@ -203,9 +204,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(suite());
 }

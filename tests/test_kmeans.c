@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lc_kmeans.h"
+#include "lc_testutil.h"
 
 static void random_data(lc_rng *r, float *x, float *w, int n, int kind)
 {
@@ -266,9 +267,5 @@ int main(void)
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, optimal_large_k);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

@@ -13,6 +13,7 @@
 #include "lc_encoding.h"
 #include "lc_lcm.h"
 #include "lc_pass.h"
+#include "lc_testutil.h"
 
 /* Check writes a record for every passing ck_assert; hot loops use this,
  * which only calls into Check on failure. */
@@ -465,9 +466,5 @@ int main(void)
     tcase_add_test(tc, error_messages);
     tcase_add_test(tc, varints);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }

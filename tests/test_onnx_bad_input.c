@@ -16,6 +16,7 @@
 #include <libcompress.h>
 
 #include "onnx.pb-c.h"
+#include "lc_testutil.h"
 
 #define TEST_ADD "/usr/share/libonnx-testdata/data/node/test_add/model.onnx"
 
@@ -619,9 +620,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(suite());
 }

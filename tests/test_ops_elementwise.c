@@ -10,53 +10,9 @@
 
 #include "lc_elementwise.h"
 #include "lc_exec.h"
+#include "lc_testutil.h"
 
 /* ---- harness ---- */
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint32_t rnd(void)
-{
-    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-    return (uint32_t)(rng_state >> 33);
-}
-static float rndf(float lo, float hi)
-{
-    return lo + (hi - lo) * (float)(rnd() & 0xffffff) / (float)0x1000000;
-}
-
-static lc_value mkval(const char *name, int dtype, int ndim, const int64_t *dims, void *data)
-{
-    lc_value v;
-    memset(&v, 0, sizeof v);
-    v.name = name;
-    v.dtype = dtype;
-    v.ndim = ndim;
-    if (ndim) memcpy(v.dims, dims, (size_t)ndim * sizeof *dims);
-    v.data = data;
-    v.nbytes = (size_t)lc_value_numel(&v) * lc_dtype_size(dtype);
-    v.is_const = true;
-    return v;
-}
-
-static lc_attr attr_int(const char *name, int64_t i)
-{
-    lc_attr a;
-    memset(&a, 0, sizeof a);
-    a.name = (char *)name;
-    a.type = LC_ATTR_INT;
-    a.i = i;
-    return a;
-}
-
-static lc_attr attr_float(const char *name, float f)
-{
-    lc_attr a;
-    memset(&a, 0, sizeof a);
-    a.name = (char *)name;
-    a.type = LC_ATTR_FLOAT;
-    a.f = f;
-    return a;
-}
 
 /* Finds the kernel for op@opset, prepares, allocates outputs (caller frees
  * out[i]->data) and runs. */
@@ -171,14 +127,14 @@ static void check_binary_f32(const char *op, int64_t opset, int na, const int64_
     int64_t ea = numel(na, da), eb = numel(nb, db);
     float *xa = malloc((size_t)(ea ? ea : 1) * 4), *xb = malloc((size_t)(eb ? eb : 1) * 4);
     bool pow_op = !strcmp(op, "Pow");
-    for (int64_t i = 0; i < ea; i++) xa[i] = pow_op ? rndf(0.1f, 3.0f) : rndf(-4, 4);
-    for (int64_t i = 0; i < eb; i++) xb[i] = pow_op ? rndf(-2, 2) : (rnd() % 8 == 0 ? xa[0] : rndf(-4, 4));
+    for (int64_t i = 0; i < ea; i++) xa[i] = pow_op ? rnd_range(0.1f, 3.0f) : rnd_range(-4, 4);
+    for (int64_t i = 0; i < eb; i++) xb[i] = pow_op ? rnd_range(-2, 2) : (rnd() % 8 == 0 ? xa[0] : rnd_range(-4, 4));
     if (pow_op && eb == 1 && rnd() % 2) xb[0] = 2.0f;
     lc_value A = mkval("A", LC_DTYPE_FLOAT, na, da, xa), B = mkval("B", LC_DTYPE_FLOAT, nb, db, xb), O;
     memset(&O, 0, sizeof O);
     O.name = "O";
     lc_value *in[2] = {&A, &B}, *out[1] = {&O};
-    lc_attr attrs[2] = {attr_int("broadcast", 1), attr_int("axis", legacy_axis)};
+    lc_attr attrs[2] = {make_attr_int("broadcast", 1), make_attr_int("axis", legacy_axis)};
     int n_attrs = legacy_axis >= 0 ? 2 : 0;
     lc_status s = run_op(op, opset, attrs, n_attrs, 2, in, 1, out);
     ck_assert_msg(s == LC_OK, "%s [%s] x [%s]: %s", op, lc_dims_str(na, da), lc_dims_str(nb, db), lc_last_error());
@@ -257,7 +213,7 @@ START_TEST(test_legacy_broadcast)
     lc_value A = mkval("A", LC_DTYPE_FLOAT, 2, da, xa), B = mkval("B", LC_DTYPE_FLOAT, 1, db, xb), O;
     memset(&O, 0, sizeof O);
     lc_value *in[2] = {&A, &B}, *out[1] = {&O};
-    lc_attr bc = attr_int("broadcast", 1);
+    lc_attr bc = make_attr_int("broadcast", 1);
     ck_assert_int_eq(run_op("Add", 6, &bc, 1, 2, in, 1, out), LC_OK);
     float want[6] = {11, 22, 33, 14, 25, 36};
     ck_assert_mem_eq(O.data, want, sizeof want);
@@ -311,7 +267,7 @@ START_TEST(test_variadic_three_inputs)
                 for (int i = 0; i < no; i++) d[k][i] = o[i];
             int64_t e = numel(n[k], d[k]);
             x[k] = malloc((size_t)e * 4);
-            for (int64_t i = 0; i < e; i++) x[k][i] = rndf(-3, 3);
+            for (int64_t i = 0; i < e; i++) x[k][i] = rnd_range(-3, 3);
             V[k] = mkval("V", LC_DTYPE_FLOAT, n[k], d[k], x[k]);
             in[k] = &V[k];
         }
@@ -468,14 +424,14 @@ START_TEST(test_half_rounding)
     for (int it = 0; it < 400; it++) {
         double d;
         switch (it % 4) {
-        case 0: d = ldexp(rndf(-1, 1), (int)(rnd() % 40) - 26); break; /* wide range incl. subnormals */
+        case 0: d = ldexp(rnd_range(-1, 1), (int)(rnd() % 40) - 26); break; /* wide range incl. subnormals */
         case 1: d = half_value((uint16_t)(rnd() % 0x7c00)); break;      /* exact */
         case 2: {                                                       /* exact ties */
             uint16_t h = (uint16_t)(rnd() % 0x7bff);
             d = (half_value(h) + half_value(h + 1)) / 2;
             break;
         }
-        default: d = rndf(-70000, 70000);
+        default: d = rnd_range(-70000, 70000);
         }
         uint16_t want = half_nearest(d);
         ck_assert_msg(lc_ew_double_to_half(d) == want, "double_to_half(%.17g) = %04x, want %04x", d,
@@ -497,7 +453,7 @@ START_TEST(test_half_adapter)
      * the float result rounded once to half */
     enum { N = 700 }; /* more than one adapter chunk */
     uint16_t a[N], b[1];
-    for (int i = 0; i < N; i++) a[i] = half_nearest(rndf(-100, 100));
+    for (int i = 0; i < N; i++) a[i] = half_nearest(rnd_range(-100, 100));
     b[0] = half_nearest(1.0 / 3.0);
     int64_t da[1] = {N}, db[1] = {1};
     lc_value A = mkval("A", LC_DTYPE_FLOAT16, 1, da, a), B = mkval("B", LC_DTYPE_FLOAT16, 1, db, b), O;
@@ -528,7 +484,7 @@ START_TEST(test_unary_float)
 {
     enum { N = 257 };
     float x[N];
-    for (int i = 0; i < N; i++) x[i] = rndf(-12, 12);
+    for (int i = 0; i < N; i++) x[i] = rnd_range(-12, 12);
     x[0] = 0;
     x[1] = -0.0f;
     x[2] = 88.0f;
@@ -545,8 +501,8 @@ START_TEST(test_unary_float)
         {"Sigmoid", 13, {{0}}, 0},    {"Tanh", 13, {{0}}, 0},      {"Erf", 13, {{0}}, 0},
         {"Floor", 13, {{0}}, 0},      {"Ceil", 13, {{0}}, 0},      {"HardSwish", 14, {{0}}, 0},
         {"LeakyRelu", 16, {{0}}, 0},  {"HardSigmoid", 6, {{0}}, 0},
-        {"LeakyRelu", 6, {attr_float("alpha", 0.3f)}, 1},
-        {"HardSigmoid", 6, {attr_float("alpha", 0.1f), attr_float("beta", 0.25f)}, 2},
+        {"LeakyRelu", 6, {make_attr_float("alpha", 0.3f)}, 1},
+        {"HardSigmoid", 6, {make_attr_float("alpha", 0.1f), make_attr_float("beta", 0.25f)}, 2},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         const char *op = cases[c].op;
@@ -635,7 +591,7 @@ START_TEST(test_clip)
     memset(&O, 0, sizeof O);
     lc_value *in[3] = {&X, NULL, NULL}, *out[1] = {&O};
     /* opset 6: attributes */
-    lc_attr at[2] = {attr_float("min", -1), attr_float("max", 0.5f)};
+    lc_attr at[2] = {make_attr_float("min", -1), make_attr_float("max", 0.5f)};
     ck_assert_int_eq(run_op("Clip", 6, at, 2, 1, in, 1, out), LC_OK);
     float w6[5] = {-1, -0.5f, 0, 0.5f, 0.5f};
     ck_assert_mem_eq(O.data, w6, sizeof w6);
@@ -669,17 +625,17 @@ START_TEST(test_cast)
     lc_value X = mkval("X", LC_DTYPE_FLOAT, 1, d, x), O;
     memset(&O, 0, sizeof O);
     lc_value *in[1] = {&X}, *out[1] = {&O};
-    lc_attr to = attr_int("to", LC_DTYPE_INT8);
+    lc_attr to = make_attr_int("to", LC_DTYPE_INT8);
     ck_assert_int_eq(run_op("Cast", 13, &to, 1, 1, in, 1, out), LC_OK);
     int8_t w8[8] = {1, -1, 127, -128, 0, 0, 127, 0}; /* truncate, saturate, NaN -> 0 */
     ck_assert_mem_eq(O.data, w8, sizeof w8);
     free(O.data);
-    to = attr_int("to", LC_DTYPE_BOOL);
+    to = make_attr_int("to", LC_DTYPE_BOOL);
     ck_assert_int_eq(run_op("Cast", 13, &to, 1, 1, in, 1, out), LC_OK);
     uint8_t wb[8] = {1, 1, 1, 1, 1, 0, 1, 1};
     ck_assert_mem_eq(O.data, wb, sizeof wb);
     free(O.data);
-    to = attr_int("to", LC_DTYPE_FLOAT16);
+    to = make_attr_int("to", LC_DTYPE_FLOAT16);
     ck_assert_int_eq(run_op("Cast", 13, &to, 1, 1, in, 1, out), LC_OK);
     for (int i = 0; i < 8; i++) ck_assert_uint_eq(((uint16_t *)O.data)[i], half_nearest(x[i]));
     free(O.data);
@@ -700,22 +656,22 @@ START_TEST(test_cast)
     int64_t d3[1] = {3};
     lc_value U = mkval("U", LC_DTYPE_UINT64, 1, d3, u);
     lc_value *inu[1] = {&U};
-    to = attr_int("to", LC_DTYPE_INT64);
+    to = make_attr_int("to", LC_DTYPE_INT64);
     ck_assert_int_eq(run_op("Cast", 13, &to, 1, 1, inu, 1, out), LC_OK);
     int64_t wi64[3] = {-1, INT64_MIN, 300};
     ck_assert_mem_eq(O.data, wi64, sizeof wi64);
     free(O.data);
-    to = attr_int("to", LC_DTYPE_UINT8);
+    to = make_attr_int("to", LC_DTYPE_UINT8);
     ck_assert_int_eq(run_op("Cast", 13, &to, 1, 1, inu, 1, out), LC_OK);
     uint8_t wu8[3] = {255, 0, 44};
     ck_assert_mem_eq(O.data, wu8, sizeof wu8);
     free(O.data);
-    to = attr_int("to", LC_DTYPE_DOUBLE);
+    to = make_attr_int("to", LC_DTYPE_DOUBLE);
     ck_assert_int_eq(run_op("Cast", 13, &to, 1, 1, inu, 1, out), LC_OK);
     ck_assert_double_eq(((double *)O.data)[0], 18446744073709551616.0);
     ck_assert_double_eq(((double *)O.data)[1], 9223372036854775808.0);
     free(O.data);
-    to = attr_int("to", LC_DTYPE_STRING);
+    to = make_attr_int("to", LC_DTYPE_STRING);
     ck_assert_int_eq(run_op("Cast", 13, &to, 1, 1, inu, 1, out), LC_ERR_UNSUPPORTED);
 }
 END_TEST
@@ -813,9 +769,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(suite());
 }

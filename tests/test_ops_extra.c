@@ -11,54 +11,9 @@
 #include <string.h>
 
 #include "lc_exec.h"
+#include "lc_testutil.h"
 
 /* ---- harness ---- */
-
-static uint64_t rng_state = 0x2545f4914f6cdd1dull;
-static uint32_t rnd(void)
-{
-    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-    return (uint32_t)(rng_state >> 33);
-}
-static float rndf(float lo, float hi)
-{
-    return lo + (hi - lo) * (float)(rnd() & 0xffffff) / (float)0x1000000;
-}
-
-static lc_value mkval(const char *name, int dtype, int ndim, const int64_t *dims, void *data)
-{
-    lc_value v;
-    memset(&v, 0, sizeof v);
-    v.name = name;
-    v.dtype = dtype;
-    v.ndim = ndim;
-    if (ndim) memcpy(v.dims, dims, (size_t)ndim * sizeof *dims);
-    v.data = data;
-    v.nbytes = (size_t)lc_value_numel(&v) * lc_dtype_size(dtype);
-    v.is_const = true;
-    return v;
-}
-
-static lc_attr attr_int(const char *name, int64_t i)
-{
-    lc_attr a;
-    memset(&a, 0, sizeof a);
-    a.name = (char *)name;
-    a.type = LC_ATTR_INT;
-    a.i = i;
-    return a;
-}
-
-static lc_attr attr_str(const char *name, const char *s)
-{
-    lc_attr a;
-    memset(&a, 0, sizeof a);
-    a.name = (char *)name;
-    a.type = LC_ATTR_STRING;
-    a.s.data = (char *)s;
-    a.s.len = strlen(s);
-    return a;
-}
 
 /* Finds the kernel for op@opset, prepares, allocates outputs (caller frees
  * out[i]->data) and runs. */
@@ -131,7 +86,7 @@ START_TEST(test_activations_extreme)
     }
     unary_f32("Mish", 18, NULL, 0, x, n, y);
     for (int i = 0; i < n; i++) assert_close(y[i], (double)(x[i] * tanhl(softplus_ref(x[i]))), 1e-6, "Mish", i);
-    lc_attr none = attr_str("approximate", "none"), tanh_a = attr_str("approximate", "tanh");
+    lc_attr none = make_attr_string("approximate", "none"), tanh_a = make_attr_string("approximate", "tanh");
     unary_f32("Gelu", 20, &none, 1, x, n, y);
     for (int i = 0; i < n; i++) {
         long double v = x[i];
@@ -147,7 +102,7 @@ START_TEST(test_activations_extreme)
     ck_assert_ptr_null(lc_kernel_find("Gelu", 19, NULL));
     unary_f32("Elu", 6, NULL, 0, x, n, y);
     for (int i = 0; i < n; i++) assert_close(y[i], x[i] < 0 ? (double)expm1l(x[i]) : x[i], 1e-6, "Elu", i);
-    lc_attr bad = attr_str("approximate", "fast");
+    lc_attr bad = make_attr_string("approximate", "fast");
     int64_t d[1] = {1};
     lc_value vx = mkval("x", LC_DTYPE_FLOAT, 1, d, x), vy = mkval("y", 0, 0, NULL, NULL);
     lc_value *in[1] = {&vx}, *out[1] = {&vy};
@@ -164,7 +119,7 @@ START_TEST(test_mod_integers)
     int n = (int)(sizeof a / sizeof a[0]);
     int64_t d[1] = {n};
     for (int f = 0; f <= 1; f++) {
-        lc_attr at = attr_int("fmod", f);
+        lc_attr at = make_attr_int("fmod", f);
         lc_value va = mkval("a", LC_DTYPE_INT32, 1, d, a), vb = mkval("b", LC_DTYPE_INT32, 1, d, b);
         lc_value vy = mkval("y", 0, 0, NULL, NULL);
         lc_value *in[2] = {&va, &vb}, *out[1] = {&vy};
@@ -206,7 +161,7 @@ START_TEST(test_reduce_edges)
     /* empty axis: product 1, sum of squares 0, min +inf */
     int64_t ed[2] = {2, 0};
     lc_value ve = mkval("x", LC_DTYPE_FLOAT, 2, ed, x);
-    lc_attr keep = attr_int("keepdims", 0), ax = {0};
+    lc_attr keep = make_attr_int("keepdims", 0), ax = {0};
     int64_t one = 1;
     ax.name = (char *)"axes";
     ax.type = LC_ATTR_INTS;
@@ -236,7 +191,7 @@ START_TEST(test_reduce_edges)
     ck_assert_int_eq(((int32_t *)vy.data)[0], -72);
     ck_assert_int_eq(((int32_t *)vy.data)[1], -45);
     free(vy.data);
-    lc_attr noop = attr_int("noop_with_empty_axes", 1);
+    lc_attr noop = make_attr_int("noop_with_empty_axes", 1);
     ck_assert_int_eq(run_op("ReduceL1", 18, &noop, 1, 1, iin, 1, out), LC_OK);
     ck_assert_int_eq(vy.ndim, 2);
     for (int i = 0; i < 6; i++) ck_assert_int_eq(((int32_t *)vy.data)[i], xi[i]);
@@ -258,7 +213,7 @@ START_TEST(test_topk_ties)
     x[L + 7] = NAN;
     int64_t d[2] = {R, L}, kd[1] = {1}, kv = K;
     for (int largest = 0; largest <= 1; largest++) {
-        lc_attr at = attr_int("largest", largest);
+        lc_attr at = make_attr_int("largest", largest);
         lc_value vx = mkval("x", LC_DTYPE_FLOAT, 2, d, x), vk = mkval("k", LC_DTYPE_INT64, 1, kd, &kv);
         lc_value vv = mkval("v", 0, 0, NULL, NULL), vi = mkval("i", 0, 0, NULL, NULL);
         lc_value *in[2] = {&vx, &vk}, *out[2] = {&vv, &vi};
@@ -370,7 +325,7 @@ START_TEST(test_einsum_forms)
                 ops[k] = malloc((size_t)n * sizeof(double));
                 raw[k] = malloc((size_t)n * sizeof(double));
                 for (int64_t i = 0; i < n; i++) {
-                    float v = rndf(-1, 1);
+                    float v = rnd_range(-1, 1);
                     ops[k][i] = v;
                     if (dtype == LC_DTYPE_FLOAT) ((float *)raw[k])[i] = v;
                     else ((double *)raw[k])[i] = v;
@@ -380,7 +335,7 @@ START_TEST(test_einsum_forms)
             }
             double want[512];
             einsum_oracle(cases[c].oracle, cases[c].n_ops, (const double *const *)ops, sz, want);
-            lc_attr eq = attr_str("equation", cases[c].eq);
+            lc_attr eq = make_attr_string("equation", cases[c].eq);
             lc_value vy = mkval("y", 0, 0, NULL, NULL);
             lc_value *out[1] = {&vy};
             ck_assert_msg(run_op("Einsum", 12, &eq, 1, cases[c].n_ops, in, 1, out) == LC_OK, "%s", cases[c].eq);
@@ -403,7 +358,7 @@ START_TEST(test_einsum_forms)
     lc_value a = mkval("a", LC_DTYPE_FLOAT, 1, d, v), b = mkval("b", LC_DTYPE_FLOAT, 1, d, v);
     lc_value c3 = mkval("c", LC_DTYPE_FLOAT, 1, d, v), vy = mkval("y", 0, 0, NULL, NULL);
     lc_value *in3[3] = {&a, &b, &c3}, *out[1] = {&vy};
-    lc_attr eq3 = attr_str("equation", "i,i,i->i");
+    lc_attr eq3 = make_attr_string("equation", "i,i,i->i");
     ck_assert_int_eq(run_op("Einsum", 12, &eq3, 1, 3, in3, 1, out), LC_ERR_UNSUPPORTED);
 }
 END_TEST
@@ -419,7 +374,7 @@ START_TEST(test_scatter_max_min)
     float upd[9] = {9, 0, 4, 0, 6, 6, 5, 5, 9};
     int64_t ud[2] = {3, 3};
     for (int mode = 0; mode < 2; mode++) {
-        lc_attr red = attr_str("reduction", mode ? "min" : "max");
+        lc_attr red = make_attr_string("reduction", mode ? "min" : "max");
         lc_value vd = mkval("d", LC_DTYPE_FLOAT, 2, dd, data), vi = mkval("i", LC_DTYPE_INT64, 2, id, idx);
         lc_value vu = mkval("u", LC_DTYPE_FLOAT, 2, ud, upd), vy = mkval("y", 0, 0, NULL, NULL);
         lc_value *in[3] = {&vd, &vi, &vu}, *out[1] = {&vy};
@@ -439,7 +394,7 @@ START_TEST(test_scatter_max_min)
         /* ScatterElements along axis 1 with a negative index */
         int64_t ei[4] = {0, -1, 2, 2}, ed[2] = {2, 2};
         float eu[4] = {0.5f, 10, 4, 1};
-        lc_attr attrs[2] = {red, attr_int("axis", 1)};
+        lc_attr attrs[2] = {red, make_attr_int("axis", 1)};
         lc_value vei = mkval("i", LC_DTYPE_INT64, 2, ed, ei), veu = mkval("u", LC_DTYPE_FLOAT, 2, ed, eu);
         lc_value *ein[3] = {&vd, &vei, &veu};
         ck_assert_int_eq(run_op("ScatterElements", 18, attrs, 2, 3, ein, 1, out), LC_OK);
@@ -463,10 +418,10 @@ START_TEST(test_lp_ops)
 {
     enum { N = 2, C = 3, H = 4, W = 5 };
     float x[N * C * H * W];
-    for (int i = 0; i < N * C * H * W; i++) x[i] = rndf(-2, 2);
+    for (int i = 0; i < N * C * H * W; i++) x[i] = rnd_range(-2, 2);
     int64_t d[4] = {N, C, H, W};
     for (int p = 1; p <= 3; p++) {
-        lc_attr pa = attr_int("p", p);
+        lc_attr pa = make_attr_int("p", p);
         lc_value vx = mkval("x", LC_DTYPE_FLOAT, 4, d, x), vy = mkval("y", 0, 0, NULL, NULL);
         lc_value *in[1] = {&vx}, *out[1] = {&vy};
         ck_assert_int_eq(run_op("GlobalLpPool", 2, &pa, 1, 1, in, 1, out), LC_OK);
@@ -480,7 +435,7 @@ START_TEST(test_lp_ops)
         free(vy.data);
         if (p == 3) break;
         /* LpNormalization along axis 1 (C) */
-        lc_attr attrs[2] = {pa, attr_int("axis", 1)};
+        lc_attr attrs[2] = {pa, make_attr_int("axis", 1)};
         ck_assert_int_eq(run_op("LpNormalization", 1, attrs, 2, 1, in, 1, out), LC_OK);
         for (int n = 0; n < N; n++)
             for (int i = 0; i < H * W; i++) {
@@ -505,7 +460,7 @@ START_TEST(test_unsupported_dtype)
     int64_t d[2] = {2, 2};
     lc_value vx = mkval("x", LC_DTYPE_INT32, 2, d, xi), vy = mkval("y", 0, 0, NULL, NULL);
     lc_value *in[1] = {&vx}, *out[1] = {&vy};
-    lc_attr size = attr_int("size", 3);
+    lc_attr size = make_attr_int("size", 3);
     ck_assert_int_eq(run_op("LRN", 13, &size, 1, 1, in, 1, out), LC_ERR_UNSUPPORTED);
     ck_assert_ptr_nonnull(strstr(lc_last_error(), "int32"));
     ck_assert_int_eq(run_op("Softplus", 1, NULL, 0, 1, in, 1, out), LC_ERR_UNSUPPORTED);
@@ -531,9 +486,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(suite());
 }

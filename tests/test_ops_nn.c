@@ -14,36 +14,7 @@
 
 #include "lc_exec.h"
 #include "lc_nn.h"
-
-/* ---- deterministic random numbers ---- */
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint32_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 16);
-}
-
-static int64_t rnd_int(int64_t lo, int64_t hi) /* inclusive */
-{
-    return lo + (int64_t)(rnd() % (uint32_t)(hi - lo + 1));
-}
-
-static float rnd_float(void)
-{
-    return (float)(rnd() % 20001) / 10000.0f - 1.0f;
-}
-
-static float *rnd_array(int64_t n)
-{
-    float *p = malloc((size_t)(n ? n : 1) * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    for (int64_t i = 0; i < n; i++) p[i] = rnd_float();
-    return p;
-}
+#include "lc_testutil.h"
 
 /* ---- nodes and values ---- */
 
@@ -55,42 +26,6 @@ static lc_node *node_new(const char *op)
     n->op_type = lc_strdup(op);
     n->domain = lc_strdup("");
     return n;
-}
-
-static lc_attr *attr_add(lc_node *n, const char *name, int type)
-{
-    n->attrs = realloc(n->attrs, (size_t)(n->n_attrs + 1) * sizeof *n->attrs);
-    ck_assert_ptr_nonnull(n->attrs);
-    lc_attr *a = &n->attrs[n->n_attrs++];
-    memset(a, 0, sizeof *a);
-    a->name = lc_strdup(name);
-    a->type = type;
-    return a;
-}
-
-static void attr_ints(lc_node *n, const char *name, int cnt, const int64_t *v)
-{
-    lc_attr *a = attr_add(n, name, LC_ATTR_INTS);
-    a->n = cnt;
-    a->ints = malloc((size_t)(cnt ? cnt : 1) * sizeof *a->ints);
-    if (cnt) memcpy(a->ints, v, (size_t)cnt * sizeof *v);
-}
-
-static void attr_int(lc_node *n, const char *name, int64_t v)
-{
-    attr_add(n, name, LC_ATTR_INT)->i = v;
-}
-
-static void attr_float(lc_node *n, const char *name, float v)
-{
-    attr_add(n, name, LC_ATTR_FLOAT)->f = v;
-}
-
-static void attr_string(lc_node *n, const char *name, const char *v)
-{
-    lc_attr *a = attr_add(n, name, LC_ATTR_STRING);
-    a->s.data = lc_strdup(v);
-    a->s.len = strlen(v);
 }
 
 static lc_value *val_new(int dtype, int ndim, const int64_t *dims, const void *data)
@@ -845,9 +780,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(suite());
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lc_exec.h"
+#include "lc_testutil.h"
 
 #define MAXV 8
 
@@ -64,11 +65,7 @@ static void tc_in(tcase *t, int dtype, int ndim, const int64_t *dims, const void
     t->node.n_inputs = t->args.n_in;
 }
 
-static void tc_in_ints(tcase *t, int n, const int64_t *vals)
-{
-    int64_t d = n;
-    tc_in(t, LC_DTYPE_INT64, 1, &d, vals, true);
-}
+static void tc_in_ints(tcase *t, int n, const int64_t *vals) { tc_in(t, LC_DTYPE_INT64, 1, (int64_t[]){n}, vals, true); }
 
 static void tc_absent(tcase *t)
 {
@@ -84,10 +81,7 @@ static lc_attr *tc_attr(tcase *t, const char *name, int type)
     return a;
 }
 
-static void tc_int(tcase *t, const char *name, int64_t v)
-{
-    tc_attr(t, name, LC_ATTR_INT)->i = v;
-}
+static void tc_int(tcase *t, const char *name, int64_t v) { t->attrs[t->node.n_attrs++] = make_attr_int(name, v); }
 
 static void tc_ints(tcase *t, const char *name, int n, const int64_t *v)
 {
@@ -96,12 +90,7 @@ static void tc_ints(tcase *t, const char *name, int n, const int64_t *v)
     a->ints = (int64_t *)v;
 }
 
-static void tc_str(tcase *t, const char *name, const char *v)
-{
-    lc_attr *a = tc_attr(t, name, LC_ATTR_STRING);
-    a->s.data = (char *)v;
-    a->s.len = strlen(v);
-}
+static void tc_str(tcase *t, const char *name, const char *v) { t->attrs[t->node.n_attrs++] = make_attr_string(name, v); }
 
 static lc_status tc_prepare(tcase *t)
 {
@@ -139,15 +128,6 @@ static void check_shape(const lc_value *v, int ndim, const int64_t *dims)
 {
     ck_assert_int_eq(v->ndim, ndim);
     for (int i = 0; i < ndim; i++) ck_assert_msg(v->dims[i] == dims[i], "dim %d: got %lld want %lld", i, (long long)v->dims[i], (long long)dims[i]);
-}
-
-static uint64_t rng_state = 88172645463325252ull;
-static int64_t rnd(int64_t lo, int64_t hi) /* inclusive */
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return lo + (int64_t)(rng_state % (uint64_t)(hi - lo + 1));
 }
 
 static float *iota_f(int64_t n)
@@ -240,23 +220,23 @@ START_TEST(test_slice_random)
 {
     for (int iter = 0; iter < 400; iter++) {
         int64_t opset = iter % 4 == 0 ? 1 : 13;
-        int ndim = (int)rnd(1, 4), ns = (int)rnd(1, ndim);
+        int ndim = (int)rnd_int(1, 4), ns = (int)rnd_int(1, ndim);
         int64_t dims[4], starts[4], ends[4], axes[4], steps[4], sel[4][16], nsel[4], odims[4];
-        for (int d = 0; d < ndim; d++) dims[d] = rnd(0, 5);
+        for (int d = 0; d < ndim; d++) dims[d] = rnd_int(0, 5);
         int64_t perm[4] = {0, 1, 2, 3};
         for (int d = ndim - 1; d > 0; d--) {
-            int j = (int)rnd(0, d);
+            int j = (int)rnd_int(0, d);
             int64_t tmp = perm[d];
             perm[d] = perm[j];
             perm[j] = tmp;
         }
         for (int i = 0; i < ns; i++) {
-            axes[i] = rnd(0, 1) ? perm[i] : perm[i] - ndim;
-            starts[i] = rnd(-8, 8);
-            ends[i] = rnd(0, 9) == 0 ? (rnd(0, 1) ? INT64_MAX : INT64_MIN) : rnd(-8, 8);
-            steps[i] = opset < 10 ? 1 : rnd(0, 1) ? rnd(1, 3) : -rnd(1, 3);
+            axes[i] = rnd_int(0, 1) ? perm[i] : perm[i] - ndim;
+            starts[i] = rnd_int(-8, 8);
+            ends[i] = rnd_int(0, 9) == 0 ? (rnd_int(0, 1) ? INT64_MAX : INT64_MIN) : rnd_int(-8, 8);
+            steps[i] = opset < 10 ? 1 : rnd_int(0, 1) ? rnd_int(1, 3) : -rnd_int(1, 3);
         }
-        bool with_axes = rnd(0, 3) != 0, with_steps = opset >= 10 && rnd(0, 3) != 0;
+        bool with_axes = rnd_int(0, 3) != 0, with_steps = opset >= 10 && rnd_int(0, 3) != 0;
         for (int i = 0; i < ns; i++) {
             if (!with_steps) steps[i] = 1;
             if (!with_axes) axes[i] = i; /* the default axes */
@@ -365,22 +345,22 @@ START_TEST(test_transpose_random)
 {
     static const int dtypes[] = {LC_DTYPE_FLOAT, LC_DTYPE_INT64, LC_DTYPE_BOOL, LC_DTYPE_FLOAT16, LC_DTYPE_UINT8};
     for (int iter = 0; iter < 100; iter++) {
-        int dt = dtypes[iter % 5], ndim = (int)rnd(0, 5);
+        int dt = dtypes[iter % 5], ndim = (int)rnd_int(0, 5);
         size_t es = lc_dtype_size(dt);
         int64_t dims[5], perm[5], od[5], numel = 1;
         for (int d = 0; d < ndim; d++) {
-            dims[d] = rnd(1, 4);
+            dims[d] = rnd_int(1, 4);
             numel *= dims[d];
             perm[d] = d;
         }
         for (int d = ndim - 1; d > 0; d--) {
-            int j = (int)rnd(0, d);
+            int j = (int)rnd_int(0, d);
             int64_t tmp = perm[d];
             perm[d] = perm[j];
             perm[j] = tmp;
         }
         unsigned char *x = malloc((size_t)numel * es);
-        for (size_t i = 0; i < (size_t)numel * es; i++) x[i] = (unsigned char)rnd(0, 255);
+        for (size_t i = 0; i < (size_t)numel * es; i++) x[i] = (unsigned char)rnd_int(0, 255);
         tcase t;
         tc_init(&t, "Transpose", 13, 1);
         tc_in(&t, dt, ndim, dims, x, false);
@@ -562,25 +542,25 @@ START_TEST(test_reduce_random)
 {
     static const char *const ops[] = {"ReduceSum", "ReduceMean", "ReduceMax"};
     for (int iter = 0; iter < 300; iter++) {
-        int op = iter % 3, ndim = (int)rnd(1, 4);
-        bool use_input = rnd(0, 1), keep = rnd(0, 1);
+        int op = iter % 3, ndim = (int)rnd_int(1, 4);
+        bool use_input = rnd_int(0, 1), keep = rnd_int(0, 1);
         int64_t opset = use_input ? (op == 0 ? 13 : 18) : 11;
         int64_t dims[4], axes[4], numel = 1;
         bool mask[4] = {false};
-        for (int d = 0; d < ndim; d++) numel *= (dims[d] = rnd(1, 4));
-        int na = (int)rnd(0, ndim);
+        for (int d = 0; d < ndim; d++) numel *= (dims[d] = rnd_int(1, 4));
+        int na = (int)rnd_int(0, ndim);
         for (int i = 0; i < na; i++) {
             int d;
-            do d = (int)rnd(0, ndim - 1);
+            do d = (int)rnd_int(0, ndim - 1);
             while (mask[d]);
             mask[d] = true;
-            axes[i] = rnd(0, 1) ? d : d - ndim;
+            axes[i] = rnd_int(0, 1) ? d : d - ndim;
         }
-        bool noop = use_input && na == 0 && rnd(0, 1);
+        bool noop = use_input && na == 0 && rnd_int(0, 1);
         if (na == 0 && !noop)
             for (int d = 0; d < ndim; d++) mask[d] = true;
         float *x = malloc((size_t)numel * sizeof *x);
-        for (int64_t i = 0; i < numel; i++) x[i] = (float)rnd(-1000, 1000) / 64;
+        for (int64_t i = 0; i < numel; i++) x[i] = (float)rnd_int(-1000, 1000) / 64;
         tcase t;
         tc_init(&t, ops[op], opset, 1);
         tc_in(&t, LC_DTYPE_FLOAT, ndim, dims, x, false);
@@ -913,9 +893,5 @@ int main(void)
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_table);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lc_pass.h"
+#include "lc_testutil.h"
 
 static const lc_param_desc demo[] = {
     {"rate", LC_PARAM_FLOAT, "0.25", 0, 1, NULL, "a fraction"},
@@ -295,19 +296,6 @@ END_TEST
 
 /* ---- a tiny IR builder ---- */
 
-static lc_model *model_new(void)
-{
-    lc_model *m = calloc(1, sizeof *m);
-    m->ir_version = 8;
-    m->n_opsets = 1;
-    m->opsets = calloc(1, sizeof *m->opsets);
-    m->opsets[0].domain = lc_strdup("");
-    m->opsets[0].version = 13;
-    m->graph = calloc(1, sizeof *m->graph);
-    m->graph->name = lc_strdup("t");
-    return m;
-}
-
 static lc_node *add_node(lc_model *m, const char *name, const char *op, const char *ins, const char *out)
 {
     lc_graph *g = m->graph;
@@ -360,7 +348,7 @@ static void set_attr_int(lc_node *n, const char *name, int64_t v)
  * (float16 weight). */
 static lc_model *targets_model(void)
 {
-    lc_model *m = model_new();
+    lc_model *m = empty_model("t", 13);
     add_init(m, "W1", LC_DTYPE_FLOAT, 4, (int64_t[]){6, 4, 3, 3});
     add_init(m, "B1", LC_DTYPE_FLOAT, 1, (int64_t[]){6});
     const char *bn[] = {"s", "b", "mu", "var"};
@@ -450,7 +438,7 @@ START_TEST(test_graph_levels)
 {
     /* a -> b* -> c -> d* ; a -> e* -> d ; d -> f* ; g (no inputs) -> f
      * levels: a 0, b 0, e 0, c 1, d 1 (b and e before it), f 2, g 0 */
-    lc_model *m = model_new();
+    lc_model *m = empty_model("t", 13);
     add_node(m, "a", "Relu", "x", "ya");
     add_node(m, "b", "Relu", "ya", "yb");
     add_node(m, "c", "Relu", "yb", "yc");
@@ -483,7 +471,7 @@ END_TEST
 
 static lc_model *bn_model(int64_t C)
 {
-    lc_model *m = model_new();
+    lc_model *m = empty_model("t", 13);
     lc_graph *g = m->graph;
     g->inputs = calloc(1, sizeof *g->inputs);
     g->n_inputs = 1;
@@ -641,7 +629,7 @@ START_TEST(test_correct_bias_adds_bias)
      * ref means (1, 2, 4), pruned (0.5, 1, 2), so C = (0.5, 1, 2)); with
      * beta = 2 the created C is halved. IR 3 also lists C as a graph input. */
     for (int beta2 = 0; beta2 < 2; beta2++) {
-        lc_model *ref = model_new();
+        lc_model *ref = empty_model("t", 13);
         ref->ir_version = 3;
         lc_graph *g = ref->graph;
         g->inputs = calloc(1, sizeof *g->inputs);
@@ -716,9 +704,5 @@ int main(void)
     tcase_add_test(tc, test_correct_bn_values);
     tcase_add_test(tc, test_correct_bias_adds_bias);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lc_exec.h"
+#include "lc_testutil.h"
 
 typedef struct shape {
     int64_t m, n, k;
@@ -91,9 +92,5 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_threads_bit_identical, 0, (int)(sizeof shapes / sizeof *shapes) * 4);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

@@ -12,21 +12,9 @@
 
 #include "lc_encoding.h"
 #include "lc_pass.h"
+#include "lc_testutil.h"
 
 /* ---- a tiny IR builder ---- */
-
-static lc_model *model_new(void)
-{
-    lc_model *m = calloc(1, sizeof *m);
-    m->ir_version = 8;
-    m->n_opsets = 1;
-    m->opsets = calloc(1, sizeof *m->opsets);
-    m->opsets[0].domain = lc_strdup("");
-    m->opsets[0].version = 13;
-    m->graph = calloc(1, sizeof *m->graph);
-    m->graph->name = lc_strdup("t");
-    return m;
-}
 
 static void type_set(lc_type *t, int ndim, const int64_t *dims)
 {
@@ -112,7 +100,7 @@ static void expect_values(lc_model *m, const char *name, int n, const float *v)
  * Filter L1 norms of conv1: 2, 0.2, 3, 0.7. */
 static lc_model *two_convs(const char *act)
 {
-    lc_model *m = model_new();
+    lc_model *m = empty_model("t", 13);
     add_vi(&m->graph->inputs, &m->graph->n_inputs, "x", 4, (int64_t[]){1, 2, 4, 4});
     add_vi(&m->graph->outputs, &m->graph->n_outputs, "y", 4, (int64_t[]){1, 3, 4, 4});
     add_init(m, "W1", 4, (int64_t[]){4, 2, 1, 1}, (float[]){1, -1, 0.1f, 0.1f, 3, 0, 0.5f, -0.2f});
@@ -211,7 +199,7 @@ START_TEST(test_bn_gamma_and_residual)
     /* conv1 -> BN (gamma 0.1, -2, 0.5, 1) -> Relu -> Add with conv3 (same
      * 4 channels, a residual tie) -> Relu -> conv2. bn-gamma ranks conv1's
      * channels by |gamma|; conv3 (no BN on its own path, but tied) follows. */
-    lc_model *m = model_new();
+    lc_model *m = empty_model("t", 13);
     add_vi(&m->graph->inputs, &m->graph->n_inputs, "x", 4, (int64_t[]){1, 2, 4, 4});
     add_vi(&m->graph->outputs, &m->graph->n_outputs, "y", 4, (int64_t[]){1, 3, 4, 4});
     add_init(m, "W1", 4, (int64_t[]){4, 2, 1, 1}, (float[]){1, 1, 1, 1, 1, 1, 1, 1});
@@ -277,9 +265,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(suite());
 }

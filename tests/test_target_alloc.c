@@ -7,6 +7,7 @@
 
 #include "lc_alloc.h"
 #include "lc_pass.h"
+#include "lc_testutil.h"
 
 /* Least cost over every combination within the budget (INFINITY: none);
  * *bytes_out: the fewest bytes among the least-cost combinations. */
@@ -130,9 +131,5 @@ int main(void)
     tcase_add_test(tc, solve_large_budget_fits);
     tcase_add_test(tc, parse_size);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

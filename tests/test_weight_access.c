@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lc_encoding.h"
+#include "lc_testutil.h"
 
 static lc_model *load_zoo(const char *file)
 {
@@ -394,9 +395,5 @@ int main(void)
     tcase_add_test(tc, test_uniform_and_validate);
     tcase_add_test(tc, test_report);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }

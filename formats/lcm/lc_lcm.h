@@ -34,7 +34,9 @@ enum { LC_LCM_SEC_META = 1, LC_LCM_SEC_GRAPH = 2, LC_LCM_SEC_TENSOR = 3, LC_LCM_
 enum { LC_LCM_RAW = 0, LC_LCM_F32 = 1, LC_LCM_F16 = 2, LC_LCM_UNIFORM = 3, LC_LCM_CODEBOOK = 4, LC_LCM_BINARY = 5 };
 enum { LC_LCM_SPARSE_NONE = 0, LC_LCM_SPARSE_BITMAP = 1, LC_LCM_SPARSE_GAPS = 2 };
 enum { LC_LCM_FLAG_ENCODING = 1, LC_LCM_FLAG_ENTROPY = 2, LC_LCM_FLAG_MASK = 4 };
-enum { LC_LCM_CODING_RAW = 0, LC_LCM_CODING_HUFFMAN = 1 };
+/* Stream codings: LC_LCM_CODING_RAW and LC_LCM_CODING_HUFFMAN are public
+ * (lc_lcm_coding, libcompress/experimental.h); the library is built with
+ * LC_EXPERIMENTAL. */
 
 static inline void lc_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static inline void lc_put32(uint8_t *p, uint32_t v)

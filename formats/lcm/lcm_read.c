@@ -4,6 +4,7 @@
  * the streams decoded and the model rebuilt. The file is untrusted: every
  * count, size and offset is checked before use, and errors name the
  * section or record and the byte offset in the file. */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,15 @@
 #include "lc_huffman.h"
 #include "lc_lcm_read.h"
 #include "onnx_internal.h"
+
+/* The accounting reports the file's numbers through the public enums. */
+static_assert((int)LC_LCM_STORE_RAW == LC_LCM_RAW && (int)LC_LCM_STORE_F32 == LC_LCM_F32 &&
+                  (int)LC_LCM_STORE_F16 == LC_LCM_F16 && (int)LC_LCM_STORE_UNIFORM == LC_LCM_UNIFORM &&
+                  (int)LC_LCM_STORE_CODEBOOK == LC_LCM_CODEBOOK && (int)LC_LCM_STORE_BINARY == LC_LCM_BINARY,
+              "lc_lcm_store follows the file's store numbers");
+static_assert((int)LC_LCM_SPARSITY_NONE == LC_LCM_SPARSE_NONE && (int)LC_LCM_SPARSITY_BITMAP == LC_LCM_SPARSE_BITMAP &&
+                  (int)LC_LCM_SPARSITY_GAPS == LC_LCM_SPARSE_GAPS,
+              "lc_lcm_sparsity follows the file's sparsity numbers");
 
 lc_status lcm_fail_at(const lcm_reader *r, const char *where, uint64_t byte, const char *fmt, ...)
 {
@@ -169,8 +179,8 @@ static lc_status decode_tensor(const lcm_reader *r, const lcm_tdesc *d, lc_tenso
         info->kept = (int64_t)n_kept;
         info->bytes = (int64_t)d->bytes;
         info->n_streams = d->n_streams;
-        info->streams[0].role = 0;
-        info->streams[1].role = 1;
+        info->streams[0].role = LC_LCM_STREAM_VALUES;
+        info->streams[1].role = LC_LCM_STREAM_SPARSITY;
     }
     /* decode the streams */
     sym0 = malloc(sd[0].n ? (size_t)sd[0].n : 1);

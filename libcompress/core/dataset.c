@@ -43,7 +43,7 @@ int lc_dataset_sample_ndim(const lc_dataset *d) { return d->ndim - 1; }
 const int64_t *lc_dataset_sample_dims(const lc_dataset *d) { return d->dims + 1; }
 int64_t lc_dataset_sample_numel(const lc_dataset *d) { return d->sample_numel; }
 const char *lc_dataset_path(const lc_dataset *d) { return d->path; }
-int lc_dataset_file_dtype(const lc_dataset *d) { return d->src_dtype; }
+lc_dtype lc_dataset_file_dtype(const lc_dataset *d) { return d->src_dtype; }
 
 const float *lc_dataset_sample(const lc_dataset *d, int64_t i)
 {

@@ -64,14 +64,45 @@ done:
     return s;
 }
 
-/* The temporary file of the write in progress (one at a time per process
- * is enough for the CLI), for lc_write_file_abort in a signal handler. */
-static char *volatile pending_tmp;
+/* A write guard: the temporary files of the writes in progress in the
+ * threads it is attached to, for lc_write_guard_abort in a signal handler.
+ * Lock-free slots, so the handler never waits on a writer. */
+#define GUARD_SLOTS 8
 
-void lc_write_file_abort(void)
+struct lc_write_guard {
+    _Atomic(char *) tmp[GUARD_SLOTS];
+};
+
+static _Thread_local lc_write_guard *thread_guard;
+
+lc_status lc_write_guard_create(lc_write_guard **out)
 {
-    char *tmp = pending_tmp;
-    if (tmp) unlink(tmp); /* async-signal-safe */
+    if (!out) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_write_guard_create: out is NULL");
+    *out = calloc(1, sizeof **out);
+    return *out ? LC_OK : lc_fail(LC_ERR_NO_MEMORY, "lc_write_guard_create: out of memory");
+}
+
+void lc_write_guard_free(lc_write_guard *g) { free(g); }
+
+void lc_write_guard_attach(lc_write_guard *g) { thread_guard = g; }
+
+void lc_write_guard_abort(lc_write_guard *g)
+{
+    if (!g) return;
+    for (int i = 0; i < GUARD_SLOTS; i++) {
+        char *tmp = atomic_load(&g->tmp[i]);
+        if (tmp) unlink(tmp); /* async-signal-safe */
+    }
+}
+
+/* Records `tmp` in a free slot of the thread's guard: the slot, or -1. */
+static int guard_track(lc_write_guard *g, char *tmp)
+{
+    for (int i = 0; g && i < GUARD_SLOTS; i++) {
+        char *none = NULL;
+        if (atomic_compare_exchange_strong(&g->tmp[i], &none, tmp)) return i;
+    }
+    return -1;
 }
 
 /* Creates "<path>.tmp.<pid>.<n>" exclusively. Mode 0666 lets the kernel
@@ -94,6 +125,8 @@ static int create_temp(const char *path, char *tmp, size_t size)
  * (sticky, so writers whose callbacks cannot fail still report it). */
 struct lc_atomic_file {
     char *path, *tmp;
+    lc_write_guard *guard; /* the writing thread's, with tmp in slot `slot` */
+    int slot;
     int fd;
     lc_status err;
     size_t total, used;
@@ -137,7 +170,8 @@ lc_status lc_atomic_file_open(const char *path, lc_atomic_file **out)
     f->fd = fd;
     f->err = LC_OK;
     f->total = f->used = 0;
-    pending_tmp = tmp;
+    f->guard = thread_guard;
+    f->slot = guard_track(f->guard, tmp);
     *out = f;
     return LC_OK;
 }
@@ -168,7 +202,7 @@ static void atomic_file_release(lc_atomic_file *f, bool remove)
 {
     if (f->fd >= 0) close(f->fd);
     if (remove) unlink(f->tmp);
-    pending_tmp = NULL;
+    if (f->slot >= 0) atomic_store(&f->guard->tmp[f->slot], NULL);
     free(f->tmp);
     free(f->path);
     free(f);

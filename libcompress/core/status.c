@@ -1,4 +1,5 @@
 /* Status names and the thread-local last-error message. */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,8 @@ static _Thread_local char last_error[1024];
 
 const char *lc_version(void) { return LC_VERSION_STRING; }
 
+int lc_version_number(void) { return LC_VERSION_NUMBER; }
+
 const char *lc_status_name(lc_status s)
 {
     static const char *const names[] = {
@@ -17,6 +20,7 @@ const char *lc_status_name(lc_status s)
         "LC_ERR_NOT_FOUND", "LC_ERR_PARAMETER", "LC_ERR_VERIFY",
         "LC_ERR_INTERNAL", "LC_ERR_BUDGET",
     };
+    static_assert(sizeof names / sizeof names[0] == 1 - LC_ERR_BUDGET, "a status without a name");
     int i = -(int)s;
     if (i < 0 || i >= (int)(sizeof names / sizeof names[0])) return "LC_ERR_UNKNOWN";
     return names[i];

@@ -1,4 +1,5 @@
 /* Tensors: the dtype table, creation, cloning and accessors. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,15 +21,17 @@ static const struct {
     [LC_DTYPE_COMPLEX64] = {"complex64", 8}, [LC_DTYPE_COMPLEX128] = {"complex128", 16},
     [LC_DTYPE_BFLOAT16] = {"bfloat16", 2},
 };
+static_assert(LC_DTYPE_BFLOAT16 + 1 == LC_DTYPE_COUNT, "dtype_table: a dtype without a row");
 
-const char *lc_dtype_name(int dtype)
+/* Unsigned: a negative value passed as an lc_dtype is out of range too. */
+const char *lc_dtype_name(lc_dtype dtype)
 {
-    return dtype >= 0 && dtype < LC_DTYPE_COUNT ? dtype_table[dtype].name : "?";
+    return (unsigned)dtype < LC_DTYPE_COUNT ? dtype_table[dtype].name : "?";
 }
 
-size_t lc_dtype_size(int dtype)
+size_t lc_dtype_size(lc_dtype dtype)
 {
-    return dtype >= 0 && dtype < LC_DTYPE_COUNT ? dtype_table[dtype].size : 0;
+    return (unsigned)dtype < LC_DTYPE_COUNT ? dtype_table[dtype].size : 0;
 }
 
 lc_tensor *lc_tensor_new(const char *name, int dtype, int ndim, const int64_t *dims)
@@ -64,7 +67,7 @@ lc_status lc_tensor_alloc_data(lc_tensor *t)
     return LC_OK;
 }
 
-lc_status lc_tensor_create(const char *name, int dtype, int ndim, const int64_t *dims,
+lc_status lc_tensor_create(const char *name, lc_dtype dtype, int ndim, const int64_t *dims,
                            const void *data, lc_tensor **out)
 {
     *out = NULL;
@@ -122,7 +125,7 @@ fail:
 }
 
 const char *lc_tensor_name(const lc_tensor *t) { return t->name; }
-int lc_tensor_dtype(const lc_tensor *t) { return t->dtype; }
+lc_dtype lc_tensor_dtype(const lc_tensor *t) { return t->dtype; }
 int lc_tensor_ndim(const lc_tensor *t) { return t->ndim; }
 const int64_t *lc_tensor_dims(const lc_tensor *t) { return t->dims; }
 int64_t lc_tensor_numel(const lc_tensor *t) { return lc_shape_numel(t->ndim, t->dims, 0); }

@@ -284,6 +284,9 @@ static const char *const coord_names[] = {
 };
 static const char *const mode_names[] = {"nearest", "linear", "cubic"};
 static const char *const nearest_names[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+_Static_assert(sizeof coord_names / sizeof *coord_names == LC_COORD_TF_CROP_AND_RESIZE + 1, "coord_names");
+_Static_assert(sizeof mode_names / sizeof *mode_names == LC_RESIZE_CUBIC + 1, "mode_names");
+_Static_assert(sizeof nearest_names / sizeof *nearest_names == LC_NEAREST_CEIL + 1, "nearest_names");
 
 /* A constant input, absent when omitted or empty. */
 static const lc_value *present(const lc_kernel_args *a, int i)

@@ -34,6 +34,7 @@ const lc_pass *lc_pass_find(const char *name)
 int lc_pass_count(void) { return (int)(sizeof table / sizeof *table) - 1; }
 
 static const char *const type_names[] = {"float", "int", "bool", "enum", "string", "list", "n:m"};
+_Static_assert(sizeof type_names / sizeof *type_names == LC_PARAM_NM + 1, "a parameter type without a name");
 
 lc_status lc_pass_describe(int i, lc_pass_info *out)
 {

@@ -133,7 +133,7 @@ _PROTOS = {
     "lc_pipeline_load_recipe": (_i, [_P, _S, _S]),
     "lc_pipeline_set_max_drop": (None, [_P, _d]),
     "lc_pipeline_set_validation": (_i, [_P, _P, _I64P, _i64, _i64]),
-    "lc_pipeline_set_format": (None, [_P, _i]),
+    "lc_pipeline_set_format": (_i, [_P, _i]),
     "lc_pipeline_run": (_i, [_P, _P, _P, ctypes.POINTER(_P)]),
     "lc_pipeline_budget_met": (_i, [_P]),
     "lc_pipeline_write": (_i, [_P, _P, _S]),
@@ -182,5 +182,5 @@ def check(status):
 
 
 def version():
-    """The library's version string ("0.1.0")."""
+    """The library's version string ("0.2.0")."""
     return lib.lc_version().decode()

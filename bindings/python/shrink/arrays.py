@@ -3,7 +3,7 @@
 A weight is a float32 numpy array of rank 2 ([out, in], torch.nn.Linear's
 layout) or 3..5 ([out, in, kernel...], torch.nn.ConvNd's). Each function
 runs the real libcompress pass on it (see the "Array-level API" section of
-libcompress.h), so the result is what that pass computes for a model's
+libcompress/experimental.h), so the result is what that pass computes for a model's
 layer. Inputs are never modified.
 """
 import ctypes

@@ -161,7 +161,7 @@ class Model:
                     lab_ptr = lab.ctypes.data_as(_I64P)
                 check(lib.lc_pipeline_set_validation(p, vd.handle, lab_ptr, n_lab, 0))
             if out is not None and os.fspath(out).endswith(".lcm"):
-                lib.lc_pipeline_set_format(p, _FORMAT_LCM)
+                check(lib.lc_pipeline_set_format(p, _FORMAT_LCM))
             ctx = _Context(calib, seed, threads)
             res = _P()
             check(lib.lc_pipeline_run(p, self.handle, ctx.handle, ctypes.byref(res)))

@@ -1,9 +1,16 @@
 /*
- * lc_jobs.h - independent evaluations as jobs that run anywhere (part of
- * the public API; included by libcompress.h, so users write
- * #include <libcompress.h>). Experimental in 0.2: may still change.
- *
- * A sensitivity study is n_layers x n_grid independent evaluations. For
+ * libcompress/jobs.h - a sensitivity study as jobs that run anywhere (the
+ * experimental tier: declared with LC_EXPERIMENTAL; may still change).
+ * Part of the public API: include <libcompress.h>, which includes this file
+ * in order after the parts it builds on; never include it directly.
+ */
+#ifndef LIBCOMPRESS_JOBS_H
+#define LIBCOMPRESS_JOBS_H
+#ifndef LIBCOMPRESS_H
+#error "include <libcompress.h>, not <libcompress/jobs.h>"
+#endif
+
+/* A sensitivity study is n_layers x n_grid independent evaluations. For
  * large models or many models they outgrow one machine, so they can be
  * listed (lc_sensitivity_plan), run in slices on any machine
  * (lc_sensitivity_run_jobs: GNU parallel, a Slurm job array, a Kubernetes
@@ -15,22 +22,7 @@
  * Every function takes the same study arguments as lc_sensitivity_run
  * (model, pass, params, grid, val, labels, limit, ctx), which must be the
  * same in every process of one study; the merge checks that each result
- * names the weight its job number has here.
- */
-#ifndef LC_JOBS_H
-#define LC_JOBS_H
-
-#include <stdint.h>
-
-#include "libcompress.h"
-
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-#if defined(__GNUC__) || defined(__clang__)
-#pragma GCC visibility push(default)
-#endif
+ * names the weight its job number has here. */
 
 /** The study's jobs as JSON lines, one per job in job order:
  *  {"job": k, "jobs": n, "weight": NAME, KNOB: value}. Job k is layer
@@ -62,11 +54,4 @@ lc_status lc_sensitivity_merge(const lc_model *m, const char *pass, const char *
                                int64_t limit, const lc_context *ctx, const char *const *results,
                                const char *const *names, int n_results, char **json);
 
-#if defined(__GNUC__) || defined(__clang__)
-#pragma GCC visibility pop
-#endif
-
-#ifdef __cplusplus
-}
-#endif
-#endif
+#endif /* LIBCOMPRESS_JOBS_H */

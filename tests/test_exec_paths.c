@@ -1,6 +1,6 @@
-/* Executor speed work: the matrix-vector path of lc_sgemm, the depthwise
- * and epilogue paths of Conv against the plain oracle, and plan-time
- * fusion (fused plans agree with unfused ones within 1e-5 relative, are
+/* The executor's alternative paths: the matrix-vector path of lc_sgemm,
+ * the depthwise and epilogue paths of Conv against the plain oracle, and
+ * plan-time fusion (fused plans agree with unfused ones within 1e-5 relative, are
  * deterministic, and refuse observers). */
 #include <check.h>
 #include <math.h>
@@ -10,34 +10,7 @@
 
 #include "lc_exec.h"
 #include "lc_nn.h"
-
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint32_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng >> 11);
-}
-
-static int64_t rnd_int(int64_t lo, int64_t hi)
-{
-    return lo + (int64_t)(rnd() % (uint32_t)(hi - lo + 1));
-}
-
-static float rnd_float(void)
-{
-    return (float)(rnd() % 20001) / 10000.0f - 1.0f;
-}
-
-static float *rnd_array(int64_t n)
-{
-    float *p = malloc((size_t)(n > 0 ? n : 1) * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    for (int64_t i = 0; i < n; i++) p[i] = rnd_float();
-    return p;
-}
+#include "lc_testutil.h"
 
 /* ---- lc_sgemm with m == 1 or n == 1 (the sgemv path) ---- */
 
@@ -255,24 +228,6 @@ static lc_node *add_node(lc_model *m, const char *op, int nin, const char *const
     return n;
 }
 
-static lc_attr *add_attr(lc_node *n, const char *name, int type)
-{
-    n->attrs = realloc(n->attrs, (size_t)(n->n_attrs + 1) * sizeof *n->attrs);
-    lc_attr *a = &n->attrs[n->n_attrs++];
-    memset(a, 0, sizeof *a);
-    a->name = lc_strdup(name);
-    a->type = type;
-    return a;
-}
-
-static void attr_ints(lc_node *n, const char *name, int cnt, const int64_t *v)
-{
-    lc_attr *a = add_attr(n, name, LC_ATTR_INTS);
-    a->n = cnt;
-    a->ints = malloc((size_t)cnt * sizeof *a->ints);
-    memcpy(a->ints, v, (size_t)cnt * sizeof *v);
-}
-
 /* A random float initializer (values in [lo, lo + 1]). */
 static void add_init(lc_model *m, const char *name, int ndim, const int64_t *dims, float lo)
 {
@@ -308,14 +263,7 @@ static void add_value(lc_value_info **list, int *n, const char *name, int ndim, 
 
 START_TEST(synthetic_fusions_match_unfused)
 {
-    lc_model *m = calloc(1, sizeof *m);
-    m->ir_version = 8;
-    m->n_opsets = 1;
-    m->opsets = calloc(1, sizeof *m->opsets);
-    m->opsets[0].domain = lc_strdup("");
-    m->opsets[0].version = 13;
-    m->graph = calloc(1, sizeof *m->graph);
-    m->graph->name = lc_strdup("fusions");
+    lc_model *m = empty_model("fusions", 13);
     lc_graph *g = m->graph;
     const int64_t xd[4] = {2, 3, 11, 13}, w1[4] = {4, 3, 3, 3}, c4[1] = {4}, w2[4] = {6, 3, 1, 1}, c6[1] = {6};
     const int64_t w3[4] = {4, 1, 3, 3}, none[1] = {0}, pads1[4] = {1, 1, 1, 1};
@@ -399,7 +347,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("perf");
+    Suite *s = suite_create("exec_paths");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, sgemv_path_matches_reference);
@@ -408,9 +356,5 @@ int main(void)
     tcase_add_test(tc, synthetic_fusions_match_unfused);
     tcase_add_test(tc, observer_needs_unfused_plan);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

@@ -1,0 +1,145 @@
+/*
+ * libcompress/pipeline.h - the pipeline (passes validated against an
+ * accuracy budget) and per-layer sensitivity.
+ * Part of the public API: include <libcompress.h>, which includes this file
+ * in order after the parts it builds on; never include it directly.
+ */
+#ifndef LIBCOMPRESS_PIPELINE_H
+#define LIBCOMPRESS_PIPELINE_H
+#ifndef LIBCOMPRESS_H
+#error "include <libcompress.h>, not <libcompress/pipeline.h>"
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Pipeline: passes in order, validated against an accuracy budget     */
+/* ------------------------------------------------------------------ */
+
+/** A list of passes with parameters, run in order on a copy of a model.
+ *  After each pass the model is validated on the validation data: top-1
+ *  (%) with labels, else top-1 agreement (%) with the input model. When a
+ *  pass makes the accuracy drop more than the budget, its main knob
+ *  (sparsity, bits, ratio) is bisected between the requested value and
+ *  the safe end; a pass no setting of which fits is skipped, and the
+ *  budget is reported as not met.
+ *  A pipeline is one job: its functions must not be called on the same
+ *  pipeline from two threads at once (distinct pipelines may run in
+ *  parallel). Setters and getters without a status never fail; `p` must
+ *  not be NULL. */
+typedef struct lc_pipeline lc_pipeline;
+
+/** Bytes the model will take as written (e.g. .onnx or .lcm). */
+typedef lc_status (*lc_size_fn)(void *user, const lc_model *m, int64_t *bytes);
+
+/** Creates an empty pipeline (no passes, no budget, ONNX format) in *out,
+ *  owned by the caller (lc_pipeline_free; NULL on failure).
+ *  LC_ERR_NO_MEMORY. Thread-safe. */
+lc_status lc_pipeline_create(lc_pipeline **out);
+/** Frees a pipeline and its report (not the datasets it borrows). Accepts
+ *  NULL. */
+void lc_pipeline_free(lc_pipeline *p);
+
+/** Appends pass `name` with `params` ("k=v,k=v"), validated now:
+ *  LC_ERR_PARAMETER names the pass and lists the valid names. */
+lc_status lc_pipeline_add_pass(lc_pipeline *p, const char *name, const char *params);
+
+/** Appends the passes of a JSON recipe: {"passes": [{"pass": NAME, PARAM:
+ *  VALUE, ...}, ...], "validate": {"max_drop": POINTS}}. Values may be
+ *  numbers, booleans, strings or lists of strings. `label` names the recipe
+ *  in messages. LC_ERR_FORMAT for bad JSON or unknown keys,
+ *  LC_ERR_PARAMETER for unknown passes or parameters. A max_drop set
+ *  before (lc_pipeline_set_max_drop) wins over the recipe's. */
+lc_status lc_pipeline_load_recipe(lc_pipeline *p, const char *json_text, const char *label);
+
+/** Sets the accuracy budget: the largest drop allowed, in percentage
+ *  points (< 0: none, the default). */
+void lc_pipeline_set_max_drop(lc_pipeline *p, double points);
+/** The accuracy budget in percentage points (< 0: none). */
+double lc_pipeline_max_drop(const lc_pipeline *p);
+
+/** Target size in bytes of the written file (<= 0: none, the default; a
+ *  recipe's "validate": {"target_size": 20000 or "48K"} sets it unless set
+ *  before). With a target, lc_pipeline_run searches per-layer settings of
+ *  the passes' knobs (sparsity, bits): it measures each weight layer alone
+ *  at a small grid, allocates settings to fit the size with the least
+ *  damage, builds and measures candidates, and returns the most accurate
+ *  one whose file fits (with a budget: the smallest within it). Needs
+ *  validation data; every pass must be a weight pass. When nothing fits it
+ *  returns LC_ERR_BUDGET (the report, with every configuration tried, is
+ *  still available) and *out is NULL. */
+void lc_pipeline_set_target_size(lc_pipeline *p, int64_t bytes);
+/** The target size in bytes (<= 0: none). */
+int64_t lc_pipeline_target_size(const lc_pipeline *p);
+/** After a run: false when the result does not fit the target size. */
+int lc_pipeline_target_met(const lc_pipeline *p);
+
+/** Borrows validation data (and optional labels, at least as many as the
+ *  samples used; NULL: measure agreement with the input model); `limit`
+ *  > 0 uses only the first samples. Both must outlive the pipeline's runs.
+ *  LC_ERR_SHAPE when there are fewer labels than samples used. */
+lc_status lc_pipeline_set_validation(lc_pipeline *p, const lc_dataset *val, const int64_t *labels, int64_t n_labels,
+                                     int64_t limit);
+
+/** How to measure the output size: `fn(user, model, &bytes)` is called
+ *  during runs (from the running thread) and returns LC_OK or a status that
+ *  fails the run. NULL restores the default (the size in the pipeline's
+ *  format). */
+void lc_pipeline_set_size_fn(lc_pipeline *p, lc_size_fn fn, void *user);
+
+/** Runs the passes on a copy of `in`; *out is the compressed model (owned
+ *  by the caller). When the budget cannot be met, *out is still the best
+ *  model found within it (the input if nothing fits) and
+ *  lc_pipeline_budget_met() is false. Errors of a pass are returned with
+ *  the pass named. `in` is only read (it may be shared with other
+ *  readers); `ctx` may be NULL (no calibration data). Besides the passes'
+ *  errors: LC_ERR_INVALID_ARGUMENT (no passes, or a budget without
+ *  validation data), LC_ERR_NO_MEMORY. */
+lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *ctx, lc_model **out);
+
+/** After a run: false when some pass could not fit the budget. */
+int lc_pipeline_budget_met(const lc_pipeline *p);
+
+/** Output formats (stable values). */
+typedef enum lc_format {
+    LC_FORMAT_ONNX = 0,
+    LC_FORMAT_LCM = 1
+} lc_format;
+
+/** The format the result will be written in (LC_FORMAT_ONNX, the default,
+ *  or LC_FORMAT_LCM): sizes during the run are measured in it.
+ *  LC_ERR_INVALID_ARGUMENT (the format does not change) for another
+ *  value. */
+lc_status lc_pipeline_set_format(lc_pipeline *p, lc_format format);
+
+/** Writes the run's result `m` to `path` atomically in the pipeline's
+ *  format (.lcm files record the recipe and the run's figures in their
+ *  META section) and completes the report: output path and bytes, ratio,
+ *  and for .lcm each layer's bytes in the file plus the `overhead`
+ *  {header, meta, graph, other_tensors, total}, which add up to the file
+ *  size exactly. LC_ERR_INVALID_ARGUMENT before a run, LC_ERR_IO,
+ *  LC_ERR_VERIFY, LC_ERR_NO_MEMORY. */
+lc_status lc_pipeline_write(lc_pipeline *p, const lc_model *m, const char *path);
+
+/** The report (JSON text: input, output, ratio, accuracy, budget_met,
+ *  passes, layers, overhead, tried), borrowed from the pipeline: valid
+ *  until the next run, write or free. "{}" before lc_pipeline_write. For
+ *  a model-level report without a pipeline, see lc_model_report. */
+const char *lc_pipeline_report(const lc_pipeline *p);
+
+/** Per-layer sensitivity: every weight layer selected by `params` (the
+ *  pass's ops/include/exclude) is compressed alone by pass `pass` at each
+ *  of the `n_grid` values of the pass's knob, and validated on `val`
+ *  (top-1 % with `labels`, else agreement % with `m`). *json (malloc'ed,
+ *  free() it) receives {pass, knob, metric, float, grid, layers: [{name,
+ *  op, weight, params, accuracy: [one per grid value]}]}.
+ *  LC_ERR_PARAMETER for an unknown pass, a pass without a knob or a grid
+ *  value out of the knob's range or an empty grid; LC_ERR_INVALID_ARGUMENT
+ *  for missing arguments (no validation data, a pass that needs
+ *  calibration data the context lacks), LC_ERR_SHAPE for labels that do not match, or the
+ *  pass's own error. *json is NULL on failure. `m`, `val` and `labels` are
+ *  only read (`m` is copied per trial): thread-safe for concurrent readers
+ *  of them. */
+lc_status lc_sensitivity_run(const lc_model *m, const char *pass, const char *params, const double *grid, int n_grid,
+                             const lc_dataset *val, const int64_t *labels, int64_t n_labels, int64_t limit,
+                             const lc_context *ctx, char **json);
+
+#endif /* LIBCOMPRESS_PIPELINE_H */

@@ -1,0 +1,59 @@
+/* Helpers shared by the Check suites: a deterministic random stream, and
+ * values, nodes and attributes built by hand for kernel and executor tests.
+ * Test code only (linked into every Check suite, never into the library). */
+#ifndef LC_TESTUTIL_H
+#define LC_TESTUTIL_H
+
+#include <check.h>
+#include <stdint.h>
+
+#include "lc_exec.h"
+#include "lc_ir.h"
+
+/* ---- deterministic random numbers (xorshift64; each Check test runs in
+ * its own process, so every test starts from the same state) ---- */
+
+/* Restarts the stream at `seed` (nonzero). */
+void rnd_seed(uint64_t seed);
+/* 32 random bits. */
+uint32_t rnd(void);
+/* A uniform integer in [lo, hi] (inclusive; hi - lo < 2^32). */
+int64_t rnd_int(int64_t lo, int64_t hi);
+/* A float in [-1, 1] on a 1e-4 grid. */
+float rnd_float(void);
+/* A float in [lo, hi) with 24 random bits. */
+float rnd_range(float lo, float hi);
+/* A double in [-1, 1) with 53 random bits. */
+double rnd_double(void);
+/* A malloc'ed array of n rnd_float() values (the caller frees it). */
+float *rnd_array(int64_t n);
+
+/* ---- hand-built models ---- */
+
+/* An empty model (IR 8, default-domain opset `opset`, no nodes) whose main
+ * graph is named `name`. */
+lc_model *empty_model(const char *name, int64_t opset);
+
+/* ---- attributes added to a node (owned by the node) ---- */
+
+/* Appends an empty attribute `name` of `type` to `n` and returns it. */
+lc_attr *add_attr(lc_node *n, const char *name, int type);
+void attr_int(lc_node *n, const char *name, int64_t v);
+void attr_ints(lc_node *n, const char *name, int cnt, const int64_t *v);
+void attr_float(lc_node *n, const char *name, float v);
+void attr_string(lc_node *n, const char *name, const char *v);
+
+/* ---- borrowed values and attributes for calling a kernel directly ---- */
+
+/* A constant value viewing `data` (not copied) of `dtype` and shape. */
+lc_value mkval(const char *name, int dtype, int ndim, const int64_t *dims, void *data);
+/* Attributes by value; `name` and `s` are borrowed. */
+lc_attr make_attr_int(const char *name, int64_t i);
+lc_attr make_attr_float(const char *name, float f);
+lc_attr make_attr_string(const char *name, const char *s);
+
+/* Runs every test of `s` (and frees it): 0 when all pass, else 1, for
+ * main's return. */
+int run_suite(Suite *s);
+
+#endif
