@@ -111,7 +111,7 @@ static lc_status collect_values(lc_executor *ex, const lc_array *shapes, int n_i
         const lc_array *a = &shapes[ex->n_inputs];
         size_t es = lc_dtype_size(a->dtype);
         if (!es) return lc_fail(LC_ERR_DTYPE, "input '%s': unsupported dtype %s", vi->name, lc_dtype_name(a->dtype));
-        if (vi->type.kind == LC_TYPE_TENSOR && vi->type.elem_type && vi->type.elem_type != a->dtype)
+        if (vi->type.kind == LC_TYPE_TENSOR && vi->type.elem_type && vi->type.elem_type != (int)a->dtype)
             return lc_fail(LC_ERR_DTYPE, "input '%s' is %s, got %s", vi->name, lc_dtype_name(vi->type.elem_type),
                            lc_dtype_name(a->dtype));
         if (a->ndim < 0 || a->ndim > LC_MAX_DIMS || lc_shape_numel(a->ndim, a->dims, es) < 0)

@@ -19,7 +19,7 @@ lc_status lc_executor_run(lc_executor *ex, const lc_array *inputs, int n_inputs)
     for (int i = 0; i < n_inputs; i++) {
         const lc_value *v = &ex->slots[ex->inputs[i]].v;
         const lc_array *a = &inputs[i];
-        if (a->dtype != v->dtype)
+        if ((int)a->dtype != v->dtype)
             return lc_fail(LC_ERR_DTYPE, "input '%s' must be %s, got %s", v->name, lc_dtype_name(v->dtype),
                            lc_dtype_name(a->dtype));
         bool same = a->ndim == v->ndim;
