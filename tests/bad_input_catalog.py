@@ -155,6 +155,11 @@ def make_inputs(w):
     onnx.save(lenet_with("classifier.1.weight", 123, np.inf), os.path.join(w, "inf.onnx"))
     onnx.save(small_model("NonMaxSuppression"), os.path.join(w, "unsupported.onnx"))
     onnx.save(two_input_model(), os.path.join(w, "two_inputs.onnx"))
+    for name, opset, op in (("opset6.onnx", 6, "Relu"), ("old_unknown.onnx", 9, "ImageScaler")):
+        g = helper.make_graph([helper.make_node(op, ["x"], ["y"], name="scale0")], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 2, 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 2, 2])])
+        onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)]), os.path.join(w, name))
     os.mkdir(os.path.join(w, "folder"))
     os.mkdir(os.path.join(w, "folder.onnx"))
     os.mkdir(os.path.join(w, "folder.npy"))
@@ -349,6 +354,16 @@ CASES = [
      ["{w}/folder/../model.lcm"]),
     ("output", "sensitivity --html is the model", SENS + ["--html", "{w}/link.onnx"], ["{w}/link.onnx"]),
     ("output", "sensitivity --html is the data", SENS + ["--html", "{w}/link_data.npy"], ["{w}/link_data.npy"]),
+    # --- upgrade (issue 16)
+    ("model", "upgrade from opset 6", ["upgrade", "{w}/opset6.onnx", "-o", "{w}/out.onnx"], ["opset 6", "13"]),
+    ("model", "upgrade an unknown op", ["upgrade", "{w}/old_unknown.onnx", "-o", "{w}/out.onnx", "--opset", "12"],
+     ["'scale0' (ImageScaler)", "opset 9 to 12"]),
+    ("model", "upgrade an older opset than the model's", ["upgrade", "{w}/model.onnx", "-o", "{w}/out.onnx", "--opset",
+                                                           "11"], ["opset 13", "11"]),
+    ("args", "upgrade --opset out of range", ["upgrade", "{w}/model.onnx", "-o", "{w}/out.onnx", "--opset", "18"],
+     ["--opset"]),
+    ("args", "upgrade without -o", ["upgrade", "{w}/model.onnx"], ["-o"]),
+    ("output", "upgrade -o is the input", ["upgrade", "{w}/model.onnx", "-o", "{w}/link.onnx"], ["{w}/link.onnx"]),
 ]
 
 

@@ -9,7 +9,9 @@ import sys
 src = os.environ["LC_SOURCE_DIR"]
 build = os.environ["LC_BUILD_DIR"]
 
-text = open(os.path.join(src, "libcompress/include/libcompress.h")).read()
+inc = os.path.join(src, "libcompress/include")
+# libcompress.h and the topical headers it includes
+text = "\n".join(open(os.path.join(inc, h)).read() for h in sorted(os.listdir(inc)) if h.endswith(".h"))
 text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)   # comments (and the example in them)
 text = re.sub(r"//[^\n]*", " ", text)
 text = re.sub(r"^\s*#[^\n]*", " ", text, flags=re.M)  # preprocessor lines

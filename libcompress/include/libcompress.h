@@ -1122,3 +1122,4 @@ lc_status lc_array_quantize_int8(const float *w, int ndim, const int64_t *dims, 
 }
 #endif
 #endif
+#include "lc_upgrade.h" /* opset upgrade (issue 16) */
