@@ -1,5 +1,5 @@
 /* shrink eval MODEL --data X [--data X2 ...] [--labels Y] [--ref FLOAT_MODEL]
- *            [--out OUT.npy] [--batch N] [--mean M --std S] [--limit N]
+ *            [--out OUT.npy] [--out-all DIR] [--batch N] [--mean M --std S] [--limit N]
  *            [--threads N] [--json] */
 #include <math.h>
 #include <stdio.h>
@@ -11,13 +11,14 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "eval_out.h"
 
 #define MAX_INPUTS 16
 
 void cmd_eval_help(void)
 {
     printf("usage: shrink eval MODEL --data X [--data X2 ...] [--labels Y] [--ref FLOAT_MODEL]\n"
-           "                  [--out OUT.npy] [--batch N] [--mean M --std S] [--limit N]\n"
+           "                  [--out OUT.npy] [--out-all DIR] [--batch N] [--mean M --std S] [--limit N]\n"
            "                  [--threads N] [--json]\n"
            "\n"
            "Runs MODEL (.onnx) with the reference executor on data and reports accuracy.\n"
@@ -29,7 +30,10 @@ void cmd_eval_help(void)
            "  --labels Y      class labels (.npy of ints, or IDX idx1): reports top-1 (%%)\n"
            "  --ref MODEL     a reference (float) model run on the same data: reports top-1\n"
            "                  agreement (%%) and the SNR (dB) of the first output against it\n"
-           "  --out OUT.npy   writes the first output for all samples (float32 .npy)\n"
+           "  --out OUT.npy   writes the first output for all samples (float32 .npy), its\n"
+           "                  shape with dim 0 running over all samples\n"
+           "  --out-all DIR   writes every output as DIR/NAME.npy (float32, or int64 for\n"
+           "                  integer outputs) the same way; DIR is created if missing\n"
            "  --batch N       samples per run (default 64)\n"
            "  --mean M --std S  normalise inputs as (x - M) / S (after the uint8 scaling)\n"
            "  --limit N       use only the first N samples\n"
@@ -41,7 +45,7 @@ void cmd_eval_help(void)
 }
 
 typedef struct eval_opts {
-    const char *model, *labels, *ref, *out;
+    const char *model, *labels, *ref, *out, *out_all;
     const char *data[MAX_INPUTS];
     int n_data;
     long batch, limit, threads;
@@ -68,7 +72,7 @@ static int parse_args(int argc, char **argv, eval_opts *o)
             continue;
         }
         static const char *const with_value[] = {"--data", "--labels", "--ref", "--out", "--batch", "--mean",
-                                                 "--std", "--limit", "--threads"};
+                                                 "--std", "--limit", "--threads", "--out-all"};
         bool known = false;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) known |= strcmp(a, with_value[k]) == 0;
         if (!known) return cli_usage_error("eval", "unknown option '%s'", a);
@@ -80,6 +84,7 @@ static int parse_args(int argc, char **argv, eval_opts *o)
         } else if (strcmp(a, "--labels") == 0) o->labels = v;
         else if (strcmp(a, "--ref") == 0) o->ref = v;
         else if (strcmp(a, "--out") == 0) o->out = v;
+        else if (strcmp(a, "--out-all") == 0) o->out_all = v;
         else if (strcmp(a, "--batch") == 0) {
             if (!cli_parse_long(v, 1, &o->batch)) return cli_usage_error("eval", "--batch must be a positive integer, not '%s'", v);
         } else if (strcmp(a, "--limit") == 0) {
@@ -173,9 +178,10 @@ static lc_status runner_plan(runner *r, long batch, int threads, lc_executor **e
     return s;
 }
 
-/* Runs samples [start, start+n) and returns the first output (borrowed). */
+/* Runs samples [start, start+n) and returns the first output (borrowed)
+ * and the executor that holds every output. */
 static lc_status runner_run(runner *r, lc_dataset *const *data, int64_t start, long n, long full_batch, int threads,
-                            lc_array *out)
+                            lc_array *out, lc_executor **used)
 {
     lc_executor **ex = n == full_batch ? &r->full : &r->rest;
     long *planned = n == full_batch ? &r->full_batch : &r->rest_batch;
@@ -188,6 +194,7 @@ static lc_status runner_run(runner *r, lc_dataset *const *data, int64_t start, l
         in[i].data = lc_dataset_sample(data[i], start);
     }
     if ((s = lc_executor_run(*ex, in, r->n_inputs))) return s;
+    if (used) *used = *ex;
     return lc_executor_output(*ex, 0, out, NULL);
 }
 
@@ -221,7 +228,7 @@ int cmd_eval(int argc, char **argv)
 
     lc_dataset *data[MAX_INPUTS] = {0};
     int64_t *labels = NULL, n_labels = 0;
-    float *outbuf = NULL;
+    eval_outputs outs = {0};
     runner model = {0}, ref = {0};
     lc_status s = LC_OK;
     lc_data_options dopt = {o.has_mean, (float)o.mean, (float)o.std, o.limit};
@@ -242,13 +249,14 @@ int cmd_eval(int argc, char **argv)
     if (o.ref && (rc = runner_open(&ref, o.ref, data, o.n_data))) goto done;
 
     long batch = o.batch < count ? o.batch : (long)count;
-    int64_t correct = 0, agree = 0, per_sample = -1;
+    int64_t correct = 0, agree = 0;
     double sig = 0, noise = 0, ms = 0;
     for (int64_t start = 0; start < count; start += batch) {
         long n = (long)(count - start < batch ? count - start : batch);
         lc_array out, rout;
+        lc_executor *ex = NULL;
         double t0 = now_ms();
-        if ((s = runner_run(&model, data, start, n, batch, (int)o.threads, &out))) goto fail;
+        if ((s = runner_run(&model, data, start, n, batch, (int)o.threads, &out, &ex))) goto fail;
         ms += now_ms() - t0;
         if (out.dtype != LC_DTYPE_FLOAT || out.ndim < 1 || out.dims[0] != n) {
             rc = cli_error(EXIT_USAGE, "%s: first output is not float32 with the batch as dim 0", o.model);
@@ -256,20 +264,15 @@ int cmd_eval(int argc, char **argv)
         }
         int64_t k = 1;
         for (int d = 1; d < out.ndim; d++) k *= out.dims[d];
-        if (per_sample < 0) {
-            per_sample = k;
-            if (o.out && !(outbuf = malloc((size_t)(count * k) * sizeof *outbuf))) {
-                rc = cli_error(EXIT_INTERNAL, "out of memory for %lld outputs", (long long)(count * k));
-                goto done;
-            }
-        }
+        if ((o.out || o.out_all) &&
+            (rc = eval_outputs_add(&outs, ex, 0, o.out_all ? lc_executor_output_count(ex) : 1, start, n, count)))
+            goto done;
         const float *y = out.data;
-        if (outbuf) memcpy(outbuf + start * k, y, (size_t)(n * k) * sizeof *y);
         if (labels)
             for (long i = 0; i < n; i++) correct += k > 0 && argmax(y + i * k, k) == labels[start + i];
         if (o.ref) {
             /* the two executors own separate buffers: `y` stays valid */
-            if ((s = runner_run(&ref, data, start, n, batch, (int)o.threads, &rout))) goto fail;
+            if ((s = runner_run(&ref, data, start, n, batch, (int)o.threads, &rout, NULL))) goto fail;
             int64_t rk = 1;
             for (int d = 1; d < rout.ndim; d++) rk *= rout.dims[d];
             if (rout.dtype != LC_DTYPE_FLOAT || rk != k) {
@@ -284,10 +287,7 @@ int cmd_eval(int argc, char **argv)
             }
         }
     }
-    if (o.out) {
-        int64_t dims[2] = {count, per_sample};
-        if ((s = lc_npy_write(o.out, LC_DTYPE_FLOAT, 2, dims, outbuf))) goto fail;
-    }
+    if ((rc = eval_outputs_write(&outs, o.out, o.out_all))) goto done;
     double top1 = labels ? 100.0 * (double)correct / (double)count : NAN;
     double agreement = o.ref ? 100.0 * (double)agree / (double)count : NAN;
     double snr = o.ref ? (noise > 0 ? 10 * log10(sig / noise) : INFINITY) : NAN;
@@ -317,6 +317,7 @@ int cmd_eval(int argc, char **argv)
         printf("time           %.4f ms/sample (%.0f samples/s, batch %ld, %ld thread%s)\n", ms / (double)count,
                ms > 0 ? 1000.0 * (double)count / ms : 0.0, batch, o.threads, o.threads == 1 ? "" : "s");
         if (o.out) printf("wrote          %s\n", o.out);
+        if (o.out_all) printf("wrote          %d output%s into %s\n", outs.n, outs.n == 1 ? "" : "s", o.out_all);
     }
     rc = EXIT_OK;
     goto done;
@@ -325,7 +326,7 @@ fail:
 done:
     for (int i = 0; i < o.n_data; i++) lc_dataset_free(data[i]);
     free(labels);
-    free(outbuf);
+    eval_outputs_free(&outs);
     runner_close(&model);
     runner_close(&ref);
     return rc;

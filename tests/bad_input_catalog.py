@@ -354,7 +354,9 @@ CASES = [
      ["{w}/folder/../model.lcm"]),
     ("output", "sensitivity --html is the model", SENS + ["--html", "{w}/link.onnx"], ["{w}/link.onnx"]),
     ("output", "sensitivity --html is the data", SENS + ["--html", "{w}/link_data.npy"], ["{w}/link_data.npy"]),
-    # --- upgrade (issue 16)
+    # --- eval outputs, upgrade (issue 16)
+    ("output", "eval --out-all is a file", EVAL + ["--data", "{w}/data.npy", "--out-all", "{w}/labels.npy"],
+     ["{w}/labels.npy"]),
     ("model", "upgrade from opset 6", ["upgrade", "{w}/opset6.onnx", "-o", "{w}/out.onnx"], ["opset 6", "13"]),
     ("model", "upgrade an unknown op", ["upgrade", "{w}/old_unknown.onnx", "-o", "{w}/out.onnx", "--opset", "12"],
      ["'scale0' (ImageScaler)", "opset 9 to 12"]),
