@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "eval_out.h"
+#include "inputs_args.h"
 
 #define MAX_INPUTS 16
 
@@ -19,11 +20,11 @@ void cmd_eval_help(void)
 {
     printf("usage: shrink eval MODEL --data X [--data X2 ...] [--labels Y] [--ref FLOAT_MODEL]\n"
            "                  [--out OUT.npy] [--out-all DIR] [--batch N] [--mean M --std S] [--limit N]\n"
-           "                  [--threads N] [--json]\n"
+           "                  [--threads N] [--json] [--feed NAME=FILE.npy] [--input-shape NAME=DIMS]\n"
            "\n"
            "Runs MODEL (.onnx) with the reference executor on data and reports accuracy.\n"
            "\n"
-           "  --data X        input samples along dim 0, once per graph input, in order:\n"
+           "  --data X        input samples along dim 0, once per graph input not fed, in order:\n"
            "                  .npy (float32/float64/uint8/ints, C order), IDX (*-idx3-ubyte,\n"
            "                  .gz or not), or raw float32 as FILE.bin:d0xd1x...\n"
            "                  uint8 data is scaled by 1/255 first.\n"
@@ -37,6 +38,7 @@ void cmd_eval_help(void)
            "  --batch N       samples per run (default 64)\n"
            "  --mean M --std S  normalise inputs as (x - M) / S (after the uint8 scaling)\n"
            "  --limit N       use only the first N samples\n"
+           CLI_INPUTS_HELP
            "  --threads N     worker threads (default: all cores)\n"
            "  --json          print one JSON object: samples, top1, agreement, snr_db,\n"
            "                  ms_per_sample\n"
@@ -51,6 +53,7 @@ typedef struct eval_opts {
     long batch, limit, threads;
     double mean, std;
     bool has_mean, has_std, json;
+    cli_inputs in;
 } eval_opts;
 
 static int parse_args(int argc, char **argv, eval_opts *o)
@@ -66,6 +69,9 @@ static int parse_args(int argc, char **argv, eval_opts *o)
             o->json = true;
             continue;
         }
+        int took = cli_inputs_parse("eval", argc, argv, &i, &o->in);
+        if (took > 1) return EXIT_USAGE;
+        if (took) continue;
         if (a[0] != '-' || !a[1]) {
             if (o->model) return cli_usage_error("eval", "more than one MODEL given ('%s' and '%s')", o->model, a);
             o->model = a;
@@ -116,48 +122,69 @@ typedef struct runner {
     lc_model *model;
     const char *path;
     int n_inputs;
-    lc_array shapes[MAX_INPUTS]; /* dims[0] is filled per batch */
+    lc_array shapes[MAX_INPUTS]; /* dims[0] is filled per batch, except for feeds */
+    int src[MAX_INPUTS];         /* --data index of each input, -1: fed */
     lc_executor *full, *rest;
     long full_batch, rest_batch;
 } runner;
 
 /* Plan input shapes: the model's declared dims where known, else the
  * data's sample dims (when the ranks agree). */
-static int runner_open(runner *r, const char *path, lc_dataset *const *data, int n_data)
+static int runner_open(runner *r, const char *path, lc_dataset *const *data, int n_data, const cli_inputs *in)
 {
     memset(r, 0, sizeof *r);
     r->path = path;
     lc_status s = lc_model_load(path, &r->model);
     if (s) return cli_fail_status(s);
+    int rc = cli_inputs_apply(in, r->model, NULL);
+    if (rc) return rc;
     lc_model_info info;
     if ((s = lc_model_info_compute(r->model, &info))) return cli_fail_status(s);
-    int rc = EXIT_OK;
-    if (info.n_inputs != n_data)
-        rc = cli_error(EXIT_USAGE, "%s has %d input%s but %d --data given", path, info.n_inputs,
-                       info.n_inputs == 1 ? "" : "s", n_data);
+    int n_fed = 0;
+    for (int i = 0; i < info.n_inputs; i++) n_fed += cli_inputs_feed(in, info.inputs[i].name) != NULL;
+    if (info.n_inputs > MAX_INPUTS)
+        rc = cli_error(EXIT_USAGE, "%s has %d inputs (at most %d)", path, info.n_inputs, MAX_INPUTS);
+    else if (info.n_inputs - n_fed != n_data)
+        rc = cli_error(EXIT_USAGE, "%s has %d input%s (%d fed by --feed) but %d --data given", path, info.n_inputs,
+                       info.n_inputs == 1 ? "" : "s", n_fed, n_data);
     r->n_inputs = info.n_inputs;
-    for (int i = 0; i < info.n_inputs && !rc; i++) {
+    for (int i = 0, next = 0; i < info.n_inputs && !rc; i++) {
         const lc_value_summary *v = &info.inputs[i];
         lc_array *a = &r->shapes[i];
+        const lc_tensor *feed = cli_inputs_feed(in, v->name);
+        if (feed) {
+            *a = (lc_array){lc_tensor_dtype(feed), lc_tensor_ndim(feed), {0}, lc_tensor_data(feed)};
+            memcpy(a->dims, lc_tensor_dims(feed), (size_t)a->ndim * sizeof *a->dims);
+            r->src[i] = -1;
+            continue;
+        }
+        r->src[i] = next++;
+        const int64_t *given;
+        int given_ndim = cli_inputs_shape(in, v->name, &given);
         if (v->dtype != LC_DTYPE_FLOAT) {
             rc = cli_error(EXIT_USAGE, "%s: input '%s' is %s; eval feeds float32 data only", path, v->name,
                            lc_dtype_name(v->dtype));
             break;
         }
-        int nd = v->ndim > 0 ? v->ndim - 1 : v->ndim;
-        if ((s = lc_dataset_check_shape(data[i], nd, v->ndim > 0 ? v->dims + 1 : NULL, v->name))) {
+        const lc_dataset *d = data[r->src[i]];
+        int nd = given_ndim >= 1 ? given_ndim - 1 : v->ndim > 0 ? v->ndim - 1 : v->ndim;
+        const int64_t *want = given_ndim >= 1 ? given + 1 : v->ndim > 0 ? v->dims + 1 : NULL;
+        if ((s = lc_dataset_check_shape(d, nd, want, v->name))) {
             rc = cli_fail_status(s);
             break;
         }
         a->dtype = LC_DTYPE_FLOAT;
         bool known = v->ndim >= 1;
         for (int k = 1; k < v->ndim; k++) known &= v->dims[k] >= 0;
-        if (known) {
+        if (given_ndim >= 1) {
+            a->ndim = given_ndim;
+            memcpy(a->dims, given, (size_t)given_ndim * sizeof *given);
+        } else if (known) {
             a->ndim = v->ndim;
             memcpy(a->dims, v->dims, sizeof a->dims);
-        } else if (v->ndim < 0 || lc_dataset_sample_ndim(data[i]) == v->ndim - 1) {
-            a->ndim = lc_dataset_sample_ndim(data[i]) + 1;
-            memcpy(a->dims + 1, lc_dataset_sample_dims(data[i]), (size_t)(a->ndim - 1) * sizeof(int64_t));
+        } else if (v->ndim < 0 || lc_dataset_sample_ndim(d) == v->ndim - 1) {
+            a->ndim = lc_dataset_sample_ndim(d) + 1;
+            memcpy(a->dims + 1, lc_dataset_sample_dims(d), (size_t)(a->ndim - 1) * sizeof(int64_t));
         } else {
             rc = cli_error(EXIT_USAGE, "%s: cannot tell the shape of input '%s' from the model or the data", path,
                            v->name);
@@ -172,7 +199,8 @@ static lc_status runner_plan(runner *r, long batch, int threads, lc_executor **e
     if (*ex && *planned == batch) return LC_OK;
     lc_executor_free(*ex);
     *ex = NULL;
-    for (int i = 0; i < r->n_inputs; i++) r->shapes[i].dims[0] = batch;
+    for (int i = 0; i < r->n_inputs; i++)
+        if (r->src[i] >= 0) r->shapes[i].dims[0] = batch;
     lc_status s = lc_executor_create(r->model, r->shapes, r->n_inputs, threads, ex);
     if (!s) *planned = batch;
     return s;
@@ -190,8 +218,9 @@ static lc_status runner_run(runner *r, lc_dataset *const *data, int64_t start, l
     lc_array in[MAX_INPUTS];
     for (int i = 0; i < r->n_inputs; i++) {
         in[i] = r->shapes[i];
+        if (r->src[i] < 0) continue; /* a --feed: the same value every run */
         in[i].dims[0] = n;
-        in[i].data = lc_dataset_sample(data[i], start);
+        in[i].data = lc_dataset_sample(data[r->src[i]], start);
     }
     if ((s = lc_executor_run(*ex, in, r->n_inputs))) return s;
     if (used) *used = *ex;
@@ -245,8 +274,8 @@ int cmd_eval(int argc, char **argv)
         if ((s = lc_labels_load(o.labels, o.limit, &labels, &n_labels))) goto fail;
         if ((s = lc_dataset_check_labels(data[0], n_labels, o.labels))) goto fail;
     }
-    if ((rc = runner_open(&model, o.model, data, o.n_data))) goto done;
-    if (o.ref && (rc = runner_open(&ref, o.ref, data, o.n_data))) goto done;
+    if ((rc = runner_open(&model, o.model, data, o.n_data, &o.in))) goto done;
+    if (o.ref && (rc = runner_open(&ref, o.ref, data, o.n_data, &o.in))) goto done;
 
     long batch = o.batch < count ? o.batch : (long)count;
     int64_t correct = 0, agree = 0;
@@ -327,6 +356,7 @@ done:
     for (int i = 0; i < o.n_data; i++) lc_dataset_free(data[i]);
     free(labels);
     eval_outputs_free(&outs);
+    cli_inputs_free(&o.in);
     runner_close(&model);
     runner_close(&ref);
     return rc;

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "html_report.h"
+#include "inputs_args.h"
 
 #define MAX_PASSES 64
 
@@ -30,6 +31,7 @@ void cmd_run_help(void)
            "                 [--calib X] [--val X [--labels Y]] [--max-drop POINTS] [--seed N]\n"
            "                 [--target-size SIZE] [--report R.json] [--html R.html] [--quiet]\n"
            "                 [--mean M --std S] [--calib-limit N] [--val-limit N] [--batch N] [--threads N]\n"
+           "                 [--feed NAME=FILE.npy ...] [--input-shape NAME=DIMS ...]\n"
            "\n"
            "Compresses MODEL with a pipeline of passes and writes OUT: .onnx (plain ONNX\n"
            "any runtime can run) or .lcm (the compact format: `shrink decode` turns it\n"
@@ -73,6 +75,7 @@ void cmd_run_help(void)
            "  --calib-limit N, --val-limit N   use only the first N samples\n"
            "  --batch N         samples per executor run (default 64)\n"
            "  --threads N       worker threads (default: all cores)\n"
+           CLI_INPUTS_HELP
            "\n"
            "Data files: .npy, IDX (.gz or not), or raw float32 FILE.bin:d0xd1x...\n");
 }
@@ -85,6 +88,7 @@ typedef struct run_opts {
     int64_t target_size;
     bool has_max_drop, has_mean, has_std, quiet;
     long seed, calib_limit, val_limit, batch, threads;
+    cli_inputs in;
 } run_opts;
 
 static int parse_args(int argc, char **argv, run_opts *o)
@@ -101,6 +105,9 @@ static int parse_args(int argc, char **argv, run_opts *o)
             o->quiet = true;
             continue;
         }
+        int took = cli_inputs_parse("run", argc, argv, &i, &o->in);
+        if (took > 1) return EXIT_USAGE;
+        if (took) continue;
         if (a[0] != '-' || !a[1]) {
             if (o->model) return cli_usage_error("run", "more than one MODEL given ('%s' and '%s')", o->model, a);
             o->model = a;
@@ -342,6 +349,7 @@ int cmd_run(int argc, char **argv)
         goto done;
     }
     if ((s = lc_model_load(o.model, &model)) || (s = lc_model_check_finite(model))) goto fail;
+    if ((rc = cli_inputs_apply(&o.in, model, ctx))) goto done;
     lc_data_options dopt = {o.has_mean, (float)o.mean, (float)o.std, 0};
     if (o.calib) {
         dopt.limit = o.calib_limit;
@@ -410,5 +418,6 @@ done:
     lc_dataset_free(val);
     lc_context_free(ctx);
     lc_pipeline_free(pl);
+    cli_inputs_free(&o.in);
     return rc;
 }

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "html_report.h"
+#include "inputs_args.h"
 
 #define MAX_GRID 64
 
@@ -19,7 +20,7 @@ void cmd_sensitivity_help(void)
     printf("usage: shrink sensitivity MODEL --pass NAME[:key=value,...] --grid V1,V2,...\n"
            "                         --val X [--labels Y] [--calib X] [--mean M --std S]\n"
            "                         [--val-limit N] [--calib-limit N] [--seed N] [--threads N] [--json]\n"
-           "                         [--html R.html]\n"
+           "                         [--html R.html] [--feed NAME=FILE.npy] [--input-shape NAME=DIMS]\n"
            "\n"
            "Compresses each weight layer alone with pass NAME at every value of the pass's\n"
            "main knob (sparsity, bits, ratio) and reports the accuracy on --val: top-1 (%%)\n"
@@ -28,7 +29,7 @@ void cmd_sensitivity_help(void)
            "  --json   print {pass, knob, metric, float, grid, layers: [{name, op, weight,\n"
            "           params, accuracy: [...]}]}\n"
            "  --html R.html  also write the curves (accuracy vs knob value, one line per\n"
-           "           layer) and the table as one self-contained web page\n");
+           "           layer) and the table as one self-contained web page\n" CLI_INPUTS_HELP);
 }
 
 int cmd_sensitivity(int argc, char **argv)
@@ -37,6 +38,7 @@ int cmd_sensitivity(int argc, char **argv)
                *calib_path = NULL, *html_path = NULL;
     double mean = 0, std = 0, grid[MAX_GRID];
     bool has_mean = false, has_std = false, json = false;
+    cli_inputs in = {0};
     long val_limit = 0, calib_limit = 0, seed = 0, threads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
     int n_grid = 0;
     for (int i = 1; i < argc; i++) {
@@ -45,6 +47,9 @@ int cmd_sensitivity(int argc, char **argv)
             json = true;
             continue;
         }
+        int took = cli_inputs_parse("sensitivity", argc, argv, &i, &in);
+        if (took > 1) return EXIT_USAGE;
+        if (took) continue;
         if (a[0] != '-' || !a[1]) {
             if (model_path) return cli_usage_error("sensitivity", "more than one MODEL given");
             model_path = a;
@@ -122,6 +127,7 @@ int cmd_sensitivity(int argc, char **argv)
         if ((s = lc_dataset_load(calib_path, &dopt, &calib))) goto fail;
         lc_context_set_calib(ctx, calib, calib_limit);
     }
+    if ((rc = cli_inputs_apply(&in, m, ctx))) goto done;
     lc_context_set_seed(ctx, (uint64_t)seed);
     lc_context_set_threads(ctx, (int)threads);
     if ((s = lc_sensitivity_run(m, name, colon ? colon + 1 : "", grid, n_grid, val, labels, n_labels, val_limit, ctx,
@@ -158,5 +164,6 @@ done:
     lc_dataset_free(val);
     lc_dataset_free(calib);
     lc_context_free(ctx);
+    cli_inputs_free(&in);
     return rc;
 }

@@ -40,6 +40,7 @@
 
 #include "lc_encoding.h"
 #include "lc_pass.h"
+#include "lc_plan_inputs.h"
 #include "lc_strset.h"
 
 static const lc_param_desc params[] = {
@@ -933,7 +934,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     if (!st) st = collect_sub_refs(g, false, &s.sub_refs);
     if (!st) st = check_order(&s, &sorted);
     if (st || !sorted) goto done;
-    if ((st = lc_executor_create_batch(m, 1, 1, &s.ex))) {
+    if ((st = lc_executor_create_ctx(m, ctx, 1, 1, &s.ex))) {
         lc_fail_prefix(st, "prune-structured: planning the model");
         goto done;
     }
@@ -959,7 +960,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     lc_executor_free(s.ex);
     s.ex = NULL;
     /* the rewritten graph must plan: shapes line up everywhere */
-    if ((st = lc_executor_create_batch(m, 1, 1, &s.ex))) {
+    if ((st = lc_executor_create_ctx(m, ctx, 1, 1, &s.ex))) {
         st = lc_fail_prefix(LC_ERR_INTERNAL, "prune-structured: the rewritten graph does not plan");
         goto done;
     }

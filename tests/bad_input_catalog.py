@@ -354,7 +354,14 @@ CASES = [
      ["{w}/folder/../model.lcm"]),
     ("output", "sensitivity --html is the model", SENS + ["--html", "{w}/link.onnx"], ["{w}/link.onnx"]),
     ("output", "sensitivity --html is the data", SENS + ["--html", "{w}/link_data.npy"], ["{w}/link_data.npy"]),
-    # --- eval outputs, upgrade (issue 16)
+    # --- feeds and input shapes, eval outputs, upgrade (issue 16)
+    ("args", "--feed of an unknown input", EVAL + ["--data", "{w}/data.npy", "--feed", "nope={w}/data.npy"],
+     ["'nope'"]),
+    ("args", "--feed without NAME=", EVAL + ["--data", "{w}/data.npy", "--feed", "{w}/data.npy"], ["--feed"]),
+    ("args", "--input-shape of an unknown input", RUN + PM + ["--input-shape", "nope=1x1x28x28"], ["'nope'"]),
+    ("args", "--input-shape of the wrong rank", SENS + ["--input-shape", "input=1x28x28"], ["'input'", "rank"]),
+    ("args", "--input-shape with a bad dim", EVAL + ["--data", "{w}/data.npy", "--input-shape", "input=1x0x28x28"],
+     ["--input-shape"]),
     ("output", "eval --out-all is a file", EVAL + ["--data", "{w}/data.npy", "--out-all", "{w}/labels.npy"],
      ["{w}/labels.npy"]),
     ("model", "upgrade from opset 6", ["upgrade", "{w}/opset6.onnx", "-o", "{w}/out.onnx"], ["opset 6", "13"]),

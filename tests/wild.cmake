@@ -2,3 +2,4 @@
 # matters; eval --out shapes, --feed, --input-shape and --metric.
 lc_add_python_test(finite_test finite_test.py)
 lc_add_python_test(eval_outputs_test eval_outputs_test.py)
+lc_add_python_test(inputs_test inputs_test.py)

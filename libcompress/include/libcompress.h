@@ -1128,3 +1128,4 @@ lc_status lc_array_quantize_int8(const float *w, int ndim, const int64_t *dims, 
 #endif
 #endif
 #include "lc_upgrade.h" /* opset upgrade (issue 16) */
+#include "lc_inputs.h" /* feeds and input shapes (issue 16) */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "lc_pass.h"
+#include "lc_plan_inputs.h"
 
 lc_status lc_context_create(lc_context **out)
 {
@@ -16,7 +17,12 @@ lc_status lc_context_create(lc_context **out)
     return LC_OK;
 }
 
-void lc_context_free(lc_context *ctx) { free(ctx); }
+void lc_context_free(lc_context *ctx)
+{
+    if (!ctx) return;
+    lc_context_clear_inputs(ctx);
+    free(ctx);
+}
 
 void lc_context_set_calib(lc_context *ctx, const struct lc_dataset *calib, int64_t limit)
 {

@@ -110,6 +110,8 @@ struct lc_context {
     void *log_user;
     lc_progress_fn progress;
     void *progress_user;
+    struct lc_input_binding *inputs; /* feeds and input shapes (inputs.c) */
+    int n_inputs;
 };
 typedef struct lc_context lc_context;
 
