@@ -40,14 +40,19 @@ void cmd_eval_help(void)
            "  --limit N       use only the first N samples\n"
            CLI_INPUTS_HELP
            "  --threads N     worker threads (default: all cores)\n"
+           "  --metric M      top1 (needs --labels), agreement, snr, cosine or mse (these\n"
+           "                  need --ref): the metric a budget would use, named in the\n"
+           "                  output (default: top1 with labels, else agreement)\n"
            "  --json          print one JSON object: samples, top1, agreement, snr_db,\n"
-           "                  ms_per_sample\n"
+           "                  cosine, mse, metric, ms_per_sample\n"
            "\n"
-           "Top-1 takes the arg-max of the first output over all its non-batch elements.\n");
+           "Top-1 takes the arg-max of the first output over all its non-batch elements.\n"
+           "With --ref, cosine is the mean over samples of the cosine between the two\n"
+           "first outputs, mse the mean squared difference.\n");
 }
 
 typedef struct eval_opts {
-    const char *model, *labels, *ref, *out, *out_all;
+    const char *model, *labels, *ref, *out, *out_all, *metric;
     const char *data[MAX_INPUTS];
     int n_data;
     long batch, limit, threads;
@@ -78,7 +83,7 @@ static int parse_args(int argc, char **argv, eval_opts *o)
             continue;
         }
         static const char *const with_value[] = {"--data", "--labels", "--ref", "--out", "--batch", "--mean",
-                                                 "--std", "--limit", "--threads", "--out-all"};
+                                                 "--std", "--limit", "--threads", "--out-all", "--metric"};
         bool known = false;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) known |= strcmp(a, with_value[k]) == 0;
         if (!known) return cli_usage_error("eval", "unknown option '%s'", a);
@@ -91,6 +96,7 @@ static int parse_args(int argc, char **argv, eval_opts *o)
         else if (strcmp(a, "--ref") == 0) o->ref = v;
         else if (strcmp(a, "--out") == 0) o->out = v;
         else if (strcmp(a, "--out-all") == 0) o->out_all = v;
+        else if (strcmp(a, "--metric") == 0) o->metric = v;
         else if (strcmp(a, "--batch") == 0) {
             if (!cli_parse_long(v, 1, &o->batch)) return cli_usage_error("eval", "--batch must be a positive integer, not '%s'", v);
         } else if (strcmp(a, "--limit") == 0) {
@@ -109,6 +115,15 @@ static int parse_args(int argc, char **argv, eval_opts *o)
     if (!o->model) return cli_usage_error("eval", "missing MODEL");
     if (!o->n_data) return cli_usage_error("eval", "missing --data");
     if (o->has_mean != o->has_std) return cli_usage_error("eval", "--mean and --std go together");
+    if (o->metric) {
+        static const char *const metrics[] = {"top1", "agreement", "snr", "cosine", "mse"};
+        bool known = false;
+        for (size_t k = 0; k < sizeof metrics / sizeof *metrics; k++) known |= !strcmp(o->metric, metrics[k]);
+        if (!known) return cli_usage_error("eval", "--metric must be top1, agreement, snr, cosine or mse, not '%s'", o->metric);
+        if (!strcmp(o->metric, "top1") && !o->labels) return cli_usage_error("eval", "--metric top1 needs --labels");
+        if (strcmp(o->metric, "top1") && !o->ref)
+            return cli_usage_error("eval", "--metric %s compares with a reference model: give --ref", o->metric);
+    }
     if (o->out) {
         const char *inputs[MAX_INPUTS + 3] = {o->model, o->ref, o->labels};
         for (int i = 0; i < o->n_data; i++) inputs[3 + i] = o->data[i];
@@ -278,8 +293,8 @@ int cmd_eval(int argc, char **argv)
     if (o.ref && (rc = runner_open(&ref, o.ref, data, o.n_data, &o.in))) goto done;
 
     long batch = o.batch < count ? o.batch : (long)count;
-    int64_t correct = 0, agree = 0;
-    double sig = 0, noise = 0, ms = 0;
+    int64_t correct = 0, agree = 0, per_out = 0;
+    double sig = 0, noise = 0, ms = 0, cos_sum = 0;
     for (int64_t start = 0; start < count; start += batch) {
         long n = (long)(count - start < batch ? count - start : batch);
         lc_array out, rout;
@@ -293,6 +308,7 @@ int cmd_eval(int argc, char **argv)
         }
         int64_t k = 1;
         for (int d = 1; d < out.ndim; d++) k *= out.dims[d];
+        per_out = k;
         if ((o.out || o.out_all) &&
             (rc = eval_outputs_add(&outs, ex, 0, o.out_all ? lc_executor_output_count(ex) : 1, start, n, count)))
             goto done;
@@ -314,12 +330,23 @@ int cmd_eval(int argc, char **argv)
                 sig += (double)r[i] * r[i];
                 noise += ((double)y[i] - r[i]) * ((double)y[i] - r[i]);
             }
+            for (long i = 0; i < n; i++) { /* cosine per sample; two zero vectors agree */
+                double yy = 0, rr = 0, yr = 0;
+                for (int64_t j = 0; j < k; j++) {
+                    double a = y[i * k + j], b = r[i * k + j];
+                    yy += a * a, rr += b * b, yr += a * b;
+                }
+                cos_sum += yy == 0 && rr == 0 ? 1.0 : yy == 0 || rr == 0 ? 0.0 : yr / sqrt(yy * rr);
+            }
         }
     }
     if ((rc = eval_outputs_write(&outs, o.out, o.out_all))) goto done;
     double top1 = labels ? 100.0 * (double)correct / (double)count : NAN;
     double agreement = o.ref ? 100.0 * (double)agree / (double)count : NAN;
     double snr = o.ref ? (noise > 0 ? 10 * log10(sig / noise) : INFINITY) : NAN;
+    double cosine = o.ref ? cos_sum / (double)count : NAN;
+    double mse = o.ref && per_out > 0 ? noise / (double)(count * per_out) : NAN;
+    const char *metric = o.metric ? o.metric : labels ? "top1" : o.ref ? "agreement" : NULL;
     if (o.json) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddNumberToObject(j, "samples", (double)count);
@@ -329,7 +356,10 @@ int cmd_eval(int argc, char **argv)
             /* JSON has no infinity: identical outputs report null */
             if (isfinite(snr)) cJSON_AddNumberToObject(j, "snr_db", snr);
             else cJSON_AddNullToObject(j, "snr_db");
+            cJSON_AddNumberToObject(j, "cosine", cosine);
+            cJSON_AddNumberToObject(j, "mse", mse);
         }
+        if (metric) cJSON_AddStringToObject(j, "metric", metric);
         cJSON_AddNumberToObject(j, "ms_per_sample", ms / (double)count);
         char *txt = cJSON_Print(j);
         cJSON_Delete(j);
@@ -342,7 +372,10 @@ int cmd_eval(int argc, char **argv)
             printf("agreement      %.2f%% with %s\n", agreement, o.ref);
             if (isfinite(snr)) printf("snr            %.2f dB\n", snr);
             else printf("snr            inf (outputs identical)\n");
+            printf("cosine         %.6f (mean per sample)\n", cosine);
+            printf("mse            %.6g\n", mse);
         }
+        if (metric) printf("metric         %s\n", metric);
         printf("time           %.4f ms/sample (%.0f samples/s, batch %ld, %ld thread%s)\n", ms / (double)count,
                ms > 0 ? 1000.0 * (double)count / ms : 0.0, batch, o.threads, o.threads == 1 ? "" : "s");
         if (o.out) printf("wrote          %s\n", o.out);

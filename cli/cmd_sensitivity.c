@@ -21,11 +21,13 @@ void cmd_sensitivity_help(void)
            "                         --val X [--labels Y] [--calib X] [--mean M --std S]\n"
            "                         [--val-limit N] [--calib-limit N] [--seed N] [--threads N] [--json]\n"
            "                         [--html R.html] [--feed NAME=FILE.npy] [--input-shape NAME=DIMS]\n"
+           "                         [--metric top1|agreement|snr|cosine|mse]\n"
            "\n"
            "Compresses each weight layer alone with pass NAME at every value of the pass's\n"
            "main knob (sparsity, bits, ratio) and reports the accuracy on --val: top-1 (%%)\n"
-           "with --labels, else top-1 agreement (%%) with MODEL. Layers whose accuracy\n"
-           "falls first are the ones to spare. Other options as in `shrink run`.\n"
+           "with --labels, else top-1 agreement (%%) with MODEL, or --metric snr|cosine|mse\n"
+           "of the first output against MODEL's (see `shrink run --help`). Layers whose\n"
+           "accuracy falls first are the ones to spare. Other options as in `shrink run`.\n"
            "  --json   print {pass, knob, metric, float, grid, layers: [{name, op, weight,\n"
            "           params, accuracy: [...]}]}\n"
            "  --html R.html  also write the curves (accuracy vs knob value, one line per\n"
@@ -35,7 +37,7 @@ void cmd_sensitivity_help(void)
 int cmd_sensitivity(int argc, char **argv)
 {
     const char *model_path = NULL, *pass = NULL, *grid_text = NULL, *val_path = NULL, *labels_path = NULL,
-               *calib_path = NULL, *html_path = NULL;
+               *calib_path = NULL, *html_path = NULL, *metric = NULL;
     double mean = 0, std = 0, grid[MAX_GRID];
     bool has_mean = false, has_std = false, json = false;
     cli_inputs in = {0};
@@ -65,6 +67,7 @@ int cmd_sensitivity(int argc, char **argv)
         else if (!strcmp(a, "--labels")) labels_path = v;
         else if (!strcmp(a, "--calib")) calib_path = v;
         else if (!strcmp(a, "--html")) html_path = v;
+        else if (!strcmp(a, "--metric")) metric = v;
         else if (!strcmp(a, "--mean") || !strcmp(a, "--std")) {
             double x = strtod(v, &end);
             if (!*v || *end || !isfinite(x) || (a[2] == 's' && x <= 0))
@@ -87,6 +90,8 @@ int cmd_sensitivity(int argc, char **argv)
     if (!grid_text) return cli_usage_error("sensitivity", "missing --grid V1,V2,...");
     if (!val_path) return cli_usage_error("sensitivity", "missing --val data");
     if (has_mean != has_std) return cli_usage_error("sensitivity", "--mean and --std go together");
+    if (metric && !strcmp(metric, "top1") && !labels_path)
+        return cli_usage_error("sensitivity", "--metric top1 needs --labels");
     if (html_path) {
         const char *inputs[] = {model_path, val_path, labels_path, calib_path};
         int rc = cli_check_output("sensitivity", html_path, inputs, 4);
@@ -128,6 +133,7 @@ int cmd_sensitivity(int argc, char **argv)
         lc_context_set_calib(ctx, calib, calib_limit);
     }
     if ((rc = cli_inputs_apply(&in, m, ctx))) goto done;
+    if ((s = lc_context_set_metric(ctx, metric))) goto fail;
     lc_context_set_seed(ctx, (uint64_t)seed);
     lc_context_set_threads(ctx, (int)threads);
     if ((s = lc_sensitivity_run(m, name, colon ? colon + 1 : "", grid, n_grid, val, labels, n_labels, val_limit, ctx,
@@ -138,10 +144,13 @@ int cmd_sensitivity(int argc, char **argv)
     else {
         cJSON *r = cJSON_Parse(out);
         const cJSON *layers = cJSON_GetObjectItemCaseSensitive(r, "layers"), *l;
-        printf("%s per layer, %s = ", cJSON_GetObjectItemCaseSensitive(r, "metric")->valuestring,
-               cJSON_GetObjectItemCaseSensitive(r, "knob")->valuestring);
+        const char *mname = cJSON_GetObjectItemCaseSensitive(r, "metric")->valuestring;
+        bool pct = !strcmp(mname, "top1") || !strcmp(mname, "agreement");
+        printf("%s per layer, %s = ", mname, cJSON_GetObjectItemCaseSensitive(r, "knob")->valuestring);
         for (int g = 0; g < n_grid; g++) printf("%s%g", g ? ", " : "", grid[g]);
-        printf(" (float %.2f%%)\n%-32s %-10s", cJSON_GetObjectItemCaseSensitive(r, "float")->valuedouble, "layer", "op");
+        const cJSON *fl = cJSON_GetObjectItemCaseSensitive(r, "float");
+        if (pct) printf(" (float %.2f%%)", fl->valuedouble);
+        printf("\n%-32s %-10s", "layer", "op");
         for (int g = 0; g < n_grid; g++) printf(" %8g", grid[g]);
         printf("\n");
         cJSON_ArrayForEach(l, layers)
@@ -149,7 +158,12 @@ int cmd_sensitivity(int argc, char **argv)
             printf("%-32.32s %-10s", cJSON_GetObjectItemCaseSensitive(l, "name")->valuestring,
                    cJSON_GetObjectItemCaseSensitive(l, "op")->valuestring);
             const cJSON *a;
-            cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(l, "accuracy")) printf(" %7.2f%%", a->valuedouble);
+            cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(l, "accuracy"))
+            {
+                if (cJSON_IsNull(a)) printf(" %8s", "inf");
+                else if (pct) printf(" %7.2f%%", a->valuedouble);
+                else printf(" %8.4g", a->valuedouble);
+            }
             printf("\n");
         }
         cJSON_Delete(r);

@@ -18,7 +18,7 @@ install(TARGETS libcompress_static EXPORT libcompressStaticTargets
 install(TARGETS shrink RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES "${CMAKE_SOURCE_DIR}/libcompress/include/libcompress.h" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES "${CMAKE_SOURCE_DIR}/libcompress/include/lc_upgrade.h" "${CMAKE_SOURCE_DIR}/libcompress/include/lc_inputs.h"
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  "${CMAKE_SOURCE_DIR}/libcompress/include/lc_metrics.h" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 install(EXPORT libcompressTargets NAMESPACE libcompress:: DESTINATION ${LC_CMAKE_INSTALL_DIR})
 install(EXPORT libcompressStaticTargets NAMESPACE libcompress:: DESTINATION ${LC_CMAKE_INSTALL_DIR})

@@ -8,11 +8,33 @@
 
 #include <cjson/cJSON.h>
 
+#include "lc_metric_measure.h"
 #include "lc_pass.h"
 
-static lc_status accuracy(const lc_model *m, const lc_dataset *val, const int64_t *truth, int64_t limit,
+/* What a trial is compared with: labels or the float model's arg-max
+ * (top1, agreement), or its first outputs (the other metrics). */
+typedef struct reference {
+    int kind;
+    const int64_t *truth;
+    float *out;
+    int64_t k;
+} reference;
+
+static lc_status accuracy(const lc_model *m, const lc_dataset *val, const reference *ref, int64_t limit,
                           const lc_context *ctx, double *out)
 {
+    if (ref->out) {
+        float *y;
+        int64_t n, k;
+        lc_status s = lc_metric_outputs(m, val, limit, ctx, &y, &n, &k);
+        if (s) return s;
+        if (k != ref->k) s = lc_fail(LC_ERR_SHAPE, "the first output changed size (%lld, was %lld)", (long long)k,
+                                     (long long)ref->k);
+        else *out = lc_metric_display(ref->kind, lc_metric_compare(ref->kind, y, ref->out, n, k));
+        free(y);
+        return s;
+    }
+    const int64_t *truth = ref->truth;
     int64_t *pred, n;
     lc_status s = lc_model_predict(m, val, limit, ctx->batch, ctx->threads, ctx, &pred, &n);
     if (s) return s;
@@ -60,7 +82,15 @@ lc_status lc_sensitivity_run(const lc_model *m, const char *pass_name, const cha
     lc_weight *w = NULL;
     int n_w = 0;
     cJSON *root = NULL;
-    if (labels) {
+    reference rf = {lc_metric_kind(ctx, labels != NULL), NULL, NULL, 0};
+    if (rf.kind == LC_METRIC_TOP1 && !labels) {
+        s = lc_fail(LC_ERR_INVALID_ARGUMENT, "metric top1 needs labels of the validation data");
+        goto out;
+    }
+    if (rf.kind != LC_METRIC_TOP1 && rf.kind != LC_METRIC_AGREEMENT) {
+        int64_t n_out;
+        if ((s = lc_metric_outputs(m, val, limit, ctx, &rf.out, &n_out, &rf.k))) goto out;
+    } else if (rf.kind == LC_METRIC_TOP1) {
         int64_t count = lc_dataset_count(val);
         if (limit > 0 && limit < count) count = limit;
         if (n_labels < count) {
@@ -68,17 +98,18 @@ lc_status lc_sensitivity_run(const lc_model *m, const char *pass_name, const cha
             goto out;
         }
     } else if ((s = lc_model_predict(m, val, limit, ctx->batch, ctx->threads, ctx, &truth, &n_truth))) goto out;
-    const int64_t *ref = labels ? labels : truth;
+    rf.truth = rf.kind == LC_METRIC_TOP1 ? labels : truth;
     double base_acc;
-    if ((s = accuracy(m, val, ref, limit, ctx, &base_acc))) goto out;
+    if ((s = accuracy(m, val, &rf, limit, ctx, &base_acc))) goto out;
     lc_model *probe_model = NULL;
     if ((s = lc_model_clone(m, &probe_model))) goto out;
     s = lc_weight_targets(probe_model, &base, &w, &n_w);
     root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "pass", pass->name);
     cJSON_AddStringToObject(root, "knob", pass->knob);
-    cJSON_AddStringToObject(root, "metric", labels ? "top1" : "agreement");
-    cJSON_AddNumberToObject(root, "float", base_acc);
+    cJSON_AddStringToObject(root, "metric", lc_metric_name(rf.kind));
+    /* JSON has no infinity: an SNR of identical outputs is null */
+    cJSON_AddItemToObject(root, "float", isfinite(base_acc) ? cJSON_CreateNumber(base_acc) : cJSON_CreateNull());
     cJSON *gj = cJSON_AddArrayToObject(root, "grid");
     for (int g = 0; g < n_grid; g++) cJSON_AddItemToArray(gj, cJSON_CreateNumber(grid[g]));
     cJSON *layers = cJSON_AddArrayToObject(root, "layers");
@@ -108,11 +139,11 @@ lc_status lc_sensitivity_run(const lc_model *m, const char *pass_name, const cha
             snprintf(txt, sizeof txt, "%.17g", grid[g]);
             if (!(s = lc_params_set(&pv, "include", w[i].tensor->name)) && !(s = lc_params_set(&pv, pass->knob, txt)) &&
                 !(s = lc_model_clone(m, &cand)) && !(s = lc_pass_run_params(cand, pass, &pv, ctx)))
-                s = accuracy(cand, val, ref, limit, ctx, &a);
+                s = accuracy(cand, val, &rf, limit, ctx, &a);
             lc_model_free(cand);
             lc_params_clear(&pv);
             if (s) lc_fail_prefix(s, "layer '%s' at %s=%s", w[i].tensor->name, pass->knob, txt);
-            cJSON_AddItemToArray(acc, cJSON_CreateNumber(a));
+            cJSON_AddItemToArray(acc, isfinite(a) ? cJSON_CreateNumber(a) : cJSON_CreateNull());
             lc_progress(ctx, "sensitivity", (int64_t)i * n_grid + g + 1, (int64_t)n_w * n_grid);
         }
     }
@@ -125,6 +156,7 @@ out:
     cJSON_Delete(root);
     free(w);
     free(truth);
+    free(rf.out);
 out_params:
     lc_params_clear(&base);
     return s;

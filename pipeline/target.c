@@ -19,6 +19,7 @@
 #include "lc_alloc.h"
 #include "lc_encoding.h"
 #include "lc_hessian.h"
+#include "lc_metric_measure.h"
 #include "lc_pass.h"
 #include "lc_pipeline_internal.h"
 
@@ -915,7 +916,8 @@ static lc_status target_build(target *t, const int *choice, tgt_probe *pr)
         free(ptxt);
         cJSON_AddStringToObject(pj, "outcome", t->grid[i] ? "allocated" : "applied");
         cJSON_AddNumberToObject(pj, "seconds", lc_pipeline_now() - ts);
-        if (isfinite(acc)) cJSON_AddNumberToObject(pj, "accuracy", acc);
+        if (isfinite(lc_metric_display(p->metric, acc)))
+            cJSON_AddNumberToObject(pj, "accuracy", lc_metric_display(p->metric, acc));
         else cJSON_AddNullToObject(pj, "accuracy");
         cJSON_AddNumberToObject(pj, "bytes", (double)bytes);
         cJSON_AddItemToArray(pr->passes, pj);

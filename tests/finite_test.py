@@ -21,7 +21,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wild_util import TMP, check, close, failures, ort_batch, run  # noqa: E402
+from wild_util import TMP, check, close, failures, magnitude_prune, ort_batch, run  # noqa: E402
 
 SHRINK = os.environ["SHRINK"]
 
@@ -59,15 +59,6 @@ def attention_model(rng, nan_mask=False):
              helper.make_node("Add", ["f", "mask"], ["a"], name="masked"),
              helper.make_node("Softmax", ["a"], ["y"], axis=-1)]
     return nodes, inits
-
-
-def magnitude_prune(w, sparsity):
-    """numpy reference: zero the round(sparsity*n) smallest |w| (ties: lower index first)."""
-    k = int(np.round(sparsity * w.size))
-    order = np.lexsort((np.arange(w.size), np.abs(w).ravel()))
-    out = w.copy().ravel()
-    out[order[:k]] = 0
-    return out.reshape(w.shape)
 
 
 def check_accepted(name, nodes, inits, x, weight, y_shape):

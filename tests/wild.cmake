@@ -3,3 +3,4 @@
 lc_add_python_test(finite_test finite_test.py)
 lc_add_python_test(eval_outputs_test eval_outputs_test.py)
 lc_add_python_test(inputs_test inputs_test.py)
+lc_add_python_test(metrics_test metrics_test.py)

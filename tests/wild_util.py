@@ -9,7 +9,7 @@ import tempfile
 import numpy as np
 
 SRC = os.path.abspath(os.environ.get("LC_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..")))
-ORT_MODULES = os.path.join(SRC, "benchmarks", ".ort", "node_modules")
+ORT_MODULES = os.environ.get("LC_ORT_MODULES", os.path.join(SRC, "benchmarks", ".ort", "node_modules"))
 TMP = tempfile.mkdtemp(prefix="wild_check_")
 failures = []
 
@@ -108,3 +108,12 @@ def close(a, b, rtol=1e-5, atol=1e-6):
     if a.dtype.kind == "f" or b.dtype.kind == "f":
         return bool(np.allclose(a.astype(np.float64), b.astype(np.float64), rtol=rtol, atol=atol, equal_nan=True))
     return bool(np.array_equal(a, b))
+
+
+def magnitude_prune(w, sparsity):
+    """numpy reference: zero the round(sparsity*n) smallest |w| (ties: lower index first)."""
+    k = int(np.round(sparsity * w.size))
+    order = np.lexsort((np.arange(w.size), np.abs(w).ravel()))
+    out = w.copy().ravel()
+    out[order[:k]] = 0
+    return out.reshape(w.shape)

@@ -1129,3 +1129,4 @@ lc_status lc_array_quantize_int8(const float *w, int ndim, const int64_t *dims, 
 #endif
 #include "lc_upgrade.h" /* opset upgrade (issue 16) */
 #include "lc_inputs.h" /* feeds and input shapes (issue 16) */
+#include "lc_metrics.h" /* metrics beyond top-1 (issue 16) */
