@@ -406,6 +406,7 @@ int cmd_run(int argc, char **argv)
             if ((s = lc_dataset_check_labels(val, n_labels, o.labels))) goto fail;
         }
         if ((s = lc_pipeline_set_validation(pl, val, labels, n_labels, o.val_limit))) goto fail;
+        if (!calib && (rc = cli_inputs_bind_data(&o.in, model, ctx, val))) goto done;
     }
     lc_context_set_seed(ctx, (uint64_t)o.seed);
     lc_context_set_threads(ctx, (int)o.threads);

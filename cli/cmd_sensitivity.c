@@ -134,6 +134,7 @@ int cmd_sensitivity(int argc, char **argv)
     }
     if ((rc = cli_inputs_apply(&in, m, ctx))) goto done;
     if ((s = lc_context_set_metric(ctx, metric))) goto fail;
+    if (!calib && (rc = cli_inputs_bind_data(&in, m, ctx, val))) goto done;
     lc_context_set_seed(ctx, (uint64_t)seed);
     lc_context_set_threads(ctx, (int)threads);
     if ((s = lc_sensitivity_run(m, name, colon ? colon + 1 : "", grid, n_grid, val, labels, n_labels, val_limit, ctx,

@@ -103,6 +103,32 @@ int cli_inputs_apply(const cli_inputs *cin, const lc_model *m, lc_context *ctx)
     return rc;
 }
 
+int cli_inputs_bind_data(const cli_inputs *in, const lc_model *m, lc_context *ctx, const lc_dataset *d)
+{
+    if (!d) return EXIT_OK;
+    lc_model_info info;
+    lc_status s = lc_model_info_compute(m, &info);
+    if (s) return cli_fail_status(s);
+    const lc_value_summary *v = NULL;
+    int open = 0;
+    for (int i = 0; i < info.n_inputs; i++)
+        if (!cli_inputs_feed(in, info.inputs[i].name)) v = &info.inputs[i], open++;
+    const int64_t *given;
+    bool symbolic = false;
+    for (int k = 1; v && k < v->ndim; k++) symbolic |= v->dims[k] < 0;
+    int rc = EXIT_OK;
+    if (open == 1 && symbolic && cli_inputs_shape(in, v->name, &given) < 0 &&
+        lc_dataset_sample_ndim(d) == v->ndim - 1) {
+        int64_t dims[LC_MAX_DIMS] = {1};
+        memcpy(dims + 1, lc_dataset_sample_dims(d), (size_t)(v->ndim - 1) * sizeof *dims);
+        for (int k = 1; k < v->ndim; k++)
+            if (v->dims[k] >= 0 && v->dims[k] != dims[k]) symbolic = false; /* the data does not fit: the run says so */
+        if (symbolic && (s = lc_context_set_input_shape(ctx, v->name, v->ndim, dims))) rc = cli_fail_status(s);
+    }
+    lc_model_info_clear(&info);
+    return rc;
+}
+
 const lc_tensor *cli_inputs_feed(const cli_inputs *in, const char *name)
 {
     for (int k = 0; k < in->n_feeds; k++)

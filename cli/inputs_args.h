@@ -28,6 +28,11 @@ int cli_inputs_parse(const char *cmd, int argc, char **argv, int *i, cli_inputs 
  * shapes on `ctx` (may be NULL), then checks them against `m`. Returns an
  * exit code (messages printed). */
 int cli_inputs_apply(const cli_inputs *in, const lc_model *m, lc_context *ctx);
+/* Binds the symbolic dims of the input the data `d` feeds (the one input
+ * without --feed, when it has no --input-shape) to the data's sample dims
+ * on `ctx`, so passes that plan the model themselves (prune-structured)
+ * see them even when only --val data is given. Returns an exit code. */
+int cli_inputs_bind_data(const cli_inputs *in, const lc_model *m, lc_context *ctx, const lc_dataset *d);
 /* The feed / shape given for input `name`, or NULL. */
 const lc_tensor *cli_inputs_feed(const cli_inputs *in, const char *name);
 int cli_inputs_shape(const cli_inputs *in, const char *name, const int64_t **dims);

@@ -10,10 +10,10 @@ models must run in ONNX Runtime with the same feeds.
 
 --input-shape: an OCR-like model whose input is [1, 3, 8, W] (W symbolic).
 prune-structured needs the shape: without it (and without data) exit 2
-naming the dim; with --input-shape x=1x3x8x20, or with --calib data of
-width 20, the result must equal, tensor for tensor, prune-structured on a
-copy of the model whose W is fixed to 20 (the reference), and run in ONNX
-Runtime like shrink's executor.
+naming the dim; with --input-shape x=1x3x8x20, with --calib data of width
+20, or with only --val data of width 20, the result must equal, tensor for
+tensor, prune-structured on a copy of the model whose W is fixed to 20 (the
+reference), and run in ONNX Runtime like shrink's executor.
 
 Bad input: --feed/--input-shape of an unknown input, a shape of the wrong
 rank, a float .npy fed to an int64 input: exit 2 naming them.
@@ -139,7 +139,8 @@ def check_shape():
     if not check(r.returncode == 0, "prune-structured on the fixed-width reference: %s" % r.stderr.strip()):
         return
     ref = inits_of(ref_out)
-    for label, extra in (("--input-shape", ["--input-shape", "x=1x3x8x20"]), ("--calib", ["--calib", xf])):
+    for label, extra in (("--input-shape", ["--input-shape", "x=1x3x8x20"]), ("--calib", ["--calib", xf]),
+                         ("--val", ["--val", xf, "--max-drop", "100"])):
         o = path("ocr_%s.onnx" % label.strip("-"))
         r = run([SHRINK, "run", dyn, "-o", o] + ps + extra)
         if not check(r.returncode == 0, "prune-structured with %s: %s" % (label, r.stderr.strip())):
