@@ -57,5 +57,7 @@ int cmd_decode(int argc, char **argv);
 void cmd_decode_help(void);
 int cmd_export_c(int argc, char **argv);
 void cmd_export_c_help(void);
+int cmd_upgrade(int argc, char **argv);
+void cmd_upgrade_help(void);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "html_report.h"
+#include "inputs_args.h"
 
 #define MAX_PASSES 64
 
@@ -23,6 +24,8 @@ void cmd_run_help(void)
            "                 [--calib X] [--val X [--labels Y]] [--max-drop POINTS] [--seed N]\n"
            "                 [--target-size SIZE] [--report R.json] [--html R.html] [--quiet]\n"
            "                 [--mean M --std S] [--calib-limit N] [--val-limit N] [--batch N] [--threads N]\n"
+           "                 [--feed NAME=FILE.npy ...] [--input-shape NAME=DIMS ...]\n"
+           "                 [--metric top1|agreement|snr|cosine|mse] [--min-snr DB | --min-cosine X]\n"
            "\n"
            "Compresses MODEL with a pipeline of passes and writes OUT: .onnx (plain ONNX\n"
            "any runtime can run) or .lcm (the compact format: `shrink decode` turns it\n"
@@ -37,7 +40,13 @@ void cmd_run_help(void)
            "  --val X           validation data: after each pass the model is checked on it\n"
            "  --labels Y        labels of the validation data: accuracy is top-1 (%%);\n"
            "                    without labels it is top-1 agreement (%%) with MODEL\n"
-           "  --max-drop P      accuracy budget in percentage points: a pass that drops more\n"
+           "  --metric M        top1 (needs --labels), agreement, snr, cosine (per sample,\n"
+           "                    first output) or mse against MODEL on --val (default: top1\n"
+           "                    with labels, else agreement); the report names it\n"
+           "  --min-snr DB      budget for --metric snr: the SNR of the first output\n"
+           "                    against MODEL's stays >= DB (implies --metric snr)\n"
+           "  --min-cosine X    budget for --metric cosine: mean cosine >= X (implies it)\n"
+           "  --max-drop P      accuracy budget in percentage points (top1, agreement): a pass that drops more\n"
            "                    is backed off (its main knob bisected) or skipped; if the\n"
            "                    budget cannot be met the best model within it is still\n"
            "                    written and the exit code is 1\n"
@@ -65,19 +74,21 @@ void cmd_run_help(void)
            "  --calib-limit N, --val-limit N   use only the first N samples\n"
            "  --batch N         samples per executor run (default 64)\n"
            "  --threads N       worker threads (default: all cores)\n"
+           CLI_INPUTS_HELP
            "\n"
            "Data files: .npy, IDX (.gz or not), or raw float32 FILE.bin:d0xd1x...\n",
            lc_pass_default_target_recipe());
 }
 
 typedef struct run_opts {
-    const char *model, *out, *recipe, *calib, *val, *labels, *report, *html;
+    const char *model, *out, *recipe, *calib, *val, *labels, *report, *html, *metric;
     const char *passes[MAX_PASSES];
     int n_passes;
-    double max_drop, mean, std;
+    double max_drop, mean, std, min_snr, min_cosine;
     int64_t target_size;
-    bool has_max_drop, has_mean, has_std, quiet;
+    bool has_max_drop, has_mean, has_std, quiet, has_min_snr, has_min_cosine;
     long seed, calib_limit, val_limit, batch, threads;
+    cli_inputs in;
 } run_opts;
 
 static int parse_args(int argc, char **argv, run_opts *o)
@@ -87,13 +98,17 @@ static int parse_args(int argc, char **argv, run_opts *o)
     o->threads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
     static const char *const valued[] = {"-o", "--recipe", "--pass", "--calib", "--val", "--labels", "--max-drop",
                                          "--seed", "--report", "--html", "--mean", "--std", "--calib-limit",
-                                         "--val-limit", "--batch", "--threads", "--target-size"};
+                                         "--val-limit", "--batch", "--threads", "--target-size", "--metric",
+                                         "--min-snr", "--min-cosine"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             o->quiet = true;
             continue;
         }
+        int took = cli_inputs_parse("run", argc, argv, &i, &o->in);
+        if (took > 1) return EXIT_USAGE;
+        if (took) continue;
         if (a[0] != '-' || !a[1]) {
             if (o->model) return cli_usage_error("run", "more than one MODEL given ('%s' and '%s')", o->model, a);
             o->model = a;
@@ -114,7 +129,15 @@ static int parse_args(int argc, char **argv, run_opts *o)
         else if (!strcmp(a, "--labels")) o->labels = v;
         else if (!strcmp(a, "--report")) o->report = v;
         else if (!strcmp(a, "--html")) o->html = v;
-        else if (!strcmp(a, "--target-size")) {
+        else if (!strcmp(a, "--metric")) o->metric = v;
+        else if (!strcmp(a, "--min-snr")) {
+            if (!cli_parse_double(v, &o->min_snr)) return cli_usage_error("run", "--min-snr must be a number (dB), not '%s'", v);
+            o->has_min_snr = true;
+        } else if (!strcmp(a, "--min-cosine")) {
+            if (!cli_parse_double(v, &o->min_cosine) || o->min_cosine < -1 || o->min_cosine > 1)
+                return cli_usage_error("run", "--min-cosine must be a number in [-1, 1], not '%s'", v);
+            o->has_min_cosine = true;
+        } else if (!strcmp(a, "--target-size")) {
             if (lc_parse_size(v, &o->target_size))
                 return cli_usage_error("run", "--target-size: %s", lc_last_error());
         }
@@ -146,6 +169,25 @@ static int parse_args(int argc, char **argv, run_opts *o)
     if (o->has_mean != o->has_std) return cli_usage_error("run", "--mean and --std go together");
     if (o->labels && !o->val) return cli_usage_error("run", "--labels needs --val");
     if (o->has_max_drop && !o->val) return cli_usage_error("run", "--max-drop needs --val data to check accuracy on");
+    if ((o->has_max_drop ? 1 : 0) + (o->has_min_snr ? 1 : 0) + (o->has_min_cosine ? 1 : 0) > 1)
+        return cli_usage_error("run", "give one budget: --max-drop (top1, agreement), --min-snr or --min-cosine");
+    if (o->has_min_snr || o->has_min_cosine) {
+        const char *need = o->has_min_snr ? "snr" : "cosine";
+        if (o->metric && strcmp(o->metric, need))
+            return cli_usage_error("run", "--min-%s is a budget on the %s metric, not %s", need, need, o->metric);
+        if (!o->val) return cli_usage_error("run", "--min-%s needs --val data", need);
+        if (!o->metric) o->metric = need;
+    }
+    if (o->metric) {
+        if (strcmp(o->metric, "top1") && strcmp(o->metric, "agreement") && strcmp(o->metric, "snr") &&
+            strcmp(o->metric, "cosine") && strcmp(o->metric, "mse"))
+            return cli_usage_error("run", "--metric must be top1, agreement, snr, cosine or mse, not '%s'", o->metric);
+        if (!o->val) return cli_usage_error("run", "--metric needs --val data");
+        if (!strcmp(o->metric, "top1") && !o->labels) return cli_usage_error("run", "--metric top1 needs --labels");
+        if (o->has_max_drop && strcmp(o->metric, "top1") && strcmp(o->metric, "agreement"))
+            return cli_usage_error("run", "--max-drop is in points of top1 or agreement; for %s use %s", o->metric,
+                                   !strcmp(o->metric, "cosine") ? "--min-cosine" : "--min-snr (with --metric snr)");
+    }
     size_t n = strlen(o->out);
     if (!(n > 5 && !strcmp(o->out + n - 5, ".onnx")) && !(n > 4 && !strcmp(o->out + n - 4, ".lcm")))
         return cli_usage_error("run", "output '%s' must end in .onnx or .lcm", o->out);
@@ -270,15 +312,19 @@ static void print_report(const char *json, bool unmet)
     printf("\nfile      %s %.0f bytes -> %s %.0f bytes (%.2fx smaller)\n", str(in, "path"), num(in, "bytes"),
            str(out, "path"), num(out, "bytes"), num(r, "ratio"));
     const cJSON *acc = cJSON_GetObjectItemCaseSensitive(r, "accuracy");
-    if (strcmp(str(acc, "metric"), "none") != 0)
-        printf("accuracy  %s: float %.2f%%, final %.2f%%, drop %.2f points\n", str(acc, "metric"), num(acc, "float"),
+    const char *metric = str(acc, "metric");
+    if (!strcmp(metric, "top1") || !strcmp(metric, "agreement"))
+        printf("accuracy  %s: float %.2f%%, final %.2f%%, drop %.2f points\n", metric, num(acc, "float"),
                num(acc, "final"), num(acc, "drop"));
+    else if (strcmp(metric, "none") != 0) /* against the input model: its own score is ideal */
+        printf("accuracy  %s: final %.6g%s\n", metric, num(acc, "final"), !strcmp(metric, "snr") ? " dB" : "");
     printf("\n%-20s %-10s %9s %10s %12s  %s\n", "pass", "outcome", "seconds", "accuracy", "bytes", "params");
     const cJSON *passes = cJSON_GetObjectItemCaseSensitive(r, "passes"), *p;
     cJSON_ArrayForEach(p, passes)
     {
-        printf("%-20s %-10s %9.2f %9.2f%% %12.0f  %s\n", str(p, "name"), str(p, "outcome"), num(p, "seconds"),
-               num(p, "accuracy"), num(p, "bytes"), str(p, "params"));
+        bool pct = !strcmp(metric, "top1") || !strcmp(metric, "agreement");
+        printf("%-20s %-10s %9.2f %9.*f%s %12.0f  %s\n", str(p, "name"), str(p, "outcome"), num(p, "seconds"),
+               pct ? 2 : 4, num(p, "accuracy"), pct ? "%" : " ", num(p, "bytes"), str(p, "params"));
     }
     if (unmet) print_tried_json(r);
     print_target(r);
@@ -307,6 +353,9 @@ int cmd_run(int argc, char **argv)
     lc_status s;
     if ((s = lc_pipeline_create(&pl)) || (s = lc_context_create(&ctx))) goto fail;
     if (o.has_max_drop) lc_pipeline_set_max_drop(pl, o.max_drop);
+    if (o.has_min_snr) lc_pipeline_set_min_snr(pl, o.min_snr);
+    if (o.has_min_cosine) lc_pipeline_set_min_cosine(pl, o.min_cosine);
+    if ((s = lc_context_set_metric(ctx, o.metric))) goto fail;
     if (o.recipe) {
         if (!(recipe = cli_read_text(o.recipe))) {
             rc = cli_error(EXIT_USAGE, "%s: cannot read recipe: %s", o.recipe, strerror(errno));
@@ -335,6 +384,7 @@ int cmd_run(int argc, char **argv)
         goto done;
     }
     if ((s = lc_model_load(o.model, &model)) || (s = lc_model_check_finite(model))) goto fail;
+    if ((rc = cli_inputs_apply(&o.in, model, ctx))) goto done;
     lc_data_options dopt = {o.has_mean, (float)o.mean, (float)o.std, 0};
     if (o.calib) {
         dopt.limit = o.calib_limit;
@@ -349,6 +399,7 @@ int cmd_run(int argc, char **argv)
             if ((s = lc_dataset_check_labels(val, n_labels, o.labels))) goto fail;
         }
         if ((s = lc_pipeline_set_validation(pl, val, labels, n_labels, o.val_limit))) goto fail;
+        if (!calib && (rc = cli_inputs_bind_data(&o.in, model, ctx, val))) goto done;
     }
     lc_context_set_seed(ctx, (uint64_t)o.seed);
     lc_context_set_threads(ctx, (int)o.threads);
@@ -385,9 +436,12 @@ int cmd_run(int argc, char **argv)
         goto done;
     }
     if (!met) {
-        rc = cli_error(EXIT_UNMET, "the accuracy budget of %.2f points could not be met for every pass; wrote the best "
-                                   "model within it to %s",
-                       lc_pipeline_max_drop(pl), o.out);
+        if (o.has_min_snr || o.has_min_cosine)
+            rc = cli_error(EXIT_UNMET, "the budget (%s >= %g) could not be met for every pass; wrote the best model "
+                                       "within it to %s", o.metric, o.has_min_snr ? o.min_snr : o.min_cosine, o.out);
+        else
+            rc = cli_error(EXIT_UNMET, "the accuracy budget of %.2f points could not be met for every pass; wrote the "
+                                       "best model within it to %s", lc_pipeline_max_drop(pl), o.out);
         goto done;
     }
     rc = EXIT_OK;
@@ -403,5 +457,6 @@ done:
     lc_dataset_free(val);
     lc_context_free(ctx);
     lc_pipeline_free(pl);
+    cli_inputs_free(&o.in);
     return rc;
 }

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "html_report.h"
+#include "inputs_args.h"
 
 #define MAX_GRID 64
 
@@ -22,12 +23,14 @@ void cmd_sensitivity_help(void)
     printf("usage: shrink sensitivity MODEL --pass NAME[:key=value,...] --grid V1,V2,...\n"
            "                         --val X [--labels Y] [--calib X] [--mean M --std S]\n"
            "                         [--val-limit N] [--calib-limit N] [--seed N] [--threads N] [--json]\n"
-           "                         [--html R.html]\n"
+           "                         [--html R.html] [--feed NAME=FILE.npy] [--input-shape NAME=DIMS]\n"
+           "                         [--metric top1|agreement|snr|cosine|mse]\n"
            "\n"
            "Compresses each weight layer alone with pass NAME at every value of the pass's\n"
            "main knob (sparsity, bits, ratio) and reports the accuracy on --val: top-1 (%%)\n"
-           "with --labels, else top-1 agreement (%%) with MODEL. Layers whose accuracy\n"
-           "falls first are the ones to spare. Other options as in `shrink run`.\n"
+           "with --labels, else top-1 agreement (%%) with MODEL, or --metric snr|cosine|mse\n"
+           "of the first output against MODEL's (see `shrink run --help`). Layers whose\n"
+           "accuracy falls first are the ones to spare. Other options as in `shrink run`.\n"
            "  --json   print {pass, knob, metric, float, grid, layers: [{name, op, weight,\n"
            "           params, accuracy: [...]}]}\n"
            "  --html R.html  also write the curves (accuracy vs knob value, one line per\n"
@@ -43,7 +46,7 @@ void cmd_sensitivity_help(void)
            "           study exactly as one process would have: byte for byte\n"
            "Every process of a study takes the same MODEL, --pass, --grid and data\n"
            "options. Jobs can run under GNU parallel, a Slurm job array or a\n"
-           "Kubernetes Indexed Job (examples: benchmarks/cluster/).\n");
+           "Kubernetes Indexed Job (examples: benchmarks/cluster/).\n" CLI_INPUTS_HELP);
 }
 
 /* Parses "K" or "K..M" into [*first, *last). */
@@ -109,10 +112,12 @@ static void free_list(char **v, int n)
 int cmd_sensitivity(int argc, char **argv)
 {
     const char *model_path = NULL, *pass = NULL, *grid_text = NULL, *val_path = NULL, *labels_path = NULL,
-               *calib_path = NULL, *html_path = NULL, *plan_path = NULL, *merge_dir = NULL, *job_dir = "shrink-jobs";
+               *calib_path = NULL, *html_path = NULL, *plan_path = NULL, *merge_dir = NULL, *job_dir = "shrink-jobs",
+               *metric = NULL;
     long job_first = -1, job_last = -1;
     double mean = 0, std = 0, grid[MAX_GRID];
     bool has_mean = false, has_std = false, json = false;
+    cli_inputs in = {0};
     long val_limit = 0, calib_limit = 0, seed = 0, threads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
     int n_grid = 0;
     for (int i = 1; i < argc; i++) {
@@ -121,6 +126,9 @@ int cmd_sensitivity(int argc, char **argv)
             json = true;
             continue;
         }
+        int took = cli_inputs_parse("sensitivity", argc, argv, &i, &in);
+        if (took > 1) return EXIT_USAGE;
+        if (took) continue;
         if (a[0] != '-' || !a[1]) {
             if (model_path) return cli_usage_error("sensitivity", "more than one MODEL given");
             model_path = a;
@@ -144,6 +152,7 @@ int cmd_sensitivity(int argc, char **argv)
                 return cli_usage_error("sensitivity", "%s takes %s, not '%s'", a, a[5] == 's' ? "K..M" : "a job number K",
                                        v);
         }
+        else if (!strcmp(a, "--metric")) metric = v;
         else if (!strcmp(a, "--mean") || !strcmp(a, "--std")) {
             double x = strtod(v, &end);
             if (!*v || *end || !isfinite(x) || (a[2] == 's' && x <= 0))
@@ -178,6 +187,8 @@ int cmd_sensitivity(int argc, char **argv)
         if (stat(job_dir, &st) != 0 && mkdir(job_dir, 0777) != 0 && errno != EEXIST)
             return cli_error(EXIT_USAGE, "%s: cannot create the job folder: %s", job_dir, strerror(errno));
     }
+    if (metric && !strcmp(metric, "top1") && !labels_path)
+        return cli_usage_error("sensitivity", "--metric top1 needs --labels");
     if (html_path) {
         const char *inputs[] = {model_path, val_path, labels_path, calib_path};
         int rc = cli_check_output("sensitivity", html_path, inputs, 4);
@@ -218,6 +229,9 @@ int cmd_sensitivity(int argc, char **argv)
         if ((s = lc_dataset_load(calib_path, &dopt, &calib))) goto fail;
         lc_context_set_calib(ctx, calib, calib_limit);
     }
+    if ((rc = cli_inputs_apply(&in, m, ctx))) goto done;
+    if ((s = lc_context_set_metric(ctx, metric))) goto fail;
+    if (!calib && (rc = cli_inputs_bind_data(&in, m, ctx, val))) goto done;
     lc_context_set_seed(ctx, (uint64_t)seed);
     lc_context_set_threads(ctx, (int)threads);
     const char *params = colon ? colon + 1 : "";
@@ -259,10 +273,13 @@ int cmd_sensitivity(int argc, char **argv)
     else {
         cJSON *r = cJSON_Parse(out);
         const cJSON *layers = cJSON_GetObjectItemCaseSensitive(r, "layers"), *l;
-        printf("%s per layer, %s = ", cJSON_GetObjectItemCaseSensitive(r, "metric")->valuestring,
-               cJSON_GetObjectItemCaseSensitive(r, "knob")->valuestring);
+        const char *mname = cJSON_GetObjectItemCaseSensitive(r, "metric")->valuestring;
+        bool pct = !strcmp(mname, "top1") || !strcmp(mname, "agreement");
+        printf("%s per layer, %s = ", mname, cJSON_GetObjectItemCaseSensitive(r, "knob")->valuestring);
         for (int g = 0; g < n_grid; g++) printf("%s%g", g ? ", " : "", grid[g]);
-        printf(" (float %.2f%%)\n%-32s %-10s", cJSON_GetObjectItemCaseSensitive(r, "float")->valuedouble, "layer", "op");
+        const cJSON *fl = cJSON_GetObjectItemCaseSensitive(r, "float");
+        if (pct) printf(" (float %.2f%%)", fl->valuedouble);
+        printf("\n%-32s %-10s", "layer", "op");
         for (int g = 0; g < n_grid; g++) printf(" %8g", grid[g]);
         printf("\n");
         cJSON_ArrayForEach(l, layers)
@@ -270,7 +287,12 @@ int cmd_sensitivity(int argc, char **argv)
             printf("%-32.32s %-10s", cJSON_GetObjectItemCaseSensitive(l, "name")->valuestring,
                    cJSON_GetObjectItemCaseSensitive(l, "op")->valuestring);
             const cJSON *a;
-            cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(l, "accuracy")) printf(" %7.2f%%", a->valuedouble);
+            cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(l, "accuracy"))
+            {
+                if (cJSON_IsNull(a)) printf(" %8s", "inf");
+                else if (pct) printf(" %7.2f%%", a->valuedouble);
+                else printf(" %8.4g", a->valuedouble);
+            }
             printf("\n");
         }
         cJSON_Delete(r);
@@ -285,5 +307,6 @@ done:
     lc_dataset_free(val);
     lc_dataset_free(calib);
     lc_context_free(ctx);
+    cli_inputs_free(&in);
     return rc;
 }

@@ -20,6 +20,7 @@ static const cli_command commands[] = {
     {"eval", "run a model on data: top-1, agreement and SNR against a reference, speed", cmd_eval, cmd_eval_help},
     {"decode", "turn a compact .lcm model back into plain ONNX", cmd_decode, cmd_decode_help},
     {"export-c", "write an .lcm model as a C array for firmware", cmd_export_c, cmd_export_c_help},
+    {"upgrade", "rewrite a model exported at an old opset for a newer one", cmd_upgrade, cmd_upgrade_help},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -24,6 +24,7 @@
 #include "lc_encoding.h"
 #include "lc_graph_edit.h"
 #include "lc_pass.h"
+#include "lc_plan_inputs.h"
 
 static bool default_domain(const lc_node *n) { return !n->domain || !*n->domain || !strcmp(n->domain, "ai.onnx"); }
 
@@ -118,9 +119,9 @@ static int64_t channel_of(const layout *l, int64_t idx)
 }
 
 /* Rank of `value` when the model is planned for batch 1, or -1 if unknown. */
-static int value_rank(lc_executor **ex, const lc_model *m, const char *value)
+static int value_rank(lc_executor **ex, const lc_model *m, const lc_context *ctx, const char *value)
 {
-    if (!*ex && lc_executor_create_batch(m, 1, 1, ex)) return -1;
+    if (!*ex && lc_executor_create_ctx(m, ctx, 1, 1, ex)) return -1;
     const lc_value *v = lc_executor_value(*ex, value);
     return v ? v->ndim : -1;
 }
@@ -200,7 +201,7 @@ static void fold_uniform(lc_tensor *w, const bn_params *bp)
 
 /* Folds BatchNorm `bi` into its producer; *done false when the pair does
  * not qualify. */
-static lc_status fold_one(lc_model *m, int bi, lc_executor **shapes, bool *done)
+static lc_status fold_one(lc_model *m, const lc_context *ctx, int bi, lc_executor **shapes, bool *done)
 {
     lc_graph *g = m->graph;
     lc_node *bn = g->nodes[bi];
@@ -227,7 +228,7 @@ static lc_status fold_one(lc_model *m, int bi, lc_executor **shapes, bool *done)
     if (w0->enc && w0->enc->kind != LC_ENC_DENSE && !uniform) goto done;
     /* a MatMul's output features are on the BatchNorm's channel axis 1 only
      * for rank-2 outputs (a Gemm's output always has rank 2) */
-    if (is_matmul && value_rank(shapes, m, x) != 2) goto done;
+    if (is_matmul && value_rank(shapes, m, ctx, x) != 2) goto done;
     double beta = 1.0;
     lc_tensor *b0 = NULL;
     if (!is_matmul && layer->n_inputs > 2 && *layer->inputs[2]) {
@@ -335,7 +336,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
         if (strcmp(n->op_type, "BatchNormalization") || !default_domain(n)) continue;
         bool done = false;
         int before = g->n_nodes;
-        s = fold_one(m, i, &shapes, &done);
+        s = fold_one(m, ctx, i, &shapes, &done);
         /* the layer sits before the BatchNorm, so removing the BatchNorm
          * leaves index i at the next unvisited node */
         if (g->n_nodes < before) i--;

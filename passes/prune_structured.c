@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "lc_encoding.h"
+#include "lc_plan_inputs.h"
 #include "prune_structured.h"
 
 static const lc_param_desc params[] = {
@@ -327,7 +328,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     lc_executor_free(s.ex);
     s.ex = NULL;
     /* the rewritten graph must plan: shapes line up everywhere */
-    if ((st = lc_executor_create_batch(m, 1, 1, &s.ex))) {
+    if ((st = lc_executor_create_ctx(m, ctx, 1, 1, &s.ex))) {
         st = lc_fail_prefix(LC_ERR_INTERNAL, "prune-structured: the rewritten graph does not plan");
         goto done;
     }

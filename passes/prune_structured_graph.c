@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lc_encoding.h"
+#include "lc_plan_inputs.h"
 #include "prune_structured.h"
 
 static bool default_domain(const lc_node *n) { return !n->domain || !*n->domain || !strcmp(n->domain, "ai.onnx"); }
@@ -554,7 +555,7 @@ lc_status lc_prune_structured_analyze(ps *s, bool *sorted)
     lc_status st = collect_sub_refs(g, false, &s->sub_refs);
     if (!st) st = check_order(s, sorted);
     if (st || !*sorted) return st;
-    if ((st = lc_executor_create_batch(s->m, 1, 1, &s->ex))) return lc_fail_prefix(st, "prune-structured: planning the model");
+    if ((st = lc_executor_create_ctx(s->m, s->ctx, 1, 1, &s->ex))) return lc_fail_prefix(st, "prune-structured: planning the model");
     for (int i = 0; i < g->n_nodes && !st; i++) st = visit(s, i);
     if (st) return st;
     /* channels that leave the graph, or are read inside subgraphs, stay */

@@ -30,9 +30,8 @@
  *
  * Every rounding is round-half-to-even, in double from the float32 values
  * (scales are rounded to float32 first, as the stored value is what runtimes
- * use). fold-batchnorm runs first. The model's default opset is raised to 13
- * (per-channel DequantizeLinear) when every op in it means the same at 13;
- * otherwise the pass refuses, naming the op.
+ * use). fold-batchnorm runs first. A model below the opset the QDQ nodes
+ * need (13 per channel, 10 per tensor) is upgraded first (libcompress/upgrade.h).
  *
  * The weights become int8 initializers, not float tensors with an encoding
  * (lc_encoding.h describes float views), so the .lcm writer stores them as
@@ -69,15 +68,6 @@ enum { CALIB_MINMAX, CALIB_PERCENTILE, CALIB_ENTROPY, CALIB_MSE };
 static const char *const own_ops[] = {"Add", "AveragePool", "Concat", "GlobalAveragePool", "Mul", "Relu"};
 static const char *const direct_ops[] = {"Flatten",  "GlobalMaxPool", "Identity",  "MaxPool",
                                          "Reshape",  "Squeeze",       "Transpose", "Unsqueeze"};
-/* ops that mean the same from opset 7 to 13 (as far as any model uses
- * them), so raising the opset to 13 is safe */
-static const char *const opset_safe[] = {
-    "Abs", "Add", "AveragePool", "BatchNormalization", "Ceil", "Concat", "Constant", "Conv", "ConvTranspose",
-    "DequantizeLinear", "Div", "Elu", "Erf", "Exp", "Flatten", "Floor", "Gemm", "GlobalAveragePool",
-    "GlobalMaxPool", "HardSigmoid", "Identity", "LeakyRelu", "Log", "MatMul", "Max", "MaxPool", "Min", "Mul",
-    "Neg", "PRelu", "QuantizeLinear", "Reciprocal", "Relu", "Reshape", "Selu", "Sigmoid", "Sqrt", "Sub", "Sum",
-    "Tanh", "Transpose"};
-
 static bool in_table(const char *const *t, size_t n, const char *op)
 {
     for (size_t i = 0; i < n; i++)
@@ -465,28 +455,19 @@ out:
 
 /* ---- opset ---- */
 
-static lc_status ensure_opset13(lc_model *m, const lc_context *ctx)
+/* QuantizeLinear/DequantizeLinear exist from opset 10; their per-channel
+ * `axis` from 13. An older model is upgraded (lc_model_upgrade) to the
+ * opset the chosen granularity needs. */
+static lc_status ensure_opset(lc_model *m, const lc_context *ctx, bool per_channel)
 {
-    int64_t v = lc_model_opset(m, "");
-    if (v >= 13) return LC_OK;
-    const lc_graph *g = m->graph;
-    for (int i = 0; i < g->n_nodes; i++) {
-        const lc_node *n = g->nodes[i];
-        if (default_domain(n) && !IN(opset_safe, n->op_type))
-            return lc_fail(LC_ERR_UNSUPPORTED,
-                           "quantize-int8: the model imports opset %lld; per-channel DequantizeLinear needs 13, and "
-                           "node '%s' (%s) may mean something else at 13: convert the model to opset 13 first",
-                           (long long)v, lc_node_label(n), n->op_type);
-        if (default_domain(n) && !strcmp(n->op_type, "BatchNormalization") && lc_node_attr(n, "spatial"))
-            return lc_fail(LC_ERR_UNSUPPORTED,
-                           "quantize-int8: opset %lld BatchNormalization '%s' has a 'spatial' attribute (removed "
-                           "in opset 9): convert the model to opset 13 first",
-                           (long long)v, lc_node_label(n));
-    }
-    lc_status s = lc_model_set_opset(m, 13);
-    if (!s && m->ir_version < 7) m->ir_version = 7;
-    if (!s) lc_log(ctx, "quantize-int8: raised the model's opset from %lld to 13", (long long)v);
-    return s;
+    int64_t v = lc_model_opset(m, ""), need = per_channel ? 13 : 10;
+    if (v >= need) return LC_OK;
+    lc_status s = lc_model_upgrade(m, need);
+    if (s)
+        return lc_fail_prefix(s, "quantize-int8 (%s QDQ needs opset %lld)", per_channel ? "per-channel" : "per-tensor",
+                              (long long)need);
+    lc_log(ctx, "quantize-int8: upgraded the model from opset %lld to %lld", (long long)v, (long long)need);
+    return LC_OK;
 }
 
 /* ---- the pass ---- */
@@ -518,7 +499,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     if (!weights_only && (!ctx || !ctx->calib))
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "quantize-int8 needs calibration data (lc_context_set_calib), or weights_only=true");
     if ((s = lc_pass_run(m, "fold-batchnorm", "", ctx))) return s;
-    if ((s = ensure_opset13(m, ctx))) return s;
+    if ((s = ensure_opset(m, ctx, per_channel))) return s;
     if ((s = lc_weight_targets(m, p, &tw, &n_tw))) return s;
     n_nodes = g->n_nodes;
     orig = malloc(((size_t)n_nodes + 1) * sizeof *orig);

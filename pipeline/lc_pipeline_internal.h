@@ -35,6 +35,10 @@ struct lc_pipeline {
     int64_t target_size;          /* > 0: find the most accurate per-layer settings that fit */
     bool budget_met;
     bool target_met;
+    int budget_metric;            /* LC_METRIC_SNR/COSINE when the budget is a
+                                     floor on it (max_drop = float - floor) */
+    double min_value;             /* that floor */
+    int metric;                   /* the metric of the last run (LC_METRIC_*) */
     cJSON *report;
     char *report_text;
 };
@@ -51,14 +55,18 @@ typedef struct lc_run_state {
     int64_t in_bytes_model;  /* the input as it would be written */
     const char *in_path;
     cJSON *tried; /* every configuration tried: the Pareto data */
+    float *float_out;      /* snr, cosine, mse: the float model's first outputs */
+    int64_t out_k;         /* floats per sample in float_out */
 } lc_run_state;
 
 /* Monotonic seconds. */
 double lc_pipeline_now(void);
 
-/* Top-1 (%) with labels, else top-1 agreement (%) with the float model, on
- * the validation data (NAN without). The first call stores the float
- * model's predictions in r->float_pred. */
+/* The run's metric on the validation data (NAN without): top-1 (%) with
+ * labels, else top-1 agreement (%) with the float model, or the context's
+ * metric (libcompress/metrics.h; scores where higher is better, see
+ * lc_metric_measure.h). The first call stores the float model's
+ * predictions in r->float_pred (or outputs in r->float_out). */
 lc_status lc_pipeline_metric(lc_run_state *r, const lc_model *m, double *out);
 
 /* Bytes of `m` as the run would write it (without the .lcm META section). */

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "lc_encoding.h"
+#include "lc_metric_measure.h"
 #include "lc_pass.h"
 #include "lc_pipeline_internal.h"
 
@@ -174,7 +175,27 @@ done:
     return s;
 }
 
-void lc_pipeline_set_max_drop(lc_pipeline *p, double points) { p->max_drop = points; }
+void lc_pipeline_set_max_drop(lc_pipeline *p, double points)
+{
+    p->max_drop = points;
+    p->budget_metric = 0;
+}
+
+/* A floor on SNR or cosine is a drop from the float model's score, which
+ * the back-off logic shares out like points of top-1. */
+void lc_pipeline_set_min_snr(lc_pipeline *p, double db)
+{
+    p->budget_metric = isnan(db) ? 0 : LC_METRIC_SNR;
+    p->min_value = db;
+    p->max_drop = isnan(db) ? -1 : db < LC_METRIC_SNR_CAP ? LC_METRIC_SNR_CAP - db : 0;
+}
+
+void lc_pipeline_set_min_cosine(lc_pipeline *p, double cosine)
+{
+    p->budget_metric = isnan(cosine) ? 0 : LC_METRIC_COSINE;
+    p->min_value = cosine;
+    p->max_drop = isnan(cosine) ? -1 : cosine < 1 ? 1 - cosine : 0;
+}
 void lc_pipeline_set_target_size(lc_pipeline *p, int64_t bytes) { p->target_size = bytes > 0 ? bytes : 0; }
 int64_t lc_pipeline_target_size(const lc_pipeline *p) { return p->target_size; }
 int lc_pipeline_target_met(const lc_pipeline *p) { return p->target_met; }
@@ -249,11 +270,24 @@ double lc_pipeline_now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Top-1 (%) with labels, else top-1 agreement (%) with the float model. */
+/* Top-1 (%) with labels, else top-1 agreement (%) with the float model;
+ * or the context's metric comparing outputs. */
 lc_status lc_pipeline_metric(run_state *r, const lc_model *m, double *out)
 {
     *out = NAN;
     if (!r->p->val) return LC_OK;
+    if (r->p->metric != LC_METRIC_TOP1 && r->p->metric != LC_METRIC_AGREEMENT) {
+        float *y;
+        int64_t n, k;
+        lc_status s = lc_metric_outputs(m, r->p->val, r->p->val_limit, r->ctx, &y, &n, &k);
+        if (s) return s;
+        if (!r->float_out) r->float_out = y, r->n_val = n, r->out_k = k;
+        if (k != r->out_k) s = lc_fail(LC_ERR_SHAPE, "the first output has %lld values per sample, the input model's "
+                                                     "%lld", (long long)k, (long long)r->out_k);
+        else *out = lc_metric_compare(r->p->metric, y, r->float_out, n, k);
+        if (y != r->float_out) free(y);
+        return s;
+    }
     int64_t *pred, n;
     lc_status s = lc_model_predict(m, r->p->val, r->p->val_limit, r->ctx ? r->ctx->batch : 64, r->ctx ? r->ctx->threads : 1,
                                    r->ctx, &pred, &n);
@@ -298,13 +332,20 @@ cJSON *lc_pipeline_input_json(const run_state *r)
 cJSON *lc_pipeline_accuracy_json(const lc_pipeline *p, double float_acc, double final_acc)
 {
     cJSON *aj = cJSON_CreateObject();
-    cJSON_AddStringToObject(aj, "metric", !p->val ? "none" : p->labels ? "top1" : "agreement");
+    cJSON_AddStringToObject(aj, "metric", !p->val ? "none" : lc_metric_name(p->metric));
     if (p->val) {
-        cJSON_AddNumberToObject(aj, "float", float_acc);
-        cJSON_AddNumberToObject(aj, "final", final_acc);
-        cJSON_AddNumberToObject(aj, "drop", float_acc - final_acc);
+        /* JSON has no infinity: an SNR of identical outputs is null */
+        double f = lc_metric_display(p->metric, float_acc), g = lc_metric_display(p->metric, final_acc);
+        if (isfinite(f)) cJSON_AddNumberToObject(aj, "float", f);
+        else cJSON_AddNullToObject(aj, "float");
+        if (isfinite(g)) cJSON_AddNumberToObject(aj, "final", g);
+        else cJSON_AddNullToObject(aj, "final");
+        if (isfinite(f) && isfinite(g)) cJSON_AddNumberToObject(aj, "drop", p->metric == LC_METRIC_MSE ? g - f : f - g);
+        else cJSON_AddNullToObject(aj, "drop");
     }
-    if (p->max_drop >= 0) cJSON_AddNumberToObject(aj, "max_drop", p->max_drop);
+    if (p->max_drop >= 0 && !p->budget_metric) cJSON_AddNumberToObject(aj, "max_drop", p->max_drop);
+    if (p->budget_metric == LC_METRIC_SNR) cJSON_AddNumberToObject(aj, "min_snr", p->min_value);
+    if (p->budget_metric == LC_METRIC_COSINE) cJSON_AddNumberToObject(aj, "min_cosine", p->min_value);
     return aj;
 }
 
@@ -323,7 +364,10 @@ static cJSON *recipe_json(const lc_pipeline *p)
     }
     if (p->max_drop >= 0 || p->target_size > 0) {
         cJSON *v = cJSON_AddObjectToObject(r, "validate");
-        if (p->max_drop >= 0) cJSON_AddNumberToObject(v, "max_drop", p->max_drop);
+        if (p->max_drop >= 0)
+            cJSON_AddNumberToObject(v, !p->budget_metric ? "max_drop" : p->budget_metric == LC_METRIC_SNR ? "min_snr"
+                                                                                                      : "min_cosine",
+                                    p->budget_metric ? p->min_value : p->max_drop);
         if (p->target_size > 0) cJSON_AddNumberToObject(v, "target_size", (double)p->target_size);
     }
     return r;
@@ -375,7 +419,8 @@ static lc_status try_step(run_state *r, const lc_model *cur, const step *st, con
     cJSON_AddStringToObject(t, "pass", st->pass->name);
     cJSON_AddStringToObject(t, "params", ptxt ? ptxt : "");
     cJSON_AddNumberToObject(t, "bytes", (double)*bytes);
-    if (isfinite(*acc)) cJSON_AddNumberToObject(t, "accuracy", *acc);
+    double shown = lc_metric_display(r->p->metric, *acc);
+    if (isfinite(shown)) cJSON_AddNumberToObject(t, "accuracy", shown);
     else cJSON_AddNullToObject(t, "accuracy");
     cJSON_AddItemToArray(r->tried, t);
     free(ptxt);
@@ -611,7 +656,8 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, boo
         cJSON_AddStringToObject(pj, "params", ptxt ? ptxt : "");
         cJSON_AddStringToObject(pj, "outcome", outcome);
         cJSON_AddNumberToObject(pj, "seconds", lc_pipeline_now() - t0);
-        if (isfinite(acc)) cJSON_AddNumberToObject(pj, "accuracy", acc);
+        double shown = lc_metric_display(p->metric, acc);
+        if (isfinite(shown)) cJSON_AddNumberToObject(pj, "accuracy", shown);
         else cJSON_AddNullToObject(pj, "accuracy");
         cJSON_AddNumberToObject(pj, "bytes", (double)bytes);
         if (p->max_drop >= 0) cJSON_AddNumberToObject(pj, "drop_allowed", r->allow);
@@ -644,6 +690,14 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     if (!p->n_steps) return lc_fail(LC_ERR_INVALID_ARGUMENT, "no passes to run (lc_pipeline_add_pass, lc_pipeline_load_recipe)");
     if (p->max_drop >= 0 && !p->val)
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "an accuracy budget (max_drop) needs validation data (lc_pipeline_set_validation)");
+    p->metric = lc_metric_kind(ctx, p->labels != NULL);
+    if (p->val && p->metric == LC_METRIC_TOP1 && !p->labels)
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "metric top1 needs labels of the validation data");
+    if (p->budget_metric && p->metric != p->budget_metric)
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "a budget on %s needs the metric %s, not %s",
+                       lc_metric_name(p->budget_metric), lc_metric_name(p->budget_metric), lc_metric_name(p->metric));
+    if (p->max_drop >= 0 && p->metric == LC_METRIC_MSE)
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "metric mse has no budget (use snr with a minimum)");
     lc_status fs = lc_model_check_finite(in);
     if (fs) return fs;
     /* passes see the input model as their reference (the bias correction) */
@@ -656,7 +710,7 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     }
     local.reference = in;
     ctx = &local;
-    run_state r = {p, ctx, NULL, 0, NAN, p->max_drop, 0, 0, 0, in->path ? in->path : "", cJSON_CreateArray()};
+    run_state r = {p, ctx, NULL, 0, NAN, p->max_drop, 0, 0, 0, in->path ? in->path : "", cJSON_CreateArray(), NULL, 0};
     cJSON_Delete(p->report);
     free(p->report_text);
     p->report_text = NULL;
@@ -676,6 +730,7 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     if (!s && p->target_size > 0) {
         s = lc_pipeline_run_target(p, &r, in, out);
         free(r.float_pred);
+        free(r.float_out);
         cJSON_Delete(r.tried);
         if (s == LC_ERR_BUDGET) { /* the report says what was tried */
             cJSON_AddStringToObject(p->report, "error", lc_last_error());
@@ -710,12 +765,14 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
         lc_model_free(res.m);
         cJSON_Delete(res.passes);
         free(r.float_pred);
+        free(r.float_out);
         cJSON_Delete(r.tried);
         return s;
     }
     /* the last step's validation already measured the result */
     lc_pipeline_finish_report(p, &r, in, res.m, res.passes, res.acc, res.bytes);
     free(r.float_pred);
+        free(r.float_out);
     *out = res.m;
     return LC_OK;
 }

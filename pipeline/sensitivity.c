@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "lc_metric_measure.h"
 #include "lc_pass.h"
 
 /* One sensitivity study: its pass, parameters, layers and references. */
@@ -29,18 +30,35 @@ typedef struct study {
     int64_t limit;
     const lc_context *ctx;
     lc_context dflt;
-    int64_t *truth;       /* the float model's predictions (no labels) */
+    int kind;             /* the metric (lc_metric.h) */
+    int64_t *truth;       /* the float model's predictions (agreement) */
+    float *ref_out;       /* its first outputs (output-comparing metrics) */
+    int64_t ref_k;        /* their elements per sample */
     lc_model *probe;      /* a copy whose layer list names the jobs */
     lc_weight *w;
     int n_w;
 } study;
 
+/* The study's metric of `m`: top-1 (%) against the labels, agreement (%)
+ * with the float model's arg-max, or its first outputs compared with the
+ * float model's (SNR, cosine, MSE). */
 static lc_status accuracy(const study *st, const lc_model *m, double *out)
 {
+    if (st->ref_out) {
+        float *y;
+        int64_t n, k;
+        lc_status s = lc_metric_outputs(m, st->val, st->limit, st->ctx, &y, &n, &k);
+        if (s) return s;
+        if (k != st->ref_k)
+            s = lc_fail(LC_ERR_SHAPE, "the first output changed size (%lld, was %lld)", (long long)k, (long long)st->ref_k);
+        else *out = lc_metric_display(st->kind, lc_metric_compare(st->kind, y, st->ref_out, n, k));
+        free(y);
+        return s;
+    }
     int64_t *pred, n;
     lc_status s = lc_model_predict(m, st->val, st->limit, st->ctx->batch, st->ctx->threads, st->ctx, &pred, &n);
     if (s) return s;
-    const int64_t *ref = st->labels ? st->labels : st->truth;
+    const int64_t *ref = st->kind == LC_METRIC_TOP1 ? st->labels : st->truth;
     int64_t hit = 0;
     for (int64_t i = 0; i < n; i++) hit += pred[i] == ref[i];
     free(pred);
@@ -52,6 +70,7 @@ static void study_free(study *st)
 {
     lc_params_clear(&st->base);
     free(st->truth);
+    free(st->ref_out);
     free(st->w);
     lc_model_free(st->probe);
 }
@@ -93,7 +112,13 @@ static lc_status study_init(study *st, const lc_model *m, const char *pass_name,
         lc_params_clear(&probe);
     }
     if (s) return s;
-    if (labels) {
+    st->kind = lc_metric_kind(ctx, labels != NULL);
+    if (st->kind == LC_METRIC_TOP1 && !labels)
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "metric top1 needs labels of the validation data");
+    if (st->kind != LC_METRIC_TOP1 && st->kind != LC_METRIC_AGREEMENT) {
+        int64_t n_out;
+        if ((s = lc_metric_outputs(m, val, limit, ctx, &st->ref_out, &n_out, &st->ref_k))) return s;
+    } else if (st->kind == LC_METRIC_TOP1) {
         int64_t count = lc_dataset_count(val);
         if (limit > 0 && limit < count) count = limit;
         if (n_labels < count)
@@ -147,8 +172,9 @@ static lc_status study_json(const study *st, const double *acc, char **json)
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "pass", st->pass->name);
     cJSON_AddStringToObject(root, "knob", st->pass->knob);
-    cJSON_AddStringToObject(root, "metric", st->labels ? "top1" : "agreement");
-    cJSON_AddNumberToObject(root, "float", base_acc);
+    cJSON_AddStringToObject(root, "metric", lc_metric_name(st->kind));
+    /* JSON has no infinity: an SNR of identical outputs is null */
+    cJSON_AddItemToObject(root, "float", isfinite(base_acc) ? cJSON_CreateNumber(base_acc) : cJSON_CreateNull());
     cJSON *gj = cJSON_AddArrayToObject(root, "grid");
     for (int g = 0; g < st->n_grid; g++) cJSON_AddItemToArray(gj, cJSON_CreateNumber(st->grid[g]));
     cJSON *layers = cJSON_AddArrayToObject(root, "layers");
@@ -160,8 +186,10 @@ static lc_status study_json(const study *st, const double *acc, char **json)
         cJSON_AddStringToObject(lj, "weight", st->w[i].tensor->name);
         cJSON_AddNumberToObject(lj, "params", (double)lc_tensor_numel(st->w[i].tensor));
         cJSON *aj = cJSON_AddArrayToObject(lj, "accuracy");
-        for (int g = 0; g < st->n_grid; g++)
-            cJSON_AddItemToArray(aj, cJSON_CreateNumber(acc[(int64_t)i * st->n_grid + g]));
+        for (int g = 0; g < st->n_grid; g++) {
+            double a = acc[(int64_t)i * st->n_grid + g];
+            cJSON_AddItemToArray(aj, isfinite(a) ? cJSON_CreateNumber(a) : cJSON_CreateNull());
+        }
         cJSON_AddItemToArray(layers, lj);
     }
     *json = cJSON_Print(root);
@@ -263,7 +291,7 @@ lc_status lc_sensitivity_run_jobs(const lc_model *m, const char *pass_name, cons
             cJSON *r = cJSON_CreateObject();
             cJSON_AddNumberToObject(r, "job", (double)k);
             cJSON_AddStringToObject(r, "weight", st.w[k / n_grid].tensor->name);
-            cJSON_AddNumberToObject(r, "accuracy", a);
+            cJSON_AddItemToObject(r, "accuracy", isfinite(a) ? cJSON_CreateNumber(a) : cJSON_CreateNull());
             cJSON_AddItemToArray(res, r);
             lc_progress(st.ctx, "sensitivity jobs", k - first + 1, last - first);
         }
@@ -304,7 +332,7 @@ lc_status lc_sensitivity_merge(const lc_model *m, const char *pass_name, const c
             const cJSON *k = cJSON_GetObjectItemCaseSensitive(r, "job"), *a = cJSON_GetObjectItemCaseSensitive(r, "accuracy"),
                         *w = cJSON_GetObjectItemCaseSensitive(r, "weight");
             int64_t j = cJSON_IsNumber(k) ? (int64_t)k->valuedouble : -1;
-            if (j < 0 || j >= n || !cJSON_IsNumber(a) || !cJSON_IsString(w))
+            if (j < 0 || j >= n || !(cJSON_IsNumber(a) || cJSON_IsNull(a)) || !cJSON_IsString(w))
                 s = lc_fail(LC_ERR_FORMAT, "%s: a result without a valid job, weight and accuracy", what);
             else if (strcmp(w->valuestring, st.w[j / n_grid].tensor->name))
                 s = lc_fail(LC_ERR_INVALID_ARGUMENT, "%s: job %lld was weight '%s', here it is '%s' (another model or pass?)",
@@ -313,7 +341,7 @@ lc_status lc_sensitivity_merge(const lc_model *m, const char *pass_name, const c
                 s = lc_fail(LC_ERR_INVALID_ARGUMENT, "%s: job %lld given twice", what, (long long)j);
             else {
                 seen[j] = 1;
-                acc[j] = a->valuedouble;
+                acc[j] = cJSON_IsNull(a) ? INFINITY : a->valuedouble;
             }
         }
         cJSON_Delete(root);

@@ -12,6 +12,7 @@
 
 #include "lc_alloc.h"
 #include "lc_encoding.h"
+#include "lc_metric_measure.h"
 #include "lc_target.h"
 
 typedef lc_pipeline_step step;
@@ -106,7 +107,8 @@ static lc_status target_build(target *t, const int *choice, lc_target_probe *pr)
         free(ptxt);
         cJSON_AddStringToObject(pj, "outcome", t->steps[i].grid ? "allocated" : "applied");
         cJSON_AddNumberToObject(pj, "seconds", lc_pipeline_now() - ts);
-        if (isfinite(acc)) cJSON_AddNumberToObject(pj, "accuracy", acc);
+        if (isfinite(lc_metric_display(p->metric, acc)))
+            cJSON_AddNumberToObject(pj, "accuracy", lc_metric_display(p->metric, acc));
         else cJSON_AddNullToObject(pj, "accuracy");
         cJSON_AddNumberToObject(pj, "bytes", (double)bytes);
         cJSON_AddItemToArray(pr->passes, pj);

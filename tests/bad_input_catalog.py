@@ -155,6 +155,11 @@ def make_inputs(w):
     onnx.save(lenet_with("classifier.1.weight", 123, np.inf), os.path.join(w, "inf.onnx"))
     onnx.save(small_model("NonMaxSuppression"), os.path.join(w, "unsupported.onnx"))
     onnx.save(two_input_model(), os.path.join(w, "two_inputs.onnx"))
+    for name, opset, op in (("opset6.onnx", 6, "Relu"), ("old_unknown.onnx", 9, "ImageScaler")):
+        g = helper.make_graph([helper.make_node(op, ["x"], ["y"], name="scale0")], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 2, 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 2, 2])])
+        onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)]), os.path.join(w, name))
     os.mkdir(os.path.join(w, "folder"))
     os.mkdir(os.path.join(w, "folder.onnx"))
     os.mkdir(os.path.join(w, "folder.npy"))
@@ -349,6 +354,36 @@ CASES = [
      ["{w}/folder/../model.lcm"]),
     ("output", "sensitivity --html is the model", SENS + ["--html", "{w}/link.onnx"], ["{w}/link.onnx"]),
     ("output", "sensitivity --html is the data", SENS + ["--html", "{w}/link_data.npy"], ["{w}/link_data.npy"]),
+    # --- metrics, feeds and input shapes, eval outputs, upgrade (issue 16)
+    ("args", "--metric top1 without labels (run)", RUN + PM + ["--val", "{w}/data.npy", "--metric", "top1"],
+     ["--metric top1", "--labels"]),
+    ("args", "--metric top1 without labels (sensitivity)", SENS + ["--metric", "top1"], ["--metric top1", "--labels"]),
+    ("args", "--metric top1 without labels (eval)", EVAL + ["--data", "{w}/data.npy", "--metric", "top1"],
+     ["--metric top1", "--labels"]),
+    ("args", "--metric snr without --ref (eval)", EVAL + ["--data", "{w}/data.npy", "--metric", "snr"], ["--ref"]),
+    ("args", "unknown --metric", RUN + PM + ["--val", "{w}/data.npy", "--metric", "f1"], ["'f1'"]),
+    ("args", "--min-snr with --max-drop", RUN + PM + ["--val", "{w}/data.npy", "--min-snr", "20", "--max-drop", "1"],
+     ["--max-drop", "--min-snr"]),
+    ("args", "--max-drop with --metric cosine", RUN + PM + ["--val", "{w}/data.npy", "--metric", "cosine",
+                                                            "--max-drop", "1"], ["--max-drop", "--min-cosine"]),
+    ("args", "--feed of an unknown input", EVAL + ["--data", "{w}/data.npy", "--feed", "nope={w}/data.npy"],
+     ["'nope'"]),
+    ("args", "--feed without NAME=", EVAL + ["--data", "{w}/data.npy", "--feed", "{w}/data.npy"], ["--feed"]),
+    ("args", "--input-shape of an unknown input", RUN + PM + ["--input-shape", "nope=1x1x28x28"], ["'nope'"]),
+    ("args", "--input-shape of the wrong rank", SENS + ["--input-shape", "input=1x28x28"], ["'input'", "rank"]),
+    ("args", "--input-shape with a bad dim", EVAL + ["--data", "{w}/data.npy", "--input-shape", "input=1x0x28x28"],
+     ["--input-shape"]),
+    ("output", "eval --out-all is a file", EVAL + ["--data", "{w}/data.npy", "--out-all", "{w}/labels.npy"],
+     ["{w}/labels.npy"]),
+    ("model", "upgrade from opset 6", ["upgrade", "{w}/opset6.onnx", "-o", "{w}/out.onnx"], ["opset 6", "13"]),
+    ("model", "upgrade an unknown op", ["upgrade", "{w}/old_unknown.onnx", "-o", "{w}/out.onnx", "--opset", "12"],
+     ["'scale0' (ImageScaler)", "opset 9 to 12"]),
+    ("model", "upgrade an older opset than the model's", ["upgrade", "{w}/model.onnx", "-o", "{w}/out.onnx", "--opset",
+                                                           "11"], ["opset 13", "11"]),
+    ("args", "upgrade --opset out of range", ["upgrade", "{w}/model.onnx", "-o", "{w}/out.onnx", "--opset", "18"],
+     ["--opset"]),
+    ("args", "upgrade without -o", ["upgrade", "{w}/model.onnx"], ["-o"]),
+    ("output", "upgrade -o is the input", ["upgrade", "{w}/model.onnx", "-o", "{w}/link.onnx"], ["{w}/link.onnx"]),
 ]
 
 

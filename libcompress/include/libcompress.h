@@ -149,6 +149,9 @@ int lc_version_number(void);
 #include <libcompress/weights.h>
 #include <libcompress/pipeline.h>
 #include <libcompress/lcm.h>
+#include <libcompress/upgrade.h>
+#include <libcompress/inputs.h>
+#include <libcompress/metrics.h>
 #ifdef LC_EXPERIMENTAL
 #include <libcompress/experimental.h>
 #include <libcompress/jobs.h>

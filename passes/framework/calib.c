@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lc_pass.h"
+#include "lc_plan_inputs.h"
 #include "lc_strset.h"
 
 /* An observer that only needs some nodes: the batch stops once the last of
@@ -42,29 +43,15 @@ static lc_status dataset_run(const lc_model *m, const lc_dataset *d, int64_t lim
                              lc_observe_fn observe, void *observe_user, const bool *need, lc_batch_fn on_batch,
                              void *batch_user, const lc_context *ctx)
 {
-    lc_model_info info;
-    lc_status s = lc_model_info_compute(m, &info);
-    if (s) return s;
-    if (info.n_inputs != 1 || info.inputs[0].dtype != LC_DTYPE_FLOAT) {
-        int n = info.n_inputs;
-        lc_model_info_clear(&info);
-        return lc_fail(LC_ERR_UNSUPPORTED, "running on a dataset needs a model with one float input (this one has %d)", n);
+    /* the data feeds the one input without a feed (libcompress/inputs.h) */
+    lc_plan_inputs *pi = malloc(sizeof *pi);
+    if (!pi) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    lc_status s = lc_plan_inputs_resolve(m, ctx, d, 1, pi);
+    if (s) {
+        free(pi);
+        return s;
     }
-    const lc_value_summary in = info.inputs[0];
-    lc_model_info_clear(&info);
-    int nd = in.ndim > 0 ? in.ndim - 1 : in.ndim;
-    if ((s = lc_dataset_check_shape(d, nd, in.ndim > 0 ? in.dims + 1 : NULL, in.name))) return s;
-
-    lc_array shape = {LC_DTYPE_FLOAT, 0, {0}, NULL};
-    bool known = in.ndim >= 1;
-    for (int k = 1; k < in.ndim; k++) known &= in.dims[k] >= 0;
-    if (known) {
-        shape.ndim = in.ndim;
-        memcpy(shape.dims, in.dims, sizeof shape.dims);
-    } else {
-        shape.ndim = lc_dataset_sample_ndim(d) + 1;
-        memcpy(shape.dims + 1, lc_dataset_sample_dims(d), (size_t)(shape.ndim - 1) * sizeof(int64_t));
-    }
+    lc_array *shape = &pi->shapes[pi->data];
     int64_t count = lc_dataset_count(d);
     if (limit > 0 && limit < count) count = limit;
     if (batch < 1) batch = 64;
@@ -78,9 +65,10 @@ static lc_status dataset_run(const lc_model *m, const lc_dataset *d, int64_t lim
         if (!ex || planned != n) {
             lc_executor_free(ex);
             ex = NULL;
-            shape.dims[0] = n;
+            shape->dims[0] = n;
             /* an observer must see every node, so no fused plan for it */
-            if ((s = lc_executor_create_ex(m, &shape, 1, threads, observe ? LC_EXEC_NO_FUSION : 0u, &ex))) break;
+            if ((s = lc_executor_create_ex(m, pi->shapes, pi->n, threads, observe ? LC_EXEC_NO_FUSION : 0u, &ex)))
+                break;
             needed = observe && need ? count_needed(ex, need) : 0;
             if (observe) {
                 if (needed > 0) lc_executor_set_observer(ex, until_observe, &until);
@@ -88,11 +76,9 @@ static lc_status dataset_run(const lc_model *m, const lc_dataset *d, int64_t lim
             }
             planned = n;
         }
-        lc_array x = shape;
-        x.dims[0] = n;
-        x.data = lc_dataset_sample(d, start);
+        shape->data = lc_dataset_sample(d, start);
         until.left = needed;
-        s = lc_executor_run(ex, &x, 1);
+        s = lc_executor_run(ex, pi->shapes, pi->n);
         if (s == STOP_BATCH) s = LC_OK;
         if (s) break;
         if (on_batch) {
@@ -102,6 +88,7 @@ static lc_status dataset_run(const lc_model *m, const lc_dataset *d, int64_t lim
         lc_progress(ctx, observe ? "calibration" : "evaluation", start + n, count);
     }
     lc_executor_free(ex);
+    free(pi);
     return s;
 }
 

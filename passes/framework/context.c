@@ -3,8 +3,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "lc_metric.h"
 #include "lc_pass.h"
+#include "lc_plan_inputs.h"
 
 lc_status lc_context_create(lc_context **out)
 {
@@ -16,7 +19,12 @@ lc_status lc_context_create(lc_context **out)
     return LC_OK;
 }
 
-void lc_context_free(lc_context *ctx) { free(ctx); }
+void lc_context_free(lc_context *ctx)
+{
+    if (!ctx) return;
+    lc_context_clear_inputs(ctx);
+    free(ctx);
+}
 
 void lc_context_set_calib(lc_context *ctx, const struct lc_dataset *calib, int64_t limit)
 {
@@ -56,4 +64,32 @@ void lc_log(const lc_context *ctx, const char *fmt, ...)
 void lc_progress(const lc_context *ctx, const char *what, int64_t done, int64_t total)
 {
     if (ctx && ctx->progress) ctx->progress(ctx->progress_user, what, done, total);
+}
+
+static const char *const metric_names[] = {"default", "top1", "agreement", "snr", "cosine", "mse"};
+
+const char *lc_metric_name(int kind)
+{
+    return kind >= 0 && kind <= LC_METRIC_MSE ? metric_names[kind] : "?";
+}
+
+int lc_metric_kind(const lc_context *ctx, bool has_labels)
+{
+    int k = ctx ? ctx->metric : LC_METRIC_DEFAULT;
+    return k != LC_METRIC_DEFAULT ? k : has_labels ? LC_METRIC_TOP1 : LC_METRIC_AGREEMENT;
+}
+
+lc_status lc_context_set_metric(lc_context *ctx, const char *metric)
+{
+    if (!ctx) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_context_set_metric: NULL context");
+    if (!metric || !*metric) {
+        ctx->metric = LC_METRIC_DEFAULT;
+        return LC_OK;
+    }
+    for (int k = LC_METRIC_TOP1; k <= LC_METRIC_MSE; k++)
+        if (!strcmp(metric, metric_names[k])) {
+            ctx->metric = k;
+            return LC_OK;
+        }
+    return lc_fail(LC_ERR_PARAMETER, "unknown metric '%s' (valid: top1, agreement, snr, cosine, mse)", metric);
 }

@@ -115,6 +115,9 @@ struct lc_context {
     void *log_user;
     lc_progress_fn progress;
     void *progress_user;
+    struct lc_input_binding *inputs; /* feeds and input shapes (inputs.c) */
+    int n_inputs;
+    int metric;                     /* LC_METRIC_* (lc_metric.h); 0: default */
 };
 typedef struct lc_context lc_context;
 

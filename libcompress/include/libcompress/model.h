@@ -97,12 +97,17 @@ void lc_write_guard_attach(lc_write_guard *g);
  *  afterwards. */
 void lc_write_guard_abort(lc_write_guard *g);
 
-/** Checks that every floating-point initializer of the main graph (float,
- *  double, float16, bfloat16) is finite. LC_ERR_INVALID_ARGUMENT with a
- *  message naming the model file, the tensor, the first node reading it
- *  and the element otherwise. Compressing (lc_pipeline_run,
- *  lc_sensitivity_run) needs finite weights; run this first. Thread-safe
- *  for concurrent readers of `m`. */
+/** Checks the floating-point initializers of the main graph (float,
+ *  double, float16, bfloat16) where non-finite values matter: no NaN in a
+ *  tensor a node computes with (Shape, Size and IsNaN do not), no +-Inf in
+ *  one read by a layer passes compress or fold (Conv, ConvTranspose, Gemm,
+ *  MatMul, LSTM, GRU, RNN, the normalizations) or by a product (Mul,
+ *  PRelu, Einsum, Quantize/DequantizeLinear), where Inf x 0 makes NaN. An
+ *  infinite Clip/Min/Max bound or an additive -Inf mask is fine.
+ *  LC_ERR_INVALID_ARGUMENT with a message naming the model file, the
+ *  tensor, the node reading it and the element otherwise. Compressing
+ *  (lc_pipeline_run, lc_sensitivity_run) needs finite weights; run this
+ *  first. Thread-safe for concurrent readers of `m`. */
 lc_status lc_model_check_finite(const lc_model *m);
 
 /** Number of inputs of the main graph that are not initializers (the

@@ -1,0 +1,6 @@
+# Real models from the wild (issue 16): finite-weight check only where it
+# matters; eval --out shapes, --feed, --input-shape and --metric.
+lc_add_python_test(finite_test finite_test.py)
+lc_add_python_test(eval_outputs_test eval_outputs_test.py)
+lc_add_python_test(inputs_test inputs_test.py)
+lc_add_python_test(metrics_test metrics_test.py)
