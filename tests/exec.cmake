@@ -19,3 +19,7 @@ if(LC_CONFORMANCE_DIRS)
 endif()
 
 lc_add_python_test(torchvision_crosscheck torchvision_crosscheck.py $<TARGET_FILE:conformance>)
+
+# RNN, GRU and LSTM against ONNX Runtime: every direction, layout and
+# optional input (cases written in the backend layout, run by conformance).
+lc_add_python_test(rnn_crosscheck rnn_crosscheck.py $<TARGET_FILE:conformance>)

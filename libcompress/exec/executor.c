@@ -484,6 +484,7 @@ static const struct {
     {"Expand", 8, 2},
     {"Flatten", 1, 1},
     {"Floor", 1, 1},
+    {"GRU", 1, 3},
     {"Gather", 1, 2},
     {"GatherElements", 11, 2},
     {"GatherND", 11, 2},
@@ -502,6 +503,7 @@ static const struct {
     {"IsInf", 10, 1},
     {"IsNaN", 9, 1},
     {"LRN", 1, 1},
+    {"LSTM", 1, 3},
     {"LayerNormalization", 17, 2},
     {"LeakyRelu", 1, 1},
     {"Less", 1, 2},
@@ -525,6 +527,7 @@ static const struct {
     {"Pad", 11, 2},
     {"Pow", 1, 2},
     {"QuantizeLinear", 10, 2},
+    {"RNN", 1, 3},
     {"Range", 11, 3},
     {"Reciprocal", 1, 1},
     {"ReduceLogSum", 1, 1},
@@ -579,6 +582,11 @@ static const struct {
     {"Xor", 1, 2},
 };
 
+static bool is_recurrent_op(const char *op)
+{
+    return !strcmp(op, "GRU") || !strcmp(op, "LSTM") || !strcmp(op, "RNN");
+}
+
 static lc_status check_required_inputs(const lc_node *n, int64_t opset)
 {
     int need = -1;
@@ -610,8 +618,9 @@ static lc_status plan_nodes(lc_executor *ex, const int *order, int **extra, cons
             s = node_fail_prefix(ex, LC_ERR_UNSUPPORTED, ni, n);
             goto fail;
         }
-        /* every operator's first output is required (kernels write out[0]) */
-        if (n->n_outputs < 1 || !*n->outputs[0]) {
+        /* every operator's first output is required (kernels write out[0]),
+         * except the recurrent ops' Y, which their kernels treat as optional */
+        if (n->n_outputs < 1 || (!*n->outputs[0] && !is_recurrent_op(n->op_type))) {
             s = node_fail_prefix(ex, lc_fail(LC_ERR_VERIFY, "has no output (%s needs at least one)", n->op_type), ni, n);
             goto fail;
         }
