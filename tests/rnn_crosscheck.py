@@ -77,7 +77,9 @@ def make_case(rng, op, direction, layout, variant, opset, extra):
         if be:
             attrs["activation_beta"] = be
     attrs.update(extra)
-    outputs = ["" if variant == "defaults" else "Y", "Y_h"] + (["Y_c"] if op == "LSTM" and variant != "defaults" else [])
+    outputs = ["" if variant == "defaults" else "Y", "Y_h"]
+    if op == "LSTM" and variant != "defaults":
+        outputs.append("Y_c")
     feeds = {k: v.astype(np.int32 if k == "sequence_lens" else np.float32) for k, v in feeds.items()}
     inits = {k: v.astype(np.float32) for k, v in inits.items()}
 
