@@ -8,6 +8,7 @@ jobs=$(nproc)
 echo "== build (RelWithDebInfo) =="
 "$root/scripts/build.sh" "$root/build"
 "$root/scripts/setup_ort.sh"
+"$root/scripts/setup_corpus.sh"
 echo "== tests =="
 ctest --test-dir "$root/build" --output-on-failure -j"$jobs"
 

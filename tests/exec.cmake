@@ -34,3 +34,14 @@ lc_add_python_test(reduce_crosscheck reduce_crosscheck.py $<TARGET_FILE:conforma
 
 # If, Loop and Scan with subgraphs reading run-time outer values, against numpy.
 lc_add_python_test(control_flow control_flow_test.py $<TARGET_FILE:conformance>)
+
+# RNN, GRU and LSTM against ONNX Runtime: every direction, layout and
+# optional input (cases written in the backend layout, run by conformance).
+lc_add_python_test(rnn_crosscheck rnn_crosscheck.py $<TARGET_FILE:conformance>)
+
+# The corpus of real third-party models (tests/corpus/manifest.json, fetched
+# into benchmarks/.corpus by scripts/setup_corpus.sh) through info, the
+# executor vs ONNX Runtime, eval, quantize-int8, .lcm and prune-structured;
+# writes benchmarks/results/corpus.md.
+lc_add_python_test(corpus corpus_test.py $<TARGET_FILE:conformance>
+  --table ${CMAKE_BINARY_DIR}/corpus.md)

@@ -106,6 +106,9 @@ enum {
     LC_OPF_FOLD_AFFINE = 1u << 3,
     /* A producer whose epilogue can add a residual passed as in[3] (Conv). */
     LC_OPF_TAKES_RESIDUAL = 1u << 4,
+    /* Output 0 may be omitted (""): the kernel writes out[0] only when it
+     * is named (the recurrent ops' Y, which a model may not ask for). */
+    LC_OPF_OPTIONAL_FIRST_OUTPUT = 1u << 5,
 };
 /* Input i (< 8) may be omitted ("") although it lies within min_inputs:
  * ONNX counts an optional input placed before a required one (Loop's M and

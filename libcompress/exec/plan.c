@@ -256,8 +256,9 @@ static lc_status plan_nodes(lc_executor *ex, const int *order, int **extra, cons
             s = lc_exec_node_fail(ex, LC_ERR_UNSUPPORTED, ni, n);
             goto fail;
         }
-        /* every operator's first output is required (kernels write out[0]) */
-        if (n->n_outputs < 1 || !*n->outputs[0]) {
+        /* an operator's first output is required (kernels write out[0])
+         * unless its kernel says otherwise */
+        if (n->n_outputs < 1 || (!*n->outputs[0] && !(st->kernel->flags & LC_OPF_OPTIONAL_FIRST_OUTPUT))) {
             s = lc_exec_node_fail(ex, lc_fail(LC_ERR_VERIFY, "has no output (%s needs at least one)", n->op_type), ni, n);
             goto fail;
         }
