@@ -100,13 +100,72 @@ def scan_case(root):
     case(root, "scan_outer", g, 13, data)
 
 
+def identity_body(n_inputs=3):
+    ins = [h.make_tensor_value_info("i", T.INT64, []), h.make_tensor_value_info("c_in", T.BOOL, []),
+           h.make_tensor_value_info("s_in", F, [2])][:n_inputs]
+    return h.make_graph([h.make_node("Identity", ["c_in"], ["c_out"]), h.make_node("Identity", ["s_in"], ["s_out"]),
+                         h.make_node("Identity", ["s_in"], ["sc"])], "body", ins,
+                        [h.make_tensor_value_info("c_out", T.BOOL, []), h.make_tensor_value_info("s_out", F, [2]),
+                         h.make_tensor_value_info("sc", F, [2])])
+
+
+def loop_count_graph(m, body):
+    return h.make_graph([const("m", np.int64(m)), h.make_node("Loop", ["m", "", "s0"], ["s", "stack"], body=body)],
+                        "loop_count", [h.make_tensor_value_info("s0", F, [2])],
+                        [h.make_tensor_value_info("s", F, [2]), h.make_tensor_value_info("stack", F, [max(m, 0), 2])])
+
+
+def bad_cases(root):
+    """Models the executor must refuse with a message, not crash on."""
+    s0 = np.float32([1, 2])
+    then_g = h.make_graph([const("t", np.float32([1]))], "then", [], [h.make_tensor_value_info("t", F, [1])])
+    g = h.make_graph([h.make_node("If", ["c"], ["y"], then_branch=then_g)], "if_no_else",
+                     [h.make_tensor_value_info("c", T.BOOL, [])], [h.make_tensor_value_info("y", F, [1])])
+    yield "if_no_else", g, 13, [np.array(True)], "else_branch"
+    sb = h.make_graph([h.make_node("Add", ["a", "b"], ["o"]), h.make_node("Identity", ["o"], ["p"])], "sb",
+                      [h.make_tensor_value_info("a", F, [2]), h.make_tensor_value_info("b", F, [2])],
+                      [h.make_tensor_value_info("o", F, [2]), h.make_tensor_value_info("p", F, [2])])
+    io = ([h.make_tensor_value_info("s0", F, [2]), h.make_tensor_value_info("x", F, [3, 2])],
+          [h.make_tensor_value_info("s", F, [2]), h.make_tensor_value_info("y", F, [3, 2])])
+    x = np.ones((3, 2), np.float32)
+    g = h.make_graph([h.make_node("Scan", ["s0", "x"], ["s", "y"], body=sb, num_scan_inputs=1, scan_input_axes=[5])],
+                     "scan_bad_axis", *io)
+    yield "scan_bad_axis", g, 13, [s0, x], "scan_input_axes"
+    g = h.make_graph([h.make_node("Scan", ["s0", "x"], ["s", "y"], body=sb, num_scan_inputs=7)], "scan_too_many", *io)
+    yield "scan_too_many", g, 13, [s0, x], "num_scan_inputs"
+    g = h.make_graph([h.make_node("Scan", ["", "s0", "x"], ["s", "y"], body=sb, num_scan_inputs=1)], "scan8_rank0",
+                     [h.make_tensor_value_info("s0", F, [1, 2]), h.make_tensor_value_info("x", F, [])],
+                     [h.make_tensor_value_info("s", F, [1, 2]), h.make_tensor_value_info("y", F, [1, 3, 2])])
+    yield "scan8_rank0", g, 8, [np.float32([[1, 2]]), np.float32(1)], "rank 0"
+
+
 root = tempfile.mkdtemp(prefix="control_flow_")
 if_case(root)
 loop_case(root)
 scan_case(root)
+# a trip count of 0 or less runs no iteration (empty scan output)
+s0 = np.float32([1, 2])
+case(root, "loop_zero", loop_count_graph(-1, identity_body()), 13, [([s0], [s0, np.zeros((0, 2), np.float32)])])
+case(root, "loop_three", loop_count_graph(3, identity_body()), 13, [([s0], [s0, np.stack([s0] * 3)])])
 r = subprocess.run([conformance, "--require-all", "--verbose", root], capture_output=True, text=True)
 print(r.stdout, r.stderr)
 bound = [l for l in r.stdout.splitlines() if "bound as constants" in l]
+ok = r.returncode == 0 and not bound and r.stdout.count("PASS ") == 5
 if bound:
     print("FAIL: cases needed inputs bound as constants:", bound)
-sys.exit(1 if r.returncode or bound or r.stdout.count("PASS ") != 3 else 0)
+bad_root = tempfile.mkdtemp(prefix="control_flow_bad_")
+for name, g, opset, ins, word in bad_cases(bad_root):
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", opset)])
+    m.ir_version = 7
+    d = os.path.join(bad_root, name)
+    os.makedirs(os.path.join(d, "test_data_set_0"))
+    onnx.save(m, os.path.join(d, "model.onnx"))
+    for i, a in enumerate(ins):
+        onnx.save_tensor(nh.from_array(a, g.input[i].name), os.path.join(d, "test_data_set_0", "input_%d.pb" % i))
+    r = subprocess.run([conformance, d], capture_output=True, text=True)
+    refused = r.returncode == 1 and "FAIL" in r.stdout and "plan: LC_ERR_" in r.stdout and word in r.stdout
+    print("%s: %s" % (name, r.stdout.strip().splitlines()[0] if r.stdout.strip() else r.stderr.strip()))
+    if not refused:
+        print("FAIL: %s was not refused with a message naming '%s' (exit %d)" % (name, word, r.returncode))
+        ok = False
+sys.exit(0 if ok else 1)

@@ -69,7 +69,7 @@ static lc_status prepare(lc_kernel_args *a)
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "the body has %d inputs and %d outputs, the node %d and %d", g->n_inputs,
                        g->n_outputs, a->n_in, a->n_out);
     const lc_value *m = a->in[0], *c = a->in[1];
-    int64_t max_iters = -1;
+    int64_t max_iters = INT64_MAX; /* no M: until the condition fails */
     if (m) {
         if (!m->is_const || lc_value_numel(m) != 1 || m->dtype != LC_DTYPE_INT64)
             return lc_fail(LC_ERR_UNSUPPORTED, "data-dependent shape: the trip count M must be a constant int64 scalar");
@@ -95,7 +95,7 @@ static lc_status prepare(lc_kernel_args *a)
     /* values of the previous iteration (the node's inputs before the first) */
     const lc_value *prev[MAX_CARRIED];
     for (int k = 0; k < n_carried; k++) prev[k] = a->in[2 + k];
-    while (cond && (max_iters < 0 || st->n_iters < max_iters)) {
+    while (cond && st->n_iters < max_iters) {
         const int i = st->n_iters, nf = 2 + n_carried;
         if (i == MAX_ITERS) return lc_fail(LC_ERR_UNSUPPORTED, "the loop runs more than %d iterations", MAX_ITERS);
         if (i == cap && (s = grow(st, cap = cap ? 2 * cap : 8))) return s;
@@ -122,9 +122,14 @@ static lc_status prepare(lc_kernel_args *a)
         if (!a->out[n_carried + k]) continue;
         int64_t dims[LC_MAX_DIMS] = {st->n_iters};
         if (!st->n_iters) {
-            /* no iteration: an empty stack of the declared element type */
-            int dt = g->outputs[1 + n_carried + k].type.elem_type;
-            if ((s = lc_value_set_shape(a->out[n_carried + k], dt ? dt : LC_DTYPE_FLOAT, 1, dims))) return s;
+            /* no iteration: an empty stack of the declared element type and
+             * shape (of [0] when the body does not declare it) */
+            const lc_type *t = &g->outputs[1 + n_carried + k].type;
+            int nd = 1;
+            for (int d = 0; t->has_shape && d < t->ndim && t->ndim < LC_MAX_DIMS; d++)
+                dims[nd++] = t->dims[d].kind == LC_DIM_VALUE ? t->dims[d].value : 0;
+            if ((s = lc_value_set_shape(a->out[n_carried + k], t->elem_type ? t->elem_type : LC_DTYPE_FLOAT, nd, dims)))
+                return s;
             continue;
         }
         const lc_value *e = lc_cf_output_value(st->body[0], 1 + n_carried + k);
