@@ -54,5 +54,9 @@ int cmd_decode(int argc, char **argv);
 void cmd_decode_help(void);
 int cmd_export_c(int argc, char **argv);
 void cmd_export_c_help(void);
+int cmd_report(int argc, char **argv);
+void cmd_report_help(void);
+/* The whole text of a file (malloc'ed), or NULL with errno set. */
+char *cli_read_text(const char *path);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "html_report.h"
+#include "report_text.h"
 
 #define MAX_PASSES 64
 
@@ -175,123 +176,6 @@ static void progress(void *user, const char *what, int64_t done, int64_t total)
     if (done >= total) fprintf(stderr, "\r%*s\r", 60, "");
 }
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) { /* fopen opens folders for reading */
-        fclose(f);
-        errno = EISDIR;
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *b = realloc(buf, cap);
-            if (!b) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = b;
-        }
-        size_t r = fread(buf + len, 1, cap - len - 1, f);
-        len += r;
-        if (r == 0) break;
-    }
-    fclose(f);
-    buf[len] = 0;
-    return buf;
-}
-
-static double num(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static const char *str(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static void print_tried_json(const cJSON *r)
-{
-    printf("\nconfigurations tried (size vs accuracy):\n%-20s %12s %10s  %s\n", "pass", "bytes", "accuracy", "params");
-    const cJSON *tried = cJSON_GetObjectItemCaseSensitive(r, "tried"), *t;
-    cJSON_ArrayForEach(t, tried)
-    {
-        printf("%-20s %12.0f %9.2f%%  %s\n", str(t, "pass"), num(t, "bytes"), num(t, "accuracy"), str(t, "params"));
-    }
-}
-
-/* The target-size search's outcome: target, achieved, closest. */
-static void print_target(const cJSON *r)
-{
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "target");
-    if (!t) return;
-    double tb = num(t, "target_bytes"), ab = num(t, "achieved_bytes");
-    printf("target    %.0f bytes: %s %.0f bytes (%.1f%% of the target); smallest reached %.0f bytes; %.0f builds, "
-           "%.0f single-layer settings measured in %.1f s\n",
-           tb, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "fits")) ? "fits with" : "missed with", ab,
-           tb > 0 ? 100 * ab / tb : 0, num(t, "smallest_bytes"), num(t, "probes"), num(t, "configurations_measured"),
-           num(t, "seconds"));
-}
-
-static void print_tried(const char *json)
-{
-    cJSON *r = cJSON_Parse(json);
-    if (!r) return;
-    print_tried_json(r);
-    print_target(r);
-    cJSON_Delete(r);
-}
-
-static void print_report(const char *json, bool unmet)
-{
-    cJSON *r = cJSON_Parse(json);
-    if (!r) return;
-    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(r, "layers"), *l;
-    printf("%-28s %-14s %10s %8s %5s %12s %12s\n", "layer", "op", "params", "sparsity", "bits", "bytes before",
-           "bytes after");
-    double tp = 0, tb = 0, ta = 0;
-    cJSON_ArrayForEach(l, layers)
-    {
-        printf("%-28.28s %-14s %10.0f %7.1f%% %5.0f %12.0f %12.0f\n", str(l, "name"), str(l, "op"), num(l, "params"),
-               100 * num(l, "sparsity"), num(l, "bits"), num(l, "bytes_before"), num(l, "bytes_after"));
-        tp += num(l, "params");
-        tb += num(l, "bytes_before");
-        ta += num(l, "bytes_after");
-    }
-    printf("%-28s %-14s %10.0f %8s %5s %12.0f %12.0f\n", "weights total", "", tp, "", "", tb, ta);
-    const cJSON *ov = cJSON_GetObjectItemCaseSensitive(r, "overhead");
-    if (ov)
-        printf("%-28s %-14s %10s %8s %5s %12s %12.0f  (header %.0f, meta %.0f, graph %.0f, other tensors %.0f)\n",
-               "overhead", "", "", "", "", "", num(ov, "total"), num(ov, "header"), num(ov, "meta"), num(ov, "graph"),
-               num(ov, "other_tensors"));
-    const cJSON *in = cJSON_GetObjectItemCaseSensitive(r, "input"), *out = cJSON_GetObjectItemCaseSensitive(r, "output");
-    printf("\nfile      %s %.0f bytes -> %s %.0f bytes (%.2fx smaller)\n", str(in, "path"), num(in, "bytes"),
-           str(out, "path"), num(out, "bytes"), num(r, "ratio"));
-    const cJSON *acc = cJSON_GetObjectItemCaseSensitive(r, "accuracy");
-    if (strcmp(str(acc, "metric"), "none") != 0)
-        printf("accuracy  %s: float %.2f%%, final %.2f%%, drop %.2f points\n", str(acc, "metric"), num(acc, "float"),
-               num(acc, "final"), num(acc, "drop"));
-    printf("\n%-20s %-10s %9s %10s %12s  %s\n", "pass", "outcome", "seconds", "accuracy", "bytes", "params");
-    const cJSON *passes = cJSON_GetObjectItemCaseSensitive(r, "passes"), *p;
-    cJSON_ArrayForEach(p, passes)
-    {
-        printf("%-20s %-10s %9.2f %9.2f%% %12.0f  %s\n", str(p, "name"), str(p, "outcome"), num(p, "seconds"),
-               num(p, "accuracy"), num(p, "bytes"), str(p, "params"));
-    }
-    if (unmet) print_tried_json(r);
-    print_target(r);
-    cJSON_Delete(r);
-}
-
 int cmd_run(int argc, char **argv)
 {
     run_opts o;
@@ -315,7 +199,7 @@ int cmd_run(int argc, char **argv)
     if ((s = lc_pipeline_create(&pl)) || (s = lc_context_create(&ctx))) goto fail;
     if (o.has_max_drop) lc_pipeline_set_max_drop(pl, o.max_drop);
     if (o.recipe) {
-        if (!(recipe = read_text(o.recipe))) {
+        if (!(recipe = cli_read_text(o.recipe))) {
             rc = cli_error(EXIT_USAGE, "%s: cannot read recipe: %s", o.recipe, strerror(errno));
             goto done;
         }
@@ -368,7 +252,7 @@ int cmd_run(int argc, char **argv)
     if ((s = lc_pipeline_run(pl, model, ctx, &result))) {
         if (s == LC_ERR_BUDGET && lc_pipeline_target_size(pl) > 0) { /* nothing fits: nothing is written */
             char *msg = strdup(lc_last_error());
-            if (!o.quiet) print_tried(lc_pipeline_report(pl));
+            if (!o.quiet) report_print_tried(lc_pipeline_report(pl));
             rc = cli_error(EXIT_UNMET, "%s; nothing written", msg ? msg : "no configuration fits the target size");
             free(msg);
             goto done;
@@ -384,7 +268,7 @@ int cmd_run(int argc, char **argv)
     if (o.report && (s = lc_write_file(o.report, report, strlen(report)))) goto fail;
     if (o.html && (rc = html_write(o.html, report, NULL)) != EXIT_OK) goto done;
     bool met = lc_pipeline_budget_met(pl);
-    if (!o.quiet) print_report(report, !met || lc_pipeline_target_size(pl) > 0);
+    if (!o.quiet) report_print(report, !met || lc_pipeline_target_size(pl) > 0);
     if (lc_pipeline_target_size(pl) > 0 && !lc_pipeline_target_met(pl)) {
         rc = cli_error(EXIT_UNMET, "no configuration fits %lld bytes within the accuracy budget of %.2f points; wrote the "
                                    "smallest model within the budget to %s",

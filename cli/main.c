@@ -20,6 +20,7 @@ static const cli_command commands[] = {
     {"eval", "run a model on data: top-1, agreement and SNR against a reference, speed", cmd_eval, cmd_eval_help},
     {"decode", "turn a compact .lcm model back into plain ONNX", cmd_decode, cmd_decode_help},
     {"export-c", "write an .lcm model as a C array for firmware", cmd_export_c, cmd_export_c_help},
+    {"report", "print a run's JSON report again, or render it as a web page (--html)", cmd_report, cmd_report_help},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

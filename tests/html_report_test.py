@@ -230,6 +230,15 @@ def main():
         sys.exit(1)
     r = json.load(open(rep))
     static_checks(page, "run page")
+    # shrink report re-renders the same page from the JSON alone
+    again = os.path.join(WORK, "again.html")
+    if os.path.exists(again):
+        os.remove(again)
+    res2 = run([SHRINK, "report", rep, "--html", again])
+    check(open(again, "rb").read() == open(page, "rb").read(), "shrink report --html: the same page as run --html")
+    check(f"{r['output']['bytes']}" in res2.stdout, "shrink report prints the summary")
+    res2 = subprocess.run([SHRINK, "report", rep, "--html", rep], capture_output=True, text=True)
+    check(res2.returncode == 2, f"shrink report --html R.json refused (exit {res2.returncode})")
     dom, img = render(page)
     layers, passes, tried = r["layers"], r["passes"], r["tried"]
     check(len(layers) == 5 and len(passes) == 2 and len(tried) > len(passes),
