@@ -28,6 +28,11 @@ int cli_fail_status(lc_status s);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "shrink: error: <message>" (printf format) and returns `code`. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "shrink: goal not met: <message>" (a run that worked but could
+ * not do what was asked; printf format) and returns EXIT_UNMET. */
+int cli_unmet(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "shrink: warning: <message>" on stderr (printf format). */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Whole-string numbers: an integer >= min (no overflow), a finite double. */
 bool cli_parse_long(const char *s, long min, long *out);
 bool cli_parse_double(const char *s, double *out);

@@ -100,7 +100,12 @@ int cmd_report(int argc, char **argv)
     char *run = read_json(in, "report", &rc), *sens = NULL;
     if (run && sens_path) sens = read_json(sens_path, "sensitivity report", &rc);
     if (run && (!sens_path || sens)) {
-        if (!quiet) report_print(run, true);
+        cJSON *r = cJSON_Parse(run);
+        if (!quiet) {
+            report_print_attempts(r);
+            report_print_summary(r, NULL);
+        }
+        cJSON_Delete(r);
         if (html) rc = html_write(html, run, sens);
     }
     free(run);

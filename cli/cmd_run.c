@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "html_report.h"
 #include "report_text.h"
+#include "run_output.h"
 
 #define MAX_PASSES 64
 
@@ -84,7 +85,7 @@ typedef struct run_opts {
     int n_passes;
     double max_drop, mean, std;
     int64_t target_size;
-    bool has_max_drop, has_mean, has_std, quiet;
+    bool has_max_drop, has_mean, has_std, quiet, verbose;
     long seed, calib_limit, val_limit, batch, threads;
 } run_opts;
 
@@ -100,6 +101,10 @@ static int parse_args(int argc, char **argv, run_opts *o)
         const char *a = argv[i];
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             o->quiet = true;
+            continue;
+        }
+        if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
+            o->verbose = true;
             continue;
         }
         if (a[0] != '-' || !a[1]) {
@@ -158,22 +163,6 @@ static int parse_args(int argc, char **argv, run_opts *o)
     if (!(n > 5 && !strcmp(o->out + n - 5, ".onnx")) && !(n > 4 && !strcmp(o->out + n - 4, ".lcm")))
         return cli_usage_error("run", "output '%s' must end in .onnx or .lcm", o->out);
     return EXIT_OK;
-}
-
-static void log_line(void *user, const char *msg)
-{
-    (void)user;
-    fprintf(stderr, "%s\n", msg);
-}
-
-static void progress(void *user, const char *what, int64_t done, int64_t total)
-{
-    (void)user;
-    if (total <= 0) return;
-    int width = 30, filled = (int)(width * done / total);
-    fprintf(stderr, "\r%-12s [%.*s%*s] %3d%%", what, filled, "##############################", width - filled, "",
-            (int)(100 * done / total));
-    if (done >= total) fprintf(stderr, "\r%*s\r", 60, "");
 }
 
 int cmd_run(int argc, char **argv)
@@ -244,21 +233,24 @@ int cmd_run(int argc, char **argv)
     lc_context_set_seed(ctx, (uint64_t)o.seed);
     lc_context_set_threads(ctx, (int)o.threads);
     lc_context_set_batch(ctx, (int)o.batch);
-    if (!o.quiet) lc_context_set_log(ctx, log_line, NULL);
-    if (!o.quiet && isatty(2)) lc_context_set_progress(ctx, progress, NULL);
+    run_view view = {.lines = !o.quiet, .bar = !o.quiet && isatty(2), .verbose = o.verbose && !o.quiet};
+    run_view_attach(&view, pl, ctx);
 
     size_t olen = strlen(o.out);
     lc_pipeline_set_format(pl, olen > 4 && !strcmp(o.out + olen - 4, ".lcm") ? LC_FORMAT_LCM : LC_FORMAT_ONNX);
     if ((s = lc_pipeline_run(pl, model, ctx, &result))) {
         if (s == LC_ERR_BUDGET && lc_pipeline_target_size(pl) > 0) { /* nothing fits: nothing is written */
             char *msg = strdup(lc_last_error());
+            run_view_clear(&view);
             if (!o.quiet) report_print_tried(lc_pipeline_report(pl));
-            rc = cli_error(EXIT_UNMET, "%s; nothing written", msg ? msg : "no configuration fits the target size");
+            rc = cli_unmet("%s; nothing written", msg ? msg : "no configuration fits the target size");
             free(msg);
             goto done;
         }
+        run_view_clear(&view);
         goto fail;
     }
+    run_view_clear(&view);
     /* the report already holds what it needs of the input: free it before
        the output is serialized (one model-sized copy less at the peak) */
     lc_model_free(model);
@@ -268,23 +260,42 @@ int cmd_run(int argc, char **argv)
     if (o.report && (s = lc_write_file(o.report, report, strlen(report)))) goto fail;
     if (o.html && (rc = html_write(o.html, report, NULL)) != EXIT_OK) goto done;
     bool met = lc_pipeline_budget_met(pl);
-    if (!o.quiet) report_print(report, !met || lc_pipeline_target_size(pl) > 0);
+    cJSON *rj = cJSON_Parse(report);
+    bool collapsed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rj, "collapsed"));
+    if (!o.quiet && rj) {
+        char wrote[3 * PATH_MAX + 64];
+        snprintf(wrote, sizeof wrote, "%s%s%s%s%s", o.out, o.report ? "\n          report " : "",
+                 o.report ? o.report : "", o.html ? "\n          page   " : "", o.html ? o.html : "");
+        report_print_summary(rj, wrote);
+    }
+    const cJSON *acc = cJSON_GetObjectItemCaseSensitive(rj, "accuracy");
+    double final_acc = acc ? cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(acc, "final")) : NAN,
+           float_acc = acc ? cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(acc, "float")) : NAN;
+    cJSON_Delete(rj);
     if (lc_pipeline_target_size(pl) > 0 && !lc_pipeline_target_met(pl)) {
-        rc = cli_error(EXIT_UNMET, "no configuration fits %lld bytes within the accuracy budget of %.2f points; wrote the "
-                                   "smallest model within the budget to %s",
+        rc = cli_unmet("no configuration fits %lld bytes within the accuracy budget of %.2f points; wrote the "
+                       "smallest model within the budget to %s",
                        (long long)lc_pipeline_target_size(pl), lc_pipeline_max_drop(pl), o.out);
         goto done;
     }
     if (!met) {
-        rc = cli_error(EXIT_UNMET, "the accuracy budget of %.2f points could not be met for every pass; wrote the best "
-                                   "model within it to %s",
+        rc = cli_unmet("the accuracy budget of %.2f points could not be met for every pass; wrote the best "
+                       "model within it to %s",
                        lc_pipeline_max_drop(pl), o.out);
+        goto done;
+    }
+    if (collapsed) {
+        rc = cli_unmet("the model collapsed (accuracy %.2f%%, float %.2f%%: near chance or more than 10 points "
+                       "below float); wrote it to %s anyway",
+                       final_acc, float_acc, o.out);
         goto done;
     }
     rc = EXIT_OK;
     goto done;
 fail:
-    rc = cli_fail_status(s);
+    if (!o.calib && s == LC_ERR_INVALID_ARGUMENT && strstr(lc_last_error(), "needs calibration data"))
+        rc = cli_error(EXIT_USAGE, "%s; give calibration data with --calib", lc_last_error());
+    else rc = cli_fail_status(s);
 done:
     free(recipe);
     free(labels);

@@ -47,15 +47,38 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+/* "shrink: <kind>: <message>" on stderr. */
+static void say(const char *kind, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "shrink: %s: ", kind);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 int cli_error(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "shrink: error: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    say("error", fmt, ap);
     va_end(ap);
     return code;
+}
+
+int cli_unmet(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say("goal not met", fmt, ap);
+    va_end(ap);
+    return EXIT_UNMET;
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say("warning", fmt, ap);
+    va_end(ap);
 }
 
 bool cli_parse_long(const char *s, long min, long *out)

@@ -236,7 +236,7 @@ def main():
         os.remove(again)
     res2 = run([SHRINK, "report", rep, "--html", again])
     check(open(again, "rb").read() == open(page, "rb").read(), "shrink report --html: the same page as run --html")
-    check(f"{r['output']['bytes']}" in res2.stdout, "shrink report prints the summary")
+    check(f"{r['output']['bytes']:,}" in res2.stdout, "shrink report prints the summary")
     res2 = subprocess.run([SHRINK, "report", rep, "--html", rep], capture_output=True, text=True)
     check(res2.returncode == 2, f"shrink report --html R.json refused (exit {res2.returncode})")
     dom, img = render(page)
