@@ -33,6 +33,9 @@ int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 int cli_unmet(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "shrink: warning: <message>" on stderr (printf format). */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "unknown option 'ARG'", with the closest of `opts` as a suggestion;
+ * returns EXIT_USAGE. */
+int cli_unknown_option(const char *cmd, const char *arg, const char *const *opts, int n);
 /* Whole-string numbers: an integer >= min (no overflow), a finite double. */
 bool cli_parse_long(const char *s, long min, long *out);
 bool cli_parse_double(const char *s, double *out);

@@ -20,7 +20,7 @@ void cmd_eval_help(void)
            "                  [--out OUT.npy] [--batch N] [--mean M --std S] [--limit N]\n"
            "                  [--threads N] [--json]\n"
            "\n"
-           "Runs MODEL (.onnx) with the reference executor on data and reports accuracy.\n"
+           "Runs MODEL (.onnx or .lcm) with the reference executor on data and reports accuracy.\n"
            "\n"
            "  --data X        input samples along dim 0, once per graph input, in order:\n"
            "                  .npy (float32/float64/uint8/ints, C order), IDX (*-idx3-ubyte,\n"
@@ -71,7 +71,7 @@ static int parse_args(int argc, char **argv, eval_opts *o)
                                                  "--std", "--limit", "--threads"};
         bool known = false;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) known |= strcmp(a, with_value[k]) == 0;
-        if (!known) return cli_usage_error("eval", "unknown option '%s'", a);
+        if (!known) return cli_unknown_option("eval", a, with_value, (int)(sizeof with_value / sizeof *with_value));
         if (!has_value) return cli_usage_error("eval", "option %s needs a value", a);
         i++;
         if (strcmp(a, "--data") == 0) {

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "html_report.h"
 #include "report_text.h"
+#include "data_checks.h"
 #include "run_output.h"
 
 #define MAX_PASSES 64
@@ -114,7 +115,13 @@ static int parse_args(int argc, char **argv, run_opts *o)
         }
         bool known = false;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) known |= !strcmp(a, valued[k]);
-        if (!known) return cli_usage_error("run", "unknown option '%s'", a);
+        if (!known) {
+            const char *all[sizeof valued / sizeof *valued + 2];
+            memcpy(all, valued, sizeof valued);
+            all[sizeof valued / sizeof *valued] = "--quiet";
+            all[sizeof valued / sizeof *valued + 1] = "--verbose";
+            return cli_unknown_option("run", a, all, (int)(sizeof all / sizeof *all));
+        }
         if (i + 1 >= argc) return cli_usage_error("run", "option %s needs a value", a);
         const char *v = argv[++i];
         if (!strcmp(a, "-o")) o->out = v;
@@ -134,6 +141,10 @@ static int parse_args(int argc, char **argv, run_opts *o)
         else if (!strcmp(a, "--max-drop")) {
             if (!cli_parse_double(v, &o->max_drop) || o->max_drop < 0)
                 return cli_usage_error("run", "--max-drop must be a number >= 0 (percentage points), not '%s'", v);
+            if (o->max_drop > 0 && o->max_drop < 0.01)
+                return cli_usage_error("run", "--max-drop %s is in percentage points, below what any validation set "
+                                              "resolves: for %g%% write --max-drop %g", v, o->max_drop * 100,
+                                       o->max_drop * 100);
             o->has_max_drop = true;
         } else if (!strcmp(a, "--mean")) {
             if (!cli_parse_double(v, &o->mean)) return cli_usage_error("run", "--mean must be a number, not '%s'", v);
@@ -219,14 +230,17 @@ int cmd_run(int argc, char **argv)
     if (o.calib) {
         dopt.limit = o.calib_limit;
         if ((s = lc_dataset_load(o.calib, &dopt, &calib))) goto fail;
+        if (!o.quiet) check_data_scale(calib, o.has_mean, o.mean, o.std);
         lc_context_set_calib(ctx, calib, o.calib_limit);
     }
     if (o.val) {
         dopt.limit = o.val_limit;
         if ((s = lc_dataset_load(o.val, &dopt, &val))) goto fail;
+        if (!o.quiet && !o.calib) check_data_scale(val, o.has_mean, o.mean, o.std);
         if (o.labels) {
             if ((s = lc_labels_load(o.labels, o.val_limit, &labels, &n_labels))) goto fail;
             if ((s = lc_dataset_check_labels(val, n_labels, o.labels))) goto fail;
+            if (!o.quiet) check_labels_range(o.labels, labels, n_labels, model);
         }
         if ((s = lc_pipeline_set_validation(pl, val, labels, n_labels, o.val_limit))) goto fail;
     }

@@ -16,7 +16,7 @@
 
 void cmd_sensitivity_help(void)
 {
-    printf("usage: shrink sensitivity MODEL --pass NAME[:key=value,...] --grid V1,V2,...\n"
+    printf("usage: shrink sensitivity MODEL --pass NAME[:key=value,...] [--grid V1,V2,...]\n"
            "                         --val X [--labels Y] [--calib X] [--mean M --std S]\n"
            "                         [--val-limit N] [--calib-limit N] [--seed N] [--threads N] [--json]\n"
            "                         [--html R.html]\n"
@@ -24,11 +24,29 @@ void cmd_sensitivity_help(void)
            "Compresses each weight layer alone with pass NAME at every value of the pass's\n"
            "main knob (sparsity, bits, ratio) and reports the accuracy on --val: top-1 (%%)\n"
            "with --labels, else top-1 agreement (%%) with MODEL. Layers whose accuracy\n"
-           "falls first are the ones to spare. Other options as in `shrink run`.\n"
+           "falls first are the ones to spare. MODEL is .onnx or .lcm. Other options as\n"
+           "in `shrink run`.\n"
+           "  --grid V1,...  knob values (fractions 0..1 for sparsity and ratio). Default:\n"
+           "           sparsity 0.5,0.7,0.8,0.9,0.95; bits 8,6,5,4,3,2; ratio 0.25,0.5,0.75\n"
            "  --json   print {pass, knob, metric, float, grid, layers: [{name, op, weight,\n"
            "           params, accuracy: [...]}]}\n"
            "  --html R.html  also write the curves (accuracy vs knob value, one line per\n"
            "           layer) and the table as one self-contained web page\n");
+}
+
+/* The grid for the knob of pass `spec` ("NAME[:k=v,...]"), "" when it has
+ * none (the library then names the problem). */
+static const char *default_grid(const char *spec)
+{
+    size_t n = strcspn(spec, ":");
+    for (int i = 0; i < lc_pass_count(); i++) {
+        lc_pass_info p;
+        if (lc_pass_describe(i, &p) || strlen(p.name) != n || strncmp(p.name, spec, n) || !p.knob) continue;
+        if (!strcmp(p.knob, "bits")) return "8,6,5,4,3,2";
+        if (!strcmp(p.knob, "ratio")) return "0.25,0.5,0.75";
+        return "0.5,0.7,0.8,0.9,0.95";
+    }
+    return "0.5";
 }
 
 int cmd_sensitivity(int argc, char **argv)
@@ -75,11 +93,14 @@ int cmd_sensitivity(int argc, char **argv)
             else if (!strcmp(a, "--calib-limit")) calib_limit = x;
             else if (!strcmp(a, "--seed")) seed = x;
             else threads = x;
-        } else return cli_usage_error("sensitivity", "unknown option '%s'", a);
+        } else {
+            static const char *const opts[] = {"--pass", "--grid", "--val", "--labels", "--calib", "--html", "--mean",
+                                               "--std", "--val-limit", "--calib-limit", "--seed", "--threads", "--json"};
+            return cli_unknown_option("sensitivity", a, opts, (int)(sizeof opts / sizeof *opts));
+        }
     }
     if (!model_path) return cli_usage_error("sensitivity", "missing MODEL");
     if (!pass) return cli_usage_error("sensitivity", "missing --pass NAME");
-    if (!grid_text) return cli_usage_error("sensitivity", "missing --grid V1,V2,...");
     if (!val_path) return cli_usage_error("sensitivity", "missing --val data");
     if (has_mean != has_std) return cli_usage_error("sensitivity", "--mean and --std go together");
     if (html_path) {
@@ -87,6 +108,7 @@ int cmd_sensitivity(int argc, char **argv)
         int rc = cli_check_output("sensitivity", html_path, inputs, 4);
         if (rc) return rc;
     }
+    if (!grid_text) grid_text = default_grid(pass);
     for (const char *p = grid_text; *p;) {
         char *end;
         double x = strtod(p, &end);

@@ -40,11 +40,18 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "shrink %s: ", cmd);
+    fprintf(stderr, "shrink: error: ");
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, " (see 'shrink %s --help')\n", cmd);
     va_end(ap);
     return EXIT_USAGE;
+}
+
+int cli_unknown_option(const char *cmd, const char *arg, const char *const *opts, int n)
+{
+    const char *close = lc_closest_name(arg, opts, n);
+    if (close) return cli_usage_error(cmd, "unknown option '%s': did you mean '%s'?", arg, close);
+    return cli_usage_error(cmd, "unknown option '%s'", arg);
 }
 
 /* "shrink: <kind>: <message>" on stderr. */
@@ -115,6 +122,7 @@ static int stat_spec(const char *path, struct stat *st)
 
 int cli_check_output(const char *cmd, const char *out, const char *const *others, int n_others)
 {
+    (void)cmd;
     struct stat so;
     bool exists = stat(out, &so) == 0;
     for (int i = 0; i < n_others; i++) {
@@ -125,9 +133,9 @@ int cli_check_output(const char *cmd, const char *out, const char *const *others
          * same file are caught whatever the spelling */
         if (!strcmp(out, in) ||
             (exists && stat_spec(in, &si) == 0 && so.st_dev == si.st_dev && so.st_ino == si.st_ino))
-            return cli_usage_error(cmd, "output '%s' would overwrite '%s' (the same file); write elsewhere", out, in);
+            return cli_error(EXIT_USAGE, "output '%s' would overwrite '%s' (the same file); write elsewhere", out, in);
     }
-    if (exists && S_ISDIR(so.st_mode)) return cli_usage_error(cmd, "output '%s' is a folder, not a file", out);
+    if (exists && S_ISDIR(so.st_mode)) return cli_error(EXIT_USAGE, "output '%s' is a folder, not a file", out);
     /* the atomic writer creates a temporary file beside the output: the
      * folder must exist and be writable */
     const char *slash = strrchr(out, '/');
@@ -135,10 +143,10 @@ int cli_check_output(const char *cmd, const char *out, const char *const *others
     if (!dir) return cli_error(EXIT_INTERNAL, "out of memory");
     struct stat sd;
     int rc = EXIT_OK;
-    if (stat(dir, &sd) != 0) rc = cli_usage_error(cmd, "cannot write '%s': folder '%s': %s", out, dir, strerror(errno));
-    else if (!S_ISDIR(sd.st_mode)) rc = cli_usage_error(cmd, "cannot write '%s': '%s' is not a folder", out, dir);
+    if (stat(dir, &sd) != 0) rc = cli_error(EXIT_USAGE, "cannot write '%s': folder '%s': %s", out, dir, strerror(errno));
+    else if (!S_ISDIR(sd.st_mode)) rc = cli_error(EXIT_USAGE, "cannot write '%s': '%s' is not a folder", out, dir);
     else if (access(dir, W_OK | X_OK) != 0)
-        rc = cli_usage_error(cmd, "cannot write '%s': folder '%s': %s", out, dir, strerror(errno));
+        rc = cli_error(EXIT_USAGE, "cannot write '%s': folder '%s': %s", out, dir, strerror(errno));
     free(dir);
     return rc;
 }
@@ -219,7 +227,12 @@ int main(int argc, char **argv)
                 }
             return commands[i].run(argc - 1, argv + 1);
         }
-    fprintf(stderr, "shrink: unknown command '%s'; commands are:", argv[1]);
+    const char *names[16];
+    for (int i = 0; i < n_commands && i < 16; i++) names[i] = commands[i].name;
+    const char *close = lc_closest_name(argv[1], names, n_commands < 16 ? n_commands : 16);
+    fprintf(stderr, "shrink: error: unknown command '%s'", argv[1]);
+    if (close) fprintf(stderr, ": did you mean '%s'?", close);
+    fprintf(stderr, "; commands are:");
     for (int i = 0; i < n_commands; i++) fprintf(stderr, " %s", commands[i].name);
     fprintf(stderr, " (see 'shrink --help')\n");
     return EXIT_USAGE;

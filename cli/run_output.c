@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli.h"
 #include "html_svg.h"
 #include "run_output.h"
 
@@ -78,6 +79,11 @@ static void on_event(void *user, const char *json)
             if (isfinite(v->max_drop))
                 printf("; budget %.2f points: keep >= %.2f%%", v->max_drop, v->float_acc - v->max_drop);
             putchar('\n');
+            fflush(stdout);
+            if (isfinite(v->chance) && v->float_acc <= 2 * v->chance)
+                cli_warn("the float model itself scores %.2f%%, near chance (%.2f%%): check the data's "
+                         "normalisation (--mean/--std) and the labels before trusting any result",
+                         v->float_acc, v->chance);
         }
         if (v->lines && json_num(e, "target_size") > 0)
             printf("target size  %s bytes: searching per-layer settings\n", fmt_int(b1, json_num(e, "target_size")));

@@ -155,6 +155,12 @@ lc_status lc_pipeline_load_recipe(lc_pipeline *p, const char *text, const char *
             s = lc_fail(LC_ERR_FORMAT, "%s: validate.max_drop must be a number >= 0", label);
             goto done;
         }
+        if (md && md->valuedouble > 0 && md->valuedouble < 0.01) { /* 0.005 meant as half a percent */
+            s = lc_fail(LC_ERR_FORMAT, "%s: validate.max_drop is %g percentage points, below what any validation set "
+                        "resolves; budgets are in points (0.5 = half a point of accuracy): for %g%% write %g",
+                        label, md->valuedouble, md->valuedouble * 100, md->valuedouble * 100);
+            goto done;
+        }
         if (md && p->max_drop < 0) p->max_drop = md->valuedouble;
         if (ts) { /* bytes as a number, or text like "48K" */
             int64_t bytes = 0;

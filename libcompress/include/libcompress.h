@@ -938,6 +938,12 @@ const char *lc_pipeline_report(const lc_pipeline *p);
  *  NULL removes the callback. */
 void lc_pipeline_set_events(lc_pipeline *p, void (*fn)(void *user, const char *event), void *user);
 
+/** "Did you mean": the entry of `names` (n of them, NULL entries skipped)
+ *  closest to the misspelt `word` by edit distance, when it is close
+ *  enough to be a typo (about a third of the letters at most), else NULL.
+ *  Borrowed from `names`. Thread-safe. */
+const char *lc_closest_name(const char *word, const char *const *names, int n);
+
 /* ------------------------------------------------------------------ */
 /* Compact format (.lcm; spec: formats/LCM.md)                         */
 /* ------------------------------------------------------------------ */
