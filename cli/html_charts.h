@@ -6,6 +6,7 @@
 #include "html_svg.h"
 
 void chart_sizes(sb *b, const cJSON *run);          /* #chart-sizes */
+void chart_layer_encoding(sb *b, const cJSON *run); /* #chart-encoding */
 void chart_pass_accuracy(sb *b, const cJSON *run);  /* #chart-passes */
 void chart_pareto(sb *b, const cJSON *run);         /* #chart-pareto */
 void chart_sensitivity(sb *b, const cJSON *sens);   /* #chart-sensitivity */

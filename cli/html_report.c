@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "html_charts.h"
 #include "html_report.h"
+#include "report_text.h"
 
 /* ------------------------------------------------------------------ */
 /* Tables and facts                                                     */
@@ -25,6 +26,14 @@ static void td_text(sb *b, const char *s, const char *cls)
     sb_printf(b, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
     sb_esc(b, s);
     sb_puts(b, "</td>");
+}
+
+/* Parameters that differ from the pass's defaults (all of them in the JSON). */
+static void td_changed(sb *b, const char *pass, const char *params)
+{
+    char *chg = params_changed(pass, params, NULL);
+    td_text(b, chg && *chg ? chg : (*params ? "(defaults)" : ""), "params");
+    free(chg);
 }
 
 static void fact(sb *b, const char *key, const char *value)
@@ -43,7 +52,8 @@ static void run_facts(sb *b, const cJSON *run)
                 *met = cJSON_GetObjectItemCaseSensitive(run, "budget_met");
     char v[1200], b1[40], b2[40];
     sb_puts(b, "<dl class=\"facts\" id=\"facts\">");
-    snprintf(v, sizeof v, "%s (%s bytes, %s parameters)", json_str(in, "path"), fmt_int(b1, json_num(in, "bytes")),
+    snprintf(v, sizeof v, "%s (%s bytes, %s parameters in all stored tensors)", json_str(in, "path"),
+             fmt_int(b1, json_num(in, "bytes")),
              fmt_int(b2, json_num(in, "params")));
     fact(b, "input", v);
     snprintf(v, sizeof v, "%s (%s bytes)", json_str(out, "path"), fmt_int(b1, json_num(out, "bytes")));
@@ -64,6 +74,24 @@ static void run_facts(sb *b, const cJSON *run)
                      cJSON_IsBool(met) ? (cJSON_IsTrue(met) ? "met" : "NOT met") : "unknown");
             fact(b, "budget", v);
         }
+    }
+    const cJSON *att = json_arr(run, "attempts"), *a;
+    if (json_count(att) > 1) {
+        size_t o = 0;
+        cJSON_ArrayForEach(a, att)
+            o += (size_t)snprintf(v + o, o < sizeof v ? sizeof v - o : 0, "%s%s: %s bytes%s", o ? "; " : "",
+                                  json_str(a, "label"), fmt_int(b1, json_num(a, "bytes")),
+                                  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "final")) ? " (the final model)" : "");
+        fact(b, "attempts", v);
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "collapsed"))) {
+        snprintf(v, sizeof v, "yes: the final accuracy is near chance (%s) or more than 10 points below float",
+                 fmt_pct(b1, json_num(run, "chance")));
+        fact(b, "COLLAPSED", v);
+    }
+    if (isfinite(json_num(run, "seconds"))) {
+        snprintf(v, sizeof v, "%.1f s wall, %.1f s CPU", json_num(run, "seconds"), json_num(run, "cpu_seconds"));
+        fact(b, "time", v);
     }
     sb_puts(b, "</dl>");
 }
@@ -113,7 +141,8 @@ static void passes_table(sb *b, const cJSON *run)
         return;
     }
     sb_puts(b, "<table id=\"table-passes\"><thead><tr><th>#</th><th>pass</th><th>outcome</th><th class=\"n\">"
-               "accuracy</th><th class=\"n\">bytes</th><th class=\"n\">seconds</th><th>parameters</th></tr></thead>"
+               "accuracy</th><th class=\"n\">bytes</th><th class=\"n\">seconds</th><th>parameters (not at their "
+               "defaults)</th></tr></thead>"
                "<tbody>");
     char buf[40];
     int i = 1;
@@ -126,7 +155,7 @@ static void passes_table(sb *b, const cJSON *run)
         td_text(b, fmt_int(buf, json_num(ps, "bytes")), "n");
         snprintf(buf, sizeof buf, "%.2f", json_num(ps, "seconds"));
         td_text(b, buf, "n");
-        td_text(b, json_str(ps, "params"), "params");
+        td_changed(b, json_str(ps, "name"), json_str(ps, "params"));
         sb_puts(b, "</tr>");
     }
     sb_puts(b, "</tbody></table>");
@@ -140,19 +169,23 @@ static void tried_table(sb *b, const cJSON *run)
         no_data(b, "The report lists no configurations.");
         return;
     }
-    sb_puts(b, "<table id=\"table-tried\"><thead><tr><th>#</th><th>pass</th><th class=\"n\">bytes</th>"
-               "<th class=\"n\">accuracy</th><th>kept</th><th>parameters</th></tr></thead><tbody>");
+    sb_puts(b, "<table id=\"table-tried\"><thead><tr><th>#</th><th>attempt</th><th>pass</th><th class=\"n\">bytes"
+               "</th><th class=\"n\">accuracy</th><th>kept</th><th>parameters (not at their defaults)</th></tr>"
+               "</thead><tbody>");
     char buf[40];
     int i = 1;
     cJSON_ArrayForEach(t, tried)
     {
         bool chosen = is_chosen(t, passes);
-        sb_printf(b, "<tr%s><td class=\"n\">%d</td>", chosen ? " class=\"chosen\"" : "", i++);
+        bool final = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "final"));
+        sb_printf(b, "<tr%s><td class=\"n\">%d</td>", final ? " class=\"chosen final\"" : chosen ? " class=\"chosen\"" : "",
+                  i++);
+        td_text(b, json_str(t, "attempt"), "nw");
         td_text(b, json_str(t, "pass"), "nw");
         td_text(b, fmt_int(buf, json_num(t, "bytes")), "n");
         td_text(b, fmt_pct(buf, json_num(t, "accuracy")), "n");
-        td_text(b, chosen ? "yes" : "", NULL);
-        td_text(b, json_str(t, "params"), "params");
+        td_text(b, final ? "final model" : chosen ? "yes" : "", NULL);
+        td_changed(b, json_str(t, "pass"), json_str(t, "params"));
         sb_puts(b, "</tr>");
     }
     sb_puts(b, "</tbody></table>");
@@ -248,11 +281,13 @@ int html_write(const char *path, const char *run_report_json, const char *sensit
         sb_puts(&b, "\n<h2>Charts</h2>\n");
         chart_sizes(&b, run);
         sb_puts(&b, "\n");
+        chart_layer_encoding(&b, run);
+        sb_puts(&b, "\n");
         chart_pass_accuracy(&b, run);
         sb_puts(&b, "\n");
         chart_pareto(&b, run);
         sb_puts(&b, "\n");
-        chart_sensitivity(&b, sens);
+        if (sens) chart_sensitivity(&b, sens); /* no empty box without a scan */
         sb_puts(&b, "\n");
         layers_table(&b, run);
         passes_table(&b, run);

@@ -186,21 +186,21 @@ axis axis_linear(double lo, double hi)
         hi += pad;
     }
     double step = nice_step(hi - lo, 5);
-    axis a = {floor(lo / step + 1e-9) * step, ceil(hi / step - 1e-9) * step, false};
+    axis a = {floor(lo / step + 1e-9) * step, ceil(hi / step - 1e-9) * step, false, false};
     return a;
 }
 
 axis axis_log(double lo, double hi)
 {
-    axis a = {pow(10, floor(log10(lo))), pow(10, ceil(log10(hi))), true};
+    axis a = {pow(10, floor(log10(lo))), pow(10, ceil(log10(hi))), true, false};
     if (a.hi <= a.lo) a.hi = a.lo * 10;
     return a;
 }
 
 double axis_frac(const axis *a, double v)
 {
-    if (a->log) return (log10(v) - log10(a->lo)) / (log10(a->hi) - log10(a->lo));
-    return (v - a->lo) / (a->hi - a->lo);
+    double f = a->log ? (log10(v) - log10(a->lo)) / (log10(a->hi) - log10(a->lo)) : (v - a->lo) / (a->hi - a->lo);
+    return a->rev ? 1 - f : f;
 }
 
 double px(const plot *p, double v) { return p->x + p->w * axis_frac(&p->ax, v); }

@@ -55,6 +55,7 @@ const char *fmt_pct(char buf[40], double v);   /* "89.71%" */
 typedef struct axis {
     double lo, hi;
     bool log;
+    bool rev; /* values run from hi to lo (toward more compression) */
 } axis;
 
 typedef struct plot {

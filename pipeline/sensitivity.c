@@ -79,6 +79,8 @@ lc_status lc_sensitivity_run(const lc_model *m, const char *pass_name, const cha
     cJSON_AddStringToObject(root, "knob", pass->knob);
     cJSON_AddStringToObject(root, "metric", labels ? "top1" : "agreement");
     cJSON_AddNumberToObject(root, "float", base_acc);
+    int64_t n_val = lc_dataset_count(val);
+    cJSON_AddNumberToObject(root, "samples", (double)(limit > 0 && limit < n_val ? limit : n_val));
     cJSON *gj = cJSON_AddArrayToObject(root, "grid");
     for (int g = 0; g < n_grid; g++) cJSON_AddItemToArray(gj, cJSON_CreateNumber(grid[g]));
     cJSON *layers = cJSON_AddArrayToObject(root, "layers");
