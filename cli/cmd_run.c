@@ -31,10 +31,10 @@ void cmd_run_help(void)
 {
     printf("usage: shrink run MODEL -o OUT (--recipe R.json | --pass NAME[:key=value,...] ...)\n"
            "                 [--calib X] [--val X [--labels Y]] [--max-drop POINTS] [--seed N]\n"
-           "                 [--target-size SIZE] [--report R.json] [--html R.html] [--quiet]\n"
+           "                 [--target-size SIZE] [--report R.json] [--html R.html] [--quiet | --verbose]\n"
            "                 [--mean M --std S] [--calib-limit N] [--val-limit N] [--batch N] [--threads N]\n"
            "\n"
-           "Compresses MODEL with a pipeline of passes and writes OUT: .onnx (plain ONNX\n"
+           "Compresses MODEL (.onnx or .lcm) with a pipeline of passes and writes OUT: .onnx (plain ONNX\n"
            "any runtime can run) or .lcm (the compact format: `shrink decode` turns it\n"
            "back into ONNX, `shrink export-c` into a C array).\n"
            "\n"
@@ -72,12 +72,22 @@ void cmd_run_help(void)
            "                    (size per layer, accuracy per pass, size vs accuracy of\n"
            "                    every configuration tried) and tables\n"
            "  --quiet           print nothing but errors\n"
+           "  --verbose, -v     also the passes' log (per-layer detail) on stderr\n"
            "  --mean M --std S  normalise data as (x - M) / S after uint8 scaling by 1/255\n"
            "  --calib-limit N, --val-limit N   use only the first N samples\n"
            "  --batch N         samples per executor run (default 64)\n"
            "  --threads N       worker threads (default: all cores)\n"
            "\n"
-           "Data files: .npy, IDX (.gz or not), or raw float32 FILE.bin:d0xd1x...\n");
+           "Data files: .npy, IDX (.gz or not), or raw float32 FILE.bin:d0xd1x...\n"
+           "Numbers: fractions (sparsity, ratio) are 0..1 (0.8 = 80%%) on the command line and\n"
+           "in recipes; accuracies and budgets (--max-drop, validate.max_drop) are percentage\n"
+           "points (0.5 = half a point of top-1).\n"
+           "Output: one line per attempt of each pass (the knob values tried, the accuracy\n"
+           "each gave, within its share of the budget or not), then the layers adding up to\n"
+           "the file, the result, the time and where the outputs went. Warnings (data that\n"
+           "looks mis-normalised, labels outside the model's classes, a float model near\n"
+           "chance) come before any work. A result near chance or more than 10 points below\n"
+           "the float model is written but exits 1 (report key collapsed).\n");
 }
 
 typedef struct run_opts {

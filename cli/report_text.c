@@ -300,9 +300,8 @@ void report_print_summary(const cJSON *r, const char *wrote)
         double md = json_num(acc, "max_drop");
         printf("accuracy  %s %s (float %s), drop %.2f points", metric, fmt_pct(b1, json_num(acc, "final")),
                fmt_pct(b2, json_num(acc, "float")), json_num(acc, "drop"));
-        if (isfinite(md))
-            printf("; budget %.2f points: %s", md,
-                   cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "budget_met")) ? "NOT met" : "met");
+        if (isfinite(md)) /* of the model written (the target search may miss its size, not the budget) */
+            printf("; budget %.2f points: %s", md, json_num(acc, "drop") <= md + 1e-9 ? "held" : "NOT held");
         putchar('\n');
     }
     const cJSON *attempts = json_arr(r, "attempts"), *a;
@@ -313,6 +312,17 @@ void report_print_summary(const cJSON *r, const char *wrote)
             printf(" %s %s B%s%s%s", json_str(a, "label"), fmt_int(b1, json_num(a, "bytes")),
                    cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(a, "budget_met")) ? " (budget not met)" : "",
                    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "final")) ? " = final" : "", a->next ? ";" : "\n");
+        }
+    }
+    if (cJSON_GetObjectItemCaseSensitive(r, "target")) {
+        const cJSON *t;
+        cJSON_ArrayForEach(t, json_arr(r, "tried"))
+        {
+            if (!isfinite(json_num(t, "accuracy"))) continue; /* the grid floor: size only */
+            printf("  build %s %10s B %8s  ", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "final")) ? "*" : " ",
+                   fmt_int(b1, json_num(t, "bytes")), fmt_pct(b2, json_num(t, "accuracy")));
+            print_fit(json_str(t, "params"), TEXT_COLUMNS - 34);
+            putchar('\n');
         }
     }
     print_target(r);
