@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "data_checks.h"
 
 #define MAX_INPUTS 16
 
@@ -239,6 +240,8 @@ int cmd_eval(int argc, char **argv)
         if ((s = lc_dataset_check_labels(data[0], n_labels, o.labels))) goto fail;
     }
     if ((rc = runner_open(&model, o.model, data, o.n_data))) goto done;
+    for (int i = 0; i < o.n_data; i++) check_data_scale(data[i], o.has_mean, o.mean, o.std);
+    if (o.labels) check_labels_range(o.labels, labels, n_labels, model.model);
     if (o.ref && (rc = runner_open(&ref, o.ref, data, o.n_data))) goto done;
 
     long batch = o.batch < count ? o.batch : (long)count;

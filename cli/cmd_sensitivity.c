@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "data_checks.h"
 #include "html_report.h"
 
 #define MAX_GRID 64
@@ -139,6 +140,8 @@ int cmd_sensitivity(int argc, char **argv)
     if (labels_path && ((s = lc_labels_load(labels_path, val_limit, &labels, &n_labels)) ||
                         (s = lc_dataset_check_labels(val, n_labels, labels_path))))
         goto fail;
+    check_data_scale(val, has_mean, mean, std);
+    if (labels_path) check_labels_range(labels_path, labels, n_labels, m);
     if (calib_path) {
         dopt.limit = calib_limit;
         if ((s = lc_dataset_load(calib_path, &dopt, &calib))) goto fail;
