@@ -126,10 +126,21 @@ static void layers_table(sb *b, const cJSON *run)
         tb += json_num(l, "bytes_before");
         ta += json_num(l, "bytes_after");
     }
-    sb_printf(b, "</tbody><tfoot><tr><th>total</th><td></td><td></td><td class=\"n\">%s</td><td></td><td></td>",
+    sb_printf(b, "</tbody><tfoot><tr><th>layer weights</th><td></td><td></td><td class=\"n\">%s</td><td></td><td></td>",
               fmt_int(buf, tp));
     sb_printf(b, "<td class=\"n\">%s</td>", fmt_int(buf, tb));
-    sb_printf(b, "<td class=\"n\">%s</td></tr></tfoot></table>", fmt_int(buf, ta));
+    sb_printf(b, "<td class=\"n\">%s</td></tr>", fmt_int(buf, ta));
+    /* the overhead and the files: the rows above add up to them */
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(run, "input"), *out = cJSON_GetObjectItemCaseSensitive(run, "output"),
+                *ov = cJSON_GetObjectItemCaseSensitive(run, "overhead");
+    double in_b = json_num(in, "bytes"), out_b = json_num(out, "bytes"), ov_a = ov ? json_num(ov, "total") : out_b - ta;
+    char b2[40], b3[40];
+    sb_printf(b, "<tr class=\"overhead\"><th>overhead (graph, other tensors)</th><td></td><td></td><td></td><td></td>"
+                 "<td></td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>",
+              fmt_int(buf, in_b - tb), fmt_int(b2, ov_a));
+    sb_printf(b, "<tr class=\"file\"><th>file</th><td></td><td></td><td class=\"n\">%s</td><td></td><td></td>"
+                 "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr></tfoot></table>",
+              fmt_int(buf, json_num(in, "params")), fmt_int(b2, in_b), fmt_int(b3, out_b));
 }
 
 static void passes_table(sb *b, const cJSON *run)
