@@ -24,7 +24,8 @@ typedef struct cli_command {
 /* Prints "shrink: error: <message>" for the library's last error and
  * returns the exit code matching `s`. */
 int cli_fail_status(lc_status s);
-/* Prints "shrink <cmd>: <message>" (printf format) and returns EXIT_USAGE. */
+/* Prints "shrink: error: <message> (see 'shrink <cmd> --help')" (printf
+ * format; for command-line mistakes, not file errors) and returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "shrink: error: <message>" (printf format) and returns `code`. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -43,7 +44,7 @@ bool cli_parse_double(const char *s, double *out);
  * file as any of `others` (inputs or other outputs; NULL entries skipped;
  * compared by device and inode, so any spelling, symlink or hard link is
  * caught), not a folder, and its folder must exist and be writable. Prints
- * one "shrink <cmd>: ..." line and returns EXIT_USAGE, or returns EXIT_OK. */
+ * one "shrink: error: ..." line and returns EXIT_USAGE, or returns EXIT_OK. */
 int cli_check_output(const char *cmd, const char *out, const char *const *others, int n_others);
 /* True when argv[i] is "-h" or "--help". */
 bool cli_is_help(const char *arg);

@@ -188,7 +188,7 @@ static const char *knob_of(const char *pass)
 void report_print_attempts(const cJSON *r)
 {
     const cJSON *attempts = json_arr(r, "attempts"), *a, *t;
-    double fl = json_num(json_arr(r, "accuracy") ? NULL : cJSON_GetObjectItemCaseSensitive(r, "accuracy"), "float");
+    double fl = json_num(cJSON_GetObjectItemCaseSensitive(r, "accuracy"), "float");
     double md = json_num(cJSON_GetObjectItemCaseSensitive(r, "accuracy"), "max_drop");
     int ai = 0;
     cJSON_ArrayForEach(a, attempts)

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -53,8 +54,15 @@ static void on_progress(void *user, const char *what, int64_t done, int64_t tota
     double el = t - v->t_phase;
     if (done > 0 && done < total && el > 0.5) snprintf(eta, sizeof eta, " ETA %.0f s", el * (double)(total - done) / (double)done);
     int width = 20, filled = (int)(width * done / total);
-    fprintf(stderr, "\r\033[K%s%s [%.*s%*s] %3d%%%s", where, what, filled, "####################", width - filled, "",
-            (int)(100 * done / total), eta);
+    char in_pass[32] = "", line[512];
+    if (*v->pass) snprintf(in_pass, sizeof in_pass, "  (pass %.0f s)", t - v->t_pass);
+    snprintf(line, sizeof line, "%s%s [%.*s%*s] %3d%%%s%s", where, what, filled, "####################", width - filled,
+             "", (int)(100 * done / total), eta, in_pass);
+    /* one terminal row: a wrapped line would not be erased by \r */
+    struct winsize ws;
+    int cols = ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20 ? ws.ws_col : 80;
+    if ((int)strlen(line) > cols - 1) line[cols - 1] = 0;
+    fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
     v->bar_shown = true;
 }
@@ -101,6 +109,7 @@ static void on_event(void *user, const char *json)
         snprintf(v->pass, sizeof v->pass, "%s", json_str(e, "pass"));
         v->step = (int)json_num(e, "step");
         v->tries = 0;
+        v->t_pass = now();
         v->line.len = -1; /* begun at the first try, which has the parameters */
     } else if (!strcmp(kind, "tried")) {
         if (v->line.len < 0) {

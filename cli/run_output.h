@@ -19,7 +19,7 @@ typedef struct run_view {
     bool bar_shown;  /* a progress line is on screen */
     char attempt[16], pass[64];
     int step, steps, tries, n_attempts;
-    double t_phase, t_draw;
+    double t_phase, t_draw, t_pass;
     int64_t last_done;
     char phase[48];
     double float_acc, chance, max_drop;
