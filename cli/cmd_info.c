@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -129,7 +130,7 @@ static void print_name(const char *s)
 
 /* How each layer weight is stored (what an .lcm file holds): encoding,
  * bits, sparsity and its bytes in the .lcm file. */
-static void print_stored(const lc_model *m)
+static void print_stored(const lc_model *m, int64_t file_bytes)
 {
     char *json = NULL;
     if (lc_model_report(m, &json)) return;
@@ -152,8 +153,10 @@ static void print_stored(const lc_model *m)
                cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(w, "params")), lb);
         total += lb;
     }
-    printf("%-30s %-9s %4s %8s %7s %11s %11.0f  of %.0f bytes as .lcm\n", "layer weights", "", "", "", "", "", total,
-           cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(r, "lcm_bytes")));
+    printf("%-30s %-9s %4s %8s %7s %11s %11.0f\n", "layer weights", "", "", "", "", "", total);
+    if (file_bytes > 0)
+        printf("%-30s %-9s %4s %8s %7s %11s %11.0f\n", "the file (with graph, META...)", "", "", "", "", "",
+               (double)file_bytes);
     cJSON_Delete(r);
 }
 
@@ -221,7 +224,8 @@ int cmd_info(int argc, char **argv)
         else {
             print_text(path, &info);
             size_t n = strlen(path);
-            if (n > 4 && !strcmp(path + n - 4, ".lcm")) print_stored(m);
+            struct stat st;
+            if (n > 4 && !strcmp(path + n - 4, ".lcm")) print_stored(m, stat(path, &st) == 0 ? (int64_t)st.st_size : 0);
             rc = EXIT_OK;
         }
         lc_model_info_clear(&info);
