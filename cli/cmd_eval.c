@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "data_checks.h"
 #include "eval_out.h"
 #include "inputs_args.h"
 
@@ -22,7 +23,7 @@ void cmd_eval_help(void)
            "                  [--out OUT.npy] [--out-all DIR] [--batch N] [--mean M --std S] [--limit N]\n"
            "                  [--threads N] [--json] [--feed NAME=FILE.npy] [--input-shape NAME=DIMS]\n"
            "\n"
-           "Runs MODEL (.onnx) with the reference executor on data and reports accuracy.\n"
+           "Runs MODEL (.onnx or .lcm) with the reference executor on data and reports accuracy.\n"
            "\n"
            "  --data X        input samples along dim 0, once per graph input not fed, in order:\n"
            "                  .npy (float32/float64/uint8/ints, C order), IDX (*-idx3-ubyte,\n"
@@ -86,7 +87,7 @@ static int parse_args(int argc, char **argv, eval_opts *o)
                                                  "--std", "--limit", "--threads", "--out-all", "--metric"};
         bool known = false;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) known |= strcmp(a, with_value[k]) == 0;
-        if (!known) return cli_usage_error("eval", "unknown option '%s'", a);
+        if (!known) return cli_unknown_option("eval", a, with_value, (int)(sizeof with_value / sizeof *with_value));
         if (!has_value) return cli_usage_error("eval", "option %s needs a value", a);
         i++;
         if (strcmp(a, "--data") == 0) {
@@ -290,6 +291,8 @@ int cmd_eval(int argc, char **argv)
         if ((s = lc_dataset_check_labels(data[0], n_labels, o.labels))) goto fail;
     }
     if ((rc = runner_open(&model, o.model, data, o.n_data, &o.in))) goto done;
+    for (int i = 0; i < o.n_data; i++) check_data_scale(data[i], o.has_mean, o.mean, o.std);
+    if (o.labels) check_labels_range(o.labels, labels, n_labels, model.model);
     if (o.ref && (rc = runner_open(&ref, o.ref, data, o.n_data, &o.in))) goto done;
 
     long batch = o.batch < count ? o.batch : (long)count;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -17,7 +18,8 @@ void cmd_info_help(void)
            "tensor's shape and dtype, its parameters and bytes. Each stored tensor\n"
            "counts once, for the first node that reads it.\n"
            "\n"
-           "  MODEL    an .onnx file\n"
+           "  MODEL    an .onnx or .lcm file (.lcm: each layer's encoding, bits,\n"
+           "           sparsity and bytes as stored)\n"
            "  --json   print one JSON object with the keys ir_version, opsets, producer,\n"
            "           inputs, outputs, nodes, params, bytes, ops, layers\n");
 }
@@ -118,6 +120,46 @@ static void human_bytes(char *buf, size_t n, int64_t b)
     else snprintf(buf, n, "%.1f MiB", b / (1024.0 * 1024.0));
 }
 
+/* A layer name in 30 columns: a long one keeps its tail. */
+static void print_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n <= 30) printf("%-30s", s);
+    else printf("...%s", s + n - 27);
+}
+
+/* How each layer weight is stored (what an .lcm file holds): encoding,
+ * bits, sparsity and its bytes in the .lcm file. */
+static void print_stored(const lc_model *m, int64_t file_bytes)
+{
+    char *json = NULL;
+    if (lc_model_report(m, &json)) return;
+    cJSON *r = cJSON_Parse(json), *w;
+    free(json);
+    printf("\nas stored in .lcm:\n%-30s %-9s %4s %8s %7s %11s %11s\n", "weight", "encoding", "bits", "sparsity", "huffman",
+           "params", "lcm bytes");
+    double total = 0;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(r, "weights"))
+    {
+        const cJSON *node = cJSON_GetObjectItemCaseSensitive(w, "node"), *name = cJSON_GetObjectItemCaseSensitive(w, "name");
+        print_name(cJSON_IsString(node) && *node->valuestring ? node->valuestring
+                   : cJSON_IsString(name)                     ? name->valuestring : "");
+        const cJSON *enc = cJSON_GetObjectItemCaseSensitive(w, "encoding");
+        double lb = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(w, "lcm_bytes"));
+        printf(" %-9s %4.0f %7.1f%% %7s %11.0f %11.0f\n", cJSON_IsString(enc) ? enc->valuestring : "?",
+               cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(w, "bits")),
+               100 * cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(w, "sparsity")),
+               cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "entropy_coded")) ? "yes" : "no",
+               cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(w, "params")), lb);
+        total += lb;
+    }
+    printf("%-30s %-9s %4s %8s %7s %11s %11.0f\n", "layer weights", "", "", "", "", "", total);
+    if (file_bytes > 0)
+        printf("%-30s %-9s %4s %8s %7s %11s %11.0f\n", "the file (with graph, META...)", "", "", "", "", "",
+               (double)file_bytes);
+    cJSON_Delete(r);
+}
+
 static void print_text(const char *path, const lc_model_info *info)
 {
     char buf[256], name[64];
@@ -137,21 +179,22 @@ static void print_text(const char *path, const lc_model_info *info)
     }
     printf("ops      ");
     for (int i = 0; i < info->n_ops; i++) printf(" %s %d%s", info->ops[i].op, info->ops[i].count, i + 1 < info->n_ops ? "," : "");
-    printf("\n\n%-28s %-20s %-18s %12s %12s  %s\n", "layer", "op", "shape", "params", "bytes", "dtype");
+    printf("\n\n%-30s %-14s %-14s %11s %11s  %s\n", "layer", "op", "shape", "params", "bytes", "dtype");
     int64_t lp = 0, lb = 0;
     for (int i = 0; i < info->n_layers; i++) {
         const lc_layer_summary *L = &info->layers[i];
         shape_str(buf, sizeof buf, L->ndim, L->dims, NULL);
-        printf("%-28s %-20s %-18s %12lld %12lld  %s\n", layer_name(L, name, sizeof name), L->op, buf, (long long)L->params,
-               (long long)L->bytes, lc_dtype_name(L->dtype));
+        print_name(layer_name(L, name, sizeof name));
+        printf(" %-14s %-14s %11lld %11lld  %s\n", L->op, buf, (long long)L->params, (long long)L->bytes,
+               lc_dtype_name(L->dtype));
         lp += L->params;
         lb += L->bytes;
     }
     if (lp != info->params)
-        printf("%-28s %-20s %-18s %12lld %12lld\n", "(unused tensors)", "", "", (long long)(info->params - lp),
+        printf("%-30s %-14s %-14s %11lld %11lld\n", "(unused tensors)", "", "", (long long)(info->params - lp),
                (long long)(info->bytes - lb));
     human_bytes(buf, sizeof buf, info->bytes);
-    printf("%-28s %-20s %-18s %12lld %12lld  (%s)\n", "total", "", "", (long long)info->params, (long long)info->bytes, buf);
+    printf("%-30s %-14s %-14s %11lld %11lld  (%s)\n", "total", "", "", (long long)info->params, (long long)info->bytes, buf);
     printf("%d nodes, %d layers with parameters\n", info->nodes, info->n_layers);
 }
 
@@ -161,7 +204,10 @@ int cmd_info(int argc, char **argv)
     bool json = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = true;
-        else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("info", "unknown option '%s'", argv[i]);
+        else if (argv[i][0] == '-' && argv[i][1]) {
+            static const char *const opts[] = {"--json"};
+            return cli_unknown_option("info", argv[i], opts, 1);
+        }
         else if (path) return cli_usage_error("info", "more than one MODEL given ('%s' and '%s')", path, argv[i]);
         else path = argv[i];
     }
@@ -177,6 +223,9 @@ int cmd_info(int argc, char **argv)
         if (json) rc = print_json(&info);
         else {
             print_text(path, &info);
+            size_t n = strlen(path);
+            struct stat st;
+            if (n > 4 && !strcmp(path + n - 4, ".lcm")) print_stored(m, stat(path, &st) == 0 ? (int64_t)st.st_size : 0);
             rc = EXIT_OK;
         }
         lc_model_info_clear(&info);

@@ -14,7 +14,10 @@
 
 #include "cli.h"
 #include "html_report.h"
+#include "data_checks.h"
 #include "inputs_args.h"
+#include "report_text.h"
+#include "run_output.h"
 
 #define MAX_PASSES 64
 
@@ -22,12 +25,12 @@ void cmd_run_help(void)
 {
     printf("usage: shrink run MODEL -o OUT (--recipe R.json | --pass NAME[:key=value,...] ...)\n"
            "                 [--calib X] [--val X [--labels Y]] [--max-drop POINTS] [--seed N]\n"
-           "                 [--target-size SIZE] [--report R.json] [--html R.html] [--quiet]\n"
+           "                 [--target-size SIZE] [--report R.json] [--html R.html] [--quiet | --verbose]\n"
            "                 [--mean M --std S] [--calib-limit N] [--val-limit N] [--batch N] [--threads N]\n"
            "                 [--feed NAME=FILE.npy ...] [--input-shape NAME=DIMS ...]\n"
            "                 [--metric top1|agreement|snr|cosine|mse] [--min-snr DB | --min-cosine X]\n"
            "\n"
-           "Compresses MODEL with a pipeline of passes and writes OUT: .onnx (plain ONNX\n"
+           "Compresses MODEL (.onnx or .lcm) with a pipeline of passes and writes OUT: .onnx (plain ONNX\n"
            "any runtime can run) or .lcm (the compact format: `shrink decode` turns it\n"
            "back into ONNX, `shrink export-c` into a C array).\n"
            "\n"
@@ -70,13 +73,23 @@ void cmd_run_help(void)
            "                    (size per layer, accuracy per pass, size vs accuracy of\n"
            "                    every configuration tried) and tables\n"
            "  --quiet           print nothing but errors\n"
+           "  --verbose, -v     also the passes' log (per-layer detail) on stderr\n"
            "  --mean M --std S  normalise data as (x - M) / S after uint8 scaling by 1/255\n"
            "  --calib-limit N, --val-limit N   use only the first N samples\n"
            "  --batch N         samples per executor run (default 64)\n"
            "  --threads N       worker threads (default: all cores)\n"
            CLI_INPUTS_HELP
            "\n"
-           "Data files: .npy, IDX (.gz or not), or raw float32 FILE.bin:d0xd1x...\n",
+           "Data files: .npy, IDX (.gz or not), or raw float32 FILE.bin:d0xd1x...\n"
+           "Numbers: fractions (sparsity, ratio) are 0..1 (0.8 = 80%%) on the command line and\n"
+           "in recipes; accuracies and budgets (--max-drop, validate.max_drop) are percentage\n"
+           "points (0.5 = half a point of top-1).\n"
+           "Output: one line per attempt of each pass (the knob values tried, the accuracy\n"
+           "each gave, within its share of the budget or not), then the layers adding up to\n"
+           "the file, the result, the time and where the outputs went. Warnings (data that\n"
+           "looks mis-normalised, labels outside the model's classes, a float model near\n"
+           "chance) come before any work. A result near chance or more than 10 points below\n"
+           "the float model is written but exits 1 (report key collapsed).\n",
            lc_pass_default_target_recipe());
 }
 
@@ -86,7 +99,7 @@ typedef struct run_opts {
     int n_passes;
     double max_drop, mean, std, min_snr, min_cosine;
     int64_t target_size;
-    bool has_max_drop, has_mean, has_std, quiet, has_min_snr, has_min_cosine;
+    bool has_max_drop, has_mean, has_std, quiet, verbose, has_min_snr, has_min_cosine;
     long seed, calib_limit, val_limit, batch, threads;
     cli_inputs in;
 } run_opts;
@@ -109,6 +122,10 @@ static int parse_args(int argc, char **argv, run_opts *o)
         int took = cli_inputs_parse("run", argc, argv, &i, &o->in);
         if (took > 1) return EXIT_USAGE;
         if (took) continue;
+        if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
+            o->verbose = true;
+            continue;
+        }
         if (a[0] != '-' || !a[1]) {
             if (o->model) return cli_usage_error("run", "more than one MODEL given ('%s' and '%s')", o->model, a);
             o->model = a;
@@ -116,7 +133,13 @@ static int parse_args(int argc, char **argv, run_opts *o)
         }
         bool known = false;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) known |= !strcmp(a, valued[k]);
-        if (!known) return cli_usage_error("run", "unknown option '%s'", a);
+        if (!known) {
+            const char *all[sizeof valued / sizeof *valued + 2];
+            memcpy(all, valued, sizeof valued);
+            all[sizeof valued / sizeof *valued] = "--quiet";
+            all[sizeof valued / sizeof *valued + 1] = "--verbose";
+            return cli_unknown_option("run", a, all, (int)(sizeof all / sizeof *all));
+        }
         if (i + 1 >= argc) return cli_usage_error("run", "option %s needs a value", a);
         const char *v = argv[++i];
         if (!strcmp(a, "-o")) o->out = v;
@@ -144,6 +167,10 @@ static int parse_args(int argc, char **argv, run_opts *o)
         else if (!strcmp(a, "--max-drop")) {
             if (!cli_parse_double(v, &o->max_drop) || o->max_drop < 0)
                 return cli_usage_error("run", "--max-drop must be a number >= 0 (percentage points), not '%s'", v);
+            if (o->max_drop > 0 && o->max_drop < 0.01)
+                return cli_usage_error("run", "--max-drop %s is in percentage points, below what any validation set "
+                                              "resolves: for %g%% write --max-drop %g", v, o->max_drop * 100,
+                                       o->max_drop * 100);
             o->has_max_drop = true;
         } else if (!strcmp(a, "--mean")) {
             if (!cli_parse_double(v, &o->mean)) return cli_usage_error("run", "--mean must be a number, not '%s'", v);
@@ -192,143 +219,6 @@ static int parse_args(int argc, char **argv, run_opts *o)
     if (!(n > 5 && !strcmp(o->out + n - 5, ".onnx")) && !(n > 4 && !strcmp(o->out + n - 4, ".lcm")))
         return cli_usage_error("run", "output '%s' must end in .onnx or .lcm", o->out);
     return EXIT_OK;
-}
-
-static void log_line(void *user, const char *msg)
-{
-    (void)user;
-    fprintf(stderr, "%s\n", msg);
-}
-
-static void progress(void *user, const char *what, int64_t done, int64_t total)
-{
-    (void)user;
-    if (total <= 0) return;
-    int width = 30, filled = (int)(width * done / total);
-    fprintf(stderr, "\r%-12s [%.*s%*s] %3d%%", what, filled, "##############################", width - filled, "",
-            (int)(100 * done / total));
-    if (done >= total) fprintf(stderr, "\r%*s\r", 60, "");
-}
-
-char *cli_read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) { /* fopen opens folders for reading */
-        fclose(f);
-        errno = EISDIR;
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *b = realloc(buf, cap);
-            if (!b) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = b;
-        }
-        size_t r = fread(buf + len, 1, cap - len - 1, f);
-        len += r;
-        if (r == 0) break;
-    }
-    fclose(f);
-    buf[len] = 0;
-    return buf;
-}
-
-static double num(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static const char *str(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static void print_tried_json(const cJSON *r)
-{
-    printf("\nconfigurations tried (size vs accuracy):\n%-20s %12s %10s  %s\n", "pass", "bytes", "accuracy", "params");
-    const cJSON *tried = cJSON_GetObjectItemCaseSensitive(r, "tried"), *t;
-    cJSON_ArrayForEach(t, tried)
-    {
-        printf("%-20s %12.0f %9.2f%%  %s\n", str(t, "pass"), num(t, "bytes"), num(t, "accuracy"), str(t, "params"));
-    }
-}
-
-/* The target-size search's outcome: target, achieved, closest. */
-static void print_target(const cJSON *r)
-{
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "target");
-    if (!t) return;
-    double tb = num(t, "target_bytes"), ab = num(t, "achieved_bytes");
-    printf("target    %.0f bytes: %s %.0f bytes (%.1f%% of the target); smallest reached %.0f bytes; %.0f builds, "
-           "%.0f single-layer settings measured in %.1f s\n",
-           tb, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "fits")) ? "fits with" : "missed with", ab,
-           tb > 0 ? 100 * ab / tb : 0, num(t, "smallest_bytes"), num(t, "probes"), num(t, "configurations_measured"),
-           num(t, "seconds"));
-}
-
-static void print_tried(const char *json)
-{
-    cJSON *r = cJSON_Parse(json);
-    if (!r) return;
-    print_tried_json(r);
-    print_target(r);
-    cJSON_Delete(r);
-}
-
-static void print_report(const char *json, bool unmet)
-{
-    cJSON *r = cJSON_Parse(json);
-    if (!r) return;
-    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(r, "layers"), *l;
-    printf("%-28s %-14s %10s %8s %5s %12s %12s\n", "layer", "op", "params", "sparsity", "bits", "bytes before",
-           "bytes after");
-    double tp = 0, tb = 0, ta = 0;
-    cJSON_ArrayForEach(l, layers)
-    {
-        printf("%-28.28s %-14s %10.0f %7.1f%% %5.0f %12.0f %12.0f\n", str(l, "name"), str(l, "op"), num(l, "params"),
-               100 * num(l, "sparsity"), num(l, "bits"), num(l, "bytes_before"), num(l, "bytes_after"));
-        tp += num(l, "params");
-        tb += num(l, "bytes_before");
-        ta += num(l, "bytes_after");
-    }
-    printf("%-28s %-14s %10.0f %8s %5s %12.0f %12.0f\n", "weights total", "", tp, "", "", tb, ta);
-    const cJSON *ov = cJSON_GetObjectItemCaseSensitive(r, "overhead");
-    if (ov)
-        printf("%-28s %-14s %10s %8s %5s %12s %12.0f  (header %.0f, meta %.0f, graph %.0f, other tensors %.0f)\n",
-               "overhead", "", "", "", "", "", num(ov, "total"), num(ov, "header"), num(ov, "meta"), num(ov, "graph"),
-               num(ov, "other_tensors"));
-    const cJSON *in = cJSON_GetObjectItemCaseSensitive(r, "input"), *out = cJSON_GetObjectItemCaseSensitive(r, "output");
-    printf("\nfile      %s %.0f bytes -> %s %.0f bytes (%.2fx smaller)\n", str(in, "path"), num(in, "bytes"),
-           str(out, "path"), num(out, "bytes"), num(r, "ratio"));
-    const cJSON *acc = cJSON_GetObjectItemCaseSensitive(r, "accuracy");
-    const char *metric = str(acc, "metric");
-    if (!strcmp(metric, "top1") || !strcmp(metric, "agreement"))
-        printf("accuracy  %s: float %.2f%%, final %.2f%%, drop %.2f points\n", metric, num(acc, "float"),
-               num(acc, "final"), num(acc, "drop"));
-    else if (strcmp(metric, "none") != 0) /* against the input model: its own score is ideal */
-        printf("accuracy  %s: final %.6g%s\n", metric, num(acc, "final"), !strcmp(metric, "snr") ? " dB" : "");
-    printf("\n%-20s %-10s %9s %10s %12s  %s\n", "pass", "outcome", "seconds", "accuracy", "bytes", "params");
-    const cJSON *passes = cJSON_GetObjectItemCaseSensitive(r, "passes"), *p;
-    cJSON_ArrayForEach(p, passes)
-    {
-        bool pct = !strcmp(metric, "top1") || !strcmp(metric, "agreement");
-        printf("%-20s %-10s %9.2f %9.*f%s %12.0f  %s\n", str(p, "name"), str(p, "outcome"), num(p, "seconds"),
-               pct ? 2 : 4, num(p, "accuracy"), pct ? "%" : " ", num(p, "bytes"), str(p, "params"));
-    }
-    if (unmet) print_tried_json(r);
-    print_target(r);
-    cJSON_Delete(r);
 }
 
 int cmd_run(int argc, char **argv)
@@ -389,14 +279,17 @@ int cmd_run(int argc, char **argv)
     if (o.calib) {
         dopt.limit = o.calib_limit;
         if ((s = lc_dataset_load(o.calib, &dopt, &calib))) goto fail;
+        if (!o.quiet) check_data_scale(calib, o.has_mean, o.mean, o.std);
         lc_context_set_calib(ctx, calib, o.calib_limit);
     }
     if (o.val) {
         dopt.limit = o.val_limit;
         if ((s = lc_dataset_load(o.val, &dopt, &val))) goto fail;
+        if (!o.quiet && !o.calib) check_data_scale(val, o.has_mean, o.mean, o.std);
         if (o.labels) {
             if ((s = lc_labels_load(o.labels, o.val_limit, &labels, &n_labels))) goto fail;
             if ((s = lc_dataset_check_labels(val, n_labels, o.labels))) goto fail;
+            if (!o.quiet) check_labels_range(o.labels, labels, n_labels, model);
         }
         if ((s = lc_pipeline_set_validation(pl, val, labels, n_labels, o.val_limit))) goto fail;
         if (!calib && (rc = cli_inputs_bind_data(&o.in, model, ctx, val))) goto done;
@@ -404,21 +297,24 @@ int cmd_run(int argc, char **argv)
     lc_context_set_seed(ctx, (uint64_t)o.seed);
     lc_context_set_threads(ctx, (int)o.threads);
     lc_context_set_batch(ctx, (int)o.batch);
-    if (!o.quiet) lc_context_set_log(ctx, log_line, NULL);
-    if (!o.quiet && isatty(2)) lc_context_set_progress(ctx, progress, NULL);
+    run_view view = {.lines = !o.quiet, .bar = !o.quiet && isatty(2), .verbose = o.verbose && !o.quiet};
+    run_view_attach(&view, pl, ctx);
 
     size_t olen = strlen(o.out);
     lc_pipeline_set_format(pl, olen > 4 && !strcmp(o.out + olen - 4, ".lcm") ? LC_FORMAT_LCM : LC_FORMAT_ONNX);
     if ((s = lc_pipeline_run(pl, model, ctx, &result))) {
         if (s == LC_ERR_BUDGET && lc_pipeline_target_size(pl) > 0) { /* nothing fits: nothing is written */
             char *msg = strdup(lc_last_error());
-            if (!o.quiet) print_tried(lc_pipeline_report(pl));
-            rc = cli_error(EXIT_UNMET, "%s; nothing written", msg ? msg : "no configuration fits the target size");
+            run_view_clear(&view);
+            if (!o.quiet) report_print_tried(lc_pipeline_report(pl));
+            rc = cli_unmet("%s; nothing written", msg ? msg : "no configuration fits the target size");
             free(msg);
             goto done;
         }
+        run_view_clear(&view);
         goto fail;
     }
+    run_view_clear(&view);
     /* the report already holds what it needs of the input: free it before
        the output is serialized (one model-sized copy less at the peak) */
     lc_model_free(model);
@@ -428,26 +324,47 @@ int cmd_run(int argc, char **argv)
     if (o.report && (s = lc_write_file(o.report, report, strlen(report)))) goto fail;
     if (o.html && (rc = html_write(o.html, report, NULL)) != EXIT_OK) goto done;
     bool met = lc_pipeline_budget_met(pl);
-    if (!o.quiet) print_report(report, !met || lc_pipeline_target_size(pl) > 0);
+    cJSON *rj = cJSON_Parse(report);
+    bool collapsed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rj, "collapsed"));
+    if (!o.quiet && rj) {
+        char wrote[3 * PATH_MAX + 64];
+        snprintf(wrote, sizeof wrote, "%s%s%s%s%s", o.out, o.report ? "\n          report " : "",
+                 o.report ? o.report : "", o.html ? "\n          page   " : "", o.html ? o.html : "");
+        report_print_summary(rj, wrote);
+    }
+    const cJSON *acc = cJSON_GetObjectItemCaseSensitive(rj, "accuracy");
+    double final_acc = acc ? cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(acc, "final")) : NAN,
+           float_acc = acc ? cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(acc, "float")) : NAN;
+    cJSON_Delete(rj);
     if (lc_pipeline_target_size(pl) > 0 && !lc_pipeline_target_met(pl)) {
-        rc = cli_error(EXIT_UNMET, "no configuration fits %lld bytes within the accuracy budget of %.2f points; wrote the "
-                                   "smallest model within the budget to %s",
+        rc = cli_unmet("no configuration fits %lld bytes within the accuracy budget of %.2f points; wrote the "
+                       "smallest model within the budget to %s",
                        (long long)lc_pipeline_target_size(pl), lc_pipeline_max_drop(pl), o.out);
         goto done;
     }
     if (!met) {
         if (o.has_min_snr || o.has_min_cosine)
-            rc = cli_error(EXIT_UNMET, "the budget (%s >= %g) could not be met for every pass; wrote the best model "
-                                       "within it to %s", o.metric, o.has_min_snr ? o.min_snr : o.min_cosine, o.out);
+            rc = cli_unmet("the budget (%s >= %g) could not be met for every pass; wrote the best model within it "
+                           "to %s",
+                           o.metric, o.has_min_snr ? o.min_snr : o.min_cosine, o.out);
         else
-            rc = cli_error(EXIT_UNMET, "the accuracy budget of %.2f points could not be met for every pass; wrote the "
-                                       "best model within it to %s", lc_pipeline_max_drop(pl), o.out);
+            rc = cli_unmet("the accuracy budget of %.2f points could not be met for every pass; wrote the best "
+                           "model within it to %s",
+                           lc_pipeline_max_drop(pl), o.out);
+        goto done;
+    }
+    if (collapsed) {
+        rc = cli_unmet("the model collapsed (accuracy %.2f%%, float %.2f%%: near chance or more than 10 points "
+                       "below float); wrote it to %s anyway",
+                       final_acc, float_acc, o.out);
         goto done;
     }
     rc = EXIT_OK;
     goto done;
 fail:
-    rc = cli_fail_status(s);
+    if (!o.calib && s == LC_ERR_INVALID_ARGUMENT && strstr(lc_last_error(), "needs calibration data"))
+        rc = cli_error(EXIT_USAGE, "%s; give calibration data with --calib", lc_last_error());
+    else rc = cli_fail_status(s);
 done:
     free(recipe);
     free(labels);

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "data_checks.h"
 #include "html_report.h"
 #include "inputs_args.h"
 
@@ -20,7 +21,7 @@
 
 void cmd_sensitivity_help(void)
 {
-    printf("usage: shrink sensitivity MODEL --pass NAME[:key=value,...] --grid V1,V2,...\n"
+    printf("usage: shrink sensitivity MODEL --pass NAME[:key=value,...] [--grid V1,V2,...]\n"
            "                         --val X [--labels Y] [--calib X] [--mean M --std S]\n"
            "                         [--val-limit N] [--calib-limit N] [--seed N] [--threads N] [--json]\n"
            "                         [--html R.html] [--feed NAME=FILE.npy] [--input-shape NAME=DIMS]\n"
@@ -30,7 +31,10 @@ void cmd_sensitivity_help(void)
            "main knob (sparsity, bits, ratio) and reports the accuracy on --val: top-1 (%%)\n"
            "with --labels, else top-1 agreement (%%) with MODEL, or --metric snr|cosine|mse\n"
            "of the first output against MODEL's (see `shrink run --help`). Layers whose\n"
-           "accuracy falls first are the ones to spare. Other options as in `shrink run`.\n"
+           "accuracy falls first are the ones to spare. MODEL is .onnx or .lcm. Other\n"
+           "options as in `shrink run`.\n"
+           "  --grid V1,...  knob values (fractions 0..1 for sparsity and ratio). Default:\n"
+           "           sparsity 0.5,0.7,0.8,0.9,0.95; bits 8,6,5,4,3,2; ratio 0.25,0.5,0.75\n"
            "  --json   print {pass, knob, metric, float, grid, layers: [{name, op, weight,\n"
            "           params, accuracy: [...]}]}\n"
            "  --html R.html  also write the curves (accuracy vs knob value, one line per\n"
@@ -109,6 +113,21 @@ static void free_list(char **v, int n)
     free(v);
 }
 
+/* The grid for the knob of pass `spec` ("NAME[:k=v,...]"), "" when it has
+ * none (the library then names the problem). */
+static const char *default_grid(const char *spec)
+{
+    size_t n = strcspn(spec, ":");
+    for (int i = 0; i < lc_pass_count(); i++) {
+        lc_pass_info p;
+        if (lc_pass_describe(i, &p) || strlen(p.name) != n || strncmp(p.name, spec, n) || !p.knob) continue;
+        if (!strcmp(p.knob, "bits")) return "8,6,5,4,3,2";
+        if (!strcmp(p.knob, "ratio")) return "0.25,0.5,0.75";
+        return "0.5,0.7,0.8,0.9,0.95";
+    }
+    return "0.5";
+}
+
 int cmd_sensitivity(int argc, char **argv)
 {
     const char *model_path = NULL, *pass = NULL, *grid_text = NULL, *val_path = NULL, *labels_path = NULL,
@@ -168,11 +187,14 @@ int cmd_sensitivity(int argc, char **argv)
             else if (!strcmp(a, "--calib-limit")) calib_limit = x;
             else if (!strcmp(a, "--seed")) seed = x;
             else threads = x;
-        } else return cli_usage_error("sensitivity", "unknown option '%s'", a);
+        } else {
+            static const char *const opts[] = {"--pass", "--grid", "--val", "--labels", "--calib", "--html", "--mean",
+                                               "--std", "--val-limit", "--calib-limit", "--seed", "--threads", "--json"};
+            return cli_unknown_option("sensitivity", a, opts, (int)(sizeof opts / sizeof *opts));
+        }
     }
     if (!model_path) return cli_usage_error("sensitivity", "missing MODEL");
     if (!pass) return cli_usage_error("sensitivity", "missing --pass NAME");
-    if (!grid_text) return cli_usage_error("sensitivity", "missing --grid V1,V2,...");
     if (!val_path) return cli_usage_error("sensitivity", "missing --val data");
     if (has_mean != has_std) return cli_usage_error("sensitivity", "--mean and --std go together");
     if ((plan_path != NULL) + (job_first >= 0) + (merge_dir != NULL) > 1)
@@ -194,6 +216,7 @@ int cmd_sensitivity(int argc, char **argv)
         int rc = cli_check_output("sensitivity", html_path, inputs, 4);
         if (rc) return rc;
     }
+    if (!grid_text) grid_text = default_grid(pass);
     for (const char *p = grid_text; *p;) {
         char *end;
         double x = strtod(p, &end);
@@ -224,6 +247,8 @@ int cmd_sensitivity(int argc, char **argv)
     if (labels_path && ((s = lc_labels_load(labels_path, val_limit, &labels, &n_labels)) ||
                         (s = lc_dataset_check_labels(val, n_labels, labels_path))))
         goto fail;
+    check_data_scale(val, has_mean, mean, std);
+    if (labels_path) check_labels_range(labels_path, labels, n_labels, m);
     if (calib_path) {
         dopt.limit = calib_limit;
         if ((s = lc_dataset_load(calib_path, &dopt, &calib))) goto fail;

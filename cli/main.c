@@ -21,6 +21,7 @@ static const cli_command commands[] = {
     {"decode", "turn a compact .lcm model back into plain ONNX", cmd_decode, cmd_decode_help},
     {"export-c", "write an .lcm model as a C array for firmware", cmd_export_c, cmd_export_c_help},
     {"upgrade", "rewrite a model exported at an old opset for a newer one", cmd_upgrade, cmd_upgrade_help},
+    {"report", "print a run's JSON report again, or render it as a web page (--html)", cmd_report, cmd_report_help},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
@@ -70,22 +71,52 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "shrink %s: ", cmd);
+    fprintf(stderr, "shrink: error: ");
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, " (see 'shrink %s --help')\n", cmd);
     va_end(ap);
     return EXIT_USAGE;
 }
 
+int cli_unknown_option(const char *cmd, const char *arg, const char *const *opts, int n)
+{
+    const char *close = lc_closest_name(arg, opts, n);
+    if (close) return cli_usage_error(cmd, "unknown option '%s': did you mean '%s'?", arg, close);
+    return cli_usage_error(cmd, "unknown option '%s'", arg);
+}
+
+/* "shrink: <kind>: <message>" on stderr. */
+static void say(const char *kind, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "shrink: %s: ", kind);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 int cli_error(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "shrink: error: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    say("error", fmt, ap);
     va_end(ap);
     return code;
+}
+
+int cli_unmet(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say("goal not met", fmt, ap);
+    va_end(ap);
+    return EXIT_UNMET;
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say("warning", fmt, ap);
+    va_end(ap);
 }
 
 bool cli_parse_long(const char *s, long min, long *out)
@@ -122,6 +153,7 @@ static int stat_spec(const char *path, struct stat *st)
 
 int cli_check_output(const char *cmd, const char *out, const char *const *others, int n_others)
 {
+    (void)cmd;
     struct stat so;
     bool exists = stat(out, &so) == 0;
     for (int i = 0; i < n_others; i++) {
@@ -132,9 +164,9 @@ int cli_check_output(const char *cmd, const char *out, const char *const *others
          * same file are caught whatever the spelling */
         if (!strcmp(out, in) ||
             (exists && stat_spec(in, &si) == 0 && so.st_dev == si.st_dev && so.st_ino == si.st_ino))
-            return cli_usage_error(cmd, "output '%s' would overwrite '%s' (the same file); write elsewhere", out, in);
+            return cli_error(EXIT_USAGE, "output '%s' would overwrite '%s' (the same file); write elsewhere", out, in);
     }
-    if (exists && S_ISDIR(so.st_mode)) return cli_usage_error(cmd, "output '%s' is a folder, not a file", out);
+    if (exists && S_ISDIR(so.st_mode)) return cli_error(EXIT_USAGE, "output '%s' is a folder, not a file", out);
     /* the atomic writer creates a temporary file beside the output: the
      * folder must exist and be writable */
     const char *slash = strrchr(out, '/');
@@ -142,10 +174,10 @@ int cli_check_output(const char *cmd, const char *out, const char *const *others
     if (!dir) return cli_error(EXIT_INTERNAL, "out of memory");
     struct stat sd;
     int rc = EXIT_OK;
-    if (stat(dir, &sd) != 0) rc = cli_usage_error(cmd, "cannot write '%s': folder '%s': %s", out, dir, strerror(errno));
-    else if (!S_ISDIR(sd.st_mode)) rc = cli_usage_error(cmd, "cannot write '%s': '%s' is not a folder", out, dir);
+    if (stat(dir, &sd) != 0) rc = cli_error(EXIT_USAGE, "cannot write '%s': folder '%s': %s", out, dir, strerror(errno));
+    else if (!S_ISDIR(sd.st_mode)) rc = cli_error(EXIT_USAGE, "cannot write '%s': '%s' is not a folder", out, dir);
     else if (access(dir, W_OK | X_OK) != 0)
-        rc = cli_usage_error(cmd, "cannot write '%s': folder '%s': %s", out, dir, strerror(errno));
+        rc = cli_error(EXIT_USAGE, "cannot write '%s': folder '%s': %s", out, dir, strerror(errno));
     free(dir);
     return rc;
 }
@@ -233,7 +265,12 @@ int main(int argc, char **argv)
                 }
             return commands[i].run(argc - 1, argv + 1);
         }
-    fprintf(stderr, "shrink: unknown command '%s'; commands are:", argv[1]);
+    const char *names[16];
+    for (int i = 0; i < n_commands && i < 16; i++) names[i] = commands[i].name;
+    const char *close = lc_closest_name(argv[1], names, n_commands < 16 ? n_commands : 16);
+    fprintf(stderr, "shrink: error: unknown command '%s'", argv[1]);
+    if (close) fprintf(stderr, ": did you mean '%s'?", close);
+    fprintf(stderr, "; commands are:");
     for (int i = 0; i < n_commands; i++) fprintf(stderr, " %s", commands[i].name);
     fprintf(stderr, " (see 'shrink --help')\n");
     return EXIT_USAGE;

@@ -39,6 +39,8 @@ struct lc_pipeline {
                                      floor on it (max_drop = float - floor) */
     double min_value;             /* that floor */
     int metric;                   /* the metric of the last run (LC_METRIC_*) */
+    void (*event_fn)(void *user, const char *event_json); /* lc_pipeline_set_events */
+    void *event_user;
     cJSON *report;
     char *report_text;
 };
@@ -57,10 +59,17 @@ typedef struct lc_run_state {
     cJSON *tried; /* every configuration tried: the Pareto data */
     float *float_out;      /* snr, cosine, mse: the float model's first outputs */
     int64_t out_k;         /* floats per sample in float_out */
+    /* report marks (pipeline_marks.c): the attempt running, the step, the
+       row of the last configuration tried and of the last one kept */
+    const char *attempt;
+    int step;
+    cJSON *last_tried, *kept_row;
 } lc_run_state;
 
 /* Monotonic seconds. */
 double lc_pipeline_now(void);
+/* CPU seconds of the process (all threads). */
+double lc_pipeline_cpu_now(void);
 
 /* The run's metric on the validation data (NAN without): top-1 (%) with
  * labels, else top-1 agreement (%) with the float model, or the context's
@@ -87,6 +96,37 @@ bool lc_pipeline_within_drop(const lc_run_state *r, double acc, double allow);
 /* The report's top-level figures for the result `out` (takes `passes`). */
 void lc_pipeline_finish_report(lc_pipeline *p, lc_run_state *r, const lc_model *in, const lc_model *out, cJSON *passes,
                                double final_acc, int64_t bytes);
+
+/* Report marks and events (pipeline_marks.c). */
+/* Sends one event (a JSON object, consumed) to the events callback. */
+void lc_pipeline_emit(const lc_run_state *r, cJSON *event);
+/* Labels a configuration row (attempt, step, kept/final false) and emits it. */
+void lc_pipeline_tried_row(lc_run_state *r, cJSON *row, bool within);
+/* After the attempts: rows of the attempt `final_attempt` keep their
+ * "kept" marks, the others lose them; the last kept row (or, without marks,
+ * the row measuring the result: target search) is marked "final". */
+void lc_pipeline_mark_final(lc_run_state *r, const char *final_attempt, double final_acc, int64_t bytes);
+/* Collapse check of the result: within a few points of chance (100 / the
+ * output's classes) or more than 10 points below the float model. Adds
+ * "chance" and "collapsed" to the report. */
+void lc_pipeline_check_collapse(lc_pipeline *p, const lc_run_state *r, const lc_model *in, double final_acc);
+/* The "start" and "attempt" events. */
+void lc_pipeline_emit_start(const lc_run_state *r, const lc_model *in);
+void lc_pipeline_emit_attempt(const lc_run_state *r, const char *label);
+/* One attempt of the passes, appended to the report's "attempts". */
+void lc_pipeline_add_attempt(cJSON *attempts, const char *label, const cJSON *passes, double acc, int64_t bytes, bool met,
+                             double seconds);
+/* The run's wall and CPU seconds since wall0/cpu0 into the report. */
+void lc_pipeline_add_times(lc_pipeline *p, double wall0, double cpu0);
+/* Adds `delta` to every measured size of the report (sizes measured
+ * without what the written file has, so they compare as files). */
+void lc_pipeline_shift_bytes(cJSON *rep, double delta);
+/* ONNX: the report's "overhead" {total}: the file less the layers' bytes. */
+void lc_pipeline_onnx_overhead(cJSON *rep, double file_bytes);
+/* 100 / the classes of the model's first output, NAN when unknown. */
+double lc_pipeline_chance(const lc_model *in);
+/* Every step's needs (calibration data) before the first pass runs. */
+lc_status lc_pipeline_check_needs(const lc_pipeline *p, const lc_context *ctx);
 
 /* The --target-size search (target_search.c): per-layer settings of the steps'
  * knobs, the most accurate model whose file fits p->target_size. */

@@ -156,6 +156,12 @@ lc_status lc_pipeline_load_recipe(lc_pipeline *p, const char *text, const char *
             s = lc_fail(LC_ERR_FORMAT, "%s: validate.max_drop must be a number >= 0", label);
             goto done;
         }
+        if (md && md->valuedouble > 0 && md->valuedouble < 0.01) { /* 0.005 meant as half a percent */
+            s = lc_fail(LC_ERR_FORMAT, "%s: validate.max_drop is %g percentage points, below what any validation set "
+                        "resolves; budgets are in points (0.5 = half a point of accuracy): for %g%% write %g",
+                        label, md->valuedouble, md->valuedouble * 100, md->valuedouble * 100);
+            goto done;
+        }
         if (md && p->max_drop < 0) p->max_drop = md->valuedouble;
         if (ts) { /* bytes as a number, or text like "48K" */
             int64_t bytes = 0;
@@ -267,6 +273,13 @@ double lc_pipeline_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double lc_pipeline_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -400,6 +413,23 @@ lc_status lc_pipeline_serialize(const lc_pipeline *p, const lc_model *m, const c
     return s;
 }
 
+/* Bytes of `m` as the file would be written if it were the result, .lcm
+ * META section included, so that the last step's bytes are the file's. */
+static lc_status file_bytes(run_state *r, const lc_model *m, double acc, int64_t *out)
+{
+    if (r->p->size_fn || r->p->format != LC_FORMAT_LCM) return lc_pipeline_model_bytes(r, m, out);
+    cJSON *ij = lc_pipeline_input_json(r), *aj = lc_pipeline_accuracy_json(r->p, r->float_metric, acc);
+    void *buf;
+    size_t len;
+    lc_status s = lc_pipeline_serialize(r->p, m, ij, aj, &buf, &len);
+    cJSON_Delete(ij);
+    cJSON_Delete(aj);
+    if (s) return s;
+    free(buf);
+    *out = (int64_t)len;
+    return LC_OK;
+}
+
 /* Applies one configuration of a step to a copy of `cur`. */
 static lc_status try_step(run_state *r, const lc_model *cur, const step *st, const lc_params *pv, lc_model **out,
                           double *acc, int64_t *bytes)
@@ -409,7 +439,7 @@ static lc_status try_step(run_state *r, const lc_model *cur, const step *st, con
     lc_status s = lc_model_clone(cur, &cand);
     if (!s) s = lc_pass_run_params(cand, st->pass, pv, r->ctx);
     if (!s) s = lc_pipeline_metric(r, cand, acc);
-    if (!s) s = lc_pipeline_model_bytes(r, cand, bytes);
+    if (!s) s = file_bytes(r, cand, *acc, bytes);
     if (s) {
         lc_model_free(cand);
         return lc_fail_prefix(s, "pass %s", st->pass->name);
@@ -423,6 +453,7 @@ static lc_status try_step(run_state *r, const lc_model *cur, const step *st, con
     if (isfinite(shown)) cJSON_AddNumberToObject(t, "accuracy", shown);
     else cJSON_AddNullToObject(t, "accuracy");
     cJSON_AddItemToArray(r->tried, t);
+    lc_pipeline_tried_row(r, t, lc_pipeline_within_drop(r, *acc, r->allow));
     free(ptxt);
     *out = cand;
     return LC_OK;
@@ -473,6 +504,7 @@ static lc_status back_off(run_state *r, const lc_model *cur, const step *st, lc_
             ok = true;
         }
         if (ok) {
+            r->kept_row = r->last_tried;
             lc_model_free(*best);
             *best = cand;
             *best_acc = acc;
@@ -579,6 +611,8 @@ void lc_pipeline_finish_report(lc_pipeline *p, run_state *r, const lc_model *in,
     if (p->target_size > 0) cJSON_AddBoolToObject(rep, "target_met", p->target_met);
     cJSON_AddItemToObject(rep, "passes", passes);
     cJSON_AddItemToObject(rep, "layers", out ? layers_json(in, out) : cJSON_CreateArray());
+    lc_pipeline_mark_final(r, r->attempt, final_acc, bytes);
+    lc_pipeline_check_collapse(p, r, in, final_acc);
     cJSON_AddItemToObject(rep, "tried", r->tried);
     r->tried = NULL;
 }
@@ -627,14 +661,28 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, boo
         } else r->allow = p->max_drop;
         if ((s = lc_params_copy(&used, &st->params))) break;
         lc_log(ctx, "pass %d/%d: %s", i + 1, p->n_steps, st->pass->name);
+        r->step = i + 1;
+        cJSON *ev = cJSON_CreateObject();
+        cJSON_AddStringToObject(ev, "event", "pass");
+        if (r->attempt) cJSON_AddStringToObject(ev, "attempt", r->attempt);
+        cJSON_AddNumberToObject(ev, "step", i + 1);
+        cJSON_AddNumberToObject(ev, "steps", p->n_steps);
+        cJSON_AddStringToObject(ev, "pass", st->pass->name);
+        if (st->pass->knob) cJSON_AddStringToObject(ev, "knob", st->pass->knob);
+        if (p->max_drop >= 0) cJSON_AddNumberToObject(ev, "drop_allowed", r->allow);
+        lc_pipeline_emit(r, ev);
         if ((s = try_step(r, cur, st, &st->params, &cand, &acc, &bytes))) {
             lc_params_clear(&used);
             break;
         }
+        cJSON *kept = r->last_tried;
         const char *outcome = "applied";
         if (!within(r, acc)) {
-            lc_log(ctx, "  %s: accuracy %.2f is over its share of the budget (float %.2f, drop allowed so far %.2f of %.2f): backing off",
-                   st->pass->name, acc, r->float_metric, r->allow, p->max_drop);
+            lc_log(ctx, "  %s: the drop of %.2f points (accuracy %.2f, float %.2f) is over its share of the budget "
+                        "(%.2f of %.2f points so far): backing off",
+                   st->pass->name, r->float_metric - acc, acc, r->float_metric, r->allow, p->max_drop);
+            kept = NULL;
+            r->kept_row = NULL;
             lc_model_free(cand);
             cand = NULL;
             if (st->pass->knob && (s = back_off(r, cur, st, &cand, &acc, &bytes, &used))) {
@@ -642,6 +690,7 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, boo
                 break;
             }
             if (i > 0 && st->pass->knob) *starved = true;
+            if (cand) kept = r->kept_row;
             if (cand) outcome = "backed off";
             else { /* the model stays as it was before the pass */
                 outcome = "skipped";
@@ -655,6 +704,8 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, boo
         cJSON_AddStringToObject(pj, "name", st->pass->name);
         cJSON_AddStringToObject(pj, "params", ptxt ? ptxt : "");
         cJSON_AddStringToObject(pj, "outcome", outcome);
+        if (r->attempt) cJSON_AddStringToObject(pj, "attempt", r->attempt);
+        if (kept) cJSON_ReplaceItemInObject(kept, "kept", cJSON_CreateTrue());
         cJSON_AddNumberToObject(pj, "seconds", lc_pipeline_now() - t0);
         double shown = lc_metric_display(p->metric, acc);
         if (isfinite(shown)) cJSON_AddNumberToObject(pj, "accuracy", shown);
@@ -662,6 +713,10 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, boo
         cJSON_AddNumberToObject(pj, "bytes", (double)bytes);
         if (p->max_drop >= 0) cJSON_AddNumberToObject(pj, "drop_allowed", r->allow);
         cJSON_AddItemToArray(passes, pj);
+        ev = cJSON_Duplicate(pj, 1);
+        cJSON_AddStringToObject(ev, "event", "done");
+        cJSON_AddNumberToObject(ev, "step", i + 1);
+        lc_pipeline_emit(r, ev);
         free(ptxt);
         lc_params_clear(&used);
         if (cand) {
@@ -699,8 +754,10 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     if (p->max_drop >= 0 && p->metric == LC_METRIC_MSE)
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "metric mse has no budget (use snr with a minimum)");
     lc_status fs = lc_model_check_finite(in);
+    if (!fs) fs = lc_pipeline_check_needs(p, ctx);
     if (fs) return fs;
-    /* passes see the input model as their reference (the bias correction) */
+    double wall0 = lc_pipeline_now(), cpu0 = lc_pipeline_cpu_now();
+    /* passes see the input model as their reference (bias-correct) */
     lc_context local;
     if (ctx) local = *ctx;
     else {
@@ -710,7 +767,8 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     }
     local.reference = in;
     ctx = &local;
-    run_state r = {p, ctx, NULL, 0, NAN, p->max_drop, 0, 0, 0, in->path ? in->path : "", cJSON_CreateArray(), NULL, 0};
+    run_state r = {p, ctx, NULL, 0, NAN, p->max_drop, 0, 0, 0, in->path ? in->path : "", cJSON_CreateArray(), NULL, 0,
+                   NULL, 0, NULL, NULL};
     cJSON_Delete(p->report);
     free(p->report_text);
     p->report_text = NULL;
@@ -727,8 +785,10 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
         r.in_params = info.params;
         lc_model_info_clear(&info);
     }
+    if (!s) lc_pipeline_emit_start(&r, in);
     if (!s && p->target_size > 0) {
         s = lc_pipeline_run_target(p, &r, in, out);
+        lc_pipeline_add_times(p, wall0, cpu0);
         free(r.float_pred);
         free(r.float_out);
         cJSON_Delete(r.tried);
@@ -744,10 +804,19 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     steps_result res = {0}, alt = {0};
     bool starved = false, met = true, met2 = true;
     const char *split = "greedy";
+    cJSON *attempts = cJSON_CreateArray();
+    double t_att = lc_pipeline_now();
+    r.attempt = "greedy";
+    lc_pipeline_emit_attempt(&r, "greedy");
     if (!s) s = run_steps(p, &r, in, false, &res, &starved, &met);
+    if (!s) lc_pipeline_add_attempt(attempts, "greedy", res.passes, res.acc, res.bytes, met, lc_pipeline_now() - t_att);
     if (!s && starved && p->max_drop >= 0) {
         lc_log(ctx, "a later pass was starved of budget: running the passes again with the budget shared");
+        t_att = lc_pipeline_now();
+        r.attempt = "shared";
+        lc_pipeline_emit_attempt(&r, "shared");
         if (!(s = run_steps(p, &r, in, true, &alt, &starved, &met2))) {
+            lc_pipeline_add_attempt(attempts, "shared", alt.passes, alt.acc, alt.bytes, met2, lc_pipeline_now() - t_att);
             if ((met2 && !met) || (met2 == met && alt.bytes < res.bytes)) {
                 steps_result tmp = res;
                 res = alt;
@@ -767,12 +836,19 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
         free(r.float_pred);
         free(r.float_out);
         cJSON_Delete(r.tried);
+        cJSON_Delete(attempts);
         return s;
     }
+    const cJSON *at;
+    cJSON_ArrayForEach(at, attempts)
+        cJSON_AddBoolToObject((cJSON *)at, "final", !strcmp(cJSON_GetObjectItemCaseSensitive(at, "label")->valuestring, split));
+    cJSON_AddItemToObject(p->report, "attempts", attempts);
+    r.attempt = split;
     /* the last step's validation already measured the result */
     lc_pipeline_finish_report(p, &r, in, res.m, res.passes, res.acc, res.bytes);
+    lc_pipeline_add_times(p, wall0, cpu0);
     free(r.float_pred);
-        free(r.float_out);
+    free(r.float_out);
     *out = res.m;
     return LC_OK;
 }
@@ -836,6 +912,8 @@ lc_status lc_pipeline_write(lc_pipeline *p, const lc_model *m, const char *path)
     if (f && s) lc_atomic_file_abort(f);
     else if (f) s = lc_atomic_file_commit(f);
     if (s) return s;
+    lc_pipeline_shift_bytes(p->report, (double)len - cJSON_GetObjectItemCaseSensitive(oj, "bytes")->valuedouble);
+    if (!lcm) lc_pipeline_onnx_overhead(p->report, (double)len);
     cJSON_ReplaceItemInObject(oj, "bytes", cJSON_CreateNumber((double)len));
     const cJSON *ij = cJSON_GetObjectItemCaseSensitive(p->report, "input");
     double inb = cJSON_GetObjectItemCaseSensitive(ij, "bytes")->valuedouble;

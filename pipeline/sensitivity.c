@@ -175,6 +175,8 @@ static lc_status study_json(const study *st, const double *acc, char **json)
     cJSON_AddStringToObject(root, "metric", lc_metric_name(st->kind));
     /* JSON has no infinity: an SNR of identical outputs is null */
     cJSON_AddItemToObject(root, "float", isfinite(base_acc) ? cJSON_CreateNumber(base_acc) : cJSON_CreateNull());
+    int64_t n_val = lc_dataset_count(st->val);
+    cJSON_AddNumberToObject(root, "samples", (double)(st->limit > 0 && st->limit < n_val ? st->limit : n_val));
     cJSON *gj = cJSON_AddArrayToObject(root, "grid");
     for (int g = 0; g < st->n_grid; g++) cJSON_AddItemToArray(gj, cJSON_CreateNumber(st->grid[g]));
     cJSON *layers = cJSON_AddArrayToObject(root, "layers");

@@ -133,6 +133,8 @@ def make_inputs(w):
     x = rng.standard_normal((16, 1, 28, 28)).astype(np.float32)
     np.save(os.path.join(w, "data.npy"), x)
     np.save(os.path.join(w, "labels.npy"), rng.integers(0, 10, 16).astype(np.int64))
+    np.save(os.path.join(w, "labels1.npy"), np.arange(16) % 10 + 1)
+    np.save(os.path.join(w, "u8.npy"), rng.integers(0, 256, (16, 1, 28, 28)).astype(np.uint8))
     np.save(os.path.join(w, "labels15.npy"), rng.integers(0, 10, 15).astype(np.int64))
     np.save(os.path.join(w, "labels_f.npy"), rng.integers(0, 10, 16).astype(np.float32))
     np.save(os.path.join(w, "labels_neg.npy"), -np.ones(16, np.int64))
@@ -188,6 +190,7 @@ def make_inputs(w):
         "neg_drop.json": '{"passes": [{"pass": "huffman"}], "validate": {"max_drop": -1}}',
         "drop_no_val.json": '{"passes": [{"pass": "huffman"}], "validate": {"max_drop": 1}}',
         "pass_not_string.json": '{"passes": [{"pass": 7}]}',
+        "drop_fraction.json": '{"passes": [{"pass": "huffman"}], "validate": {"max_drop": 0.005}}',
         "empty.json": "",
     }
     for name, text in recipes.items():
@@ -250,6 +253,23 @@ CASES = [
                                                              "--calib-limit", "0"], ["--calib-limit"]),
     ("data", "empty sample (zero dim)", EVAL + ["--data", "{w}/zerodim.npy"], ["{w}/zerodim.npy"]),
     ("data", "pass needs calibration data", RUN + ["--pass", "prune-hessian"], ["prune-hessian", "--calib"]),
+    # issue 19: caught before the first pass runs, named with its step
+    ("data", "a later pass needs calibration data", RUN + PM + ["--pass", "quantize-gptq"],
+     ["step 2 of 2", "quantize-gptq", "--calib", "nothing was run"]),
+    # issue 19: fractions are 0..1, budgets are points; did-you-mean
+    ("args", "sparsity given as a percent", RUN + ["--pass", "prune-magnitude:sparsity=80"],
+     ["sparsity", "fraction", "0.8"]),
+    ("args", "recipe max_drop given as a fraction", RUN + ["--recipe", "{w}/drop_fraction.json", "--val",
+                                                           "{w}/data.npy"], ["max_drop", "points", "0.5"]),
+    ("args", "--max-drop given as a fraction", RUN + PM + ["--val", "{w}/data.npy", "--max-drop", "0.005"],
+     ["--max-drop", "points", "0.5"]),
+    ("args", "misspelt pass", RUN + ["--pass", "prune-hesian"], ["did you mean 'prune-hessian'"]),
+    ("args", "misspelt parameter", RUN + ["--pass", "prune-hessian:sparsty=0.5"], ["did you mean 'sparsity'"]),
+    ("args", "misspelt flag", RUN + PM + ["--val", "{w}/data.npy", "--lables", "{w}/labels.npy"],
+     ["--lables", "did you mean '--labels'"]),
+    ("args", "misspelt flag (eval)", EVAL + ["--dta", "{w}/data.npy"], ["did you mean '--data'"]),
+    ("args", "misspelt command", ["rnu", "{w}/model.onnx"], ["did you mean 'run'"]),
+    ("args", "misspelt pass (passes)", ["passes", "quantize-kmean"], ["did you mean 'quantize-kmeans'"]),
     ("data", ".lcm given as data", EVAL + ["--data", "{w}/model.lcm"], ["{w}/model.lcm"]),
     ("data", ".onnx given as data", RUN + PM + ["--calib", "{w}/model.onnx"], ["{w}/model.onnx"]),
     ("data", "truncated .npy", EVAL + ["--data", "{w}/trunc.npy"], ["{w}/trunc.npy"]),
@@ -410,6 +430,10 @@ def run_case(w, case):
         if VERBOSE:
             print(f"[{cat}] {label}: {lines[0].replace(w, '{w}')}")
         missing = [n for n in needles if n not in lines[0]]
+        if not lines[0].startswith("shrink: error: "):
+            missing.append("the prefix 'shrink: error: '")
+        if cat == "output" and "--help" in lines[0]:
+            missing.append("no '--help' hint after a filesystem error")
         if missing:
             fail(f"[{cat}] {label}: message lacks {missing}: {lines[0]}")
             ok = False
@@ -593,6 +617,61 @@ def batch_larger_than_data(w):
     return 2
 
 
+# ---------------------------------------------------------------- warnings (issue 19)
+
+# (label, argv, exit code, needles): the run goes on (or ends with exit 1),
+# and one stderr line starting with `prefix` holds every needle.
+WARN = "shrink: warning: "
+UNMET = "shrink: goal not met: "
+HUF = ["--pass", "huffman"]
+WARNINGS = [
+    ("uint8 data without --mean/--std", RUN + HUF + ["--val", "{w}/u8.npy"], 0, WARN,
+     ["{w}/u8.npy", "uint8", "--mean/--std"]),
+    ("mean/std in pixel units", RUN + HUF + ["--val", "{w}/u8.npy", "--mean", "73", "--std", "90"], 0, WARN,
+     ["pixel units", "0..1"]),
+    ("float data normalised twice", RUN + HUF + ["--val", "{w}/data.npy", "--mean", "0.286", "--std", "0.353"], 0,
+     WARN, ["{w}/data.npy", "normalised already"]),
+    ("labels numbered from 1", RUN + HUF + ["--val", "{w}/data.npy", "--labels", "{w}/labels1.npy"], 0, WARN,
+     ["{w}/labels1.npy", "outside 0..9", "numbered from 1"]),
+    ("uint8 data without --mean/--std (eval)", EVAL + ["--data", "{w}/u8.npy"], 0, WARN, ["{w}/u8.npy", "uint8"]),
+    ("labels numbered from 1 (sensitivity)", SENS + ["--labels", "{w}/labels1.npy"], 0, WARN,
+     ["{w}/labels1.npy", "numbered from 1"]),
+    ("float model near chance", RUN + HUF + ["--val", "{w}/data.npy", "--labels", "{w}/labels.npy"], 0, WARN,
+     ["near chance"]),
+    ("collapse is a failure", RUN + ["--pass", "prune-magnitude:sparsity=1", "--val", "{w}/data.npy",
+                                     "--report", "{w}/collapse.json"], 1, UNMET, ["collapsed", "{w}/out.onnx"]),
+    ("budget not met says so", RUN + ["--pass", "binarize", "--val", "{w}/data.npy",
+                                      "--max-drop", "0"], 1, UNMET, ["budget", "wrote the best model"]),
+]
+
+
+def warning_cases(w):
+    n = 0
+    for label, argv, code, prefix, needles in WARNINGS:
+        argv = [a.replace("{w}", w) for a in argv]
+        needles = [x.replace("{w}", w) for x in needles]
+        r = shrink(argv, cwd=w)
+        lines = [l for l in r.stderr.splitlines() if l.startswith(prefix)]
+        hit = [l for l in lines if all(x in l for x in needles)]
+        if r.returncode != code or not hit:
+            fail(f"[warning] {label}: exit {r.returncode} (want {code}), want a '{prefix}' line with {needles}; "
+                 f"stderr: {r.stderr[-1500:]!r}")
+        elif VERBOSE:
+            print(f"[warning] {label}: {hit[0].replace(w, '{w}')}")
+        if "error" in r.stderr and code != 2:
+            fail(f"[warning] {label}: says 'error' for a run that worked: {r.stderr[-500:]!r}")
+        if label.startswith("collapse"):
+            rep = json.load(open(os.path.join(w, "collapse.json")))
+            if rep.get("collapsed") is not True:
+                fail(f"[warning] {label}: report key collapsed is {rep.get('collapsed')!r}, want true")
+            os.remove(os.path.join(w, "collapse.json"))
+        for f in ("out.onnx",):
+            if os.path.exists(os.path.join(w, f)):
+                os.remove(os.path.join(w, f))
+        n += 1
+    return n
+
+
 def current_umask():
     m = os.umask(0)
     os.umask(m)
@@ -615,6 +694,7 @@ def main():
             counts[case[0]][1] += run_case(w, case)
         n_atomic = atomic_checks(w)
         n_edge = batch_larger_than_data(w)
+        n_edge += warning_cases(w)
         shim = next((os.path.abspath(a) for a in sys.argv[1:] if a.endswith(".so")), None)
         if shim:
             n_atomic += interrupted_writes(w, shim)

@@ -230,6 +230,15 @@ def main():
         sys.exit(1)
     r = json.load(open(rep))
     static_checks(page, "run page")
+    # shrink report re-renders the same page from the JSON alone
+    again = os.path.join(WORK, "again.html")
+    if os.path.exists(again):
+        os.remove(again)
+    res2 = run([SHRINK, "report", rep, "--html", again])
+    check(open(again, "rb").read() == open(page, "rb").read(), "shrink report --html: the same page as run --html")
+    check(f"{r['output']['bytes']:,}" in res2.stdout, "shrink report prints the summary")
+    res2 = subprocess.run([SHRINK, "report", rep, "--html", rep], capture_output=True, text=True)
+    check(res2.returncode == 2, f"shrink report --html R.json refused (exit {res2.returncode})")
     dom, img = render(page)
     layers, passes, tried = r["layers"], r["passes"], r["tried"]
     check(len(layers) == 5 and len(passes) == 2 and len(tried) > len(passes),
@@ -247,11 +256,31 @@ def main():
     before, after = sizes.find("rect", "bar-before"), sizes.find("rect", "bar-after")
     check(len(before) == len(layers) and len(after) == len(layers),
           f"size chart: {len(before)} before / {len(after)} after bars for {len(layers)} layers")
-    widths = [float(e.attrs["width"]) for e in before + after]
-    sizes_b = [l["bytes_before"] for l in layers] + [l["bytes_after"] for l in layers]
-    big = [(w, s) for w, s in zip(widths, sizes_b) if w > 20]
-    k = [w / s for w, s in big]
-    check(len(big) >= 2 and max(k) / min(k) < 1.01, "size chart: bar lengths proportional to bytes")
+    ob, oa = sizes.find("rect", "bar-overhead-before"), sizes.find("rect", "bar-overhead-after")
+    check(len(ob) == 1 and len(oa) == 1, "size chart: one overhead bar before and after")
+    widths = [float(e.attrs["width"]) for e in before + after + ob + oa]
+    over_b = r["input"]["bytes"] - sum(l["bytes_before"] for l in layers)
+    over_a = r["overhead"]["total"]
+    sizes_b = [l["bytes_before"] for l in layers] + [l["bytes_after"] for l in layers] + [over_b, over_a]
+    check(sum(l["bytes_after"] for l in layers) + over_a == r["output"]["bytes"]
+          and sum(l["bytes_before"] for l in layers) + over_b == r["input"]["bytes"],
+          "size chart: layers + overhead add up to the files")
+    big = [(w, s) for w, s in zip(widths, sizes_b) if w > 2]
+    check(len(big) >= 4 and linear([np.log10(s) for w, s in big], [w for w, s in big]),
+          "size chart: bar lengths linear in log10(bytes) (log scale)")
+    check("log scale" in sizes.all_text(), "size chart: says it is a log scale")
+
+    enc = chart(dom, "chart-encoding")
+    sp, bits = enc.find("rect", "bar-sparsity"), enc.find("rect", "bar-bits")
+    check(len(sp) == len(layers) and len(bits) == len(layers),
+          f"encoding chart: {len(sp)} sparsity and {len(bits)} bits bars for {len(layers)} layers")
+    spv = [100 * l["sparsity"] for l in layers] + [0, 100]
+    check(linear([100 * l["sparsity"] for l in layers], [float(e.attrs["width"]) for e in sp])
+          and all(float(e.attrs["width"]) > 0 for e, l in zip(sp, layers) if l["sparsity"] > 0),
+          "encoding chart: sparsity bars linear in sparsity")
+    check(len({l["bits"] for l in layers}) == 1 and len({e.attrs["width"] for e in bits}) == 1
+          or linear([l["bits"] for l in layers], [float(e.attrs["width"]) for e in bits]),
+          "encoding chart: bits bars linear in bits")
     labels = [t.all_text() for t in sizes.find("text", "layer-label")]
     check(any(NASTY_NODE in t for t in labels), "size chart: the nasty layer name is drawn as text")
 
@@ -267,8 +296,7 @@ def main():
     pareto = chart(dom, "chart-pareto")
     cfg = pareto.find(cls="pt-config")
     with_acc = [t for t in tried if t["accuracy"] is not None]
-    kept = [t for t in tried if any(p["name"] == t["pass"] and p["params"] == t["params"] and p["outcome"] != "skipped"
-                                    for p in passes)]
+    kept = [t for t in tried if t.get("kept")]
     chosen = pareto.find(cls="pt-chosen")
     check(len(cfg) == len(with_acc), f"Pareto plot: {len(cfg)} points for {len(with_acc)} configurations")
     check(len(chosen) == len(kept) >= 1, f"Pareto plot: {len(chosen)} highlighted for {len(kept)} kept")
@@ -284,7 +312,22 @@ def main():
     line = pareto.find("polyline", "pareto-front")
     check(len(line) == 1 and len(points(line[0])) == 2 * len(front) - 1,
           f"Pareto plot: the front steps through its {len(front)} non-dominated configurations")
-    check(chart(dom, "chart-sensitivity").find("p", "nodata") != [], "run page: sensitivity chart says it has no data")
+    check(chart(dom, "chart-sensitivity") is None, "run page: no empty sensitivity box without a scan")
+    finals = pareto.find(cls="pt-final")
+    check(len(finals) == 1 and sum(t.get("final", False) for t in tried) == 1,
+          f"Pareto plot: exactly one final model ringed ({len(finals)})")
+    for st in sorted({t["step"] for t in with_acc}):
+        n_st = len(pareto.find(cls=f"pt-stage-{st}"))
+        want = sum(t["step"] == st for t in with_acc)
+        check(n_st == want, f"Pareto plot: stage {st} has {n_st} points for {want} configurations")
+    fills = {st: {e.attrs.get("fill") for e in pareto.find(cls=f"pt-stage-{st}")} for st in (1, 2)}
+    check(all(len(f) == 1 for f in fills.values()) and fills[1] != fills[2], f"Pareto plot: one colour per stage {fills}")
+    if finals:
+        fx = (float(finals[0].attrs["cx"]), float(finals[0].attrs["cy"]))
+        ft = next(t for t in tried if t.get("final"))
+        k_final = order.index(ft)
+        check(abs(xy[k_final][0] - fx[0]) < 0.2 and abs(xy[k_final][1] - fx[1]) < 0.2,
+              "Pareto plot: the ring is on the final configuration")
     for tid, n in (("table-layers", len(layers)), ("table-passes", len(passes)), ("table-tried", len(tried))):
         check(table_rows(dom, tid) == n, f"{tid}: {table_rows(dom, tid)} rows for {n} items")
     for fid in ("chart-sizes", "chart-passes", "chart-pareto"):
@@ -313,8 +356,23 @@ def main():
     xs = [p[0] for l in lines for p in points(l)]
     ys = [p[1] for l in lines for p in points(l)]
     check(linear(grid * len(lines), xs), "sensitivity chart: x linear in the knob value")
-    check(linear([a for l in s["layers"] for a in l["accuracy"]], ys), "sensitivity chart: y linear in accuracy")
+    accs_s = [a for l in s["layers"] for a in l["accuracy"]]
+    lo_edge = max(ys)
+    inside = [(a, y) for a, y in zip(accs_s, ys) if y < lo_edge - 0.05]
+    check(len(inside) >= 2 and linear([a for a, y in inside], [y for a, y in inside]),
+          "sensitivity chart: y linear in accuracy (points above the zoomed floor)")
+    check(all(a >= s["float"] - 5 or y >= lo_edge - 0.05 for a, y in zip(accs_s, ys)),
+          "sensitivity chart: points more than 5 points below float sit on the floor")
+    band = sc.find("rect", "noise-band")
+    check(len(band) == 1 and s["samples"] == 300, f"sensitivity chart: a +-1 sample band ({s.get('samples')} samples)")
+    if band and lines:
+        # the band is 2 * 100/samples points tall at the y scale of the lines
+        b_, a_ = np.polyfit([a for a, y in inside], [y for a, y in inside], 1)
+        check(abs(float(band[0].attrs["height"]) - abs(b_) * 2 * 100 / s["samples"]) < 0.5,
+              "sensitivity chart: band height is two samples' worth of accuracy")
     legend = [t.all_text() for t in sc.find("g", "legend-item")]
+    check(legend[-1:] == ["float model"], "sensitivity legend: the float model line, clear of the curves")
+    legend = legend[:-1]
     check(len(legend) == len(s["layers"]) and all(l["name"].endswith(t.lstrip("\u2026")) for l, t in
                                                  zip(s["layers"], legend)), "sensitivity legend names every layer")
     check(not sdom.find("script") and not sdom.find("b"), "sensitivity page: no element injected by a name")
@@ -322,6 +380,17 @@ def main():
     for i, colour in enumerate(["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00"]):
         n = colour_pixels(simg, colour)
         check(n > 40, f"sensitivity screenshot: {n} pixels of line {i + 1}'s colour {colour}")
+
+    # 2b. bits: the x axis runs toward fewer bits (more compression)
+    bpage = os.path.join(WORK, "sensitivity_bits.html")
+    res = run([SHRINK, "sensitivity", model, "--pass", "quantize-kmeans", "--grid", "8,4,2", "--json", "--html", bpage]
+              + val)
+    bdom, _ = render(bpage)
+    blines = chart(bdom, "chart-sensitivity").find("polyline", "sens-line")
+    bx = {g: x for g, (x, y) in zip(sorted(json.loads(res.stdout)["grid"]), points(blines[0]))} if blines else {}
+    check(len(bx) == 3 and bx[8] < bx[4] < bx[2], f"bits sensitivity: x runs from 8 bits to 2 bits ({bx})")
+    res = run([SHRINK, "sensitivity", model, "--pass", "prune-magnitude", "--json"] + val)
+    check(json.loads(res.stdout)["grid"] == [0.5, 0.7, 0.8, 0.9, 0.95], "sensitivity: default sparsity grid")
 
     # 3. no validation data: accuracy charts say so
     npage = os.path.join(WORK, "noval.html")

@@ -32,6 +32,10 @@ static lc_status parse_into(const char *pass, lc_param_value *v, const char *tex
             return lc_fail(LC_ERR_PARAMETER, "%s: parameter '%s' must be a number, not '%s'", pass, d->name, text);
         if (d->type == LC_PARAM_INT && x != floor(x))
             return lc_fail(LC_ERR_PARAMETER, "%s: parameter '%s' must be an integer, not '%s'", pass, d->name, text);
+        /* fractions are 0..1 everywhere: 80 meant as 80% gets the hint */
+        if (d->type == LC_PARAM_FLOAT && d->min >= 0 && d->max == 1 && x > 1 && x <= 100)
+            return lc_fail(LC_ERR_PARAMETER, "%s: parameter '%s' is %s, outside its range [0, 1]: it is a fraction, "
+                           "so %s%% is %g", pass, d->name, text, text, x / 100);
         if (x < d->min || x > d->max)
             return lc_fail(LC_ERR_PARAMETER, "%s: parameter '%s' is %s, outside its range [%g, %g]", pass, d->name, text,
                            d->min, d->max);
@@ -118,6 +122,13 @@ lc_status lc_params_set(lc_params *p, const char *key, const char *value)
         names[0] = 0;
         for (int i = 0; i < p->n && used < sizeof names - 64; i++)
             used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", p->v[i].desc->name);
+        const char *all[64];
+        int n = 0;
+        for (int i = 0; i < p->n && n < 64; i++) all[n++] = p->v[i].desc->name;
+        const char *close = lc_closest_name(key, all, n);
+        if (close)
+            return lc_fail(LC_ERR_PARAMETER, "%s: unknown parameter '%s': did you mean '%s'? (valid: %s)", p->pass, key,
+                           close, names);
         return lc_fail(LC_ERR_PARAMETER, "%s: unknown parameter '%s' (valid: %s)", p->pass, key,
                        p->n ? names : "none");
     }

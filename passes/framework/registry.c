@@ -62,6 +62,11 @@ lc_status lc_pass_unknown(const char *name)
     names[0] = 0;
     for (const lc_pass *const *p = table; *p && used < sizeof names - 64; p++)
         used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", (*p)->name);
+    const char *all[64];
+    int n = 0;
+    for (const lc_pass *const *p = table; *p && n < 64; p++) all[n++] = (*p)->name;
+    const char *close = lc_closest_name(name, all, n);
+    if (close) return lc_fail(LC_ERR_PARAMETER, "unknown pass '%s': did you mean '%s'? (valid: %s)", name, close, names);
     return lc_fail(LC_ERR_PARAMETER, "unknown pass '%s' (valid: %s)", name, names);
 }
 

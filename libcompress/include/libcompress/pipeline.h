@@ -125,6 +125,25 @@ lc_status lc_pipeline_write(lc_pipeline *p, const lc_model *m, const char *path)
  *  a model-level report without a pipeline, see lc_model_report. */
 const char *lc_pipeline_report(const lc_pipeline *p);
 
+/** `fn(user, event)` follows a run as it happens; `event` is one JSON
+ *  object (valid only during the call) whose "event" is:
+ *  "start" (metric, float, chance, max_drop, target_size, samples, steps),
+ *  "attempt" (attempt: "greedy", then "shared" when a later pass was
+ *  starved and the passes run again with the budget shared),
+ *  "pass" (attempt, step, steps, pass, knob, drop_allowed),
+ *  "tried" (a configuration of the step: pass, params, bytes, accuracy,
+ *  attempt, step, within: inside the step's share of the budget), and
+ *  "done" (the step's report row: name, params, outcome, seconds,
+ *  accuracy, bytes). Called from the thread running lc_pipeline_run.
+ *  NULL removes the callback. */
+void lc_pipeline_set_events(lc_pipeline *p, void (*fn)(void *user, const char *event), void *user);
+
+/** "Did you mean": the entry of `names` (n of them, NULL entries skipped)
+ *  closest to the misspelt `word` by edit distance, when it is close
+ *  enough to be a typo (about a third of the letters at most), else NULL.
+ *  Borrowed from `names`. Thread-safe. */
+const char *lc_closest_name(const char *word, const char *const *names, int n);
+
 /** Per-layer sensitivity: every weight layer selected by `params` (the
  *  pass's ops/include/exclude) is compressed alone by pass `pass` at each
  *  of the `n_grid` values of the pass's knob, and validated on `val`
