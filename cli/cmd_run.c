@@ -53,6 +53,12 @@ void cmd_run_help(void)
            "                    is backed off (its main knob bisected) or skipped; if the\n"
            "                    budget cannot be met the best model within it is still\n"
            "                    written and the exit code is 1\n"
+           "  --confidence C    keep a configuration only when the upper end of the C\n"
+           "                    interval of its drop is within --max-drop (C in [0, 1); 0,\n"
+           "                    the default, compares the point estimate). The interval\n"
+           "                    (Newcombe's, on the per-image verdicts of both models)\n"
+           "                    is reported either way; it speaks for data like --val's\n"
+           "                    and is only as good as --val is representative\n"
            "  --target-size SIZE  find the most accurate per-layer settings (sparsity, bits)\n"
            "                    whose OUT file fits SIZE bytes (20000, 48K, 1.5M; K = 1024).\n"
            "                    BatchNorm is folded first. The recipe's passes run with\n"
@@ -97,9 +103,9 @@ typedef struct run_opts {
     const char *model, *out, *recipe, *calib, *val, *labels, *report, *html, *metric;
     const char *passes[MAX_PASSES];
     int n_passes;
-    double max_drop, mean, std, min_snr, min_cosine;
+    double max_drop, mean, std, min_snr, min_cosine, confidence;
     int64_t target_size;
-    bool has_max_drop, has_mean, has_std, quiet, verbose, has_min_snr, has_min_cosine;
+    bool has_max_drop, has_mean, has_std, quiet, verbose, has_min_snr, has_min_cosine, has_confidence;
     long seed, calib_limit, val_limit, batch, threads;
     cli_inputs in;
 } run_opts;
@@ -112,7 +118,7 @@ static int parse_args(int argc, char **argv, run_opts *o)
     static const char *const valued[] = {"-o", "--recipe", "--pass", "--calib", "--val", "--labels", "--max-drop",
                                          "--seed", "--report", "--html", "--mean", "--std", "--calib-limit",
                                          "--val-limit", "--batch", "--threads", "--target-size", "--metric",
-                                         "--min-snr", "--min-cosine"};
+                                         "--min-snr", "--min-cosine", "--confidence"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
@@ -164,7 +170,11 @@ static int parse_args(int argc, char **argv, run_opts *o)
             if (lc_parse_size(v, &o->target_size))
                 return cli_usage_error("run", "--target-size: %s", lc_last_error());
         }
-        else if (!strcmp(a, "--max-drop")) {
+        else if (!strcmp(a, "--confidence")) {
+            if (!cli_parse_double(v, &o->confidence) || !(o->confidence >= 0 && o->confidence < 1))
+                return cli_usage_error("run", "--confidence must be a number in [0, 1) (0.95 for 95%%), not '%s'", v);
+            o->has_confidence = true;
+        } else if (!strcmp(a, "--max-drop")) {
             if (!cli_parse_double(v, &o->max_drop) || o->max_drop < 0)
                 return cli_usage_error("run", "--max-drop must be a number >= 0 (percentage points), not '%s'", v);
             if (o->max_drop > 0 && o->max_drop < 0.01)
@@ -243,6 +253,7 @@ int cmd_run(int argc, char **argv)
     lc_status s;
     if ((s = lc_pipeline_create(&pl)) || (s = lc_context_create(&ctx))) goto fail;
     if (o.has_max_drop) lc_pipeline_set_max_drop(pl, o.max_drop);
+    if (o.has_confidence && (s = lc_pipeline_set_confidence(pl, o.confidence))) goto fail;
     if (o.has_min_snr) lc_pipeline_set_min_snr(pl, o.min_snr);
     if (o.has_min_cosine) lc_pipeline_set_min_cosine(pl, o.min_cosine);
     if ((s = lc_context_set_metric(ctx, o.metric))) goto fail;

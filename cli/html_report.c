@@ -66,7 +66,15 @@ static void run_facts(sb *b, const cJSON *run)
         snprintf(v, sizeof v, "%s: float %s, final %s", metric, fmt_pct(b1, json_num(acc, "float")),
                  fmt_pct(b2, json_num(acc, "final")));
         fact(b, "accuracy", v);
-        snprintf(v, sizeof v, "%.2f points", json_num(acc, "drop"));
+        const cJSON *ci = cJSON_GetObjectItemCaseSensitive(acc, "drop_ci");
+        if (cJSON_GetArraySize(ci) == 2)
+            snprintf(v, sizeof v, "%.2f points, %.0f%% interval [%.2f, %.2f] on %.0f paired samples%s", json_num(acc, "drop"),
+                     100 * json_num(acc, "confidence"), cJSON_GetArrayItem(ci, 0)->valuedouble,
+                     cJSON_GetArrayItem(ci, 1)->valuedouble, json_num(acc, "samples"),
+                     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(acc, "budget_on_upper_bound"))
+                         ? " (the budget holds the upper end)"
+                         : "");
+        else snprintf(v, sizeof v, "%.2f points", json_num(acc, "drop"));
         fact(b, "drop", v);
         double md = json_num(acc, "max_drop");
         if (isfinite(md) && md >= 0) {

@@ -32,6 +32,7 @@ static const char *const flag_of[][2] = {
     {"(lc_pipeline_set_validation)", "(--val)"},
     {"(lc_pipeline_add_pass, lc_pipeline_load_recipe)", "(give a recipe or --pass)"},
     {"lc_sensitivity_run needs validation data (val)", "sensitivity needs validation data (--val)"},
+    {"confidence 0 for the point estimate: lc_pipeline_set_confidence)", "--confidence 0 for the point estimate)"},
 };
 
 static void print_library_error(const char *msg)

@@ -300,8 +300,15 @@ void report_print_summary(const cJSON *r, const char *wrote)
         double md = json_num(acc, "max_drop");
         printf("accuracy  %s %s (float %s), drop %.2f points", metric, fmt_pct(b1, json_num(acc, "final")),
                fmt_pct(b2, json_num(acc, "float")), json_num(acc, "drop"));
-        if (isfinite(md)) /* of the model written (the target search may miss its size, not the budget) */
-            printf("; budget %.2f points: %s", md, json_num(acc, "drop") <= md + 1e-9 ? "held" : "NOT held");
+        const cJSON *ci = cJSON_GetObjectItemCaseSensitive(acc, "drop_ci");
+        bool on_upper = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(acc, "budget_on_upper_bound"));
+        double hi = cJSON_GetArraySize(ci) == 2 ? cJSON_GetArrayItem(ci, 1)->valuedouble : NAN;
+        if (cJSON_GetArraySize(ci) == 2)
+            printf(" [%.2f, %.2f] at %.0f%%", cJSON_GetArrayItem(ci, 0)->valuedouble, hi, 100 * json_num(acc, "confidence"));
+        if (isfinite(md)) { /* of the model written (the target search may miss its size, not the budget) */
+            double judged = on_upper && isfinite(hi) ? hi : json_num(acc, "drop");
+            printf("; budget %.2f points%s: %s", md, on_upper ? " (upper end)" : "", judged <= md + 1e-9 ? "held" : "NOT held");
+        }
         putchar('\n');
     }
     const cJSON *attempts = json_arr(r, "attempts"), *a;

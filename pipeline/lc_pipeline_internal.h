@@ -33,6 +33,9 @@ struct lc_pipeline {
     void *size_user;
     int format;                   /* LC_FORMAT_ONNX or LC_FORMAT_LCM */
     int64_t target_size;          /* > 0: find the most accurate per-layer settings that fit */
+    double confidence;            /* > 0: keep a candidate only when the upper end of its
+                                     drop's interval at this confidence is within the budget */
+    bool confidence_given;        /* set by lc_pipeline_set_confidence: wins over the recipe */
     bool budget_met;
     bool target_met;
     int budget_metric;            /* LC_METRIC_SNR/COSINE when the budget is a
@@ -64,6 +67,7 @@ typedef struct lc_run_state {
     const char *attempt;
     int step;
     cJSON *last_tried, *kept_row;
+    double last_drop_lo, last_drop_hi; /* the interval of the last measured drop (NAN: none) */
 } lc_run_state;
 
 /* Monotonic seconds. */
@@ -90,7 +94,20 @@ cJSON *lc_pipeline_accuracy_json(const lc_pipeline *p, double float_acc, double 
 lc_status lc_pipeline_serialize(const lc_pipeline *p, const lc_model *m, const cJSON *input, const cJSON *accuracy,
                                 void **buf, size_t *len);
 
-/* Accuracy `acc` within `allow` points of the float model (allow < 0: no budget). */
+/* The drop's interval (budget_interval.c): the last measured model's per-
+ * sample verdicts against the float model's set r->last_drop_lo/hi;
+ * within_budget judges a measurement (acc, the upper end drop_hi) against
+ * `allow` points: by drop_hi with a confidence, else by the point estimate;
+ * check_samples refuses validation data too small for the budget at that
+ * confidence; add_drop_ci puts the final model's interval into the
+ * report's accuracy object. */
+void lc_pipeline_note_verdicts(lc_run_state *r, const int64_t *pred, int64_t n);
+bool lc_pipeline_within_budget(const lc_run_state *r, double acc, double drop_hi, double allow);
+lc_status lc_pipeline_check_samples(const lc_run_state *r);
+lc_status lc_pipeline_add_drop_ci(const lc_run_state *r, const lc_model *out, cJSON *accuracy);
+
+/* The last measurement (acc, from lc_pipeline_metric) within `allow`
+ * points of the float model (allow < 0: no budget). */
 bool lc_pipeline_within_drop(const lc_run_state *r, double acc, double allow);
 
 /* The report's top-level figures for the result `out` (takes `passes`). */

@@ -129,6 +129,7 @@ typedef struct lc_target_probe {
     int *choice;     /* option per layer */
     lc_model *m;
     double acc;
+    double drop_hi;  /* upper end of its drop's interval (NAN: none) */
     int64_t bytes;   /* the file as written */
     int64_t budget;  /* estimated bytes it was allocated for */
     double seconds;

@@ -70,6 +70,7 @@ static lc_status target_build(target *t, const int *choice, lc_target_probe *pr)
     lc_status s = names ? lc_model_clone(t->in, &m) : lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     pr->passes = cJSON_CreateArray();
     pr->acc = NAN;
+    pr->drop_hi = NAN;
     if (!s && t->folded) {
         cJSON *pj = cJSON_CreateObject();
         cJSON_AddStringToObject(pj, "name", t->prepared->name);
@@ -112,7 +113,10 @@ static lc_status target_build(target *t, const int *choice, lc_target_probe *pr)
         else cJSON_AddNullToObject(pj, "accuracy");
         cJSON_AddNumberToObject(pj, "bytes", (double)bytes);
         cJSON_AddItemToArray(pr->passes, pj);
-        if (i == p->n_steps - 1) pr->acc = acc;
+        if (i == p->n_steps - 1) {
+            pr->acc = acc;
+            pr->drop_hi = r->last_drop_hi;
+        }
     }
     /* exactly the file lc_pipeline_write will write */
     if (!s) s = lc_target_file_bytes(t, m, pr->acc, &pr->bytes);
@@ -269,7 +273,7 @@ static int target_best(const target *t, bool need_fit, bool need_budget, bool sm
     for (int i = 0; i < t->n_probes; i++) {
         const lc_target_probe *pr = &t->probes[i];
         if (need_fit && pr->bytes > r->p->target_size) continue;
-        if (need_budget && !lc_pipeline_within_drop(r, pr->acc, r->p->max_drop)) continue;
+        if (need_budget && !lc_pipeline_within_budget(r, pr->acc, pr->drop_hi, r->p->max_drop)) continue;
         if (best < 0) {
             best = i;
             continue;
@@ -293,7 +297,7 @@ static lc_status target_bisect(target *t, int64_t lo, int64_t hi, int rounds)
         int64_t mid = lo + (hi - lo) / 2;
         int idx;
         if ((s = target_probe(t, mid, false, &idx))) break;
-        if (idx >= 0 && lc_pipeline_within_drop(t->r, t->probes[idx].acc, t->r->p->max_drop)) hi = mid;
+        if (idx >= 0 && lc_pipeline_within_budget(t->r, t->probes[idx].acc, t->probes[idx].drop_hi, t->r->p->max_drop)) hi = mid;
         else lo = mid;
     }
     return s;
@@ -416,7 +420,7 @@ static lc_status target_search(target *t, int *chosen, int64_t *smallest)
     int fit = target_best(t, true, false, false);
     if (fit >= 0 && p->max_drop >= 0 && p->val) {
         int64_t fb = t->probes[fit].budget;
-        if (lc_pipeline_within_drop(r, t->probes[fit].acc, p->max_drop)) { /* smaller models within the budget */
+        if (lc_pipeline_within_budget(r, t->probes[fit].acc, t->probes[fit].drop_hi, p->max_drop)) { /* smaller models within the budget */
             s = target_bisect(t, smallest_bytes(t), fb, tune->bisect_rounds_within);
         }
         else { /* over the budget: the smallest model within it, larger than the target */

@@ -5,8 +5,17 @@ Newcombe's paired interval (method 10), by its coverage in simulation
 (paired samples drawn with a known true drop), and the fewest samples it
 needs for a budget against a scipy search.
 
-argv[1]: interval_tool.
+The pipeline side: `shrink run --confidence 0.95` reports accuracy.drop_ci
+equal to the numpy version computed from both models' per-image
+predictions (`shrink eval --out`), keeps the budget on the upper end,
+refuses a validation set too small for the budget (naming the samples the
+scipy search finds), and refuses a confidence outside [0, 1).
+
+argv[1]: interval_tool. Environment: SHRINK, LC_SOURCE_DIR.
 """
+import json
+import os
+import tempfile
 import subprocess
 import sys
 
@@ -92,8 +101,57 @@ def main():
         print(f"fewest samples for a {budget}-point budget at {conf} ({acc}%): {got} (scipy search: {want})")
         if got != want:
             fail(f"min samples {got}, scipy search {want}")
+    pipeline_checks()
     print(f"{len(failures)} failure(s)")
     return 1 if failures else 0
+
+
+def predictions(shrink, model, data, out):
+    subprocess.run([shrink, "eval", model, "--data", data, "--out", out], check=True, capture_output=True)
+    return np.load(out).reshape(np.load(out).shape[0], -1).argmax(1)
+
+
+def pipeline_checks():
+    shrink, src = os.environ["SHRINK"], os.environ["LC_SOURCE_DIR"]
+    zoo = os.path.join(src, "benchmarks", "zoo")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, os.path.join(zoo, "make_test_data.py"), "--out", tmp, "--limit", "1000",
+                        "--calib", "64"], check=True, stdout=subprocess.DEVNULL)
+        x, y = os.path.join(tmp, "test_f32.npy"), os.path.join(tmp, "test_labels.npy")
+        base = [shrink, "run", os.path.join(zoo, "lenet5.onnx"), "--calib", os.path.join(tmp, "calib_f32.npy"), "--val",
+                x, "--labels", y, "--quiet", "--pass", "prune-magnitude:sparsity=0.7", "--max-drop", "0.5"]
+        out, rep = os.path.join(tmp, "m.onnx"), os.path.join(tmp, "r.json")
+        r = subprocess.run(base + ["-o", out, "--report", rep, "--confidence", "0.95"], capture_output=True, text=True)
+        if r.returncode not in (0, 1):
+            fail(f"run --confidence 0.95: exit {r.returncode}: {r.stderr.strip()}")
+            return
+        acc = json.load(open(rep))["accuracy"]
+        labels = np.load(y)
+        pf = predictions(shrink, os.path.join(zoo, "lenet5.onnx"), x, os.path.join(tmp, "f.npy"))
+        pc = predictions(shrink, out, x, os.path.join(tmp, "c.npy"))
+        f, c = pf == labels, pc == labels
+        table = (int((f & c).sum()), int((f & ~c).sum()), int((~f & c).sum()), int((~f & ~c).sum()))
+        want = newcombe(*table, 0.95)
+        got = acc.get("drop_ci")
+        print(f"run --confidence 0.95: verdict table {table}, drop_ci {got}, numpy {want}")
+        if not got or max(abs(got[0] - want[0]), abs(got[1] - want[1])) > 1e-9:
+            fail(f"report drop_ci {got} differs from numpy's {want}")
+        elif r.returncode == 0 and got[1] > 0.5 + 1e-9:
+            fail(f"budget kept on the upper end, but the upper end {got[1]} is over 0.5")
+        # too small a validation set for the budget: the error names how many are needed
+        fa = 100 * float(f.mean())  # the float model's top-1, as the pipeline measured it
+        need = next(m for m in range(1, 20000)
+                    if newcombe(int(np.floor(fa / 100 * m + 0.5)), 0, 0, m - int(np.floor(fa / 100 * m + 0.5)), 0.95)[1]
+                    <= 0.1)
+        r = subprocess.run([a if a != "0.5" else "0.1" for a in base] + ["-o", out, "--confidence", "0.95"],
+                           capture_output=True, text=True)
+        msg = r.stderr.strip()
+        if r.returncode != 2 or f"at least {need}" not in msg or len(msg.splitlines()) != 1:
+            fail(f"small validation set: exit {r.returncode}, {msg!r} (want 'at least {need}')")
+        for bad in ("1", "-0.1", "x"):
+            r = subprocess.run(base + ["-o", out, "--confidence", bad], capture_output=True, text=True)
+            if r.returncode != 2 or "--confidence" not in r.stderr:
+                fail(f"--confidence {bad}: exit {r.returncode}, {r.stderr.strip()!r}")
 
 
 if __name__ == "__main__":

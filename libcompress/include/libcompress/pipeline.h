@@ -53,6 +53,20 @@ lc_status lc_pipeline_load_recipe(lc_pipeline *p, const char *json_text, const c
 /** Sets the accuracy budget: the largest drop allowed, in percentage
  *  points (< 0: none, the default). */
 void lc_pipeline_set_max_drop(lc_pipeline *p, double points);
+
+/** How sure the budget must be on data like the validation set's: with a
+ *  confidence c in (0, 1), a configuration is kept only when the upper end
+ *  of the two-sided c interval of its drop (paired per-sample verdicts
+ *  against the float model, Newcombe's score interval) is within the
+ *  budget; with 0 (the default) the point estimate is compared, as before.
+ *  The report's accuracy then has "drop_ci" [lo, hi] (at c, or 95% with 0)
+ *  and "samples". The interval is only as good as the validation set is
+ *  representative of the data the model will see. Applies to the top1 and
+ *  agreement metrics. A run whose validation set is too small for the
+ *  budget at c fails with LC_ERR_INVALID_ARGUMENT naming the samples
+ *  needed. Overrides a recipe's validate.confidence. LC_ERR_INVALID_ARGUMENT
+ *  for c outside [0, 1). */
+lc_status lc_pipeline_set_confidence(lc_pipeline *p, double confidence);
 /** The accuracy budget in percentage points (< 0: none). */
 double lc_pipeline_max_drop(const lc_pipeline *p);
 
