@@ -151,7 +151,13 @@ lc_status lc_pipeline_serialize(const lc_pipeline *p, const lc_model *m, const c
     *len = 0;
     if (p->format != LC_FORMAT_LCM) return lc_model_save_onnx_buffer(m, buf, len);
     cJSON *rec = recipe_json(p), *fig = cJSON_CreateObject();
-    cJSON_AddItemToObject(fig, "accuracy", cJSON_Duplicate(accuracy, 1));
+    /* the accuracy as measured during the run (the report adds its interval
+       afterwards: the file's size must not change with it) */
+    cJSON *acc = cJSON_Duplicate(accuracy, 1);
+    static const char *const report_only[] = {"drop_ci", "confidence", "budget_on_upper_bound", "samples"};
+    for (size_t i = 0; acc && i < sizeof report_only / sizeof *report_only; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(acc, report_only[i]);
+    cJSON_AddItemToObject(fig, "accuracy", acc);
     /* the input's size, not its path: the file does not carry local paths */
     cJSON *in = cJSON_AddObjectToObject(fig, "input");
     const cJSON *ib = cJSON_GetObjectItemCaseSensitive(input, "bytes"), *ip = cJSON_GetObjectItemCaseSensitive(input, "params");

@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "lc_metric.h"
 #include "lc_pipeline_internal.h"
 
 void lc_pipeline_emit_start(const lc_run_state *r, const lc_model *in)
@@ -185,6 +186,9 @@ double lc_pipeline_chance(const lc_model *in)
 void lc_pipeline_check_collapse(lc_pipeline *p, const lc_run_state *r, const lc_model *in, double final_acc)
 {
     if (!isfinite(final_acc) || !isfinite(r->float_metric)) return;
+    /* points of top-1 or agreement; SNR, cosine and MSE have no chance level
+       (their budgets are floors of their own) */
+    if (p->metric != LC_METRIC_TOP1 && p->metric != LC_METRIC_AGREEMENT) return;
     double chance = lc_pipeline_chance(in);
     /* "a few points" of chance, and at most halfway from chance to float */
     double near = isfinite(chance) ? fmin(5.0, (r->float_metric - chance) / 2) : NAN;

@@ -84,7 +84,9 @@ def check_feed():
                          ("int8", ["--pass", "quantize-int8", "--calib", xf])):
         o = path("vad_%s.onnx" % label)
         r = run([SHRINK, "run", model, "-o", o, "--quiet"] + extra + feeds)
-        if check(r.returncode == 0, "run %s --feed: %s" % (label, r.stderr.strip())):
+        # a random net pruned may collapse: written, exit 1 (shrink's rule)
+        if check(r.returncode == 0 or (r.returncode == 1 and "collapsed" in r.stderr),
+                 "run %s --feed: %s" % (label, r.stderr.strip())):
             jobs.append((label, o))
     res = ort_batch([(o, {"input": x, "state": state, "sr": sr}) for _, o in jobs])
     for (label, o), got in zip(jobs, res):
@@ -143,7 +145,8 @@ def check_shape():
                          ("--val", ["--val", xf, "--max-drop", "100"])):
         o = path("ocr_%s.onnx" % label.strip("-"))
         r = run([SHRINK, "run", dyn, "-o", o] + ps + extra)
-        if not check(r.returncode == 0, "prune-structured with %s: %s" % (label, r.stderr.strip())):
+        if not check(r.returncode == 0 or (r.returncode == 1 and "collapsed" in r.stderr),
+                     "prune-structured with %s: %s" % (label, r.stderr.strip())):
             continue
         got = inits_of(o)
         check(got.keys() == ref.keys() and all(np.array_equal(got[k], ref[k]) for k in ref),

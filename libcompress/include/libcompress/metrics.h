@@ -34,6 +34,7 @@ lc_status lc_context_set_metric(lc_context *ctx, const char *metric);
  *  cosine when the pipeline runs; LC_ERR_INVALID_ARGUMENT otherwise). They
  *  replace a max_drop; NaN: no budget. */
 void lc_pipeline_set_min_snr(lc_pipeline *p, double db);
+/** The same with a floor on the mean per-sample cosine (at most 1). */
 void lc_pipeline_set_min_cosine(lc_pipeline *p, double cosine);
 
 #endif /* LIBCOMPRESS_METRICS_H */
