@@ -54,5 +54,7 @@ int cmd_decode(int argc, char **argv);
 void cmd_decode_help(void);
 int cmd_export_c(int argc, char **argv);
 void cmd_export_c_help(void);
+int cmd_compile(int argc, char **argv);
+void cmd_compile_help(void);
 
 #endif

@@ -20,6 +20,7 @@ static const cli_command commands[] = {
     {"eval", "run a model on data: top-1, agreement and SNR against a reference, speed", cmd_eval, cmd_eval_help},
     {"decode", "turn a compact .lcm model back into plain ONNX", cmd_decode, cmd_decode_help},
     {"export-c", "write an .lcm model as a C array for firmware", cmd_export_c, cmd_export_c_help},
+    {"compile", "freestanding C for a microcontroller: NAME_run(input, output, arena)", cmd_compile, cmd_compile_help},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

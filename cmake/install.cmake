@@ -16,7 +16,7 @@ install(TARGETS libcompress EXPORT libcompressTargets
 install(TARGETS libcompress_static EXPORT libcompressStaticTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS shrink RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(FILES "${CMAKE_SOURCE_DIR}/libcompress/include/libcompress.h" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES "${CMAKE_SOURCE_DIR}/libcompress/include/libcompress.h" "${CMAKE_SOURCE_DIR}/libcompress/include/lc_compile.h" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 install(EXPORT libcompressTargets NAMESPACE libcompress:: DESTINATION ${LC_CMAKE_INSTALL_DIR})
 install(EXPORT libcompressStaticTargets NAMESPACE libcompress:: DESTINATION ${LC_CMAKE_INSTALL_DIR})

@@ -1121,4 +1121,5 @@ lc_status lc_array_quantize_int8(const float *w, int ndim, const int64_t *dims, 
 #ifdef __cplusplus
 }
 #endif
+#include "lc_compile.h" /* shrink compile: freestanding C for microcontrollers */
 #endif
