@@ -92,10 +92,17 @@ typedef struct mc_act {
 } mc_act;
 float mc_act_apply(const mc_act *act, float v);
 
-/* y = act(conv(x, w) * oscale[m] + bias[m]) on CHW tensors (batch 1). */
-typedef struct mc_conv {
+/* Shapes of a convolution on CHW tensors (batch 1). */
+typedef struct mc_conv_dims {
     uint16_t c_in, h_in, w_in, c_out, h_out, w_out, groups;
     uint8_t kh, kw, sh, sw, dh, dw, pt, pl;
+} mc_conv_dims;
+/* The output columns [lo, hi) that kernel column k reads inside the input. */
+void mc_conv_span(uint32_t k, const mc_conv_dims *d, uint32_t *lo, uint32_t *hi);
+
+/* y = act(conv(x, w) * oscale[m] + bias[m]). */
+typedef struct mc_conv {
+    mc_conv_dims d;
     const float *bias;       /* c_out, or NULL */
     const float *oscale;     /* c_out, or NULL (BatchNorm folded) */
     mc_act act;
@@ -157,8 +164,7 @@ void mc_requant_i8(const int8_t *x, int8_t *y, uint32_t n, int32_t x_zp, int32_t
  * int8 y = clamp(y_zp + requantize(acc, mult[m], shift[m])), or, when
  * y_f32 is given, float acc * deq[m]. */
 typedef struct mc_qconv {
-    uint16_t c_in, h_in, w_in, c_out, h_out, w_out, groups;
-    uint8_t kh, kw, sh, sw, dh, dw, pt, pl;
+    mc_conv_dims d;
     int32_t x_zp, y_zp, act_min, act_max;
     const int32_t *bias;     /* c_out, or NULL */
     const int32_t *mult;     /* c_out (int8 output) */
@@ -166,6 +172,7 @@ typedef struct mc_qconv {
     const float *deq;        /* c_out (float output) */
     const mc_weights *w;
 } mc_qconv;
+/* scratch: 4 * w_out bytes of accumulators, then the weight row. */
 void mc_qconv_i8(const mc_qconv *p, const int8_t *x, int8_t *y, float *y_f32, int8_t *scratch);
 
 typedef struct mc_qdense {

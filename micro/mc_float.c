@@ -31,33 +31,38 @@ static float epilogue(const float *oscale, const float *bias, const mc_act *act,
     return act->kind ? mc_act_apply(act, acc) : acc;
 }
 
+/* One output row at a time, weight by weight: each nonzero weight adds
+ * itself times a strided run of an input row into the output row, so the
+ * inner loop has no bounds checks and pruned weights cost nothing. */
 void mc_conv_f32(const mc_conv *p, const float *x, float *y, float *scratch)
 {
-    uint32_t cg = (uint32_t)p->c_in / p->groups, mg = (uint32_t)p->c_out / p->groups;
-    uint32_t plane = (uint32_t)p->h_in * p->w_in;
+    const mc_conv_dims *d = &p->d;
+    uint32_t cg = (uint32_t)d->c_in / d->groups, mg = (uint32_t)d->c_out / d->groups;
+    uint32_t plane = (uint32_t)d->h_in * d->w_in;
     mc_cursor cur;
     mc_cursor_init(&cur);
-    for (uint32_t m = 0; m < p->c_out; m++) {
+    for (uint32_t m = 0; m < d->c_out; m++) {
         mc_row_f32(p->w, &cur, scratch);
         const float *xg = x + (m / mg) * cg * plane;
-        for (uint32_t oy = 0; oy < p->h_out; oy++) {
-            for (uint32_t ox = 0; ox < p->w_out; ox++) {
-                float acc = 0.0f;
-                const float *wr = scratch;
-                for (uint32_t c = 0; c < cg; c++) {
-                    const float *xc = xg + c * plane;
-                    for (uint32_t ky = 0; ky < p->kh; ky++, wr += p->kw) {
-                        int32_t iy = (int32_t)(oy * p->sh + ky * p->dh) - p->pt;
-                        if (iy < 0 || iy >= p->h_in) continue;
-                        const float *row = xc + (uint32_t)iy * p->w_in;
-                        for (uint32_t kx = 0; kx < p->kw; kx++) {
-                            int32_t ix = (int32_t)(ox * p->sw + kx * p->dw) - p->pl;
-                            if (ix >= 0 && ix < p->w_in) acc += row[ix] * wr[kx];
-                        }
+        for (uint32_t oy = 0; oy < d->h_out; oy++, y += d->w_out) {
+            for (uint32_t ox = 0; ox < d->w_out; ox++) y[ox] = 0.0f;
+            const float *wr = scratch;
+            for (uint32_t c = 0; c < cg; c++) {
+                for (uint32_t ky = 0; ky < d->kh; ky++, wr += d->kw) {
+                    int32_t iy = (int32_t)(oy * d->sh + ky * d->dh) - d->pt;
+                    if (iy < 0 || iy >= d->h_in) continue;
+                    const float *row = xg + c * plane + (uint32_t)iy * d->w_in;
+                    for (uint32_t kx = 0; kx < d->kw; kx++) {
+                        float w = wr[kx];
+                        if (w == 0.0f) continue;
+                        uint32_t lo, hi;
+                        mc_conv_span(kx, d, &lo, &hi);
+                        const float *xi = row + lo * d->sw + kx * d->dw - d->pl;
+                        for (uint32_t ox = lo; ox < hi; ox++, xi += d->sw) y[ox] += w * *xi;
                     }
                 }
-                *y++ = epilogue(p->oscale, p->bias, &p->act, m, acc);
             }
+            for (uint32_t ox = 0; ox < d->w_out; ox++) y[ox] = epilogue(p->oscale, p->bias, &p->act, m, y[ox]);
         }
     }
 }

@@ -43,34 +43,41 @@ static void store(int32_t acc, uint32_t m, int32_t y_zp, int32_t lo, int32_t hi,
     else y[at] = clamp8(y_zp + mc_requantize(acc, mult[m], shift[m]), lo, hi);
 }
 
+/* As mc_conv_f32: row by row, weight by weight, int32 accumulators in
+ * scratch (w_out of them, then the decoded weight row). */
 void mc_qconv_i8(const mc_qconv *p, const int8_t *x, int8_t *y, float *y_f32, int8_t *scratch)
 {
-    uint32_t cg = (uint32_t)p->c_in / p->groups, mg = (uint32_t)p->c_out / p->groups;
-    uint32_t plane = (uint32_t)p->h_in * p->w_in, at = 0;
+    const mc_conv_dims *d = &p->d;
+    uint32_t cg = (uint32_t)d->c_in / d->groups, mg = (uint32_t)d->c_out / d->groups;
+    uint32_t plane = (uint32_t)d->h_in * d->w_in, at = 0;
+    int32_t *acc = (int32_t *)(void *)scratch;
+    int8_t *wrow = scratch + 4u * d->w_out;
     mc_cursor cur;
     mc_cursor_init(&cur);
-    for (uint32_t m = 0; m < p->c_out; m++) {
-        mc_row_i8(p->w, &cur, scratch);
+    for (uint32_t m = 0; m < d->c_out; m++) {
+        mc_row_i8(p->w, &cur, wrow);
         const int8_t *xg = x + (m / mg) * cg * plane;
         int32_t b = p->bias ? p->bias[m] : 0;
-        for (uint32_t oy = 0; oy < p->h_out; oy++) {
-            for (uint32_t ox = 0; ox < p->w_out; ox++, at++) {
-                int32_t acc = b;
-                const int8_t *wr = scratch;
-                for (uint32_t c = 0; c < cg; c++) {
-                    const int8_t *xc = xg + c * plane;
-                    for (uint32_t ky = 0; ky < p->kh; ky++, wr += p->kw) {
-                        int32_t iy = (int32_t)(oy * p->sh + ky * p->dh) - p->pt;
-                        if (iy < 0 || iy >= p->h_in) continue; /* padding is x_zp: adds 0 */
-                        const int8_t *row = xc + (uint32_t)iy * p->w_in;
-                        for (uint32_t kx = 0; kx < p->kw; kx++) {
-                            int32_t ix = (int32_t)(ox * p->sw + kx * p->dw) - p->pl;
-                            if (ix >= 0 && ix < p->w_in) acc += ((int32_t)row[ix] - p->x_zp) * wr[kx];
-                        }
+        for (uint32_t oy = 0; oy < d->h_out; oy++) {
+            for (uint32_t ox = 0; ox < d->w_out; ox++) acc[ox] = b;
+            const int8_t *wr = wrow;
+            for (uint32_t c = 0; c < cg; c++) {
+                for (uint32_t ky = 0; ky < d->kh; ky++, wr += d->kw) {
+                    int32_t iy = (int32_t)(oy * d->sh + ky * d->dh) - d->pt;
+                    if (iy < 0 || iy >= d->h_in) continue; /* padding is x_zp: adds 0 */
+                    const int8_t *row = xg + c * plane + (uint32_t)iy * d->w_in;
+                    for (uint32_t kx = 0; kx < d->kw; kx++) {
+                        int32_t w = wr[kx];
+                        if (w == 0) continue;
+                        uint32_t lo, hi;
+                        mc_conv_span(kx, d, &lo, &hi);
+                        const int8_t *xi = row + lo * d->sw + kx * d->dw - d->pl;
+                        for (uint32_t ox = lo; ox < hi; ox++, xi += d->sw) acc[ox] += ((int32_t)*xi - p->x_zp) * w;
                     }
                 }
-                store(acc, m, p->y_zp, p->act_min, p->act_max, p->mult, p->shift, p->deq, y, y_f32, at);
             }
+            for (uint32_t ox = 0; ox < d->w_out; ox++, at++)
+                store(acc[ox], m, p->y_zp, p->act_min, p->act_max, p->mult, p->shift, p->deq, y, y_f32, at);
         }
     }
 }

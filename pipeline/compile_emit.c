@@ -80,7 +80,7 @@ lc_status cc_plan(cc_ctx *c)
         }
     }
     buffer *bufs = calloc((size_t)(c->n_vals + c->n_steps + 1), sizeof *bufs);
-    if (!bufs) return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+    if (!bufs) return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     int n = 0;
     for (int k = 0; k < c->n_vals; k++) {
         cc_value *v = &c->vals[k];
@@ -105,7 +105,7 @@ static lc_status route_output(cc_ctx *c)
 {
     const char *name = c->g->outputs[0].name;
     int o = cc_value_find(c, name);
-    if (o < 0) return lc_fail(LC_ERR_UNSUPPORTED, "shrink compile: output '%s' is a constant of the model", name);
+    if (o < 0) return lc_fail(LC_ERR_UNSUPPORTED, "lc_model_compile: output '%s' is a constant of the model", name);
     int writer = -1;
     for (int s = 0; s < c->n_steps; s++)
         if (c->steps[s].write == o) writer = s;
@@ -115,7 +115,7 @@ static lc_status route_output(cc_ctx *c)
         return LC_OK;
     }
     int y = cc_value_new(c, NULL, CV_F32, c->vals[o].ndim, c->vals[o].dims);
-    if (y < 0) return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+    if (y < 0) return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     v = &c->vals[o];
     c->vals[y].where = CW_OUTPUT;
     if (v->kind == CV_I8) {
@@ -154,7 +154,7 @@ static lc_status write_file(const char *dir, const char *file, const void *buf, 
 {
     size_t n = strlen(dir) + strlen(file) + 2;
     char *path = malloc(n);
-    if (!path) return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+    if (!path) return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     snprintf(path, n, "%s/%s", dir, file);
     FILE *f = fopen(path, "wb");
     lc_status s = LC_OK;
@@ -205,7 +205,7 @@ static lc_status write_all(const cc_ctx *c, const char *name, const char *dir, c
               name, info->arena_bytes, info->weight_bytes, (long long)info->input_count, (long long)info->output_count,
               info->int8 ? "true" : "false", info->steps, name, name);
     lc_status s = LC_OK;
-    if (h.oom || src.oom || js.oom) s = lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+    if (h.oom || src.oom || js.oom) s = lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     for (int k = 0; s == LC_OK && k < lc_micro_file_count; k++) {
         const lc_micro_file *f = &lc_micro_files[k];
         if ((!strcmp(f->name, "mc_float.c") && !need_float) || (!strcmp(f->name, "mc_int8.c") && !need_int8) ||
@@ -257,23 +257,23 @@ static lc_status build(cc_ctx *c, lc_compile_info *info)
     const char *in_name = NULL;
     if (n_in != 1) {
         lc_executor_free(first);
-        return lc_fail(LC_ERR_UNSUPPORTED, "shrink compile: the model has %d inputs; only single-input models compile",
+        return lc_fail(LC_ERR_UNSUPPORTED, "lc_model_compile: the model has %d inputs; only single-input models compile",
                        n_in);
     }
     lc_executor_input(first, 0, &shape, &in_name);
     lc_executor_free(first);
     if (shape.dtype != LC_DTYPE_FLOAT)
-        return lc_fail(LC_ERR_UNSUPPORTED, "shrink compile: input '%s' is not float", in_name);
+        return lc_fail(LC_ERR_UNSUPPORTED, "lc_model_compile: input '%s' is not float", in_name);
     if ((s = lc_executor_create_ex(c->m, &shape, 1, 1, LC_EXEC_NO_FUSION, &c->ex)) != LC_OK) return s;
-    if (g->n_outputs < 1) return lc_fail(LC_ERR_UNSUPPORTED, "shrink compile: the model has no output");
+    if (g->n_outputs < 1) return lc_fail(LC_ERR_UNSUPPORTED, "lc_model_compile: the model has no output");
     c->done = calloc((size_t)g->n_nodes + 1, 1);
     c->needed = calloc((size_t)g->n_nodes + 1, 1);
-    if (!c->done || !c->needed) return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+    if (!c->done || !c->needed) return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     int x = cc_value_new(c, in_name, CV_F32, shape.ndim, shape.dims);
-    if (x < 0) return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+    if (x < 0) return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     c->vals[x].where = CW_INPUT;
     if ((s = cc_lower(c)) != LC_OK || (s = route_output(c)) != LC_OK || (s = cc_plan(c)) != LC_OK) return s;
-    if (c->data.oom) return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+    if (c->data.oom) return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     int o = -1;
     for (int k = 0; k < c->n_vals; k++)
         if (c->vals[k].where == CW_OUTPUT) o = k;
@@ -313,7 +313,7 @@ lc_status lc_model_compile(const lc_model *m, const char *name, const char *dir,
     if (s == LC_OK) {
         size_t n = strlen(dir) + 16;
         char *tmp = malloc(n);
-        if (!tmp) s = lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+        if (!tmp) s = lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
         else {
             size_t d = strlen(dir);
             while (d > 1 && dir[d - 1] == '/') d--; /* the temporary goes beside dir, not in it */

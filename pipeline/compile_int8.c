@@ -80,9 +80,11 @@ static int quantize_after(cc_ctx *c, const char *value, float *scale, int32_t *z
     const lc_node *n = c->g->nodes[only];
     if (strcmp(n->op_type, "QuantizeLinear") || n->n_inputs < 3) return -1;
     const lc_value *s = cc_const(c, n->inputs[1]), *z = cc_const(c, n->inputs[2]);
-    if (!s || !z || lc_value_numel(s) != 1 || lc_value_numel(z) != 1 || z->dtype != LC_DTYPE_INT8) return -1;
+    if (!s || !z || lc_value_numel(s) != 1 || lc_value_numel(z) != 1 ||
+        (z->dtype != LC_DTYPE_INT8 && z->dtype != LC_DTYPE_UINT8))
+        return -1;
     *scale = (float)lc_value_scalar(s);
-    *zp = (int32_t)lc_value_scalar(z);
+    *zp = (int32_t)lc_value_scalar(z) - (z->dtype == LC_DTYPE_UINT8 ? 128 : 0); /* uint8 as int8 - 128 */
     return only;
 }
 
@@ -95,9 +97,9 @@ static int i8_input(cc_ctx *c, const char *name)
 static lc_status new_out(cc_ctx *c, const char *name, int kind, float scale, int32_t zp, int *out)
 {
     const lc_value *pv = lc_executor_value(c->ex, name);
-    if (!pv) return lc_fail(LC_ERR_INTERNAL, "shrink compile: no planned shape for '%s'", name);
+    if (!pv) return lc_fail(LC_ERR_INTERNAL, "lc_model_compile: no planned shape for '%s'", name);
     int y = cc_value_new(c, name, kind, pv->ndim, pv->dims);
-    if (y < 0) return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+    if (y < 0) return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     c->vals[y].scale = scale;
     c->vals[y].zp = zp;
     *out = y;
@@ -145,7 +147,7 @@ static lc_status lower_qlinear(cc_ctx *c, int i, bool *handled)
     float *deq = malloc(sizeof(float) * (size_t)rows);
     lc_status s = LC_OK;
     if (!wr || !bias || !mult || !shift || !deq) {
-        s = lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+        s = lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
         goto done;
     }
     const int8_t *src = w.q->data;
@@ -203,14 +205,14 @@ static lc_status lower_qlinear(cc_ctx *c, int i, bool *handled)
             goto done;
         }
         cc_printf(&c->data,
-                  "static const mc_qconv %s = {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
-                  "%lld, %lld, %lld, %d, %d, %d, 127, %s, %s, %s, %s, &%s};\n",
+                  "static const mc_qconv %s = {{%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
+                  "%lld, %lld, %lld}, %d, %d, %d, 127, %s, %s, %s, %s, &%s};\n",
                   ln, (long long)xv->dims[1], (long long)xv->dims[2], (long long)xv->dims[3], (long long)rows,
                   (long long)yv->dims[2], (long long)yv->dims[3], (long long)lc_node_attr_int(n, "group", 1),
                   (long long)w.q->dims[2], (long long)w.q->dims[3], (long long)st[0], (long long)st[1],
                   (long long)dl[0], (long long)dl[1], (long long)pads[0], (long long)pads[1], (int)xv->zp, (int)zy,
                   (int)lo, bn, mn, sn, dn, wn);
-        scratch = (size_t)row_len;
+        scratch = 4 * (size_t)yv->dims[3] + (size_t)row_len;
     } else {
         int64_t m = xv->numel / row_len;
         cc_printf(&c->data, "static const mc_qdense %s = {%lld, %lld, %lld, %d, %d, %d, 127, %s, %s, %s, %s, &%s};\n", ln,

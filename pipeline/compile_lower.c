@@ -119,7 +119,7 @@ int cc_value_alias(cc_ctx *c, int v, const char *name, int ndim, const int64_t *
 lc_status cc_step_add(cc_ctx *c, int write, size_t scratch, const int *reads, int n_reads, const char *fmt, ...)
 {
     if (lc_vec_reserve((void **)&c->steps, &c->cap_steps, c->n_steps + 1, sizeof *c->steps) != LC_OK)
-        return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+        return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     cc_step *s = &c->steps[c->n_steps];
     memset(s, 0, sizeof *s);
     cc_buf b = {0};
@@ -133,7 +133,7 @@ lc_status cc_step_add(cc_ctx *c, int write, size_t scratch, const int *reads, in
     if (b.oom || !s->reads) {
         cc_buf_free(&b);
         free(s->reads);
-        return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+        return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     }
     s->call = b.p;
     for (int k = 0; k < n_reads; k++) s->reads[k] = reads[k], c->vals[reads[k]].used = true;
@@ -230,7 +230,7 @@ static lc_status weight_rows(cc_ctx *c, const lc_node *n, const char *name, bool
     uint8_t *codes = malloc((size_t)numel), *mask = malloc((size_t)numel);
     if (!f || !codes || !mask) {
         free(f), free(codes), free(mask);
-        return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+        return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     }
     const float *src = v->data;
     for (int64_t i = 0; i < numel; i++) {
@@ -324,7 +324,7 @@ static lc_status fold_after(cc_ctx *c, int i, int64_t ch, const float *bias_in, 
 {
     f->oscale = malloc(sizeof(float) * (size_t)ch);
     f->bias = malloc(sizeof(float) * (size_t)ch);
-    if (!f->oscale || !f->bias) return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+    if (!f->oscale || !f->bias) return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     bool scaled = alpha != 1.0f;
     for (int64_t k = 0; k < ch; k++) f->oscale[k] = alpha, f->bias[k] = bias_in ? bias_in[k] : 0.0f;
     f->out = c->g->nodes[i]->outputs[0];
@@ -354,7 +354,7 @@ static lc_status out_value(cc_ctx *c, const lc_node *n, const char *name, int ki
     const lc_value *pv = lc_executor_value(c->ex, name);
     if (!pv) return fail_node(n, LC_ERR_INTERNAL, "no planned shape for its output");
     *out = cc_value_new(c, name, kind, pv->ndim, pv->dims);
-    return *out < 0 ? lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory") : LC_OK;
+    return *out < 0 ? lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory") : LC_OK;
 }
 
 static lc_status in_value(cc_ctx *c, const lc_node *n, const char *name, bool want_f32, int *out)
@@ -362,7 +362,7 @@ static lc_status in_value(cc_ctx *c, const lc_node *n, const char *name, bool wa
     int v = cc_value_find(c, name);
     if (v < 0) return fail_node(n, LC_ERR_UNSUPPORTED, "an input is neither computed nor a float constant");
     if (want_f32) v = cc_need_f32(c, v);
-    if (v < 0) return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+    if (v < 0) return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     *out = v;
     return LC_OK;
 }
@@ -424,8 +424,8 @@ static lc_status lower_conv(cc_ctx *c, int i, const lc_node *n)
     if (s != LC_OK) return s;
     cc_sym(c, "L", ln);
     cc_printf(&c->data,
-              "static const mc_conv %s = {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
-              "%lld, %lld, %lld, %s, %s, %s, &%s};\n",
+              "static const mc_conv %s = {{%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
+              "%lld, %lld, %lld}, %s, %s, %s, &%s};\n",
               ln, (long long)xv->dims[1], (long long)hin, (long long)win, (long long)cout, (long long)hout,
               (long long)wout, (long long)groups, (long long)k[0], (long long)k[1], (long long)st[0],
               (long long)st[1], (long long)dl[0], (long long)dl[1], (long long)pads[0], (long long)pads[1], sb, so,
@@ -454,7 +454,7 @@ static lc_status lower_dense(cc_ctx *c, int i, const lc_node *n)
         return fail_node(n, LC_ERR_UNSUPPORTED, "a size is too large for micro/");
     float alpha = gemm ? lc_node_attr_float(n, "alpha", 1.0f) : 1.0f, beta = gemm ? lc_node_attr_float(n, "beta", 1.0f) : 1.0f;
     float *bias = calloc((size_t)nout, sizeof(float));
-    if (!bias) return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+    if (!bias) return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     if (gemm && n->n_inputs > 2 && *n->inputs[2]) {
         const lc_value *bv = cc_const(c, n->inputs[2]);
         int64_t bn = bv ? lc_value_numel(bv) : 0;
@@ -525,7 +525,7 @@ static lc_status const_value(cc_ctx *c, const lc_node *n, const char *name, int 
     char kn[32];
     cc_emit_floats(c, "K", cv->data, lc_value_numel(cv), kn);
     int v = cc_value_new(c, NULL, CV_F32, cv->ndim, cv->dims);
-    if (v < 0) return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+    if (v < 0) return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     c->vals[v].where = CW_CONST;
     strcpy(c->vals[v].sym, kn);
     *out = v;
@@ -652,7 +652,7 @@ static lc_status lower_concat(cc_ctx *c, int i, const lc_node *n)
 {
     (void)i;
     int y, *xs = malloc(sizeof(int) * (size_t)n->n_inputs);
-    if (!xs) return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+    if (!xs) return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     lc_status s = LC_OK;
     for (int k = 0; k < n->n_inputs && s == LC_OK; k++) {
         if (cc_value_find(c, n->inputs[k]) >= 0) s = in_value(c, n, n->inputs[k], true, &xs[k]);
@@ -678,7 +678,7 @@ static lc_status lower_concat(cc_ctx *c, int i, const lc_node *n)
     cc_printf(&b, "{ const void *in[%d] = {", n->n_inputs);
     for (int k = 0; k < n->n_inputs; k++) cc_printf(&b, "%sv%d", k ? ", " : "", xs[k]);
     cc_printf(&b, "}; mc_concat(in, %s, %du, %lldu, v%d); }", cn, n->n_inputs, (long long)outer, y);
-    s = b.oom ? lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory") : cc_step_add(c, y, 0, xs, n->n_inputs, "%s", b.p);
+    s = b.oom ? lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory") : cc_step_add(c, y, 0, xs, n->n_inputs, "%s", b.p);
     cc_buf_free(&b);
     free(xs);
     return s;
@@ -693,7 +693,7 @@ static lc_status lower_alias(cc_ctx *c, int i, const lc_node *n)
     const lc_value *pv = lc_executor_value(c->ex, n->outputs[0]);
     if (!pv) return fail_node(n, LC_ERR_INTERNAL, "no planned shape for its output");
     return cc_value_alias(c, x, n->outputs[0], pv->ndim, pv->dims) < 0
-               ? lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory")
+               ? lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory")
                : LC_OK;
 }
 
@@ -702,26 +702,28 @@ static lc_status lower_quantize(cc_ctx *c, int i, const lc_node *n)
     (void)i;
     const lc_value *sc = n->n_inputs > 1 ? cc_const(c, n->inputs[1]) : NULL;
     const lc_value *zp = n->n_inputs > 2 && *n->inputs[2] ? cc_const(c, n->inputs[2]) : NULL;
-    if (!sc || lc_value_numel(sc) != 1 || (zp && (zp->dtype != LC_DTYPE_INT8 || lc_value_numel(zp) != 1)) ||
+    bool u8 = zp && zp->dtype == LC_DTYPE_UINT8;
+    if (!sc || lc_value_numel(sc) != 1 || (zp && ((zp->dtype != LC_DTYPE_INT8 && !u8) || lc_value_numel(zp) != 1)) ||
         (!zp && strcmp(n->op_type, "QuantizeLinear") == 0))
-        return fail_node(n, LC_ERR_UNSUPPORTED, "only per-tensor int8 quantization of activations is supported");
+        return fail_node(n, LC_ERR_UNSUPPORTED, "only per-tensor int8/uint8 quantization of activations is supported");
     float scale = (float)lc_value_scalar(sc);
-    int32_t z = zp ? (int32_t)lc_value_scalar(zp) : 0;
+    /* uint8 q with zero point z is int8 q - 128 with z - 128: same values */
+    int32_t z = zp ? (int32_t)lc_value_scalar(zp) - (u8 ? 128 : 0) : 0;
     int x = cc_value_find(c, n->inputs[0]);
     if (x < 0) return fail_node(n, LC_ERR_UNSUPPORTED, "the input is neither computed nor constant");
     const lc_value *pv = lc_executor_value(c->ex, n->outputs[0]);
     if (!strcmp(n->op_type, "DequantizeLinear")) {
         if (c->vals[x].kind != CV_I8) return fail_node(n, LC_ERR_UNSUPPORTED, "dequantizes a value that is not int8");
         return cc_value_alias(c, x, n->outputs[0], pv->ndim, pv->dims) < 0
-                   ? lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory") : LC_OK;
+                   ? lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory") : LC_OK;
     }
     const cc_value *xv = &c->vals[x];
     if (xv->kind == CV_I8 && xv->scale == scale && xv->zp == z) {
         return cc_value_alias(c, x, n->outputs[0], pv->ndim, pv->dims) < 0
-                   ? lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory") : LC_OK;
+                   ? lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory") : LC_OK;
     }
     int y = cc_value_new(c, n->outputs[0], CV_I8, pv->ndim, pv->dims);
-    if (y < 0) return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+    if (y < 0) return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     c->vals[y].scale = scale;
     c->vals[y].zp = z;
     c->int8 = true;
@@ -774,7 +776,7 @@ lc_status cc_lower(cc_ctx *c)
         const lc_node *n = g->nodes[i];
         if (!c->needed[i] || c->done[i] || !strcmp(n->op_type, "Constant")) continue;
         if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx"))
-            return lc_fail(LC_ERR_UNSUPPORTED, "node '%s' (%s): domain '%s' is not supported by shrink compile",
+            return lc_fail(LC_ERR_UNSUPPORTED, "node '%s' (%s): domain '%s' is not supported by micro/ (lc_model_compile)",
                            n->name, n->op_type, n->domain);
         bool handled = false;
         lc_status s = cc_lower_int8(c, i, &handled);
@@ -783,7 +785,7 @@ lc_status cc_lower(cc_ctx *c)
         lower_fn fn = NULL;
         for (size_t k = 0; k < sizeof LOWER / sizeof LOWER[0]; k++)
             if (!strcmp(LOWER[k].op, n->op_type)) fn = LOWER[k].fn;
-        if (!fn) return lc_fail(LC_ERR_UNSUPPORTED, "node '%s' (%s): op not supported by shrink compile", n->name, n->op_type);
+        if (!fn) return lc_fail(LC_ERR_UNSUPPORTED, "node '%s' (%s): op not supported by micro/ (lc_model_compile)", n->name, n->op_type);
         if ((s = fn(c, i, n)) != LC_OK) return s;
         c->done[i] = true;
     }

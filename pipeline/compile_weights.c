@@ -54,7 +54,7 @@ static lc_status stream_make(const uint8_t *sym, size_t n, int w, bool huff_ok, 
     }
     if (!s->huff) s->n_bytes = raw;
     s->bytes = calloc(s->n_bytes + 1, 1);
-    if (!s->bytes) return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+    if (!s->bytes) return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     if (s->huff) {
         lc_huff_encoder e;
         lc_huff_encoder_init(&e, len);
@@ -95,7 +95,7 @@ static void stream_emit(cc_ctx *c, const stream *s, const char *base, char *init
 static lc_status sparsity_make(const uint8_t *mask, size_t numel, bool huff_ok, stream *best, int *kind, int *gap_bits)
 {
     uint8_t *sym = malloc(2 * numel + 1);
-    if (!sym) return lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+    if (!sym) return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     lc_status s = stream_make(mask, numel, 1, false, best);
     *kind = 1;
     *gap_bits = 0;
@@ -175,7 +175,7 @@ lc_status cc_emit_weights(cc_ctx *c, const cc_wmat *w, char *name)
 {
     int64_t numel = w->rows * w->row_len;
     if (w->rows > 65535 || numel > UINT32_MAX)
-        return lc_fail(LC_ERR_UNSUPPORTED, "shrink compile: a weight of %lld rows is too large for micro/",
+        return lc_fail(LC_ERR_UNSUPPORTED, "lc_model_compile: a weight of %lld rows is too large for micro/",
                        (long long)w->rows);
     lc_status s = LC_OK;
     uint8_t *own_mask = NULL, *codes = malloc((size_t)numel + 1);
@@ -183,7 +183,7 @@ lc_status cc_emit_weights(cc_ctx *c, const cc_wmat *w, char *name)
     float *kept_f = malloc(((size_t)numel + 1) * sizeof(float));
     stream vs = {0}, ms = {0};
     if (!codes || !book || !kept_f) {
-        s = lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+        s = lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
         goto done;
     }
     const uint8_t *mask = w->mask;
@@ -192,7 +192,7 @@ lc_status cc_emit_weights(cc_ctx *c, const cc_wmat *w, char *name)
         /* zeros of a dense tensor: a sparsity stream when it pays */
         own_mask = malloc((size_t)numel);
         if (!own_mask) {
-            s = lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+            s = lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
             goto done;
         }
         int64_t zeros = 0;
@@ -228,7 +228,7 @@ lc_status cc_emit_weights(cc_ctx *c, const cc_wmat *w, char *name)
         uint8_t *codes_row = malloc((size_t)numel + 1);
         if (!book_row || !codes_row) {
             free(book_row), free(codes_row);
-            s = lc_fail(LC_ERR_NO_MEMORY, "shrink compile: out of memory");
+            s = lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
             goto done;
         }
         int nt, nr;
