@@ -106,8 +106,6 @@ static lc_status new_out(cc_ctx *c, const char *name, int kind, float scale, int
     return LC_OK;
 }
 
-lc_status cc_pool_params(cc_ctx *c, const lc_node *n, const cc_value *xv, char *ln);
-
 /* Conv, Gemm, MatMul with int8 input and int8 weights. */
 static lc_status lower_qlinear(cc_ctx *c, int i, bool *handled)
 {
@@ -193,15 +191,14 @@ static lc_status lower_qlinear(cc_ctx *c, int i, bool *handled)
     const cc_value *xv = &c->vals[x], *yv = &c->vals[y];
     size_t scratch;
     if (conv) {
-        int64_t st[4] = {1, 1}, dl[4] = {1, 1}, pads[4] = {0, 0, 0, 0};
-        int nk;
-        lc_attr_ints(n, "strides", st, 4, &nk);
-        lc_attr_ints(n, "dilations", dl, 4, &nk);
-        lc_attr_ints(n, "pads", pads, 4, &nk);
-        if (strcmp(lc_node_attr_string(n, "auto_pad", "NOTSET"), "NOTSET") || xv->dims[1] > 65535 ||
-            xv->dims[2] > 65535 || xv->dims[3] > 65535 || rows > 65535 || w.q->dims[2] > 255 || w.q->dims[3] > 255 ||
-            pads[0] > 255 || pads[1] > 255 || st[0] > 255 || st[1] > 255 || dl[0] > 255 || dl[1] > 255) {
-            s = lc_fail(LC_ERR_UNSUPPORTED, "node '%s' (Conv): auto_pad or a size micro/ cannot take", n->name);
+        int64_t kernel[2] = {w.q->dims[2], w.q->dims[3]};
+        cc_window win;
+        cc_window_of(c, n, xv, kernel, &win);
+        const int64_t *st = win.st, *dl = win.dl, *pads = win.p;
+        if (xv->dims[1] > 65535 || xv->dims[2] > 65535 || xv->dims[3] > 65535 || rows > 65535 ||
+            w.q->dims[2] > 255 || w.q->dims[3] > 255 || pads[0] > 255 || pads[1] > 255 || st[0] > 255 ||
+            st[1] > 255 || dl[0] > 255 || dl[1] > 255) {
+            s = lc_fail(LC_ERR_UNSUPPORTED, "node '%s' (Conv): a size micro/ cannot take", n->name);
             goto done;
         }
         cc_printf(&c->data,

@@ -94,6 +94,15 @@ int cc_need_f32(cc_ctx *c, int v);
 const lc_value *cc_const(const cc_ctx *c, const char *name);
 /* Consumers of value `name` among needed nodes (graph outputs count as one). */
 int cc_consumers(const cc_ctx *c, const char *name, int *only_node);
+/* Geometry of a Conv or pooling node over input xv (rank 3: H = 1):
+ * kernel (NULL: the kernel_shape attribute), strides, dilations, pads
+ * (top, left, bottom, right, auto_pad resolved), input and output sizes. */
+typedef struct cc_window {
+    int64_t k[2], st[2], dl[2], p[4], hin, win, hout, wout;
+} cc_window;
+void cc_window_of(const cc_ctx *c, const lc_node *n, const cc_value *xv, const int64_t *kernel, cc_window *w);
+/* The static const mc_pool for node n into ln. */
+lc_status cc_pool_params(cc_ctx *c, const lc_node *n, const cc_value *xv, char *ln);
 /* Lowers the model into c->steps. */
 lc_status cc_lower(cc_ctx *c);
 /* A fresh symbol name "PREFIXN" into out[32]. */

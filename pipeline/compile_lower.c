@@ -382,27 +382,13 @@ static lc_status lower_conv(cc_ctx *c, int i, const lc_node *n)
     if (!wv || (wv->ndim != 4 && wv->ndim != 3) || xv->ndim != wv->ndim)
         return fail_node(n, LC_ERR_UNSUPPORTED, "only 1-D and 2-D convolutions with a constant weight are supported");
     bool two = wv->ndim == 4;
-    int64_t k[2], st[2], dl[2], pads[4] = {0, 0, 0, 0};
-    int nk, np;
-    k[0] = two ? wv->dims[2] : 1, k[1] = two ? wv->dims[3] : wv->dims[2];
-    st[0] = st[1] = dl[0] = dl[1] = 1;
-    int64_t tmp[4];
-    if (lc_attr_ints(n, "strides", tmp, 4, &nk) == LC_OK && nk) st[0] = two ? tmp[0] : 1, st[1] = tmp[nk - 1];
-    if (lc_attr_ints(n, "dilations", tmp, 4, &nk) == LC_OK && nk) dl[0] = two ? tmp[0] : 1, dl[1] = tmp[nk - 1];
-    const lc_value *pv = lc_executor_value(c->ex, n->outputs[0]);
-    int64_t hin = two ? xv->dims[2] : 1, win = xv->dims[xv->ndim - 1];
-    int64_t hout = two ? pv->dims[2] : 1, wout = pv->dims[pv->ndim - 1];
-    const char *ap = lc_node_attr_string(n, "auto_pad", "NOTSET");
-    if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER")) {
-        int64_t th = (hout - 1) * st[0] + (k[0] - 1) * dl[0] + 1 - hin, tw = (wout - 1) * st[1] + (k[1] - 1) * dl[1] + 1 - win;
-        th = th < 0 ? 0 : th, tw = tw < 0 ? 0 : tw;
-        bool up = !strcmp(ap, "SAME_UPPER");
-        pads[0] = up ? th / 2 : th - th / 2, pads[1] = up ? tw / 2 : tw - tw / 2;
-    } else if (lc_attr_ints(n, "pads", tmp, 4, &np) == LC_OK && np) {
-        pads[0] = two ? tmp[0] : 0, pads[1] = two ? tmp[1] : tmp[0];
-    }
+    int64_t kernel[2] = {two ? wv->dims[2] : 1, two ? wv->dims[3] : wv->dims[2]};
+    cc_window win;
+    cc_window_of(c, n, xv, kernel, &win);
+    const int64_t *k = win.k, *st = win.st, *dl = win.dl, *pads = win.p;
+    int64_t hin = win.hin, wn = win.win, hout = win.hout, wout = win.wout;
     int64_t groups = lc_node_attr_int(n, "group", 1), cout = wv->dims[0];
-    if (!fits(xv->dims[1], 65535) || !fits(hin, 65535) || !fits(win, 65535) || !fits(cout, 65535) ||
+    if (!fits(xv->dims[1], 65535) || !fits(hin, 65535) || !fits(wn, 65535) || !fits(cout, 65535) ||
         !fits(hout, 65535) || !fits(wout, 65535) || !fits(k[0], 255) || !fits(k[1], 255) || !fits(st[0], 255) ||
         !fits(st[1], 255) || !fits(dl[0], 255) || !fits(dl[1], 255) || !fits(pads[0], 255) || !fits(pads[1], 255))
         return fail_node(n, LC_ERR_UNSUPPORTED, "a size is too large for micro/");
@@ -426,7 +412,7 @@ static lc_status lower_conv(cc_ctx *c, int i, const lc_node *n)
     cc_printf(&c->data,
               "static const mc_conv %s = {{%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
               "%lld, %lld, %lld}, %s, %s, %s, &%s};\n",
-              ln, (long long)xv->dims[1], (long long)hin, (long long)win, (long long)cout, (long long)hout,
+              ln, (long long)xv->dims[1], (long long)hin, (long long)wn, (long long)cout, (long long)hout,
               (long long)wout, (long long)groups, (long long)k[0], (long long)k[1], (long long)st[0],
               (long long)st[1], (long long)dl[0], (long long)dl[1], (long long)pads[0], (long long)pads[1], sb, so,
               f.act, wname);
@@ -571,38 +557,50 @@ static lc_status lower_binary(cc_ctx *c, int i, const lc_node *n)
 }
 
 /* MaxPool / AveragePool parameters (2-D, or 1-D as H = 1). */
-lc_status cc_pool_params(cc_ctx *c, const lc_node *n, const cc_value *xv, char *ln)
+void cc_window_of(const cc_ctx *c, const lc_node *n, const cc_value *xv, const int64_t *kernel, cc_window *w)
 {
     const lc_value *pv = lc_executor_value(c->ex, n->outputs[0]);
-    int64_t k[2] = {1, 1}, st[2] = {1, 1}, dl[2] = {1, 1}, p[4] = {0, 0, 0, 0}, tmp[4];
+    int64_t tmp[4];
     int nk;
     bool two = xv->ndim == 4;
-    if (xv->ndim != 3 && xv->ndim != 4) return fail_node(n, LC_ERR_UNSUPPORTED, "only 1-D and 2-D pooling");
-    if (lc_attr_ints(n, "kernel_shape", tmp, 4, &nk) == LC_OK && nk) k[0] = two ? tmp[0] : 1, k[1] = tmp[nk - 1];
-    if (lc_attr_ints(n, "strides", tmp, 4, &nk) == LC_OK && nk) st[0] = two ? tmp[0] : 1, st[1] = tmp[nk - 1];
-    if (lc_attr_ints(n, "dilations", tmp, 4, &nk) == LC_OK && nk) dl[0] = two ? tmp[0] : 1, dl[1] = tmp[nk - 1];
-    int64_t hin = two ? xv->dims[2] : 1, win = xv->dims[xv->ndim - 1];
-    int64_t hout = two ? pv->dims[2] : 1, wout = pv->dims[pv->ndim - 1];
+    for (int d = 0; d < 2; d++) w->k[d] = kernel ? kernel[d] : 1, w->st[d] = w->dl[d] = 1;
+    for (int d = 0; d < 4; d++) w->p[d] = 0;
+    if (!kernel && lc_attr_ints(n, "kernel_shape", tmp, 4, &nk) == LC_OK && nk) w->k[0] = two ? tmp[0] : 1, w->k[1] = tmp[nk - 1];
+    if (lc_attr_ints(n, "strides", tmp, 4, &nk) == LC_OK && nk) w->st[0] = two ? tmp[0] : 1, w->st[1] = tmp[nk - 1];
+    if (lc_attr_ints(n, "dilations", tmp, 4, &nk) == LC_OK && nk) w->dl[0] = two ? tmp[0] : 1, w->dl[1] = tmp[nk - 1];
+    w->hin = two ? xv->dims[2] : 1, w->win = xv->dims[xv->ndim - 1];
+    w->hout = two ? pv->dims[2] : 1, w->wout = pv->dims[pv->ndim - 1];
     const char *ap = lc_node_attr_string(n, "auto_pad", "NOTSET");
     if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER")) {
-        int64_t th = (hout - 1) * st[0] + (k[0] - 1) * dl[0] + 1 - hin, tw = (wout - 1) * st[1] + (k[1] - 1) * dl[1] + 1 - win;
+        int64_t th = (w->hout - 1) * w->st[0] + (w->k[0] - 1) * w->dl[0] + 1 - w->hin;
+        int64_t tw = (w->wout - 1) * w->st[1] + (w->k[1] - 1) * w->dl[1] + 1 - w->win;
         th = th < 0 ? 0 : th, tw = tw < 0 ? 0 : tw;
         bool up = !strcmp(ap, "SAME_UPPER");
-        p[0] = up ? th / 2 : th - th / 2, p[1] = up ? tw / 2 : tw - tw / 2, p[2] = th - p[0], p[3] = tw - p[1];
+        w->p[0] = up ? th / 2 : th - th / 2, w->p[1] = up ? tw / 2 : tw - tw / 2;
+        w->p[2] = th - w->p[0], w->p[3] = tw - w->p[1];
     } else if (lc_attr_ints(n, "pads", tmp, 4, &nk) == LC_OK && nk) {
-        if (two) p[0] = tmp[0], p[1] = tmp[1], p[2] = tmp[2], p[3] = tmp[3];
-        else p[1] = tmp[0], p[3] = tmp[1];
+        if (two) w->p[0] = tmp[0], w->p[1] = tmp[1], w->p[2] = tmp[2], w->p[3] = tmp[3];
+        else w->p[1] = tmp[0], w->p[3] = tmp[1];
     }
+}
+
+lc_status cc_pool_params(cc_ctx *c, const lc_node *n, const cc_value *xv, char *ln)
+{
+    if (xv->ndim != 3 && xv->ndim != 4) return fail_node(n, LC_ERR_UNSUPPORTED, "only 1-D and 2-D pooling");
+    cc_window win;
+    cc_window_of(c, n, xv, NULL, &win);
+    const int64_t *k = win.k, *st = win.st, *dl = win.dl, *p = win.p;
+    int64_t hin = win.hin, wn = win.win, hout = win.hout, wout = win.wout;
     for (int d = 0; d < 4; d++)
         if (!fits(p[d], 255)) return fail_node(n, LC_ERR_UNSUPPORTED, "pads too large for micro/");
     if (!fits(k[0], 255) || !fits(k[1], 255) || !fits(st[0], 255) || !fits(st[1], 255) || !fits(xv->dims[1], 65535) ||
-        !fits(hin, 65535) || !fits(win, 65535))
+        !fits(hin, 65535) || !fits(wn, 65535))
         return fail_node(n, LC_ERR_UNSUPPORTED, "a size is too large for micro/");
     cc_sym(c, "L", ln);
     cc_printf(&c->data,
               "static const mc_pool %s = {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
               "%lld, %lld, %lld, %d};\n",
-              ln, (long long)xv->dims[1], (long long)hin, (long long)win, (long long)hout, (long long)wout,
+              ln, (long long)xv->dims[1], (long long)hin, (long long)wn, (long long)hout, (long long)wout,
               (long long)k[0], (long long)k[1], (long long)st[0], (long long)st[1], (long long)dl[0], (long long)dl[1],
               (long long)p[0], (long long)p[1], (long long)p[2], (long long)p[3],
               (int)lc_node_attr_int(n, "count_include_pad", 0));

@@ -133,6 +133,19 @@ static int bits_for(int n)
     return b;
 }
 
+/* slot[v + 128] = rank of int8 value v among the distinct kept values of
+ * elements lo..hi, -1 when absent; returns their count. */
+static int value_ranks(const cc_wmat *w, const uint8_t *mask, int64_t lo, int64_t hi, int16_t *slot)
+{
+    int k = 0;
+    for (int v = 0; v < 256; v++) slot[v] = -1;
+    for (int64_t i = lo; i < hi; i++)
+        if (!mask || mask[i]) slot[w->i8[i] + 128] = 1;
+    for (int v = 0; v < 256; v++)
+        if (slot[v] >= 0) slot[v] = (int16_t)k++;
+    return k;
+}
+
 /* int8 weights as a codebook: per tensor, or per row when that is smaller.
  * book receives rows_in_book * n_codes entries; codes the kept elements'
  * indices. Returns the bytes (book + packed codes). */
@@ -143,13 +156,7 @@ static size_t i8_codebook(const cc_wmat *w, const uint8_t *mask, bool per_row, i
     int n = 0;
     int16_t slot[256];
     for (int64_t r = 0; r < sets; r++) {
-        int64_t lo = per_row ? r * w->row_len : 0, hi = per_row ? lo + w->row_len : numel;
-        int k = 0;
-        for (int v = 0; v < 256; v++) slot[v] = -1;
-        for (int64_t i = lo; i < hi; i++)
-            if (!mask || mask[i]) slot[w->i8[i] + 128] = 1;
-        for (int v = 0; v < 256; v++)
-            if (slot[v] >= 0) slot[v] = (int16_t)k++;
+        int k = value_ranks(w, mask, per_row ? r * w->row_len : 0, per_row ? (r + 1) * w->row_len : numel, slot);
         if (k > n) n = k;
     }
     if (n == 0) n = 1;
@@ -157,12 +164,9 @@ static size_t i8_codebook(const cc_wmat *w, const uint8_t *mask, bool per_row, i
     size_t kept = 0;
     for (int64_t r = 0; r < sets; r++) {
         int64_t lo = per_row ? r * w->row_len : 0, hi = per_row ? lo + w->row_len : numel;
-        int k = 0;
-        for (int v = 0; v < 256; v++) slot[v] = -1;
-        for (int64_t i = lo; i < hi; i++)
-            if (!mask || mask[i]) slot[w->i8[i] + 128] = 1;
+        value_ranks(w, mask, lo, hi, slot);
         for (int v = 0; v < 256; v++)
-            if (slot[v] >= 0) book[r * n + k] = (int8_t)(v - 128), slot[v] = (int16_t)k++;
+            if (slot[v] >= 0) book[r * n + slot[v]] = (int8_t)(v - 128);
         for (int64_t i = lo; i < hi; i++)
             if (!mask || mask[i]) codes[kept++] = (uint8_t)slot[w->i8[i] + 128];
     }

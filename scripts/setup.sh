@@ -9,6 +9,7 @@ packages=(
   libopenblas-dev liblapacke-dev libcjson-dev check zlib1g-dev
   python3 python3-numpy python3-onnx python3-torch python3-torchvision python3-sklearn
   libonnx-testdata dataset-fashion-mnist chromium
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 )
 
 missing=()
