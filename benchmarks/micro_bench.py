@@ -18,7 +18,7 @@ and then:
     10,000-image Fashion-MNIST test set, and its drop against the float
     model (the pipeline calibrates on 500 training images and never
     validates, so every test image is unseen);
-  - host ms per inference (one image at a time, one core).
+  - host ms per inference: CPU time of the host build, one image at a time.
 """
 import argparse
 import glob
@@ -41,29 +41,20 @@ QEMU = ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
         "-semihosting-config", "enable=on,target=native", "-kernel"]
 
 # (label, passes) per model: the float .lcm path, plain int8, and int8 with
-# pruned + k-means weights (what the goals are measured on).
+# pruned / k-means weights (what the goals are measured on; BatchNorm is
+# folded first so that quantize-int8 sees Conv -> Relu, which it fuses).
 PRUNE_KMEANS = ["prune-magnitude:sparsity=0.5", "quantize-kmeans:bits=4", "huffman"]
 CONFIGS = {
     "lenet300": [("float: prune 50% + k-means 4b + Huffman", PRUNE_KMEANS),
-                 ("int8", ["quantize-int8"]),
-                 ("int8: prune 80% + k-means 4b", ["prune-magnitude:sparsity=0.8", "quantize-kmeans:bits=4",
-                                                   "quantize-int8"])],
+                 ("int8", ["quantize-int8"])],
     "lenet5": [("float: prune 50% + k-means 4b + Huffman", PRUNE_KMEANS),
                ("int8", ["quantize-int8"]),
                ("int8: prune 75% (Hessian) + k-means 4b", ["prune-hessian:sparsity=0.75", "quantize-kmeans:bits=4",
-                                                           "quantize-int8"]),
-               ("int8: prune 80% (Hessian) + k-means 4b", ["prune-hessian:sparsity=0.8", "quantize-kmeans:bits=4",
-                                                          "quantize-int8"])],
+                                                           "quantize-int8"])],
     "resnet8": [("float: prune 50% + k-means 4b + Huffman", PRUNE_KMEANS),
-                ("int8", ["quantize-int8"]),
-                ("int8: prune 50% + k-means 4b", ["prune-magnitude:sparsity=0.5", "quantize-kmeans:bits=4",
-                                                  "quantize-int8"]),
-                ("int8: prune 60% (Hessian) + k-means 4b", ["prune-hessian:sparsity=0.6", "quantize-kmeans:bits=4",
-                                                            "quantize-int8"])],
+                ("int8: BN folded + k-means 4b", ["fold-batchnorm", "quantize-kmeans:bits=4", "quantize-int8"])],
     "dscnn": [("float: prune 50% + k-means 4b + Huffman", PRUNE_KMEANS),
-              ("int8", ["quantize-int8"]),
-              ("int8: prune 50% + k-means 4b", ["prune-magnitude:sparsity=0.5", "quantize-kmeans:bits=4",
-                                                "quantize-int8"])],
+              ("int8: BN folded + k-means 5b", ["fold-batchnorm", "quantize-kmeans:bits=5", "quantize-int8"])],
 }
 GOALS = {"resnet8": (40 * 1024, 40 * 1024), "dscnn": (24 * 1024, 24 * 1024), "lenet5": (16 * 1024, 12 * 1024)}
 # MLPerf Tiny v1.0 closed division, X-CUBE-AI 8.1 on a Cortex-M4 (STM32L4R5),
@@ -141,7 +132,7 @@ def firmware(name, out, x, expected, work):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", required=True, help="build folder holding shrink")
-    ap.add_argument("--models", default="lenet300,lenet5,resnet8,dscnn")
+    ap.add_argument("--models", default="lenet5,resnet8,dscnn")
     ap.add_argument("--out", help="also write the table to this file")
     args = ap.parse_args()
     shrink = os.path.join(args.build, "shrink")
@@ -153,8 +144,9 @@ def main():
     labels = np.load(os.path.join(data, "test_labels.npy"))
     n = x.shape[0]
     x = x.reshape(n, -1)
-    xbin = os.path.join(work, "x.bin")
-    x.astype(np.float32).tofile(xbin)
+    halves = [os.path.join(work, "x0.bin"), os.path.join(work, "x1.bin")]
+    x[:n // 2].astype(np.float32).tofile(halves[0])
+    x[n // 2:].astype(np.float32).tofile(halves[1])
     rows = []
     for model in args.models.split(","):
         src = os.path.join(ZOO, model + ".onnx")
@@ -175,10 +167,15 @@ def main():
             run(["cc", "-std=c99", "-O2", "-DNAME=" + name, "-include", os.path.join(out, name + ".h"), "-I", out,
                  os.path.join(HARNESS, "harness_host.c")] + sorted(glob.glob(os.path.join(out, "*.c"))) +
                 ["-lm", "-o", host])
-            t0 = time.perf_counter()
-            run([host, xbin, str(n), host + ".y"])
-            ms = (time.perf_counter() - t0) * 1000.0 / n
-            y = np.fromfile(host + ".y", dtype=np.float32).reshape(n, -1)
+            # two halves at once (the machine has two cores); ms is CPU time
+            t0 = os.times()
+            procs = [subprocess.Popen([host, half, str(n // 2), half + "." + name + ".y"]) for half in halves]
+            if any(p.wait() != 0 for p in procs):
+                raise RuntimeError("%s failed" % host)
+            t1 = os.times()
+            ms = (t1.children_user + t1.children_system - t0.children_user - t0.children_system) * 1000.0 / n
+            y = np.concatenate([np.fromfile(half + "." + name + ".y", dtype=np.float32).reshape(n // 2, -1)
+                                for half in halves])
             top1 = 100.0 * float(np.mean(y.argmax(1) == labels))
             fw = os.path.join(work, name + "_m4")
             os.makedirs(fw)

@@ -122,20 +122,23 @@ lc_status cc_step_add(cc_ctx *c, int write, size_t scratch, const int *reads, in
         return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     cc_step *s = &c->steps[c->n_steps];
     memset(s, 0, sizeof *s);
-    cc_buf b = {0};
     va_list ap;
     va_start(ap, fmt);
-    char tmp[1024];
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    int len = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    cc_printf(&b, "%s", tmp);
+    char *call = len >= 0 ? malloc((size_t)len + 1) : NULL;
+    if (call) {
+        va_start(ap, fmt);
+        vsnprintf(call, (size_t)len + 1, fmt, ap);
+        va_end(ap);
+    }
     s->reads = malloc(sizeof(int) * (size_t)(n_reads + 1));
-    if (b.oom || !s->reads) {
-        cc_buf_free(&b);
+    if (!call || !s->reads) {
+        free(call);
         free(s->reads);
         return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     }
-    s->call = b.p;
+    s->call = call;
     for (int k = 0; k < n_reads; k++) s->reads[k] = reads[k], c->vals[reads[k]].used = true;
     s->n_reads = n_reads;
     s->write = write;

@@ -172,7 +172,12 @@ static size_t i8_codebook(const cc_wmat *w, const uint8_t *mask, bool per_row, i
     }
     *n_codes = n;
     *n_kept = kept;
-    return (size_t)(sets * n) + (kept * (size_t)bits_for(n) + 7) / 8;
+    /* the code stream as it will be written (Huffman when smaller) */
+    stream st;
+    size_t bytes = (kept * (size_t)bits_for(n) + 7) / 8;
+    if (stream_make(codes, kept, bits_for(n), true, &st) == LC_OK) bytes = stream_size(&st);
+    free(st.bytes);
+    return (size_t)(sets * n) + bytes;
 }
 
 lc_status cc_emit_weights(cc_ctx *c, const cc_wmat *w, char *name)

@@ -10,6 +10,9 @@ src = os.environ["LC_SOURCE_DIR"]
 build = os.environ["LC_BUILD_DIR"]
 
 text = open(os.path.join(src, "libcompress/include/libcompress.h")).read()
+# and the topical public headers it includes (#include "lc_*.h")
+for inc in re.findall(r'^#include "(lc_[A-Za-z0-9_]+\.h)"', text, flags=re.M):
+    text += open(os.path.join(src, "libcompress/include", inc)).read()
 text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)   # comments (and the example in them)
 text = re.sub(r"//[^\n]*", " ", text)
 text = re.sub(r"^\s*#[^\n]*", " ", text, flags=re.M)  # preprocessor lines
