@@ -11,12 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define RUN CAT(NAME, _run)
-#define ARENA CAT(NAME, _ARENA_BYTES)
-#define IN_COUNT CAT(NAME, _INPUT_COUNT)
-#define OUT_COUNT CAT(NAME, _OUTPUT_COUNT)
+#include "harness_name.h"
 
 int main(int argc, char **argv)
 {

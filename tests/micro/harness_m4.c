@@ -9,12 +9,7 @@
 
 #include "images.h"
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define RUN CAT(NAME, _run)
-#define ARENA CAT(NAME, _ARENA_BYTES)
-#define IN_COUNT CAT(NAME, _INPUT_COUNT)
-#define OUT_COUNT CAT(NAME, _OUTPUT_COUNT)
+#include "harness_name.h"
 
 extern uint32_t __stack_limit;
 static uint8_t arena[ARENA] __attribute__((aligned(16)));
