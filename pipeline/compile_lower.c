@@ -171,17 +171,20 @@ const lc_value *cc_const(const cc_ctx *c, const char *name)
     if (v && v->is_const && v->data) return v;
     /* folded constants no executed node reads have no planned value */
     lc_tensor *t = lc_graph_init(c->g, name);
-    static __thread lc_value tv;
-    if (!t) return NULL;
-    memset(&tv, 0, sizeof tv);
-    tv.name = t->name;
-    tv.dtype = t->dtype;
-    tv.ndim = t->ndim;
-    memcpy(tv.dims, t->dims, sizeof t->dims);
-    tv.data = t->data;
-    tv.nbytes = t->nbytes;
-    tv.is_const = true;
-    return tv.data ? &tv : NULL;
+    if (!t || !t->data) return NULL;
+    /* a view of the initializer; callers hold a few at once, so a ring */
+    static __thread lc_value ring[16];
+    static __thread int next;
+    lc_value *tv = &ring[next++ % 16];
+    memset(tv, 0, sizeof *tv);
+    tv->name = t->name;
+    tv->dtype = t->dtype;
+    tv->ndim = t->ndim;
+    memcpy(tv->dims, t->dims, sizeof t->dims);
+    tv->data = t->data;
+    tv->nbytes = t->nbytes;
+    tv->is_const = true;
+    return tv;
 }
 
 int cc_consumers(const cc_ctx *c, const char *name, int *only_node)
