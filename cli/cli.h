@@ -70,5 +70,7 @@ int cmd_upgrade(int argc, char **argv);
 void cmd_upgrade_help(void);
 int cmd_report(int argc, char **argv);
 void cmd_report_help(void);
+int cmd_compile(int argc, char **argv);
+void cmd_compile_help(void);
 
 #endif

@@ -22,6 +22,7 @@ static const cli_command commands[] = {
     {"export-c", "write an .lcm model as a C array for firmware", cmd_export_c, cmd_export_c_help},
     {"upgrade", "rewrite a model exported at an old opset for a newer one", cmd_upgrade, cmd_upgrade_help},
     {"report", "print a run's JSON report again, or render it as a web page (--html)", cmd_report, cmd_report_help},
+    {"compile", "freestanding C for a microcontroller: NAME_run(input, output, arena)", cmd_compile, cmd_compile_help},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

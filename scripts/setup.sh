@@ -10,6 +10,8 @@ packages=(
   python3 python3-numpy python3-onnx python3-torch python3-torchvision python3-sklearn
   python3-scipy libonnx-testdata dataset-fashion-mnist chromium
   parallel yamllint
+  libonnx-testdata dataset-fashion-mnist chromium
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 )
 
 missing=()

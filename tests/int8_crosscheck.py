@@ -18,6 +18,9 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ort_helper  # noqa: E402
+
 TOOL = sys.argv[1]
 SHRINK = os.environ["SHRINK"]
 SRC = os.environ.get("LC_SOURCE_DIR", os.path.join(os.path.dirname(__file__), ".."))
@@ -397,49 +400,8 @@ def check_calibrators():
 
 # ------------------------------------------------------------ ONNX Runtime
 
-ORT_JS = r"""
-const fs = require('fs');
-const ort = require(process.argv[2] + '/onnxruntime-node');
-function readNpy(f) {
-  const b = fs.readFileSync(f);
-  const hl = b.readUInt16LE(8);
-  const header = b.toString('latin1', 10, 10 + hl);
-  const shape = header.match(/'shape': \(([^)]*)\)/)[1].split(',').filter(s => s.trim()).map(Number);
-  const data = new Float32Array(b.buffer.slice(b.byteOffset + 10 + hl, b.byteOffset + b.length));
-  return {shape, data};
-}
-(async () => {
-  const [model, xin, out, level] = process.argv.slice(3);
-  const sess = await ort.InferenceSession.create(model, {graphOptimizationLevel: level, intraOpNumThreads: 1});
-  const x = readNpy(xin);
-  const per = x.shape.slice(1).reduce((a, b) => a * b, 1);
-  const n = x.shape[0], bs = 500, outs = [];
-  let k = 0;
-  for (let i = 0; i < n; i += bs) {
-    const m = Math.min(bs, n - i);
-    const t = new ort.Tensor('float32', x.data.slice(i * per, (i + m) * per), [m].concat(x.shape.slice(1)));
-    const r = await sess.run({[sess.inputNames[0]]: t});
-    const y = r[sess.outputNames[0]];
-    k = y.dims[1];
-    outs.push(Float32Array.from(y.data));
-  }
-  const all = new Float32Array(n * k);
-  let o = 0;
-  for (const a of outs) { all.set(a, o); o += a.length; }
-  fs.writeFileSync(out, Buffer.from(all.buffer));
-  process.stdout.write(JSON.stringify({n, k}));
-})().catch(e => { process.stderr.write(String(e)); process.exit(1); });
-"""
-
-
 def ort_run(model, x, level="all"):
-    js = os.path.join(TMP, "ort_run.js")
-    with open(js, "w") as f:
-        f.write(ORT_JS)
-    xin, out = os.path.join(TMP, "ort_x.npy"), os.path.join(TMP, "ort_y.bin")
-    np.save(xin, np.ascontiguousarray(x, dtype=np.float32))
-    info = json.loads(run(["node", js, ORT_MODULES, model, xin, out, level]))
-    return np.fromfile(out, dtype=np.float32).reshape(info["n"], info["k"])
+    return ort_helper.ort_run(model, x, TMP, ORT_MODULES, level)
 
 
 def load_fmnist():

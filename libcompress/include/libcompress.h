@@ -152,6 +152,7 @@ int lc_version_number(void);
 #include <libcompress/upgrade.h>
 #include <libcompress/inputs.h>
 #include <libcompress/metrics.h>
+#include <libcompress/compile.h>
 #ifdef LC_EXPERIMENTAL
 #include <libcompress/experimental.h>
 #include <libcompress/jobs.h>

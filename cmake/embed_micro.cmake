@@ -1,0 +1,21 @@
+# Writes OUT, a C file holding the micro/ runtime sources as byte arrays
+# (lc_micro_files), so that shrink compile can copy them into its output
+# folder wherever the library is installed. FILES: the sources, comma-separated.
+string(REPLACE "," ";" files "${FILES}")
+set(body "/* Generated from micro/ by cmake/embed_micro.cmake. */\n#include <stddef.h>\n\n")
+set(table "")
+set(n 0)
+foreach(f ${files})
+  get_filename_component(base "${f}" NAME)
+  file(READ "${f}" hex HEX)
+  string(LENGTH "${hex}" len)
+  math(EXPR bytes "${len} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(APPEND body "static const unsigned char micro_${n}[] = {${hex}0};\n")
+  string(APPEND table "    {\"${base}\", micro_${n}, ${bytes}},\n")
+  math(EXPR n "${n} + 1")
+endforeach()
+string(APPEND body "\ntypedef struct lc_micro_file { const char *name; const unsigned char *data; size_t len; } lc_micro_file;\n")
+string(APPEND body "const lc_micro_file lc_micro_files[] = {\n${table}};\nconst int lc_micro_file_count = ${n};\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(RENAME "${OUT}.tmp" "${OUT}")
