@@ -15,7 +15,8 @@ Checks, each against something computed independently of compress():
 - the .lcm's predictions by the C executor (`shrink eval`) equal PyTorch's
   on the trained model (top-1 within 0.2 point on the validation images),
   and report["final_top1"] is PyTorch's top-1 of the trained model;
-- bad input is refused with shrink.Error / ValueError before any training
+- bad input (and a ratio out of reach) is refused with shrink.Error /
+  ValueError before any training
   (the training loader is never iterated past its first batch), and an
   interrupt (KeyboardInterrupt from the loader) leaves no file behind.
 """
@@ -176,6 +177,9 @@ with tempfile.TemporaryDirectory() as tmp:
     refused("val_loader with the wrong sample shape", shrink.Error, net, None, wrong, xva[:1])
     bad_y = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xva, yva.float()), batch_size=100)
     refused("val_loader with float labels", shrink.Error, net, None, bad_y, xva[:1])
+
+    refused("a ratio out of reach (the biases alone exceed the budget)", shrink.Error, net, None, vl, xva[:1],
+            ratio=1000, val_limit=100)
 
     tl, vl = loaders()
     stop = os.path.join(tmp, "stop.lcm")

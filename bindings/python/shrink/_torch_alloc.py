@@ -99,7 +99,8 @@ def knapsack(damage, nbytes, budget):
 
 def allocate(m, names, x, y, budget, seed=0, threads=1, measured=None):
     """{name: (sparsity, bits)} for the layers `names` (ONNX weight names of
-    `m`) fitting `budget` bytes of .lcm, plus the facts it used. `measured`
+    `m`) fitting `budget` bytes of .lcm (None when nothing fits), plus the
+    facts it used. `measured`
     reuses the sensitivity and size tables of an earlier call."""
     if measured is None:
         include = "".join(f",include={n}" for n in names)
@@ -114,6 +115,9 @@ def allocate(m, names, x, y, budget, seed=0, threads=1, measured=None):
         damage[n] = {(s, b): max(0.0, f - measured["prune"][n][i]) + max(0.0, f - measured["quant"][n][j])
                      for i, s in enumerate(SPARSITY) for j, b in enumerate(BITS)}
     choice = knapsack(damage, measured["sizes"], budget - measured["other"])
-    if choice is None:  # nothing fits: the smallest setting everywhere
-        choice = {n: min(measured["sizes"][n], key=measured["sizes"][n].get) for n in names}
     return choice, measured
+
+
+def smallest(measured):
+    """Bytes of the smallest .lcm the grid reaches."""
+    return measured["other"] + sum(min(t.values()) for t in measured["sizes"].values())
