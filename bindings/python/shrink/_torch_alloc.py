@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ._lib import _FP, _I64P, _P, check, lib
+from ._lib import _I64P, _P, check, lib
 from .arrays import kmeans, prune_magnitude
 from .model import _Context, _Dataset
 
