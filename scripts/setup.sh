@@ -8,7 +8,7 @@ packages=(
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev
   libopenblas-dev liblapacke-dev libcjson-dev check zlib1g-dev
   python3 python3-numpy python3-onnx python3-torch python3-torchvision python3-sklearn
-  python3-scipy libonnx-testdata dataset-fashion-mnist chromium
+  python3-scipy python3-venv python3-setuptools python3-pip
   parallel yamllint
   libonnx-testdata dataset-fashion-mnist chromium
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm

@@ -8,9 +8,13 @@
                                val=x, labels=y, max_drop=0.5, out="lenet300.lcm")
     print(shrink.load("lenet300.lcm").eval(x, y))
 
+Retraining a PyTorch model to an .lcm: `import shrink.torch` and
+shrink.torch.compress(model, train_loader, val_loader, example_input,
+ratio=40, max_drop=0.5, out="model.lcm") (needs torch and onnx).
+
 Failures raise shrink.Error carrying the library's message. The shared
 library is found through $LIBCOMPRESS_PATH, next to this package, or in the
-source tree's build folders (see _lib.py).
+source tree's build folders (see _lib.py); it is loaded on first use.
 """
 from ._lib import Error, version
 from .arrays import binarize, kmeans, prune_hessian, prune_magnitude, prune_nm, quantize_int8

@@ -1,16 +1,22 @@
 """Loading libcompress.so and declaring the C functions the binding calls.
 
-The library is looked for, in order:
+The library is loaded on first use (importing shrink never needs it), and
+looked for, in order:
   1. $LIBCOMPRESS_PATH (the .so file itself, or the folder holding it);
-  2. next to this package (shrink/libcompress.so*, e.g. after copying it in);
+  2. next to this package (shrink/libcompress.so*: the copy `pip install`
+     bundles when it finds a built library, see setup.py);
   3. $LC_BUILD_DIR, then the build folders of the source tree this package
      sits in (bindings/python/shrink -> ../../../build*/);
-  4. the system's library path (ctypes.util.find_library("compress")).
+  4. the system's library path (ctypes.util.find_library("compress"));
+  5. the libdir of pkg-config's libcompress (an install under a prefix
+     that is not on the library path).
+When none loads, the first call that needs it raises Error with the fix.
 """
 import ctypes
 import ctypes.util
 import glob
 import os
+import subprocess
 
 LC_MAX_DIMS = 16
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,12 +29,24 @@ class Error(Exception):
 
     def __init__(self, status, status_name, message):
         super().__init__(message)
+        if isinstance(status_name, int) or status_name is None:
+            status_name = _STATUS_NAMES.get(status, "LC_ERR_INTERNAL")
         self.status = status
         self.status_name = status_name
         self.message = message
 
     def __str__(self):
         return f"{self.message} ({self.status_name})"
+
+
+# the lc_status values errors raised by Python code carry (libcompress.h)
+LC_ERR_INVALID_ARGUMENT, LC_ERR_SHAPE, LC_ERR_NOT_FOUND = -1, -6, -8
+_STATUS_NAMES = {-1: "LC_ERR_INVALID_ARGUMENT", -6: "LC_ERR_SHAPE", -8: "LC_ERR_NOT_FOUND"}
+
+
+def fail(message, status=LC_ERR_INVALID_ARGUMENT):
+    """An Error raised by the binding itself (not by a library call)."""
+    return Error(status, _STATUS_NAMES.get(status), message)
 
 
 class lc_array(ctypes.Structure):
@@ -59,6 +77,13 @@ def _candidates():
     found = ctypes.util.find_library("compress")
     if found:
         yield found
+    try:
+        libdir = subprocess.run(["pkg-config", "--variable=libdir", "libcompress"], capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        libdir = ""
+    if libdir:
+        yield os.path.join(libdir, "libcompress.so")
 
 
 def _load():
@@ -79,11 +104,9 @@ def _load():
                 tried.append(path)
         else:
             tried.append(path)
-    raise OSError("libcompress.so not found; set LIBCOMPRESS_PATH to the library or its folder "
-                  f"(tried: {', '.join(tried) or 'nothing'})")
-
-
-lib = _load()
+    raise fail("libcompress.so not found: build it (cmake -S . -B build && cmake --build build), install it "
+               "(cmake --install build) or set LIBCOMPRESS_PATH to the library or its folder "
+               f"(tried: {', '.join(tried) or 'nothing'})", LC_ERR_NOT_FOUND)
 
 _P = ctypes.c_void_p
 _I64P = ctypes.POINTER(ctypes.c_int64)
@@ -138,6 +161,11 @@ _PROTOS = {
     "lc_pipeline_budget_met": (_i, [_P]),
     "lc_pipeline_write": (_i, [_P, _P, _S]),
     "lc_pipeline_report": (_S, [_P]),
+    "lc_pipeline_set_target_size": (None, [_P, _i64]),
+    "lc_pipeline_target_met": (_i, [_P]),
+    "lc_sensitivity_run": (_i, [_P, _S, _S, ctypes.POINTER(_d), _i, _P, _I64P, _i64, _i64, _P,
+                                ctypes.POINTER(_P)]),
+    "lc_model_save_lcm_buffer": (_i, [_P, _P, ctypes.POINTER(_P), ctypes.POINTER(ctypes.c_size_t)]),
     "free": (None, [_P]),
 }
 
@@ -167,10 +195,30 @@ _WEIGHT_PROTOS = {
 }
 _PROTOS.update(_WEIGHT_PROTOS)
 
-for _name, (_res, _args) in _PROTOS.items():
-    _f = getattr(lib, _name)
-    _f.restype = _res
-    _f.argtypes = _args
+
+
+class _LazyLib:
+    """The loaded library, declared on first attribute access; a missing
+    library raises Error (with the fix) there, not at import."""
+
+    def __init__(self):
+        self._cdll = None
+
+    def _get(self):
+        if self._cdll is None:
+            cdll = _load()
+            for name, (res, args) in _PROTOS.items():
+                f = getattr(cdll, name)
+                f.restype = res
+                f.argtypes = args
+            self._cdll = cdll
+        return self._cdll
+
+    def __getattr__(self, name):
+        return getattr(self._get(), name)
+
+
+lib = _LazyLib()
 
 
 def check(status):

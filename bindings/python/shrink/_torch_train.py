@@ -1,0 +1,205 @@
+"""shrink.torch's training phases (Deep Compression, Han et al. 2016):
+iterative pruning with libcompress masks applied after every optimizer
+step, then weight sharing with centroid fine-tuning. Both distil from the
+float model (soft targets, Hinton et al. 2015) besides the labels."""
+import math
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .arrays import prune_magnitude
+from ._torch_alloc import shared_arrays
+
+
+class Progress:
+    """One status line on stderr (only when it is a terminal): phase, step,
+    validation accuracy."""
+
+    def __init__(self, enabled=None):
+        self.on = sys.stderr.isatty() if enabled is None else bool(enabled)
+        self.val = None
+        self.last = ""
+
+    def show(self, phase, step=None, total=None):
+        if not self.on:
+            return
+        bar = ""
+        if total:
+            done = int(20 * step / total)
+            bar = f" [{'#' * done}{'.' * (20 - done)}] {step}/{total}"
+        val = f"  val top-1 {self.val:.2f}%" if self.val is not None else ""
+        line = f"\rshrink.torch: {phase:<14}{bar}{val}"
+        if line != self.last:
+            sys.stderr.write(line + " " * max(0, len(self.last) - len(line)))
+            sys.stderr.flush()
+            self.last = line
+
+    def close(self):
+        if self.on and self.last:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self.last = ""
+
+
+def endless(loader):
+    """(x, y) batches of the loader, epoch after epoch."""
+    while True:
+        empty = True
+        for x, y in loader:
+            empty = False
+            yield x, y
+        if empty:
+            return
+
+
+def evaluate(net, loader, limit=None):
+    """Top-1 (%) of the net in eval mode over the loader (the first `limit`
+    samples when given)."""
+    was = net.training
+    net.eval()
+    correct = total = 0
+    with torch.no_grad():
+        for x, y in loader:
+            out = net(x)
+            correct += int((out.argmax(1) == y).sum())
+            total += int(y.shape[0])
+            if limit and total >= limit:
+                break
+    net.train(was)
+    return 100.0 * correct / max(1, total)
+
+
+def cosine(step, total, lr0, floor=0.05):
+    return lr0 * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(step, total) / max(1, total))))
+
+
+def loss_fn(out, y, teacher, x, alpha=0.5, temp=2.0):
+    """Cross-entropy with the labels, mixed with the float model's soft
+    targets at temperature `temp` (no teacher: cross-entropy alone)."""
+    ce = F.cross_entropy(out, y)
+    if teacher is None:
+        return ce
+    with torch.no_grad():
+        t = F.softmax(teacher(x) / temp, dim=1)
+    kd = F.kl_div(F.log_softmax(out / temp, dim=1), t, reduction="batchmean") * temp * temp
+    return (1 - alpha) * ce + alpha * kd
+
+
+def prune_phase(net, layers, plan, batches, steps, lr, teacher, progress, masks=None, stages=10, ramp=0.6):
+    """Fine-tunes `net` while each layer's sparsity ramps (cubic, Zhu & Gupta
+    2017) to plan[name][0] in `stages` mask updates over the first `ramp` of
+    the steps. Masks come from libcompress (prune-magnitude) and are applied
+    after every optimizer step. With `masks` given the ramp is done: they
+    stay fixed. Returns {name: bool mask}."""
+    params = dict(net.named_parameters())
+    fixed = masks is not None
+    cur = {n: torch.from_numpy(masks[n].astype(np.float32)) for n in layers} if fixed else {}
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    ramp_steps = max(1, int(ramp * steps))
+    stage_at = sorted({int(ramp_steps * i / stages) for i in range(stages)})
+
+    def set_masks(frac):
+        with torch.no_grad():
+            for n in layers:
+                s = plan[n][0] * (1 - (1 - frac) ** 3)
+                cur[n] = torch.from_numpy(prune_magnitude(params[n].detach().numpy(), s).astype(np.float32))
+                params[n].mul_(cur[n])
+
+    if not fixed and steps == 0:
+        set_masks(1.0)
+    net.train()
+    for step in range(steps):
+        if not fixed and step in stage_at:
+            set_masks((stage_at.index(step) + 1) / len(stage_at))
+        for g in opt.param_groups:
+            g["lr"] = cosine(step, steps, lr)
+        x, y = next(batches)
+        loss = loss_fn(net(x), y, teacher, x)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            for n in layers:
+                params[n].mul_(cur[n])
+        if step % 20 == 0 or step + 1 == steps:
+            progress.show("prune", step + 1, steps)
+    return {n: cur[n].numpy() != 0 for n in layers}
+
+
+class Shared:
+    """A layer whose weight is codebook[codes] * mask with the codebook
+    trainable: indexing sums a cluster's weight gradients into its centroid."""
+
+    def __init__(self, module, attr, mask, codebook, codes):
+        self.module, self.attr = module, attr
+        self.codebook = torch.nn.Parameter(torch.from_numpy(np.ascontiguousarray(codebook, np.float32)))
+        self.codes = torch.from_numpy(codes.astype(np.int64))
+        self.mask = torch.from_numpy(mask.astype(np.float32))
+        self.mask_bool = mask
+        del module._parameters[attr]
+        self.refresh()
+
+    def refresh(self):
+        setattr(self.module, self.attr, self.codebook[self.codes] * self.mask)
+
+    def final(self):
+        """(weight values, codebook, uint8 codes): pruned weights are +0 and
+        code 0, every other weight exactly its centroid."""
+        cb = self.codebook.detach().numpy().astype(np.float32)
+        codes = self.codes.numpy().astype(np.uint8)
+        w = np.where(self.mask_bool, cb[codes], np.float32(0)).astype(np.float32)
+        return w, cb, codes
+
+    def restore(self):
+        """Puts the shared values back as an ordinary parameter."""
+        w, _, _ = self.final()
+        delattr(self.module, self.attr)
+        self.module.register_parameter(self.attr, torch.nn.Parameter(torch.from_numpy(w)))
+
+
+def share_phase(net, layers, plan, masks, batches, steps, lr, teacher, progress):
+    """k-means per layer (libcompress quantize-kmeans on the masked weights),
+    then the centroids and every other parameter fine-tuned. Returns {name:
+    (mask, codebook, codes)} and leaves the shared values in `net` as
+    ordinary parameters."""
+    params = dict(net.named_parameters())
+    mods = dict(net.named_modules())
+    shared = {}
+    for n in layers:
+        mod, _, attr = n.rpartition(".")
+        w = params[n].detach().numpy() * masks[n]
+        _, cb, codes = shared_arrays(w, 0.0, plan[n][1])
+        shared[n] = Shared(mods[mod], attr, masks[n], cb, codes)
+    opt = torch.optim.Adam([s.codebook for s in shared.values()] + list(net.parameters()), lr=lr)
+    net.train()
+    try:
+        for step in range(steps):
+            for g in opt.param_groups:
+                g["lr"] = cosine(step, steps, lr)
+            for s in shared.values():
+                s.refresh()
+            x, y = next(batches)
+            loss = loss_fn(net(x), y, teacher, x)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if step % 20 == 0 or step + 1 == steps:
+                progress.show("share", step + 1, steps)
+    finally:
+        out = {}
+        for n, s in shared.items():
+            _, cb, codes = s.final()
+            s.restore()
+            out[n] = (masks[n], cb, codes)
+    return out
+
+
+def round_to_half(net, skip):
+    """Every float parameter and buffer outside `skip` rounded to a float16
+    value (the .lcm then stores it in 2 bytes)."""
+    with torch.no_grad():
+        for k, v in list(net.named_parameters()) + list(net.named_buffers()):
+            if k not in skip and v.dtype == torch.float32:
+                v.copy_(v.half().float())
