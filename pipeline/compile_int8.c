@@ -238,7 +238,7 @@ static lc_status lower_qadd(cc_ctx *c, int i, bool *handled)
     int q = quantize_after(c, n->outputs[0], &sy, &zy);
     if (q < 0) return LC_OK;
     *handled = true;
-    const cc_value *av = &c->vals[a], *bv = &c->vals[b];
+    const cc_value ac = c->vals[a], bc = c->vals[b], *av = &ac, *bv = &bc; /* new_out may move the values */
     double twice = 2.0 * fmax(av->scale, bv->scale);
     int32_t am, as, bm, bs, ym, ys;
     lc_status s;

@@ -414,6 +414,7 @@ static lc_status lower_conv(cc_ctx *c, int i, const lc_node *n)
     }
     free(f.bias), free(f.oscale);
     if (s != LC_OK) return s;
+    xv = &c->vals[x]; /* out_value may have moved the values */
     cc_sym(c, "L", ln);
     cc_printf(&c->data,
               "static const mc_conv %s = {{%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
@@ -721,7 +722,7 @@ static lc_status lower_quantize(cc_ctx *c, int i, const lc_node *n)
         return cc_value_alias(c, x, n->outputs[0], pv->ndim, pv->dims) < 0
                    ? lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory") : LC_OK;
     }
-    const cc_value *xv = &c->vals[x];
+    const cc_value xv_copy = c->vals[x], *xv = &xv_copy; /* cc_value_new may move the values */
     if (xv->kind == CV_I8 && xv->scale == scale && xv->zp == z) {
         return cc_value_alias(c, x, n->outputs[0], pv->ndim, pv->dims) < 0
                    ? lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory") : LC_OK;
