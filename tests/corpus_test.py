@@ -21,11 +21,12 @@ validation inputs and the SNR of its first output against the float
 model's must reach BOUNDS[step] dB.
 
 A step either succeeds so, or is listed in EXPECTED with its status and
-reason: a refusal must exit 2 with that reason in its one-line message; a
-known gap ("mismatch", "below bound", "unchanged": the output model is
-as large as the input, nothing was compressed) must show that status and
-text. The test asserts both, so a step that starts to work fails the test
-until its entry is removed. Inputs that are not batched (a 0-d sample rate, RNN
+text: a known gap ("mismatch", "below bound", "unchanged": the output
+model is as large as the input or computes the same, nothing was
+compressed) must show that status and text; a refusal would have to exit 2
+with its reason in a one-line message (none is left). The test asserts
+them, so a step that starts to work fails the test until its entry is
+removed. Inputs that are not batched (a 0-d sample rate, RNN
 states [2, batch, H]) are given with `--feed NAME=FILE.npy`.
 
     corpus_test.py CONFORMANCE_BINARY [--table OUT.md]    (SHRINK: the CLI)
@@ -58,39 +59,48 @@ STEPS = ("info", "exec", "eval", "int8", "lcm", "structured")
 BOUNDS = {"int8": 15.0, "lcm": 15.0, "structured": 5.0}
 LCM_PASSES = ["prune-magnitude:sparsity=0.1", "quantize-kmeans:bits=8,method=lloyd", "huffman"]
 
-# Known refusals and gaps: model id -> step -> (status, text the detail must
-# contain). Remove an entry when the feature named lands; the test then
-# requires the step to succeed.
-FEED = ("exit 2", "unknown option '--feed'")  # issue 16 item 5: 0-d sr and RNN states
-IF = ("exit 2", "operator If is not supported")  # issue 16 item 4 (control flow)
-IF_EXEC = ("unsupported", "operator If is not supported")
-INF = ("exit 2", "has +Inf at element 0; compressing needs finite weights")  # item 3: a Clip bound
-OPSET13 = ("exit 2", "per-channel DequantizeLinear needs 13")  # item 1: opset upgrade
-SYMBOLIC = ("exit 2", "is symbolic ('p2o.DynamicDimension.1'); give the shape explicitly")  # item 2: --calib binds
-UNCHANGED = ("unchanged", "SNR inf dB")  # nothing the model computes on these inputs was compressed
-BELOW = ("below bound", "(bound 15)")  # magnitude pruning without fine-tuning, BN-folded mobile nets
+# Known gaps: model id -> step -> (status, text the detail must contain).
+# No refusal is left: --feed (0-d sample rate, RNN states), If/LSTM, the
+# opset upgrade, --calib binding symbolic dims and the finite-weight check
+# have landed. Each entry is a measured gap (see the notes of table()); the
+# test asserts it, so a step that starts to meet its bound fails the test
+# until its entry is removed. Bounds are never loosened here.
+UNCHANGED = ("unchanged", "size 100%")  # nothing compressed (see the comment on each model)
+BELOW = ("below bound", "(bound 15)")
+BELOW_STRUCT = ("below bound", "(bound 5)")
 EXPECTED = {
-    # weights in If subgraphs: nothing for the weight passes to compress yet
-    "silero_vad_v4": {"exec": IF_EXEC, "eval": FEED, "int8": FEED, "lcm": UNCHANGED, "structured": FEED},
-    "silero_vad_v5": {"exec": IF_EXEC, "eval": FEED, "int8": FEED, "lcm": UNCHANGED, "structured": FEED},
-    "silero_vad_16k_op15": {"exec": IF_EXEC, "eval": FEED, "int8": FEED, "structured": FEED},
-    "oww_melspectrogram": {"int8": INF, "lcm": INF, "structured": INF},
+    # every weight sits in If branches (Silero v4/v5 wrap the whole net in
+    # If(sr == 16000)): quantize-int8 and prune-structured leave subgraph
+    # weights alone, the .lcm path too (v5's 94% is the container)
+    "silero_vad_v4": {"int8": UNCHANGED, "lcm": ("unchanged", "SNR inf dB"), "structured": UNCHANGED},
+    "silero_vad_v5": {"int8": UNCHANGED, "lcm": ("unchanged", "SNR inf dB"), "structured": UNCHANGED},
+    # the STFT-basis Conv: per-channel int8 weights alone give 12.3 dB
+    # (weights_only=true,ops=Conv), 8-bit k-means in the .lcm path 29.6 dB
+    "silero_vad_16k_op15": {"int8": BELOW},
+    # int8 activations (uint8 per tensor) on the power spectrum before Log:
+    # weights alone give 59.2 dB; no channel of the STFT can go
+    "oww_melspectrogram": {"int8": BELOW, "structured": UNCHANGED},
     # channels tied by Max of two branches: no channel can go
     "oww_embedding": {"lcm": BELOW, "structured": UNCHANGED},
-    "oww_hey_jarvis": {"exec": IF_EXEC, "eval": IF, "int8": IF, "structured": IF},
+    # int8 activations: weights alone give 43.0 dB
+    "oww_hey_jarvis": {"int8": BELOW, "structured": UNCHANGED},
     # channels feed a layer norm written as ReduceMean ops: no channel can go
     "oww_hey_rhasspy": {"structured": UNCHANGED},
     "oww_hello_deepa": {"structured": UNCHANGED},
     # rounding: |diff| 1.1e-5 and 3.8e-5 on values of 0.004 and 0.03, outputs up to ~100
-    "blazeface_front": {"exec": ("mismatch", "output 3 'Identity_3:0'"), "int8": OPSET13, "structured": UNCHANGED},
-    "blazeface_back": {"exec": ("mismatch", "output 2 'Identity_2:0'"), "int8": OPSET13, "lcm": BELOW,
-                       "structured": UNCHANGED},
+    "blazeface_front": {"exec": ("mismatch", "output 3 'Identity_3:0'"), "structured": UNCHANGED},
+    "blazeface_back": {"exec": ("mismatch", "output 2 'Identity_2:0'"), "lcm": BELOW,
+                       "structured": ("unchanged", "SNR inf dB")},
     # 40 convolutions: element errors up to 4e-3 relative on small values of
-    # large-magnitude maps (each layer alone matches float64; see corpus.md)
-    "mlsd_tiny": {"exec": ("mismatch", "output 0 'offsets'"), "eval": ("mismatch", "values off"), "int8": OPSET13,
+    # large-magnitude maps (each layer alone matches float64; see corpus.md);
+    # int8 weights alone give 4.0 dB
+    "mlsd_tiny": {"exec": ("mismatch", "output 0 'offsets'"), "eval": ("mismatch", "values off"), "int8": BELOW,
                   "lcm": BELOW},
-    "ppocr_v4_det": {"int8": OPSET13, "lcm": BELOW, "structured": SYMBOLIC},
-    "ppocr_cls": {"int8": OPSET13, "lcm": BELOW, "structured": SYMBOLIC},
+    # correct=auto (bn) re-estimates the BatchNorm statistics on the 8
+    # synthetic calibration images: prune-structured with correct=none gives
+    # 28.5 dB (det) and 7.3 dB (cls); int8 stays low either way (0.0 and 12.0 dB)
+    "ppocr_v4_det": {"int8": BELOW, "lcm": BELOW, "structured": BELOW_STRUCT},
+    "ppocr_cls": {"int8": BELOW, "lcm": BELOW, "structured": BELOW_STRUCT},
 }
 
 
@@ -273,7 +283,8 @@ def table(models, results, seconds):
              "For those three the number is the SNR of the first output against the float model in ONNX Runtime "
              "(bounds: int8 >= %.0f dB, lcm >= %.0f dB, structured >= %.0f dB)." % (
                  " + ".join(LCM_PASSES), BOUNDS["int8"], BOUNDS["lcm"], BOUNDS["structured"]),
-             "`exit 2` rows are refusals the test asserts (reason below the table). Run time %.0f s." % seconds, "",
+             "Every cell that is not ok is a known gap the test asserts (detail below the table). "
+             "Run time %.0f s." % seconds, "",
              "| model | package@version | opset | MB | info | exec | eval | int8 | lcm | structured |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     reasons = []
@@ -291,8 +302,18 @@ def table(models, results, seconds):
                                                           m["bytes"] / 1e6, " | ".join(cells)))
     lines += ["", "Reasons:", ""] + ["[%d] %s" % (k + 1, r[2:]) for k, r in enumerate(reasons)]
     lines += ["", "Notes:", "",
-              "- unchanged: the written model computes bit-identical outputs (its weights sit in If branches the "
-              "inputs do not take, or no channel could be removed without changing a tied shape).",
+              "- unchanged: nothing was compressed. Silero VAD v4/v5 keep every weight inside If branches, which "
+              "quantize-int8, the .lcm passes and prune-structured leave alone (v5's int8 SNR below inf is its "
+              "quantized activations); the other structured cases removed no channel (channels tied by Max of two "
+              "branches, by a layer norm written as ReduceMean ops, or by the STFT).",
+              "- below bound (int8): the weights alone (`weights_only=true`) give 59.2 dB (mel front end) and 43.0 "
+              "dB (hey_jarvis): the loss is uint8 per-tensor activations (the power spectrum before Log). Silero "
+              "16k's STFT-basis Conv loses to per-channel int8 (12.3 dB with `weights_only=true,ops=Conv`) where "
+              "8-bit k-means keeps 29.6 dB. M-LSD's weights alone give 4.0 dB; PP-OCR stays low with `correct=none` "
+              "(0.0 dB det, 12.0 dB cls).",
+              "- below bound (structured, PP-OCR): `correct=auto` is `bn` for these models and re-estimates every "
+              "BatchNorm's statistics on the 8 synthetic calibration images; with `correct=none` prune-structured "
+              "gives 28.5 dB (det) and 7.3 dB (cls).",
               "- mismatch (exec): BlazeFace differs from ONNX Runtime by 1e-5 to 4e-5 on small elements of outputs "
               "reaching ~100; M-LSD (40 convolutions, activations up to ~50) by up to 4e-3 relative on small "
               "elements. Layers of M-LSD checked alone against float64 match; the differences are rounding "

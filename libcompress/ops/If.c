@@ -1,13 +1,22 @@
 /* If: runs then_branch or else_branch by a boolean scalar. When the
  * condition is a plan-time constant only that branch is planned; otherwise
  * both are, and each output must have one dtype and shape in both (else the
- * output's shape would depend on the data). Tensor outputs only. */
+ * output's shape would depend on the data). Tensor outputs only.
+ *
+ * A branch that cannot be planned under a data-dependent condition is not
+ * an error yet: exporters guard code paths that are invalid for the other
+ * inputs (Silero VAD v5 plans an 8 kHz path whose LSTM gets a rank-5 X on
+ * 16 kHz frames), and ONNX Runtime only fails when such a branch is taken.
+ * Its message is kept and returned by run() if the condition selects it. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "lc_control.h"
 
 typedef struct {
     lc_executor *branch[2]; /* else, then; NULL when not planned */
+    lc_status fail[2];      /* why a branch could not be planned, else 0 */
+    char why[2][512];
 } if_state;
 
 static void if_free(void *state)
@@ -37,12 +46,17 @@ static lc_status prepare(lc_kernel_args *a)
     a->state = st;
     for (int b = 0; b < 2; b++) {
         if (c->is_const && cond_value(c) != b) continue;
-        if ((s = lc_executor_create_graph(a->scope, g[b], 0, NULL, &st->branch[b])))
-            return lc_fail_prefix(s, "%s branch", b ? "then" : "else");
+        if ((s = lc_executor_create_graph(a->scope, g[b], 0, NULL, &st->branch[b]))) {
+            if (c->is_const || s == LC_ERR_NO_MEMORY) return lc_fail_prefix(s, "%s branch", b ? "then" : "else");
+            st->fail[b] = s;
+            snprintf(st->why[b], sizeof st->why[b], "%s", lc_last_error());
+            continue;
+        }
         if (lc_executor_output_count(st->branch[b]) != a->n_out)
             return lc_fail(LC_ERR_INVALID_ARGUMENT, "the %s branch has %d outputs, the node %d", b ? "then" : "else",
                            lc_executor_output_count(st->branch[b]), a->n_out);
     }
+    if (st->fail[0] && st->fail[1]) return lc_fail(st->fail[1], "then branch: %s", st->why[1]);
     for (int o = 0; o < a->n_out; o++) {
         const lc_value *v[2] = {st->branch[0] ? lc_cf_output_value(st->branch[0], o) : NULL,
                                 st->branch[1] ? lc_cf_output_value(st->branch[1], o) : NULL};
@@ -60,7 +74,9 @@ static lc_status prepare(lc_kernel_args *a)
 static lc_status run(lc_kernel_args *a)
 {
     const if_state *st = a->state;
-    lc_executor *b = st->branch[cond_value(a->in[0])];
+    int taken = cond_value(a->in[0]);
+    if (st->fail[taken]) return lc_fail(st->fail[taken], "%s branch: %s", taken ? "then" : "else", st->why[taken]);
+    lc_executor *b = st->branch[taken];
     lc_status s = lc_executor_run(b, NULL, 0);
     if (s) return s;
     for (int o = 0; o < a->n_out; o++)
