@@ -11,9 +11,13 @@ lc_add_python_test(python_venv python_venv_test.py)
 if(LC_SANITIZE)
   # python3 is not instrumented: the ASan runtime must be loaded first for
   # the sanitized libcompress.so to load; the interpreter's own allocations
-  # are not leak-checked.
+  # are not leak-checked. libstdc++ is preloaded right after it, so that
+  # ASan's __cxa_throw interceptor finds the real one when torch throws a
+  # C++ exception (otherwise: "CHECK failed: real___cxa_throw != 0").
   execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
                   OUTPUT_VARIABLE LC_LIBASAN OUTPUT_STRIP_TRAILING_WHITESPACE)
+  execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libstdc++.so.6
+                  OUTPUT_VARIABLE LC_LIBSTDCXX OUTPUT_STRIP_TRAILING_WHITESPACE)
   set_property(TEST python_binding python_torch python_venv APPEND PROPERTY ENVIRONMENT
-               "LD_PRELOAD=${LC_LIBASAN}" "ASAN_OPTIONS=detect_leaks=0")
+               "LD_PRELOAD=${LC_LIBASAN}:${LC_LIBSTDCXX}" "ASAN_OPTIONS=detect_leaks=0")
 endif()
