@@ -229,10 +229,10 @@ lc_status lc_sensitivity_plan(const lc_model *m, const char *pass_name, const ch
     study st;
     lc_status s = study_init(&st, m, pass_name, params, grid, n_grid, val, labels, n_labels, limit, ctx);
     int64_t n = s ? 0 : study_jobs(&st);
-    size_t cap = 256 + (size_t)n * 64, len = 0;
-    for (int i = 0; i < st.n_w && !s; i++) cap += (size_t)n_grid * (strlen(st.w[i].tensor->name) + 1);
-    char *out = s ? NULL : malloc(cap);
-    if (!s && !out) s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = s ? NULL : open_memstream(&out, &len);
+    if (!s && !f) s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     for (int64_t k = 0; k < n && !s; k++) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddNumberToObject(j, "job", (double)k);
@@ -241,28 +241,11 @@ lc_status lc_sensitivity_plan(const lc_model *m, const char *pass_name, const ch
         cJSON_AddNumberToObject(j, st.pass->knob, grid[k % n_grid]);
         char *line = cJSON_PrintUnformatted(j);
         cJSON_Delete(j);
-        if (!line) {
-            s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
-            break;
-        }
-        size_t l = strlen(line);
-        if (len + l + 2 > cap) {
-            char *bigger = realloc(out, 2 * (len + l + 2));
-            if (!bigger) {
-                free(line);
-                s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
-                break;
-            }
-            out = bigger;
-            cap = 2 * (len + l + 2);
-        }
-        memcpy(out + len, line, l);
-        out[len + l] = '\n';
-        len += l + 1;
+        if (!line || fprintf(f, "%s\n", line) < 0) s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
         free(line);
     }
+    if (f && fclose(f) != 0 && !s) s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     if (!s) {
-        out[len] = 0;
         *jsonl = out;
         out = NULL;
     }
