@@ -5,6 +5,7 @@ published MLPerf Tiny figures. Prints a markdown table (and writes it with
 --out).
 
     /usr/bin/python3 benchmarks/micro_bench.py --build BUILD_DIR [--models a,b] [--out FILE.md]
+        [--configs WORD,... --update FILE.md]   (re-measure some rows of a table)
 
 For every configuration the compressed model is compiled (`shrink compile`)
 and then:
@@ -44,17 +45,29 @@ QEMU = ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
 # pruned / k-means weights (what the goals are measured on; BatchNorm is
 # folded first so that quantize-int8 sees Conv -> Relu, which it fuses).
 PRUNE_KMEANS = ["prune-magnitude:sparsity=0.5", "quantize-kmeans:bits=4", "huffman"]
+# SparseGPT joint prune + quantize (benchmarks/recipes/joint.*.json without
+# the Huffman pass): per-channel grids of 2 to 4 bits, which quantize-int8
+# keeps exactly (scale = grid step), so the int8 weights need no codebook
+JOINT_LENET5 = ["prune-hessian:include=/features/*,sparsity=0.3,bits=4,damp=0.3,rescale=true",
+                "prune-hessian:include=*classifier.1/*,sparsity=0.8,bits=2,damp=0.3,rescale=true",
+                "prune-hessian:include=*classifier.3/*,include=*classifier.5/*,sparsity=0.6,bits=3,damp=0.3,"
+                "rescale=true", "quantize-int8"]
+JOINT_RESNET8 = ["prune-hessian:sparsity=0.5,bits=3,fit=all", "fold-batchnorm", "quantize-int8"]
+JOINT_DSCNN = ["fold-batchnorm", "prune-hessian:sparsity=0.3,bits=4,rescale=true,correct=none", "quantize-int8"]
 CONFIGS = {
     "lenet300": [("float: prune 50% + k-means 4b + Huffman", PRUNE_KMEANS),
                  ("int8", ["quantize-int8"])],
     "lenet5": [("float: prune 50% + k-means 4b + Huffman", PRUNE_KMEANS),
                ("int8", ["quantize-int8"]),
                ("int8: prune 75% (Hessian) + k-means 4b", ["prune-hessian:sparsity=0.75", "quantize-kmeans:bits=4",
-                                                           "quantize-int8"])],
+                                                           "quantize-int8"]),
+               ("int8: SparseGPT joint (convs 4b 30%, Gemms 2b 80% / 3b 60%)", JOINT_LENET5)],
     "resnet8": [("float: prune 50% + k-means 4b + Huffman", PRUNE_KMEANS),
-                ("int8: BN folded + k-means 4b", ["fold-batchnorm", "quantize-kmeans:bits=4", "quantize-int8"])],
+                ("int8: BN folded + k-means 4b", ["fold-batchnorm", "quantize-kmeans:bits=4", "quantize-int8"]),
+                ("int8: SparseGPT joint 3b 50%, BN folded", JOINT_RESNET8)],
     "dscnn": [("float: prune 50% + k-means 4b + Huffman", PRUNE_KMEANS),
-              ("int8: BN folded + k-means 5b", ["fold-batchnorm", "quantize-kmeans:bits=5", "quantize-int8"])],
+              ("int8: BN folded + k-means 5b", ["fold-batchnorm", "quantize-kmeans:bits=5", "quantize-int8"]),
+              ("int8: BN folded + SparseGPT joint 4b 30%", JOINT_DSCNN)],
 }
 GOALS = {"resnet8": (40 * 1024, 40 * 1024), "dscnn": (24 * 1024, 24 * 1024), "lenet5": (16 * 1024, 12 * 1024)}
 # MLPerf Tiny v1.0 closed division, X-CUBE-AI 8.1 on a Cortex-M4 (STM32L4R5),
@@ -129,11 +142,42 @@ def firmware(name, out, x, expected, work):
     return sizes.get("model", 0), sizes.get("runtime", 0), int(m.group(1))
 
 
+def table_row(r):
+    flash, ram = r["flash_model"] + r["flash_runtime"], r["arena"] + r["stack"]
+    goal = GOALS.get(r["model"])
+    met = "-" if not goal else ("yes" if flash <= goal[0] and ram <= goal[1] and r["drop"] <= 0.5 else "no")
+    return ("| %s | %s | %d + %d = **%d** | %d + %d = **%d** | %.2f | %+.2f | %.3f | %s | %s |"
+            % (r["model"], r["config"], r["flash_model"], r["flash_runtime"], flash, r["arena"], r["stack"], ram,
+               r["top1"], r["drop"], r["ms"], "%d / %d" % goal if goal else "-", met))
+
+
+def update_table(path, rows):
+    """Replaces the rows of `path` with the same model and configuration
+    (adds the others after the model's last row); prints the table."""
+    lines = open(path).read().split("\n")
+    for r in rows:
+        key = "| %s | %s |" % (r["model"], r["config"])
+        at = [i for i, l in enumerate(lines) if l.startswith(key)]
+        if at:
+            lines[at[0]] = table_row(r)
+            continue
+        same = [i for i, l in enumerate(lines) if l.startswith("| %s | " % r["model"]) and "**" in l]
+        lines.insert(same[-1] + 1 if same else 4, table_row(r))
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+    print("\n".join(l for l in lines if l.startswith("|")))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", required=True, help="build folder holding shrink")
     ap.add_argument("--models", default="lenet5,resnet8,dscnn")
     ap.add_argument("--out", help="also write the table to this file")
+    ap.add_argument("--configs", help="only the configurations whose label contains one of these comma-separated "
+                    "words (e.g. 'joint,k-means 5b')")
+    ap.add_argument("--update", help="with --configs: replace (or add) the measured rows in this existing table "
+                    "file and keep its other rows")
     args = ap.parse_args()
     shrink = os.path.join(args.build, "shrink")
     work = tempfile.mkdtemp(prefix="micro_bench_")
@@ -153,6 +197,8 @@ def main():
         fl = json.loads(run([shrink, "eval", src, "--data", xnpy, "--labels", os.path.join(data, "test_labels.npy"),
                              "--json"]))["top1"]
         for label, passes in CONFIGS[model]:
+            if args.configs and not any(w in label for w in args.configs.split(",")):
+                continue
             name = re.sub(r"\W", "_", model + "_" + str(len(rows)))
             ext = ".lcm" if "huffman" in passes else ".onnx"
             compressed = os.path.join(work, name + ext)
@@ -183,16 +229,13 @@ def main():
             rows.append(dict(model=model, config=label, flash_model=fm, flash_runtime=fr, arena=info["arena_bytes"],
                              stack=stack, top1=top1, drop=fl - top1, ms=ms))
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    if args.update:
+        return update_table(args.update, rows)
     lines = ["| model | configuration | flash: model + runtime = total (B) | RAM: arena + stack = total (B) | "
              "top-1 (%) | drop (points) | host ms | goal flash / RAM | met |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
-        flash, ram = r["flash_model"] + r["flash_runtime"], r["arena"] + r["stack"]
-        goal = GOALS.get(r["model"])
-        met = "-" if not goal else ("yes" if flash <= goal[0] and ram <= goal[1] and r["drop"] <= 0.5 else "no")
-        lines.append("| %s | %s | %d + %d = **%d** | %d + %d = **%d** | %.2f | %+.2f | %.3f | %s | %s |"
-                     % (r["model"], r["config"], r["flash_model"], r["flash_runtime"], flash, r["arena"], r["stack"], ram,
-                        r["top1"], r["drop"], r["ms"], "%d / %d" % goal if goal else "-", met))
+        lines.append(table_row(r))
     for model, (flash, ram, tfl) in PEERS.items():
         lines.append("| %s | MLPerf Tiny, X-CUBE-AI 8.1, Cortex-M4 (other input*) | %d | %d | | | | | |"
                      % (model, flash, ram))

@@ -172,7 +172,11 @@ typedef struct mc_qconv {
     const float *deq;        /* c_out (float output) */
     const mc_weights *w;
 } mc_qconv;
-/* scratch: 4 * w_out bytes of accumulators, then the weight row. */
+/* scratch: 4 * w_out bytes of accumulators, then the weight row. x == y
+ * (int8 output) runs in place, for a depthwise conv (one input channel per
+ * output channel, output planes no larger; scratch then also holds an
+ * input plane, h_in * w_in bytes) or a pointwise one (1x1, stride 1, no
+ * padding, c_out <= c_in; scratch then also holds c_out * w_out bytes). */
 void mc_qconv_i8(const mc_qconv *p, const int8_t *x, int8_t *y, float *y_f32, int8_t *scratch);
 
 typedef struct mc_qdense {

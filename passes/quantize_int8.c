@@ -259,6 +259,32 @@ typedef struct wq {
     char *dq_name;       /* output of the weight's DequantizeLinear */
 } wq;
 
+/* A weight already on a uniform grid (a UNIFORM encoding, e.g. from
+ * prune-hessian with bits) whose channels are the scales' channels keeps
+ * its integers: scale = the grid step, q = code - zero_point, exactly the
+ * float view (no second rounding; the sign of a negative step moves to
+ * the integers). False when it does not fit in +-wmax. */
+static bool grid_scales(const lc_tensor *w, int axis, bool per_channel, int wmax, float *scale, int8_t *q)
+{
+    const lc_encoding *e = w->enc;
+    if (!e || e->kind != LC_ENC_UNIFORM || !e->codes) return false;
+    if (per_channel ? e->axis >= 0 && e->axis != axis : e->axis >= 0) return false;
+    int64_t n = lc_tensor_numel(w), ch = per_channel ? w->dims[axis] : 1;
+    for (int64_t c = 0; c < ch; c++) {
+        float gs = e->scale[e->axis >= 0 ? c : 0];
+        if (gs == 0 || !isfinite(gs)) return false;
+        scale[c] = fabsf(gs); /* a negative step (BatchNorm folded) flips the integers */
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int64_t c = lc_encoding_channel(e, w, i);
+        int32_t k = e->mask && !e->mask[i] ? 0 : e->codes[i] - e->zero_point[c];
+        if (e->scale[c] < 0) k = -k;
+        if (k < -wmax || k > wmax) return false;
+        q[i] = (int8_t)k;
+    }
+    return true;
+}
+
 /* Quantizes one weight: the int8 initializer, scale, zero point and the
  * DequantizeLinear node (prepended at *pos). */
 static lc_status quantize_weight(lc_graph *g, lc_tensor *w, int axis, bool per_channel, int wmax, int *pos, wq *out)
@@ -280,6 +306,7 @@ static lc_status quantize_weight(lc_graph *g, lc_tensor *w, int axis, bool per_c
     out->channels = ch;
     out->axis = per_channel ? axis : -1;
     const float *v = w->data;
+    if (grid_scales(w, axis, per_channel, wmax, out->scale, q)) goto emit;
     for (int64_t c = 0; c < ch; c++) {
         float amax = 0;
         for (int64_t i = 0; i < n; i++)
@@ -290,6 +317,7 @@ static lc_status quantize_weight(lc_graph *g, lc_tensor *w, int axis, bool per_c
         double r = nearbyint((double)v[i] / out->scale[per_channel ? (i / inner) % ch : 0]);
         q[i] = (int8_t)fmin(fmax(r, -wmax), wmax);
     }
+emit:
     snprintf(buf, len, "%s_quantized", w->name);
     if ((s = lc_graph_unique_name(g, buf, &qn))) goto done;
     if ((s = lc_graph_add_init(g, qn, LC_DTYPE_INT8, w->ndim, w->dims, q, NULL))) goto done;

@@ -64,7 +64,7 @@ static lc_status place(buffer *b, int n, size_t *total)
     return LC_OK;
 }
 
-lc_status cc_plan(cc_ctx *c)
+static void lifetimes(cc_ctx *c)
 {
     for (int k = 0; k < c->n_vals; k++) c->vals[k].first = c->vals[k].last = -1;
     for (int s = 0; s < c->n_steps; s++) {
@@ -79,6 +79,32 @@ lc_status cc_plan(cc_ctx *c)
             if (b->last < s) b->last = s;
         }
     }
+}
+
+/* A step whose kernel may run in place writes over its input when that
+ * input's buffer dies there and is at least as large: the output takes the
+ * input's buffer (and the step the in-place scratch). */
+static void run_in_place(cc_ctx *c)
+{
+    for (int s = 0; s < c->n_steps; s++) {
+        cc_step *st = &c->steps[s];
+        if (!st->may_run_in_place || st->write < 0 || st->n_reads < 1) continue;
+        int xb = c->vals[st->reads[0]].base, yb = c->vals[st->write].base;
+        cc_value *x = &c->vals[xb], *y = &c->vals[yb];
+        if (xb == yb || x->where != CW_ARENA || y->where != CW_ARENA || x->last != s || y->first != s ||
+            y->numel * elem_size(y) > x->numel * elem_size(x))
+            continue;
+        for (int k = 0; k < c->n_vals; k++)
+            if (c->vals[k].base == yb) c->vals[k].base = xb;
+        st->scratch = st->in_place_scratch;
+        lifetimes(c);
+    }
+}
+
+lc_status cc_plan(cc_ctx *c)
+{
+    lifetimes(c);
+    run_in_place(c);
     buffer *bufs = calloc((size_t)(c->n_vals + c->n_steps + 1), sizeof *bufs);
     if (!bufs) return lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     int n = 0;

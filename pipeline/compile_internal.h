@@ -57,6 +57,11 @@ typedef struct cc_step {
     int write;              /* value written, or -1 */
     size_t scratch;         /* bytes of scratch (placed by the planner) */
     size_t scratch_offset;
+    /* The kernel may also run in place, writing over reads[0] (with
+     * in_place_scratch bytes of scratch); cc_plan does so when reads[0]
+     * dies at this step. */
+    bool may_run_in_place;
+    size_t in_place_scratch;
 } cc_step;
 
 typedef struct cc_ctx {

@@ -39,6 +39,7 @@ import tempfile
 
 import numpy as np
 import onnx
+import onnx.numpy_helper
 from onnx import TensorProto, helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -56,6 +57,7 @@ QEMU = ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
         "-semihosting-config", "enable=on,target=native", "-kernel"]
 TMP = tempfile.mkdtemp(prefix="micro_test_")
 failures = []
+dscnn_arena = None
 
 
 def check(cond, what):
@@ -138,6 +140,7 @@ def qemu_check(name, out, x, host_pred):
 def check_int8(model, passes, name, data, qemu):
     """An int8 QDQ model from `passes`: top-1 against ONNX Runtime; returns
     the generated C."""
+    global dscnn_arena
     x, calib, n = data["x"], data["calib"], data["x"].shape[0]
     qdq = os.path.join(TMP, name + ".onnx")
     cmd = [SHRINK, "run", os.path.join(ZOO, model + ".onnx"), "-o", qdq, "--calib", calib, "--quiet"]
@@ -153,6 +156,8 @@ def check_int8(model, passes, name, data, qemu):
           % (model, " -> ".join(passes), 100 * agree, n, info["arena_bytes"]))
     if qemu:
         qemu_check(name, out, x, y.argmax(1))
+    if name == "dscnn_q":
+        dscnn_arena = info["arena_bytes"]
     return open(os.path.join(out, name + ".c")).read()
 
 
@@ -186,6 +191,46 @@ def check_model(model, data, qemu):
                           model + "_qpk", data, False)
         check(re.search(r"mc_weights W\d+ = \{5, [12],", code) is not None,
               "lenet5: pruned k-means int8 weights are stored as sparse int8 codebooks")
+        check_joint_int8(data, qemu)
+    if model == "dscnn":
+        # depthwise and pointwise convs run in place: one 64x14x14 int8
+        # activation (12,544 bytes) and scratch, not two
+        check(dscnn_arena < 2 * 64 * 14 * 14, "dscnn int8: in-place depthwise/pointwise kernels, arena %d bytes < %d"
+              % (dscnn_arena, 2 * 64 * 14 * 14))
+
+
+# SparseGPT joint prune + quantize (per-channel grids of few bits), as in
+# benchmarks/recipes/joint.lenet5.json, then int8 activations
+JOINT_LENET5 = ["prune-hessian:include=/features/*,sparsity=0.3,bits=4,damp=0.3,rescale=true",
+                "prune-hessian:include=*classifier.1/*,sparsity=0.8,bits=2,damp=0.3,rescale=true",
+                "prune-hessian:include=*classifier.3/*,include=*classifier.5/*,sparsity=0.6,bits=3,damp=0.3,rescale=true"]
+
+
+def check_joint_int8(data, qemu):
+    """quantize-int8 keeps a uniform grid's integers: the QDQ weights
+    dequantize to exactly the joint model's weights (numpy), each output
+    channel holds at most 2^bits distinct integers; then ORT agreement and
+    QEMU as for any int8 model."""
+    joint = os.path.join(TMP, "lenet5_joint.onnx")
+    cmd = [SHRINK, "run", os.path.join(ZOO, "lenet5.onnx"), "-o", joint, "--calib", data["calib"], "--quiet"]
+    for p in JOINT_LENET5:
+        cmd += ["--pass", p]
+    run(cmd)
+    check_int8("lenet5", JOINT_LENET5 + ["quantize-int8"], "lenet5_qj", data, qemu)  # one pipeline: the grids reach it
+    ref = {t.name: onnx.numpy_helper.to_array(t) for t in onnx.load(joint).graph.initializer}
+    got = {t.name: onnx.numpy_helper.to_array(t) for t in onnx.load(os.path.join(TMP, "lenet5_qj.onnx")).graph.initializer}
+    exact, narrow, n = True, True, 0
+    for name, w in ref.items():
+        if name + "_quantized" not in got or w.ndim < 2:
+            continue
+        q, sc = got[name + "_quantized"], got[name + "_scale"].astype(np.float32)
+        deq = q.astype(np.float32) * sc.reshape((-1,) + (1,) * (q.ndim - 1))
+        exact = exact and np.array_equal(deq, w)
+        bits = 4 if name.startswith("features") else 2 if name.startswith("classifier.1.") else 3
+        narrow = narrow and all(len(np.unique(row)) <= (1 << bits) for row in q.reshape(q.shape[0], -1))
+        n += 1
+    check(n == 5 and exact and narrow, "lenet5 joint -> quantize-int8: %d weights dequantize exactly to the joint "
+          "model's (%s), at most 2^bits integers per channel (%s)" % (n, exact, narrow))
 
 
 def save_model(nodes, inputs, outputs, inits, path):
