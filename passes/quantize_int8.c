@@ -7,7 +7,10 @@
  *                x86 without VNNI, where its fused u8 x s8 kernels add pairs
  *                of products in saturating 16-bit lanes); stored as
  *                an int8 initializer feeding DequantizeLinear (axis = the
- *                output-channel axis when per channel).
+ *                output-channel axis when per channel). A weight already
+ *                on a uniform grid (UNIFORM encoding, e.g. prune-hessian
+ *                with bits) keeps its integers: s = the grid step, q =
+ *                code - zero point, so nothing is rounded twice.
  *   biases       int32, scale = input scale x weight scale (per channel),
  *                zero point 0, feeding DequantizeLinear (Conv,
  *                ConvTranspose, and Gemm with alpha = beta = 1).
