@@ -233,6 +233,8 @@ static lc_status shift_bias(lc_model *m, lc_node *layer_node, lc_node *holder, i
         return LC_OK;
     }
     if (t && old_last == C && use_count(g, name) == 1) {
+        lc_status us = lc_tensor_unshare(t); /* the gate's copy shares it */
+        if (us) return us;
         float *v = t->data;
         int64_t n = lc_tensor_numel(t);
         for (int64_t j = 0; j < n; j++) v[j] = (float)((double)v[j] + shift[j % C]);
@@ -585,7 +587,9 @@ lc_status lc_correct_bias_ref(lc_model *m, const lc_bias_ref *ref, const lc_cont
     bool gate = n >= GATE_MIN_SAMPLES;
     if (gate && ref->outs.n == 0)
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_correct_bias_ref: the reference was collected on other calibration data");
-    lc_status s = gate ? lc_model_clone(m, &plain) : LC_OK;
+    /* the uncorrected model shares m's tensors: the correction changes only
+       biases (unshared as it writes them) */
+    lc_status s = gate ? lc_model_clone_shared(m, &plain) : LC_OK;
     if (!s) s = correct_all(m, ref, ctx);
     if (!s && gate) s = outputs(plain, ctx, &got_plain);
     if (!s && gate) s = outputs(m, ctx, &got);
@@ -601,6 +605,8 @@ lc_status lc_correct_bias_ref(lc_model *m, const lc_bias_ref *ref, const lc_cont
                a < a_plain ? "not applied" : "kept", (long long)a, (long long)n, (long long)a_plain);
     }
     lc_model_free(plain);
+    /* m holds every buffer alone again: drop the counters */
+    if (gate && !s) s = lc_model_unshare(m);
     free(got_plain.v);
     free(got.v);
     return s;
