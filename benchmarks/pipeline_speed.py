@@ -28,10 +28,10 @@ NORM = ["--mean", "0.2860", "--std", "0.3530"]
 PASS_ABBREV = {"prune-hessian": "prune", "quantize-kmeans": "kmeans", "huffman": "huff"}
 
 
-def run_once(shrink, model, recipe, data, threads, tmp):
-    """One `shrink run`; returns (cpu seconds, wall seconds, report dict, exit code)."""
-    out = os.path.join(tmp, "out.lcm")
-    rep = os.path.join(tmp, "report.json")
+def run_once(shrink, model, recipe, data, threads, tmp, tag="out"):
+    """One `shrink run` writing TMP/TAG.lcm; returns (cpu seconds, wall seconds, report dict, exit code)."""
+    out = os.path.join(tmp, tag + ".lcm")
+    rep = os.path.join(tmp, tag + ".json")
     for f in (out, rep):
         if os.path.exists(f):
             os.remove(f)
@@ -51,6 +51,22 @@ def run_once(shrink, model, recipe, data, threads, tmp):
     if report is None:
         sys.stderr.write("%s %s: exit %d %s\n" % (model, recipe, code, err.strip().splitlines()[-1:] or ""))
     return ru.ru_utime + ru.ru_stime, wall, report, code
+
+
+def search_cell(report):
+    """Configurations the run measured, and how many of those validations
+    stopped early (the exact rule: certainly over the budget)."""
+    if not report:
+        return "-"
+    tried = report.get("tried", [])
+    return "%d (%d early)" % (len(tried), sum(1 for t in tried if "early_stop" in t))
+
+
+def same_file(a, b):
+    if not (os.path.exists(a) and os.path.exists(b)):
+        return False
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        return fa.read() == fb.read()
 
 
 def pass_figures(report):
@@ -76,11 +92,11 @@ def main():
     a = ap.parse_args()
     shrink = os.path.join(a.build, "shrink")
     base = a.baseline
-    hdr = "| model | recipe | pass seconds (CPU est.) | CPU s | wall s | ratio | val drop |"
-    sep = "|---|---|---|---|---|---|---|"
+    hdr = "| model | recipe | pass seconds (CPU est.) | CPU s | wall s | ratio | val drop | measured (early) |"
+    sep = "|---|---|---|---|---|---|---|---|"
     if base:
-        hdr += " baseline CPU s | baseline pass seconds | speed-up (CPU) | same output |"
-        sep += "---|---|---|---|"
+        hdr += " baseline CPU s | baseline measured | speed-up (CPU) | same output | same bytes |"
+        sep += "---|---|---|---|---|"
     print(hdr)
     print(sep, flush=True)
     rows = []
@@ -91,17 +107,18 @@ def main():
                 scale = cpu / wall if wall > 0 else 1.0
                 ratio = "%.1fx" % rep["ratio"] if rep else "exit %d" % code
                 drop = "%.2f" % rep["accuracy"]["drop"] if rep and "drop" in rep.get("accuracy", {}) else "-"
-                row = "| %s | %s | %s | %.1f | %.1f | %s | %s |" % (m, r, pass_cell(rep, scale), cpu, wall, ratio, drop)
+                row = "| %s | %s | %s | %.1f | %.1f | %s | %s | %s |" % (m, r, pass_cell(rep, scale), cpu, wall, ratio,
+                                                                     drop, search_cell(rep))
                 if base:
-                    bcpu, bwall, brep, _ = run_once(base, m, r, a.data, a.threads, tmp)
-                    bscale = bcpu / bwall if bwall > 0 else 1.0
+                    bcpu, bwall, brep, _ = run_once(base, m, r, a.data, a.threads, tmp, "base")
                     # the .lcm META holds the recipe as run (its text grows
                     # when passes gain parameters): compare what each pass
                     # produced and the accuracy instead of the file's bytes
                     same = bool(rep and brep and rep["accuracy"] == brep["accuracy"] and
                                 pass_figures(rep) == pass_figures(brep))
-                    row += " %.1f | %s | %.1fx | %s |" % (bcpu, pass_cell(brep, bscale), bcpu / cpu if cpu else 0,
-                                                          "yes" if same else "no")
+                    row += " %.1f | %s | %.1fx | %s | %s |" % (
+                        bcpu, search_cell(brep), bcpu / cpu if cpu else 0, "yes" if same else "no",
+                        "yes" if same_file(os.path.join(tmp, "out.lcm"), os.path.join(tmp, "base.lcm")) else "no")
                 print(row, flush=True)
                 rows.append(row)
     if a.out:

@@ -35,7 +35,7 @@ typedef struct chan_sum {
 } chan_sum;
 
 typedef struct layer {
-    int node, ref_node, level;
+    int node, ref_node, level; /* ref_node: the lc_bias_ref entry */
     bool last_axis;     /* channel axis: last (MatMul) or 1 */
     chan_sum got, want; /* compressed model, reference model */
 } layer;
@@ -233,6 +233,8 @@ static lc_status shift_bias(lc_model *m, lc_node *layer_node, lc_node *holder, i
         return LC_OK;
     }
     if (t && old_last == C && use_count(g, name) == 1) {
+        lc_status us = lc_tensor_unshare(t); /* the gate's copy shares it */
+        if (us) return us;
         float *v = t->data;
         int64_t n = lc_tensor_numel(t);
         for (int64_t j = 0; j < n; j++) v[j] = (float)((double)v[j] + shift[j % C]);
@@ -327,51 +329,95 @@ static lc_status correct_layer(lc_model *m, layer *L, const lc_context *ctx, boo
     return s;
 }
 
-/* Node index in `g` whose first output is `name`, or -1. */
-static int node_by_output(const lc_graph *g, const char *name)
+/* What the correction needs of the model before the pass (lc_bias_ref):
+ * per layer, its output name, op, the weight's shape and a 128-bit
+ * fingerprint of its bytes (a weight "changed" when they differ: a
+ * collision, at odds of 2^-128, would only leave one layer uncorrected),
+ * and the per-channel sums of its output on the calibration data; with
+ * the gate, the model's first output on it. No copy of the model. */
+typedef struct ref_layer {
+    char *output, *op;
+    bool has_weight;    /* a stored float32 weight */
+    int ndim;
+    int64_t dims[LC_MAX_DIMS];
+    uint64_t print[2];
+    chan_sum want;
+} ref_layer;
+
+typedef struct out_buf {
+    float *v;
+    size_t n, cap;
+} out_buf;
+
+struct lc_bias_ref {
+    int n;
+    ref_layer *l;
+    out_buf outs;       /* the gate's reference outputs (empty: no gate) */
+};
+
+static void fingerprint(const void *data, size_t nbytes, uint64_t out[2])
 {
-    for (int i = 0; i < g->n_nodes; i++)
-        if (g->nodes[i]->n_outputs > 0 && !strcmp(g->nodes[i]->outputs[0], name)) return i;
-    return -1;
+    const unsigned char *b = data;
+    uint64_t h1 = 0x9e3779b97f4a7c15ull ^ nbytes, h2 = 0xc2b2ae3d27d4eb4full + nbytes;
+    size_t i = 0;
+    for (; i + 8 <= nbytes; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        h1 = (h1 ^ w) * 0x100000001b3ull;
+        h1 ^= h1 >> 29;
+        h2 = (h2 + w) * 0xff51afd7ed558ccdull;
+        h2 ^= h2 >> 32;
+    }
+    for (; i < nbytes; i++) {
+        h1 = (h1 ^ b[i]) * 0x100000001b3ull;
+        h2 = (h2 + b[i]) * 0xff51afd7ed558ccdull;
+    }
+    out[0] = h1 ^ (h1 >> 31);
+    out[1] = h2 ^ (h2 >> 33);
 }
 
-static bool weight_changed(const lc_graph *g, const lc_node *n, const lc_graph *rg, const lc_node *rn)
+static bool weight_changed(const lc_graph *g, const lc_node *n, const ref_layer *r)
 {
     lc_tensor *w = find_stored(g, n->inputs[1]);
     if (!w || w->dtype != LC_DTYPE_FLOAT) return false;
-    lc_tensor *rw = rn->n_inputs > 1 ? find_stored(rg, rn->inputs[1]) : NULL;
-    if (!rw || rw->dtype != w->dtype || rw->ndim != w->ndim || memcmp(rw->dims, w->dims, sizeof(int64_t) * (size_t)w->ndim))
-        return true;
-    return memcmp(rw->data, w->data, w->nbytes) != 0;
+    if (!r->has_weight || r->ndim != w->ndim || memcmp(r->dims, w->dims, sizeof(int64_t) * (size_t)w->ndim)) return true;
+    uint64_t print[2];
+    fingerprint(w->data, w->nbytes, print);
+    return print[0] != r->print[0] || print[1] != r->print[1];
 }
 
-static lc_status correct_all(lc_model *m, const lc_model *ref, const lc_context *ctx)
+static int ref_by_output(const lc_bias_ref *ref, const char *name)
+{
+    for (int i = 0; i < ref->n; i++)
+        if (!strcmp(ref->l[i].output, name)) return i;
+    return -1;
+}
+
+static lc_status correct_all(lc_model *m, const lc_bias_ref *ref, const lc_context *ctx)
 {
     lc_graph *g = m->graph;
-    const lc_graph *rg = ref->graph;
     int nn = g->n_nodes, n_layers = 0, n_levels = 0, done = 0;
     layer *l = calloc((size_t)nn + 1, sizeof *l);
     bool *marked = calloc((size_t)nn + 1, sizeof *marked);
     int *level = calloc((size_t)nn + 1, sizeof *level);
     int *of_m = malloc(((size_t)nn + 1) * sizeof *of_m);
-    int *of_ref = malloc(((size_t)rg->n_nodes + 1) * sizeof *of_ref);
-    bool *need = NULL;
+    bool *need = calloc((size_t)nn + 1, sizeof *need);
     double max_shift = 0;
     lc_status s = LC_OK;
-    if (!l || !marked || !level || !of_m || !of_ref) {
+    if (!l || !marked || !level || !of_m || !need) {
         s = lc_fail(LC_ERR_NO_MEMORY, "bias-correct: out of memory");
         goto done;
     }
-    for (int i = 0; i < rg->n_nodes; i++) of_ref[i] = -1;
     for (int i = 0; i < nn; i++) {
         of_m[i] = -1;
         const lc_node *n = g->nodes[i];
         if (!is_layer(n) || n->n_inputs < 2 || !*n->inputs[1] || n->n_outputs < 1) continue;
-        int r = node_by_output(rg, n->outputs[0]);
-        if (r < 0 || strcmp(rg->nodes[r]->op_type, n->op_type) || !weight_changed(g, n, rg, rg->nodes[r])) continue;
+        int r = ref_by_output(ref, n->outputs[0]);
+        if (r < 0 || strcmp(ref->l[r].op, n->op_type) || !weight_changed(g, n, &ref->l[r])) continue;
         marked[i] = true;
-        l[n_layers] = (layer){.node = i, .ref_node = r, .last_axis = !strcmp(n->op_type, "MatMul")};
-        of_m[i] = of_ref[r] = n_layers++;
+        /* the reference sums are borrowed (never freed through l) */
+        l[n_layers] = (layer){.node = i, .ref_node = r, .last_axis = !strcmp(n->op_type, "MatMul"), .want = ref->l[r].want};
+        of_m[i] = n_layers++;
     }
     if (!n_layers) {
         lc_log(ctx, "bias-correct: no layer differs from the reference model");
@@ -379,16 +425,7 @@ static lc_status correct_all(lc_model *m, const lc_model *ref, const lc_context 
     }
     if ((s = lc_graph_levels(g, marked, level, &n_levels))) goto done;
     for (int k = 0; k < n_layers; k++) l[k].level = level[l[k].node];
-    bc_state st = {l, of_ref, -1, true};
-    /* each run stops after the last layer it measures */
-    if (!(need = calloc((size_t)(nn > rg->n_nodes ? nn : rg->n_nodes) + 1, sizeof *need))) {
-        s = lc_fail(LC_ERR_NO_MEMORY, "bias-correct: out of memory");
-        goto done;
-    }
-    for (int k = 0; k < n_layers; k++) need[l[k].ref_node] = true;
-    if ((s = lc_calib_run_nodes(ref, ctx, observe, &st, need))) goto done;
-    st.of_node = of_m;
-    st.ref = false;
+    bc_state st = {l, of_m, -1, false};
     for (int wave = 0; wave < n_levels && !s; wave++) {
         st.wave = wave;
         for (int i = 0; i < nn; i++) need[i] = false;
@@ -403,24 +440,14 @@ static lc_status correct_all(lc_model *m, const lc_model *ref, const lc_context 
         lc_log(ctx, "bias-correct: corrected %d of %d changed layer(s) in %d wave(s); largest shift %.4g", done, n_layers,
                n_levels, max_shift);
 done:
-    for (int k = 0; l && k < n_layers; k++) {
-        free(l[k].got.sum);
-        free(l[k].want.sum);
-    }
+    for (int k = 0; l && k < n_layers; k++) free(l[k].got.sum);
     free(l);
     free(marked);
     free(level);
     free(of_m);
-    free(of_ref);
     free(need);
     return s;
 }
-
-/* Outputs of the first graph output over the calibration data. */
-typedef struct out_buf {
-    float *v;
-    size_t n, cap;
-} out_buf;
 
 static lc_status on_out(void *user, int64_t start, int64_t n, const lc_array *out)
 {
@@ -469,6 +496,80 @@ static int64_t agreement(const out_buf *want, const out_buf *got, int64_t n)
  * the correction is always kept. */
 #define GATE_MIN_SAMPLES 64
 
+static int64_t calib_count(const lc_context *ctx)
+{
+    int64_t n = lc_dataset_count(ctx->calib);
+    return ctx->calib_limit > 0 && ctx->calib_limit < n ? ctx->calib_limit : n;
+}
+
+void lc_bias_ref_free(lc_bias_ref *r)
+{
+    if (!r) return;
+    for (int i = 0; i < r->n; i++) {
+        free(r->l[i].output);
+        free(r->l[i].op);
+        free(r->l[i].want.sum);
+    }
+    free(r->l);
+    free(r->outs.v);
+    free(r);
+}
+
+lc_status lc_bias_ref_collect(const lc_model *m, const lc_context *ctx, lc_bias_ref **out)
+{
+    *out = NULL;
+    if (!m) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_bias_ref_collect: NULL model");
+    if (!ctx || !ctx->calib) return lc_fail(LC_ERR_INVALID_ARGUMENT, "bias-correct needs calibration data");
+    const lc_graph *g = m->graph;
+    int nn = g->n_nodes;
+    lc_bias_ref *r = calloc(1, sizeof *r);
+    int *of_node = malloc(((size_t)nn + 1) * sizeof *of_node);
+    bool *need = calloc((size_t)nn + 1, sizeof *need);
+    layer *obs = calloc((size_t)nn + 1, sizeof *obs);
+    lc_status s = LC_OK;
+    if (!r || !of_node || !need || !obs || !(r->l = calloc((size_t)nn + 1, sizeof *r->l))) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "bias-correct: out of memory");
+        goto done;
+    }
+    /* every layer: which ones the pass changes is known only after it */
+    for (int i = 0; i < nn && !s; i++) {
+        of_node[i] = -1;
+        const lc_node *n = g->nodes[i];
+        if (!is_layer(n) || n->n_outputs < 1) continue;
+        ref_layer *L = &r->l[r->n];
+        if (!(L->output = lc_strdup(n->outputs[0])) || !(L->op = lc_strdup(n->op_type))) {
+            free(L->output);
+            s = lc_fail(LC_ERR_NO_MEMORY, "bias-correct: out of memory");
+            break;
+        }
+        lc_tensor *w = n->n_inputs > 1 && *n->inputs[1] ? find_stored(g, n->inputs[1]) : NULL;
+        if (w && w->dtype == LC_DTYPE_FLOAT) {
+            L->has_weight = true;
+            L->ndim = w->ndim;
+            memcpy(L->dims, w->dims, sizeof(int64_t) * (size_t)w->ndim);
+            fingerprint(w->data, w->nbytes, L->print);
+        }
+        obs[r->n] = (layer){.node = i, .level = 0, .last_axis = !strcmp(n->op_type, "MatMul")};
+        need[i] = true;
+        of_node[i] = r->n++;
+    }
+    bc_state st = {obs, of_node, -1, true};
+    /* the run stops after the last layer */
+    if (!s && r->n) s = lc_calib_run_nodes(m, ctx, observe, &st, need);
+    for (int k = 0; k < r->n; k++) {
+        r->l[k].want = obs[k].want;
+        obs[k].want.sum = NULL;
+    }
+    if (!s && calib_count(ctx) >= GATE_MIN_SAMPLES) s = outputs(m, ctx, &r->outs);
+done:
+    free(of_node);
+    free(need);
+    free(obs);
+    if (s) lc_bias_ref_free(r);
+    else *out = r;
+    return s;
+}
+
 /* The correction is kept unless it makes the model agree (top-1, first
  * graph output) with the reference on fewer calibration samples than
  * without it. Mean matching restores a channel's mean but not its
@@ -476,22 +577,24 @@ static int64_t agreement(const out_buf *want, const out_buf *got, int64_t n)
  * sometimes into near-constants and was measured to cost accuracy (though
  * it still lowers the outputs' squared error), while it helps at moderate
  * sparsity. */
-lc_status lc_correct_bias(lc_model *m, const lc_model *ref, const lc_context *ctx)
+lc_status lc_correct_bias_ref(lc_model *m, const lc_bias_ref *ref, const lc_context *ctx)
 {
-    if (!m || !ref) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_correct_bias: NULL model");
+    if (!m || !ref) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_correct_bias_ref: NULL argument");
     if (!ctx || !ctx->calib) return lc_fail(LC_ERR_INVALID_ARGUMENT, "bias-correct needs calibration data");
     lc_model *plain = NULL;
-    out_buf want = {0}, got_plain = {0}, got = {0};
-    int64_t n = lc_dataset_count(ctx->calib);
-    if (ctx->calib_limit > 0 && ctx->calib_limit < n) n = ctx->calib_limit;
+    out_buf got_plain = {0}, got = {0};
+    int64_t n = calib_count(ctx);
     bool gate = n >= GATE_MIN_SAMPLES;
-    lc_status s = gate ? lc_model_clone(m, &plain) : LC_OK;
+    if (gate && ref->outs.n == 0)
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_correct_bias_ref: the reference was collected on other calibration data");
+    /* the uncorrected model shares m's tensors: the correction changes only
+       biases (unshared as it writes them) */
+    lc_status s = gate ? lc_model_clone_shared(m, &plain) : LC_OK;
     if (!s) s = correct_all(m, ref, ctx);
-    if (!s && gate) s = outputs(ref, ctx, &want);
     if (!s && gate) s = outputs(plain, ctx, &got_plain);
     if (!s && gate) s = outputs(m, ctx, &got);
     if (!s && gate) {
-        int64_t a_plain = agreement(&want, &got_plain, n), a = agreement(&want, &got, n);
+        int64_t a_plain = agreement(&ref->outs, &got_plain, n), a = agreement(&ref->outs, &got, n);
         if (a < a_plain) {
             /* revert: m takes the uncorrected model's contents */
             lc_model tmp = *m;
@@ -502,9 +605,21 @@ lc_status lc_correct_bias(lc_model *m, const lc_model *ref, const lc_context *ct
                a < a_plain ? "not applied" : "kept", (long long)a, (long long)n, (long long)a_plain);
     }
     lc_model_free(plain);
-    free(want.v);
+    /* m holds every buffer alone again: drop the counters */
+    if (gate && !s) s = lc_model_unshare(m);
     free(got_plain.v);
     free(got.v);
+    return s;
+}
+
+lc_status lc_correct_bias(lc_model *m, const lc_model *ref, const lc_context *ctx)
+{
+    if (!m || !ref) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_correct_bias: NULL model");
+    if (!ctx || !ctx->calib) return lc_fail(LC_ERR_INVALID_ARGUMENT, "bias-correct needs calibration data");
+    lc_bias_ref *r;
+    lc_status s = lc_bias_ref_collect(ref, ctx, &r);
+    if (!s) s = lc_correct_bias_ref(m, r, ctx);
+    lc_bias_ref_free(r);
     return s;
 }
 

@@ -98,6 +98,7 @@ typedef struct state {
     bool kmeans;         /* joint mode grid */
     bool fit_all;        /* joint mode, uniform: grid of the unpruned layer */
     bool bn_update;      /* wave_bn after each wave */
+    bool *fresh;         /* by node: BatchNorms wave_bn re-estimated */
     struct chstat *ref;  /* rescale: per layer, the float model's output
                             statistics (NULL: off) */
 } state;
@@ -124,7 +125,7 @@ static lc_status wave_bn(state *st, lc_model *m)
     for (int i = 0; i < st->n_layers; i++) {
         const lc_node *bn = st->pruned[i] ? next_bn(m, &st->layers[i]) : NULL;
         for (int q = 0; bn && q < nn; q++)
-            if (m->graph->nodes[q] == bn) sel[q] = any = true;
+            if (m->graph->nodes[q] == bn) sel[q] = any = st->fresh[q] = true;
     }
     lc_status s = any ? lc_correct_bn_nodes(m, st->ctx, sel) : LC_OK;
     free(sel);
@@ -650,7 +651,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     if (s) goto done;
     st.layers = L;
     st.n_layers = n;
-    if (!(st.pruned = calloc(nz(n), sizeof *st.pruned))) {
+    if (!(st.pruned = calloc(nz(n), sizeof *st.pruned)) || !(st.fresh = calloc(nz(m->graph->n_nodes), sizeof *st.fresh))) {
         s = lc_fail(LC_ERR_NO_MEMORY, "prune-hessian: out of memory");
         goto done;
     }
@@ -679,6 +680,16 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
                                    st.bn_update || st.ref ? after_wave : NULL, &st);
     /* the last wave's layers (lc_hessian_compress_ex corrects between waves) */
     if (!s && st.ref) s = wave_rescale(&st, m);
+    /* correct=bn (corrects_bn): the last wave's BatchNorms, and then each
+       BatchNorm has been re-estimated after every change upstream of it,
+       which is what lc_correct_bn would find again; otherwise run it */
+    if (!s && sequential && st.bn_update) {
+        s = wave_bn(&st, m);
+        bool all = true;
+        for (int i = 0; i < m->graph->n_nodes; i++)
+            all &= st.fresh[i] || strcmp(m->graph->nodes[i]->op_type, "BatchNormalization");
+        if (!s && !all) s = lc_correct_bn(m, ctx);
+    }
     lc_log(ctx, "prune-hessian: %d layers", n);
 done:
     for (int i = 0; L && i < n; i++) lc_hlayer_release(&L[i]);
@@ -687,8 +698,16 @@ done:
     free(st.unit);
     free(st.off);
     free(st.pruned);
+    free(st.fresh);
     free(w);
     return s;
+}
+
+/* correct=bn with the sequential sweep's bn_update: run() re-estimates
+ * every BatchNorm itself (see the end of run) */
+static bool corrects_bn(const lc_params *p)
+{
+    return lc_params_num(p, "sequential") != 0 && lc_params_num(p, "bn_update") != 0;
 }
 
 /* Run with correct=none while the caller applies correction c: center=auto
@@ -710,5 +729,6 @@ const lc_pass lc_pass_prune_hessian = {
     .needs_calib = true,
     .weight_pass = true,
     .defer_correction = defer_correction,
+    .corrects_bn = corrects_bn,
     .run = run,
 };

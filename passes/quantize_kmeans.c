@@ -217,7 +217,12 @@ static lc_status quantize_tensor(const lc_weight *w, int layer, const kconf *kc,
     int axis = per_channel ? w->out_axis : -1;
     if ((s = lc_encoding_set_kind(e, t, LC_ENC_CODEBOOK, kc->bits, axis, n_codes))) return s;
     int64_t ch = e->channels;
-    int64_t *count = calloc((size_t)ch + 1, sizeof *count), *idx = malloc((size_t)(numel ? numel : 1) * sizeof *idx);
+    /* 32-bit positions: half the scratch of the largest layers */
+    if (numel > INT32_MAX)
+        return lc_fail(LC_ERR_UNSUPPORTED, "quantize-kmeans: tensor '%s' has %lld elements (at most %d)", t->name,
+                       (long long)numel, INT32_MAX);
+    int64_t *count = calloc((size_t)ch + 1, sizeof *count);
+    int32_t *idx = malloc((size_t)(numel ? numel : 1) * sizeof *idx);
     float *xs = malloc((size_t)(numel ? numel : 1) * sizeof *xs);
     float *ws = imp ? malloc((size_t)(numel ? numel : 1) * sizeof *ws) : NULL;
     uint8_t *as = malloc((size_t)(numel ? numel : 1));
@@ -237,7 +242,7 @@ static lc_status quantize_tensor(const lc_weight *w, int layer, const kconf *kc,
         }
         memcpy(pos, count, (size_t)ch * sizeof *pos);
         for (int64_t i = 0; i < numel; i++)
-            if (!sparse || e->mask[i]) idx[pos[lc_encoding_channel(e, t, i)]++] = i;
+            if (!sparse || e->mask[i]) idx[pos[lc_encoding_channel(e, t, i)]++] = (int32_t)i;
         free(pos);
     }
     for (int64_t c = 0; c < ch && !s; c++) {

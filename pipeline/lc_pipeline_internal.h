@@ -68,6 +68,13 @@ typedef struct lc_run_state {
     int step;
     cJSON *last_tried, *kept_row;
     double last_drop_lo, last_drop_hi; /* the interval of the last measured drop (NAN: none) */
+    /* pipeline.c: the configurations already measured on the input model
+       (a second attempt repeats the first step's), and the samples the last
+       measurement stopped after (0: all; lc_early_stop.h) */
+    const lc_model *input;
+    struct lc_try_memo *memo;
+    int n_memo, cap_memo;
+    int64_t early_done;
 } lc_run_state;
 
 /* Monotonic seconds. */

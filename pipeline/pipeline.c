@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "lc_early_stop.h"
 #include "lc_encoding.h"
 #include "lc_metric_measure.h"
 #include "lc_pass.h"
@@ -36,6 +37,58 @@ double lc_pipeline_cpu_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The sequential rule of a validation (lc_early_stop.h): counts the hits
+ * of each batch and stops once the candidate is certainly over `allow`. */
+typedef struct early_state {
+    const run_state *r;
+    const int64_t *truth;
+    int64_t hits, counted, n;
+    double allow;
+} early_state;
+
+static bool early_stop(void *user, const int64_t *pred, int64_t done)
+{
+    early_state *e = user;
+    for (; e->counted < done; e->counted++) e->hits += e->truth ? pred[e->counted] == e->truth[e->counted] : 1;
+    return lc_early_stop_missed(e->hits, done, e->n, e->r->float_metric, e->allow);
+}
+
+/* Whether a measurement may stop early: a budget judged on the point
+ * estimate of top-1 or agreement, the float model measured. */
+static bool may_stop_early(const run_state *r)
+{
+    const lc_pipeline *p = r->p;
+    return p->max_drop >= 0 && !(p->confidence > 0) && !p->budget_metric && r->float_pred &&
+           (p->metric == LC_METRIC_TOP1 || p->metric == LC_METRIC_AGREEMENT);
+}
+
+/* lc_pipeline_metric; with stop_allow >= 0 (and may_stop_early) the
+ * validation ends once the model is certainly more than stop_allow points
+ * below the float model: *out is then the most it could have reached and
+ * r->early_done the samples run. */
+static lc_status measure(run_state *r, const lc_model *m, double stop_allow, double *out)
+{
+    r->early_done = 0;
+    if (stop_allow < 0 || !may_stop_early(r)) return lc_pipeline_metric(r, m, out);
+    early_state e = {r, r->p->labels ? r->p->labels : r->float_pred, 0, 0, r->n_val, stop_allow};
+    int64_t *pred, n, done;
+    lc_status s = lc_model_predict_until(m, r->p->val, r->p->val_limit, r->ctx ? r->ctx->batch : 64,
+                                         r->ctx ? r->ctx->threads : 1, r->ctx, early_stop, &e, &pred, &n, &done);
+    if (s) return s;
+    if (n != r->n_val) s = lc_fail(LC_ERR_INTERNAL, "validation of %lld samples, the float model's %lld", (long long)n,
+                                   (long long)r->n_val);
+    else if (done < n) {
+        r->early_done = done;
+        r->last_drop_lo = r->last_drop_hi = NAN;
+        *out = lc_early_stop_accuracy(e.hits + (n - done), n);
+    } else {
+        lc_pipeline_note_verdicts(r, pred, n);
+        *out = lc_early_stop_accuracy(e.hits, n);
+    }
+    free(pred);
+    return s;
 }
 
 /* Top-1 (%) with labels, else top-1 agreement (%) with the float model;
@@ -192,27 +245,113 @@ static lc_status file_bytes(run_state *r, const lc_model *m, double acc, int64_t
     return LC_OK;
 }
 
-/* Applies one configuration of a step to a copy of `cur`. */
-static lc_status try_step(run_state *r, const lc_model *cur, const step *st, const lc_params *pv, lc_model **out,
-                          double *acc, int64_t *bytes)
+/* A configuration measured on the input model: a second attempt of the
+ * passes starts from the same model and repeats the first step's probes. */
+typedef struct lc_try_memo {
+    int step;
+    char *params;
+    double acc, drop_lo, drop_hi;
+    int64_t bytes, early_done;
+} lc_try_memo;
+
+static void memo_clear(run_state *r)
+{
+    for (int i = 0; i < r->n_memo; i++) free(r->memo[i].params);
+    free(r->memo);
+    r->memo = NULL;
+    r->n_memo = r->cap_memo = 0;
+}
+
+static const lc_try_memo *memo_find(const run_state *r, const lc_model *cur, const char *ptxt)
+{
+    for (int i = 0; cur == r->input && ptxt && i < r->n_memo; i++)
+        if (r->memo[i].step == r->step && !strcmp(r->memo[i].params, ptxt)) return &r->memo[i];
+    return NULL;
+}
+
+/* Remembers the measurement just made (best effort: a failed allocation
+ * only means measuring again). */
+static void memo_add(run_state *r, const lc_model *cur, const char *ptxt, double acc, int64_t bytes)
+{
+    if (cur != r->input || !ptxt) return;
+    if (r->n_memo == r->cap_memo) {
+        int cap = r->cap_memo ? 2 * r->cap_memo : 16;
+        lc_try_memo *mm = realloc(r->memo, (size_t)cap * sizeof *mm);
+        if (!mm) return;
+        r->memo = mm;
+        r->cap_memo = cap;
+    }
+    char *txt = strdup(ptxt);
+    if (!txt) return;
+    r->memo[r->n_memo++] = (lc_try_memo){r->step, txt, acc, r->last_drop_lo, r->last_drop_hi, bytes, r->early_done};
+}
+
+/* Runs one configuration of a step on a copy of `cur` (cur itself stays
+ * unchanged: the pass's correction reads it as the model before), or on
+ * `own` itself, the pipeline's own copy of cur, when there is nothing to
+ * back off to (NULL: copy). */
+static lc_status build_step(run_state *r, const lc_model *cur, lc_model *own, const step *st, const lc_params *pv,
+                            lc_model **out)
+{
+    *out = NULL;
+    if (own) {
+        lc_status s = lc_pass_run_params(own, st->pass, pv, r->ctx);
+        if (!s) *out = own;
+        return s;
+    }
+    lc_model *cand = NULL;
+    lc_status s = lc_model_clone(cur, &cand);
+    if (!s) s = lc_pass_run_copy(cand, cur, st->pass, pv, r->ctx);
+    if (s) {
+        lc_model_free(cand);
+        cand = NULL;
+    }
+    *out = cand;
+    return s;
+}
+
+/* Applies one configuration of a step to a copy of `cur` and measures it.
+ * A configuration measured before on the same model is not run again:
+ * *out is then NULL and the caller builds the model if it keeps it. */
+static lc_status try_step(run_state *r, const lc_model *cur, lc_model *own, const step *st, const lc_params *pv,
+                          lc_model **out, double *acc, int64_t *bytes)
 {
     *out = NULL;
     lc_model *cand = NULL;
-    lc_status s = lc_model_clone(cur, &cand);
-    if (!s) s = lc_pass_run_params(cand, st->pass, pv, r->ctx);
-    if (!s) s = lc_pipeline_metric(r, cand, acc);
-    if (!s) s = file_bytes(r, cand, *acc, bytes);
+    char *ptxt = lc_params_to_string(pv);
+    const lc_try_memo *hit = memo_find(r, cur, ptxt);
+    lc_status s = LC_OK;
+    if (hit) {
+        *acc = hit->acc;
+        *bytes = hit->bytes;
+        r->last_drop_lo = hit->drop_lo;
+        r->last_drop_hi = hit->drop_hi;
+        r->early_done = hit->early_done;
+    } else {
+        /* a candidate over the whole budget is over every share of it */
+        s = build_step(r, cur, own, st, pv, &cand);
+        if (!s) s = measure(r, cand, r->p->max_drop, acc);
+        if (!s) s = file_bytes(r, cand, *acc, bytes);
+        if (!s) memo_add(r, cur, ptxt, *acc, *bytes);
+    }
     if (s) {
-        lc_model_free(cand);
+        free(ptxt);
+        if (cand != own) lc_model_free(cand);
         return lc_fail_prefix(s, "pass %s", st->pass->name);
     }
-    char *ptxt = lc_params_to_string(pv);
     cJSON *t = cJSON_CreateObject();
     cJSON_AddStringToObject(t, "pass", st->pass->name);
     cJSON_AddStringToObject(t, "params", ptxt ? ptxt : "");
     cJSON_AddNumberToObject(t, "bytes", (double)*bytes);
     double shown = lc_metric_display(r->p->metric, *acc);
-    if (isfinite(shown)) cJSON_AddNumberToObject(t, "accuracy", shown);
+    if (r->early_done) { /* a bound, not a measurement */
+        cJSON_AddNullToObject(t, "accuracy");
+        cJSON *e = cJSON_AddObjectToObject(t, "early_stop");
+        cJSON_AddStringToObject(e, "rule", "stopped once certainly over the budget (exact bound, not a statistical test)");
+        cJSON_AddNumberToObject(e, "samples", (double)r->early_done);
+        cJSON_AddNumberToObject(e, "of", (double)r->n_val);
+        cJSON_AddNumberToObject(e, "accuracy_at_most", shown);
+    } else if (isfinite(shown)) cJSON_AddNumberToObject(t, "accuracy", shown);
     else cJSON_AddNullToObject(t, "accuracy");
     cJSON_AddItemToArray(r->tried, t);
     lc_pipeline_tried_row(r, t, lc_pipeline_within_drop(r, *acc, r->allow));
@@ -246,6 +385,7 @@ static lc_status back_off(run_state *r, const lc_model *cur, const step *st, lc_
     lc_params trial;
     lc_status s = lc_params_copy(&trial, &st->params);
     if (s) return s;
+    bool pending = false; /* the best was measured before: built at the end */
     for (int iter = 0; iter < 8 && !s; iter++) {
         double mid = is_int ? (iter == 0 ? hi : round((lo + hi) / 2)) : (iter == 0 ? hi : (lo + hi) / 2);
         if (is_int && iter > 0 && (mid == lo || mid == hi)) break;
@@ -258,7 +398,7 @@ static lc_status back_off(run_state *r, const lc_model *cur, const step *st, lc_
         lc_model *cand;
         double acc;
         int64_t bytes;
-        if ((s = try_step(r, cur, st, &trial, &cand, &acc, &bytes))) break;
+        if ((s = try_step(r, cur, NULL, st, &trial, &cand, &acc, &bytes))) break;
         lc_log(r->ctx, "  back-off %s %s=%s: accuracy %.2f", st->pass->name, d->name, txt, acc);
         bool ok = within(r, acc);
         if (!ok && iter == 0 && r->allow < r->p->max_drop && lc_pipeline_within_drop(r, acc, r->p->max_drop)) {
@@ -269,6 +409,7 @@ static lc_status back_off(run_state *r, const lc_model *cur, const step *st, lc_
             r->kept_row = r->last_tried;
             lc_model_free(*best);
             *best = cand;
+            pending = !cand;
             *best_acc = acc;
             *best_bytes = bytes;
             lc_params_clear(best_params);
@@ -282,6 +423,11 @@ static lc_status back_off(run_state *r, const lc_model *cur, const step *st, lc_
         if (!is_int && fabs(hi - lo) < 0.01 * (d->max - d->min)) break;
     }
     lc_params_clear(&trial);
+    if (!s && pending) s = build_step(r, cur, NULL, st, best_params, best);
+    if (s) {
+        lc_model_free(*best);
+        *best = NULL;
+    }
     return s;
 }
 
@@ -435,12 +581,19 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, boo
         if (st->pass->knob) cJSON_AddStringToObject(ev, "knob", st->pass->knob);
         if (p->max_drop >= 0) cJSON_AddNumberToObject(ev, "drop_allowed", r->allow);
         lc_pipeline_emit(r, ev);
-        if ((s = try_step(r, cur, st, &st->params, &cand, &acc, &bytes))) {
+        /* without a budget nothing is backed off: the pass changes the
+           pipeline's own copy in place (one model-sized copy fewer) */
+        lc_model *own = p->max_drop < 0 ? owned : NULL;
+        if ((s = try_step(r, cur, own, st, &st->params, &cand, &acc, &bytes))) {
             lc_params_clear(&used);
             break;
         }
         cJSON *kept = r->last_tried;
         const char *outcome = "applied";
+        if (!cand && within(r, acc) && (s = build_step(r, cur, NULL, st, &st->params, &cand))) {
+            lc_params_clear(&used);
+            break;
+        }
         if (!within(r, acc)) {
             lc_log(ctx, "  %s: the drop of %.2f points (accuracy %.2f, float %.2f) is over its share of the budget "
                         "(%.2f of %.2f points so far): backing off",
@@ -484,7 +637,7 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, boo
         free(ptxt);
         lc_params_clear(&used);
         if (cand) {
-            lc_model_free(owned);
+            if (cand != owned) lc_model_free(owned);
             cur = owned = cand;
         }
         cur_acc = acc;
@@ -532,7 +685,7 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     local.reference = in;
     ctx = &local;
     run_state r = {p, ctx, NULL, 0, NAN, p->max_drop, 0, 0, 0, in->path ? in->path : "", cJSON_CreateArray(), NULL, 0,
-                   NULL, 0, NULL, NULL, NAN, NAN};
+                   NULL, 0, NULL, NULL, NAN, NAN, in, NULL, 0, 0, 0};
     cJSON_Delete(p->report);
     free(p->report_text);
     p->report_text = NULL;
@@ -556,6 +709,7 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
         lc_pipeline_add_times(p, wall0, cpu0);
         free(r.float_pred);
         free(r.float_out);
+        memo_clear(&r);
         cJSON_Delete(r.tried);
         if (s == LC_ERR_BUDGET) { /* the report says what was tried */
             cJSON_AddStringToObject(p->report, "error", lc_last_error());
@@ -600,6 +754,7 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
         cJSON_Delete(res.passes);
         free(r.float_pred);
         free(r.float_out);
+        memo_clear(&r);
         cJSON_Delete(r.tried);
         cJSON_Delete(attempts);
         return s;
@@ -614,6 +769,7 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     lc_pipeline_add_times(p, wall0, cpu0);
     free(r.float_pred);
     free(r.float_out);
+    memo_clear(&r);
     *out = res.m;
     return LC_OK;
 }

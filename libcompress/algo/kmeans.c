@@ -15,8 +15,9 @@
 
 typedef struct sdata {
     int64_t m;             /* values (distinct ones when merged) */
-    double *v;             /* sorted values */
-    double *w;             /* their (merged) weights */
+    float *v;              /* sorted values (floats: exact, half the bytes) */
+    double *w;             /* their (merged) weights (NULL once the prefix
+                              sums are built, for the exact optimum) */
     double *pw, *px, *pxx; /* m + 1 prefix sums of w, w*(v-shift), w*(v-shift)^2 */
     double shift;
 } sdata;
@@ -483,6 +484,9 @@ lc_status lc_kmeans_1d_optimal(const float *x, const float *weight, int64_t n, i
     sdata s;
     if ((st = sdata_build(x, weight, n, true, &s))) return st;
     int64_t m = s.m;
+    /* the programme reads only the prefix sums and the values */
+    free(s.w);
+    s.w = NULL;
     if (m > INT32_MAX) {
         sdata_free(&s);
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "k-means: %lld distinct values (at most %d)", (long long)m, INT32_MAX);

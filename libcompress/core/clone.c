@@ -6,6 +6,7 @@
 
 typedef struct cloner {
     bool oom;
+    bool share;   /* tensor data copy-on-write (lc_model_clone_shared) */
 } cloner;
 
 static char *dup_str(cloner *c, const char *s)
@@ -49,7 +50,7 @@ static lc_blob *clone_blobs(cloner *c, const lc_blob *src, int n)
 static lc_tensor *clone_tensor(cloner *c, const lc_tensor *t)
 {
     if (!t) return NULL;
-    lc_tensor *d = lc_tensor_clone(t);
+    lc_tensor *d = c->share ? lc_tensor_clone_shared(t) : lc_tensor_clone(t);
     if (!d) c->oom = true;
     return d;
 }
@@ -86,12 +87,12 @@ static lc_value_info *clone_vis(cloner *c, const lc_value_info *src, int n)
     return v;
 }
 
-lc_graph *lc_graph_clone(const lc_graph *g);
+static lc_graph *graph_clone(const lc_graph *g, bool share);
 
 static lc_graph *clone_graph(cloner *c, const lc_graph *g)
 {
     if (!g) return NULL;
-    lc_graph *d = lc_graph_clone(g);
+    lc_graph *d = graph_clone(g, c->share);
     if (!d) c->oom = true;
     return d;
 }
@@ -137,9 +138,9 @@ static char **clone_strs(cloner *c, char *const *src, int n)
     return d;
 }
 
-lc_node *lc_node_clone(const lc_node *n)
+static lc_node *node_clone(const lc_node *n, bool share)
 {
-    cloner c = {false};
+    cloner c = {false, share};
     lc_node *d = calloc(1, sizeof *d);
     if (!d) return NULL;
     d->name = dup_str(&c, n->name);
@@ -162,16 +163,20 @@ lc_node *lc_node_clone(const lc_node *n)
     return d;
 }
 
-lc_graph *lc_graph_clone(const lc_graph *g)
+lc_node *lc_node_clone(const lc_node *n) { return node_clone(n, false); }
+
+lc_graph *lc_graph_clone(const lc_graph *g) { return graph_clone(g, false); }
+
+static lc_graph *graph_clone(const lc_graph *g, bool share)
 {
-    cloner c = {false};
+    cloner c = {false, share};
     lc_graph *d = calloc(1, sizeof *d);
     if (!d) return NULL;
     d->name = dup_str(&c, g->name);
     d->doc_string = dup_str(&c, g->doc_string);
     if (lc_vec_reserve((void **)&d->nodes, &d->cap_nodes, g->n_nodes, sizeof *d->nodes)) c.oom = true;
     for (int i = 0; !c.oom && i < g->n_nodes; i++) {
-        d->nodes[i] = lc_node_clone(g->nodes[i]);
+        d->nodes[i] = node_clone(g->nodes[i], share);
         if (!d->nodes[i]) c.oom = true;
         else d->n_nodes = i + 1;
     }
@@ -197,11 +202,38 @@ lc_graph *lc_graph_clone(const lc_graph *g)
     return d;
 }
 
-lc_status lc_model_clone(const lc_model *m, lc_model **out)
+static lc_status clone_model(const lc_model *m, bool share, lc_model **out);
+
+lc_status lc_model_clone(const lc_model *m, lc_model **out) { return clone_model(m, false, out); }
+
+lc_status lc_model_clone_shared(const lc_model *m, lc_model **out) { return clone_model(m, true, out); }
+
+static lc_status unshare_graph(lc_graph *g)
+{
+    lc_status s = LC_OK;
+    for (int i = 0; g && i < g->n_inits && !s; i++) s = lc_tensor_unshare(g->inits[i]);
+    for (int i = 0; g && i < g->n_nodes && !s; i++)
+        for (int a = 0; a < g->nodes[i]->n_attrs && !s; a++) {
+            lc_attr *at = &g->nodes[i]->attrs[a];
+            if (at->type == LC_ATTR_TENSOR && at->t) s = lc_tensor_unshare(at->t);
+            for (int k = 0; at->type == LC_ATTR_TENSORS && k < at->n && !s; k++) s = lc_tensor_unshare(at->tensors[k]);
+            if (at->type == LC_ATTR_GRAPH && !s) s = unshare_graph(at->g);
+            for (int k = 0; at->type == LC_ATTR_GRAPHS && k < at->n && !s; k++) s = unshare_graph(at->graphs[k]);
+        }
+    return s;
+}
+
+lc_status lc_model_unshare(lc_model *m)
+{
+    if (!m) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_unshare: NULL model");
+    return unshare_graph(m->graph);
+}
+
+static lc_status clone_model(const lc_model *m, bool share, lc_model **out)
 {
     *out = NULL;
     if (!m) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_clone: NULL model");
-    cloner c = {false};
+    cloner c = {false, share};
     lc_model *d = calloc(1, sizeof *d);
     if (!d) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     d->ir_version = m->ir_version;

@@ -52,6 +52,10 @@ struct lc_tensor {
     lc_bytes *strings;   /* STRING tensors only: numel entries */
     struct lc_encoding *enc; /* how it is stored compactly; NULL: dense
                                 float (see lc_encoding.h) */
+    int *shared;         /* non-NULL: `data` is shared copy-on-write with
+                            the tensors of other models (lc_model_clone_shared)
+                            holding the same counter; change `data` only
+                            after lc_tensor_unshare */
 };
 
 /* One dimension of a tensor type: a value, a symbolic name, or unknown. */
@@ -196,6 +200,23 @@ double lc_rng_uniform(lc_rng *r); /* [0, 1) */
 float lc_half_to_float(uint16_t h);
 uint16_t lc_float_to_half(float f);
 lc_tensor *lc_tensor_clone(const lc_tensor *t);
+/* Gives `t` its own copy of data it shares (lc_model_clone_shared); the
+ * last holder keeps the buffer without copying. Call before writing
+ * t->data of a tensor that may be shared. LC_ERR_NO_MEMORY. */
+lc_status lc_tensor_unshare(lc_tensor *t);
+/* A copy of `t` sharing its data copy-on-write (see lc_tensor::shared);
+ * NULL when out of memory. */
+lc_tensor *lc_tensor_clone_shared(const lc_tensor *t);
+/* lc_model_clone whose tensors share their data with m's copy-on-write:
+ * a copy for comparing with or reverting to, without a second copy of the
+ * weights. Whoever writes tensor data of either model must call
+ * lc_tensor_unshare first (passes are given models from lc_model_clone,
+ * never shared ones); not for models read by other threads meanwhile (the
+ * counters are not atomic). */
+lc_status lc_model_clone_shared(const lc_model *m, lc_model **out);
+/* Gives every tensor of m its own data again (copies only what another
+ * model still shares). */
+lc_status lc_model_unshare(lc_model *m);
 
 void lc_blob_clear(lc_blob *b);
 void lc_type_clear(lc_type *t);

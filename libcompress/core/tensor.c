@@ -92,7 +92,12 @@ void lc_tensor_free(lc_tensor *t)
     if (!t) return;
     free(t->name);
     free(t->doc_string);
-    free(t->data);
+    /* shared data goes with its last holder */
+    if (!t->shared) free(t->data);
+    else if (--*t->shared == 0) {
+        free(t->data);
+        free(t->shared);
+    }
     if (t->strings) {
         int64_t n = lc_shape_numel(t->ndim, t->dims, 0);
         for (int64_t i = 0; i < n; i++) free(t->strings[i].data);
@@ -118,6 +123,51 @@ lc_tensor *lc_tensor_clone(const lc_tensor *src)
             t->strings[i].len = src->strings[i].len;
         }
     }
+    return t;
+fail:
+    lc_tensor_free(t);
+    return NULL;
+}
+
+lc_status lc_tensor_unshare(lc_tensor *t)
+{
+    if (!t->shared) return LC_OK;
+    if (*t->shared > 1) {
+        void *copy = malloc(t->nbytes ? t->nbytes : 1);
+        if (!copy) return lc_fail(LC_ERR_NO_MEMORY, "tensor '%s': out of memory (%zu bytes)", t->name, t->nbytes);
+        if (t->nbytes) memcpy(copy, t->data, t->nbytes);
+        --*t->shared;
+        t->data = t->nbytes ? copy : (free(copy), NULL);
+    } else {
+        free(t->shared);
+    }
+    t->shared = NULL;
+    return LC_OK;
+}
+
+/* A tensor sharing src's data (numeric tensors with data; others are
+ * copied). The counter lives in both; src is const to its readers, but its
+ * counter is bookkeeping, not content. */
+lc_tensor *lc_tensor_clone_shared(const lc_tensor *src)
+{
+    if (!src->data || src->strings || src->dtype == LC_DTYPE_STRING) return lc_tensor_clone(src);
+    lc_tensor *t = lc_tensor_new(src->name, src->dtype, src->ndim, src->dims);
+    if (!t) return NULL;
+    lc_tensor *s = (lc_tensor *)src;
+    if (!s->shared) {
+        if (!(s->shared = malloc(sizeof *s->shared))) {
+            lc_tensor_free(t);
+            return NULL;
+        }
+        *s->shared = 1;
+    }
+    t->doc_string = lc_strdup(src->doc_string);
+    if (src->doc_string && !t->doc_string) goto fail;
+    if (src->enc && !(t->enc = lc_encoding_clone(src->enc, lc_shape_numel(src->ndim, src->dims, 0)))) goto fail;
+    t->data = src->data;
+    t->nbytes = src->nbytes;
+    t->shared = s->shared;
+    ++*t->shared;
     return t;
 fail:
     lc_tensor_free(t);

@@ -113,6 +113,9 @@ lc_status lc_calib_run_nodes(const lc_model *m, const lc_context *ctx, lc_observ
 
 typedef struct predict_state {
     int64_t *pred;
+    lc_predict_stop_fn stop;
+    void *stop_user;
+    int64_t done;
 } predict_state;
 
 static lc_status on_predict(void *user, int64_t start, int64_t n, const lc_array *out)
@@ -129,25 +132,36 @@ static lc_status on_predict(void *user, int64_t start, int64_t n, const lc_array
             if (y[i * k + j] > y[i * k + best]) best = j;
         ps->pred[start + i] = best;
     }
-    return LC_OK;
+    ps->done = start + n;
+    return ps->stop && ps->stop(ps->stop_user, ps->pred, ps->done) ? STOP_BATCH : LC_OK;
 }
 
 lc_status lc_model_predict(const lc_model *m, const lc_dataset *d, int64_t limit, int batch, int threads,
                            const lc_context *ctx, int64_t **pred, int64_t *n)
 {
+    return lc_model_predict_until(m, d, limit, batch, threads, ctx, NULL, NULL, pred, n, NULL);
+}
+
+lc_status lc_model_predict_until(const lc_model *m, const lc_dataset *d, int64_t limit, int batch, int threads,
+                                 const lc_context *ctx, lc_predict_stop_fn stop, void *stop_user, int64_t **pred,
+                                 int64_t *n, int64_t *done)
+{
     *pred = NULL;
     *n = 0;
+    if (done) *done = 0;
     int64_t count = lc_dataset_count(d);
     if (limit > 0 && limit < count) count = limit;
-    predict_state ps = {malloc((size_t)(count ? count : 1) * sizeof(int64_t))};
+    predict_state ps = {malloc((size_t)(count ? count : 1) * sizeof(int64_t)), stop, stop_user, 0};
     if (!ps.pred) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     lc_status s = lc_dataset_run(m, d, count, batch, threads, NULL, NULL, on_predict, &ps, ctx);
+    if (s == STOP_BATCH) s = LC_OK;
     if (s) {
         free(ps.pred);
         return s;
     }
     *pred = ps.pred;
     *n = count;
+    if (done) *done = ps.done;
     return LC_OK;
 }
 

@@ -142,6 +142,15 @@ lc_status lc_dataset_run(const lc_model *m, const lc_dataset *d, int64_t limit, 
 lc_status lc_model_predict(const lc_model *m, const lc_dataset *d, int64_t limit, int batch, int threads,
                            const lc_context *ctx, int64_t **pred, int64_t *n);
 
+/* lc_model_predict that asks stop(user, pred, done) after each batch, with
+ * pred[0..done) filled: when it returns true the run ends there and *done
+ * < *n (the entries from *done on are undefined). stop NULL: every sample;
+ * done may be NULL. */
+typedef bool (*lc_predict_stop_fn)(void *user, const int64_t *pred, int64_t done);
+lc_status lc_model_predict_until(const lc_model *m, const lc_dataset *d, int64_t limit, int batch, int threads,
+                                 const lc_context *ctx, lc_predict_stop_fn stop, void *stop_user, int64_t **pred,
+                                 int64_t *n, int64_t *done);
+
 /* Runs `m` on the context's calibration data in batches (the model's single
  * float input), calling `fn` after every executed node (see
  * lc_executor_set_observer). LC_ERR_INVALID_ARGUMENT when the context has
@@ -205,6 +214,16 @@ lc_status lc_correct_bn_nodes(lc_model *m, const lc_context *ctx, const bool *se
  * the top-1 agreement with `ref` on them. */
 lc_status lc_correct_bias(lc_model *m, const lc_model *ref, const lc_context *ctx);
 
+/* lc_correct_bias in two steps, with no copy of the model: collect what
+ * the correction needs of the model before the pass (per layer the output
+ * channel sums on the calibration data and a fingerprint of the weight;
+ * with the gate, the first output), run the pass, then correct against
+ * it. Same result as lc_correct_bias with a copy of the model before. */
+typedef struct lc_bias_ref lc_bias_ref;
+lc_status lc_bias_ref_collect(const lc_model *m, const lc_context *ctx, lc_bias_ref **out);
+lc_status lc_correct_bias_ref(lc_model *m, const lc_bias_ref *ref, const lc_context *ctx);
+void lc_bias_ref_free(lc_bias_ref *r);
+
 /* The correction parameters `p` ask for on `m` (the common parameter
  * `correct`; auto: bn when the model has BatchNormalization, else bias;
  * none without calibration data in `ctx`, or when `p` has no `correct`). */
@@ -261,6 +280,11 @@ typedef struct lc_pass {
      * caller runs the pass with correct=none and applies (or emulates)
      * correction c itself. NULL: nothing follows it. */
     lc_status (*defer_correction)(lc_params *p, lc_correction c);
+    /* True when the pass, run with parameters p and correct=bn in effect,
+     * leaves every BatchNormalization as lc_correct_bn would (it
+     * re-estimates them as it goes): the registry then does not run
+     * lc_correct_bn again. NULL: never. */
+    bool (*corrects_bn)(const lc_params *p);
     lc_status (*run)(lc_model *m, const lc_context *ctx, const lc_params *p);
 } lc_pass;
 
@@ -275,6 +299,11 @@ lc_status lc_pass_unknown(const char *name);
 /* Runs pass `p` with validated parameters, then the statistics correction
  * its `correct` parameter asks for, then checks every encoding. */
 lc_status lc_pass_run_params(lc_model *m, const lc_pass *p, const lc_params *pv, const lc_context *ctx);
+/* lc_pass_run_params on `m`, an unchanged copy of `source` (NULL: none):
+ * the statistics correction reads `source` as the model before the pass
+ * instead of copying m once more. `source` must stay unchanged. */
+lc_status lc_pass_run_copy(lc_model *m, const lc_model *source, const lc_pass *p, const lc_params *pv,
+                           const lc_context *ctx);
 
 /* The pass named `name`, or NULL. */
 const lc_pass *lc_pass_find(const char *name);

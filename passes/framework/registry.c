@@ -72,18 +72,29 @@ lc_status lc_pass_unknown(const char *name)
 
 lc_status lc_pass_run_params(lc_model *m, const lc_pass *p, const lc_params *pv, const lc_context *ctx)
 {
+    return lc_pass_run_copy(m, NULL, p, pv, ctx);
+}
+
+lc_status lc_pass_run_copy(lc_model *m, const lc_model *source, const lc_pass *p, const lc_params *pv,
+                           const lc_context *ctx)
+{
     if (p->needs_calib && (!ctx || !ctx->calib))
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "%s needs calibration data (lc_context_set_calib)", p->name);
     lc_correction correct = lc_correction_of(m, ctx, pv);
     if (correct != LC_CORRECT_NONE && (!ctx || !ctx->calib))
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "%s: correct=%s needs calibration data (lc_context_set_calib)", p->name,
                        lc_correction_name(correct));
-    lc_model *before = NULL;
+    if (correct == LC_CORRECT_BN && p->corrects_bn && p->corrects_bn(pv)) correct = LC_CORRECT_NONE;
+    /* bias correction compares with the model before the pass: the source
+       m was copied from, when the caller has it, else what it needs of m
+       collected before the pass (no copy of the model) */
+    lc_bias_ref *before = NULL;
     lc_status s = LC_OK;
-    if (correct == LC_CORRECT_BIAS && (s = lc_model_clone(m, &before))) return s;
+    if (correct == LC_CORRECT_BIAS && !source && (s = lc_bias_ref_collect(m, ctx, &before))) return s;
     s = p->run(m, ctx, pv);
-    if (!s) s = lc_correction_apply(m, correct, before, ctx);
-    lc_model_free(before);
+    if (!s && before) s = lc_correct_bias_ref(m, before, ctx);
+    else if (!s) s = lc_correction_apply(m, correct, source, ctx);
+    lc_bias_ref_free(before);
     if (!s) s = lc_model_verify_encodings(m);
     return s;
 }

@@ -1,0 +1,5 @@
+# Peak memory (issue 18, item 2): bias correction against statistics
+# collected before the pass instead of a copy of the model.
+lc_add_check_test(test_bias_ref test_bias_ref.c)
+# Copy-on-write model copies (the bias-correction gate's uncorrected copy).
+lc_add_check_test(test_cow_clone test_cow_clone.c)

@@ -1,0 +1,2 @@
+# Pipeline speed (issue 18, item 3): the exact early stop of a validation.
+lc_add_check_test(test_early_stop test_early_stop.c)
