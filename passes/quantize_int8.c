@@ -492,7 +492,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     qclass *cls = NULL;
     lc_node **orig = NULL; /* the nodes before any edit (pointers stay valid) */
     bool *fold = NULL;
-    int n_tw = 0, n_nodes = 0, n_acts = 0, n_bias = 0, n_relu = 0;
+    int n_tw = 0, n_nodes = 0, n_acts = 0, n_bias = 0, n_relu = 0, n_alone = 0;
     lc_status s = LC_OK;
     lc_graph *g = m->graph;
 
@@ -518,7 +518,8 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
         layer_w[i] = -1;
         const lc_node *n = g->nodes[i];
         for (int k = 0; k < n_tw && n->n_inputs > 1; k++)
-            if (!strcmp(n->inputs[1], tw[k].node->inputs[1]) && !strcmp(n->op_type, tw[k].node->op_type))
+            if (lc_weight_is_layer(&tw[k]) && !strcmp(n->inputs[1], tw[k].node->inputs[1]) &&
+                !strcmp(n->op_type, tw[k].node->op_type))
                 layer_w[i] = k, target[i] = true;
     }
 
@@ -586,18 +587,23 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
         }
     }
 
-    /* weights (and their DequantizeLinear nodes, first in the graph) */
+    /* weights (and their DequantizeLinear nodes, first in the graph that
+     * holds the tensor: the weights of subgraphs and recurrent nodes are
+     * quantized alone, their activations stay float) */
     int pos = 0; /* weight DequantizeLinear nodes go first, in order */
     for (int k = 0; k < n_tw && !s; k++) {
         lc_tensor *w = tw[k].tensor;
-        char *wname = lc_strdup(tw[k].node->inputs[1]);
+        lc_graph *home = tw[k].home;
+        int sub_pos = 0;
+        char *wname = lc_strdup(tw[k].value);
         if (!wname) {
             s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
             break;
         }
-        s = quantize_weight(g, w, tw[k].out_axis, per_channel, lc_params_num(p, "reduce_range") != 0 ? 63 : 127, &pos,
-                            &wqs[k]);
-        if (!s) s = lc_graph_rename_uses(g, wname, wqs[k].dq_name, NULL, false, NULL);
+        n_alone += !lc_weight_is_layer(&tw[k]);
+        s = quantize_weight(home, w, tw[k].out_axis, per_channel, lc_params_num(p, "reduce_range") != 0 ? 63 : 127,
+                            home == g ? &pos : &sub_pos, &wqs[k]);
+        if (!s) s = lc_graph_rename_uses(home, wname, wqs[k].dq_name, NULL, false, NULL);
         free(wname);
     }
     if (!weights_only) {
@@ -642,10 +648,15 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
             n_acts++;
         }
     }
+    for (int k = 0; k < n_tw && !s; k++)
+        if (tw[k].home != g) s = lc_graph_prune_unused(tw[k].home, NULL);
     if (!s) s = lc_graph_prune_unused(g, NULL);
     if (!s)
-        lc_log(ctx, "quantize-int8: %d weight(s) (%s), %d bias(es), %d activation(s) (%s, %s), %d Relu(s) folded", n_tw,
-               per_channel ? "per channel" : "per tensor", n_bias, n_acts, pl.s8 ? "int8" : "uint8", cal, n_relu);
+        lc_log(ctx,
+               "quantize-int8: %d weight(s) (%s; %d in subgraphs or recurrent nodes, weights only), %d bias(es), "
+               "%d activation(s) (%s, %s), %d Relu(s) folded",
+               n_tw, per_channel ? "per channel" : "per tensor", n_alone, n_bias, n_acts, pl.s8 ? "int8" : "uint8", cal,
+               n_relu);
 done:
     for (int i = 0; i < pl.n; i++) {
         free(pl.a[i].hist);

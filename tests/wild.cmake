@@ -4,3 +4,6 @@ lc_add_python_test(finite_test finite_test.py)
 lc_add_python_test(eval_outputs_test eval_outputs_test.py)
 lc_add_python_test(inputs_test inputs_test.py)
 lc_add_python_test(metrics_test metrics_test.py)
+# Weights of LSTM/GRU nodes and of If/Scan subgraphs compressed (k-means to
+# .lcm, int8), checked with numpy, torch and ONNX Runtime.
+lc_add_python_test(nested_weights nested_weights_test.py)
