@@ -498,8 +498,10 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
 
     if (!weights_only && (!ctx || !ctx->calib))
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "quantize-int8 needs calibration data (lc_context_set_calib), or weights_only=true");
-    if ((s = lc_pass_run(m, "fold-batchnorm", "", ctx))) return s;
+    /* the upgrade first: leaving IR 3 turns initializers listed as inputs
+     * into constants fold-batchnorm can fold */
     if ((s = ensure_opset(m, ctx, per_channel))) return s;
+    if ((s = lc_pass_run(m, "fold-batchnorm", "", ctx))) return s;
     if ((s = lc_weight_targets(m, p, &tw, &n_tw))) return s;
     n_nodes = g->n_nodes;
     orig = malloc(((size_t)n_nodes + 1) * sizeof *orig);

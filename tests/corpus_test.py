@@ -2,8 +2,10 @@
 step of shrink, each compared with ONNX Runtime.
 
 For every model of tests/corpus/manifest.json (fetched into
-benchmarks/.corpus by scripts/setup_corpus.sh) and inputs of its own kind
-(tests/corpus_inputs.py):
+benchmarks/.corpus by scripts/setup_corpus.sh), and the models
+tests/corpus_generate.py makes at test time for opsets 7, 8, 10, 17 and
+PRelu (into benchmarks/.corpus/generated, kept between runs), with inputs of
+its own kind (tests/corpus_inputs.py):
   info       `shrink info --json` names the manifest's opset, op counts
              (subgraphs included; computed by python3-onnx) and inputs
   exec       the executor on every input (states and sample rate included)
@@ -45,6 +47,7 @@ import onnx
 from onnx import numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus_generate  # noqa: E402
 import corpus_inputs  # noqa: E402
 import ort_ref  # noqa: E402
 
@@ -246,8 +249,12 @@ def check_compressed(step, model, path, calib_feeds, val_feeds, ref_first, tmp):
     return Step("ok" if snr >= BOUNDS[step] else "below bound", detail, snr, ratio)
 
 
+def model_path(model):
+    return os.path.join(CORPUS, model.get("dir", ""), model["id"] + ".onnx")
+
+
 def run_model(model, conformance, tmp):
-    path = os.path.join(CORPUS, model["id"] + ".onnx")
+    path = model_path(model)
     feeds = corpus_inputs.samples(model, N_CALIB + N_VAL, 16, CORPUS)
     calib_feeds, val_feeds = feeds[:N_CALIB], feeds[N_CALIB:]
     ref = ort_ref.run_many([(path, f) for f in val_feeds])
@@ -341,12 +348,14 @@ def main():
     if not ort_ref.available():
         sys.exit("FAIL: %s/onnxruntime-node is not installed (scripts/setup_ort.sh installs it)" % ort_ref.ORT_MODULES)
     models = json.load(open(MANIFEST))["models"]
-    if os.environ.get("CORPUS_ONLY"):  # a comma-separated subset of ids, while working on them
-        models = [m for m in models if m["id"] in os.environ["CORPUS_ONLY"].split(",")]
     for m in models:
         p = os.path.join(CORPUS, m["id"] + ".onnx")
         if not os.path.exists(p) or sha256(p) != m["sha256"]:
             sys.exit("FAIL: %s is missing or stale (scripts/setup_corpus.sh fetches the corpus)" % p)
+    # opsets 7, 8, 10, 17 and PRelu, which no npm package carried: made here
+    models += [dict(m, dir="generated") for m in corpus_generate.ensure(os.path.join(CORPUS, "generated"))]
+    if os.environ.get("CORPUS_ONLY"):  # a comma-separated subset of ids, while working on them
+        models = [m for m in models if m["id"] in os.environ["CORPUS_ONLY"].split(",")]
     t0 = time.time()
     results, failures = {}, 0
     with tempfile.TemporaryDirectory(prefix="corpus_") as tmp:
