@@ -39,7 +39,7 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wild_util import TMP, check, close, failures, ort_batch, run  # noqa: E402
+from wild_util import check, close, failures, ort_batch, run, snr_db, tmp_path  # noqa: E402
 
 SHRINK = os.environ["SHRINK"]
 T = numpy_helper.from_array
@@ -47,14 +47,6 @@ SNR_KMEANS = 20.0  # 4-bit per-row codebooks (measured 24-30 dB)
 SNR_INT8 = 30.0    # int8 weights (measured 40-50 dB)
 
 
-def path(name):
-    return os.path.join(TMP, name)
-
-
-def snr(ref, got):
-    ref, got = np.asarray(ref, np.float64).ravel(), np.asarray(got, np.float64).ravel()
-    err = np.sum((ref - got) ** 2)
-    return float("inf") if err == 0 else 10 * np.log10(np.sum(ref ** 2) / err)
 
 
 class Rec(torch.nn.Module):
@@ -72,7 +64,7 @@ def torch_model(kind, rng):
     torch.manual_seed(int(rng.integers(1 << 30)))
     m = Rec(kind).eval()
     x = torch.from_numpy(rng.normal(0, 1, (7, 2, 40)).astype(np.float32))
-    p = path(kind + ".onnx")
+    p = tmp_path(kind + ".onnx")
     torch.onnx.export(m, x, p, opset_version=14, input_names=["x"], output_names=["y"],
                       dynamic_axes={"x": {1: "batch"}, "y": {1: "batch"}})
     return p, x.numpy(), m(x).detach().numpy()
@@ -101,7 +93,7 @@ def cell_model(rng):
     nodes.append(helper.make_node("LSTM", ["x", "w_ih_3d", "w_hh_3d", "b"], ["y"], hidden_size=hid, name="cell"))
     g = helper.make_graph(nodes, "cell", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [7, "batch", inp])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
-    p = path("cell.onnx")
+    p = tmp_path("cell.onnx")
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)]), p)
     x = rng.normal(0, 1, (7, 2, inp)).astype(np.float32)
     return p, x, ort_batch([(p, {"x": x})])[0][0]
@@ -147,7 +139,7 @@ def uniform_err(row, levels):
 
 
 def shrink_eval(model, x, name):
-    xf, out = path(name + "_x.npy"), path(name + "_eval.npy")
+    xf, out = tmp_path(name + "_x.npy"), tmp_path(name + "_eval.npy")
     np.save(xf, x)
     r = run([SHRINK, "eval", model, "--data", xf, "--batch", str(x.shape[0]), "--out", out])
     if not check(r.returncode == 0, "%s: shrink eval: %s" % (name, r.stderr.strip())):
@@ -156,7 +148,7 @@ def shrink_eval(model, x, name):
 
 
 def check_recurrent_kmeans(name, p, x, want):
-    lcm, dec = path(name + ".lcm"), path(name + "_dec.onnx")
+    lcm, dec = tmp_path(name + ".lcm"), tmp_path(name + "_dec.onnx")
     r = run([SHRINK, "run", p, "-o", lcm, "--quiet", "--pass", "quantize-kmeans:bits=4,granularity=channel",
              "--pass", "huffman"])
     if not check(r.returncode == 0, "%s: kmeans run: %s" % (name, r.stderr.strip())):
@@ -184,7 +176,7 @@ def check_recurrent_kmeans(name, p, x, want):
     res = ort_batch([(dec, {"x": x})])[0]
     if not check(not isinstance(res, str), "%s: ONNX Runtime refused the decoded model: %s" % (name, res)):
         return
-    s = snr(want, res[0])
+    s = snr_db(want, res[0])
     print("%s: k-means 4 bits per gate row: SNR %.1f dB against float" % (name, s))
     check(s >= SNR_KMEANS, "%s: decoded model SNR %.1f dB < %.0f" % (name, s, SNR_KMEANS))
     ours = shrink_eval(dec, x, name)
@@ -194,8 +186,8 @@ def check_recurrent_kmeans(name, p, x, want):
 
 
 def check_recurrent_int8(name, p, x, want):
-    q = path(name + "_int8.onnx")
-    xf = path(name + "_calib.npy")
+    q = tmp_path(name + "_int8.onnx")
+    xf = tmp_path(name + "_calib.npy")
     np.save(xf, x)
     r = run([SHRINK, "run", p, "-o", q, "--quiet", "--pass", "quantize-int8", "--calib", xf, "--batch",
              str(x.shape[0])])
@@ -229,7 +221,7 @@ def check_recurrent_int8(name, p, x, want):
         check(qv.dtype == np.int8 and np.array_equal(qv, want_q), "%s: %s int8 values differ from numpy" % (name, v))
     res = ort_batch([(q, {"x": x})])[0]
     if check(not isinstance(res, str), "%s: ONNX Runtime refused the int8 model: %s" % (name, res)):
-        s = snr(want, res[0])
+        s = snr_db(want, res[0])
         print("%s: int8: SNR %.1f dB against float" % (name, s))
         check(s >= SNR_INT8, "%s: int8 model SNR %.1f dB < %.0f" % (name, s, SNR_INT8))
 
@@ -270,7 +262,7 @@ def control_flow_model(rng):
     g = helper.make_graph(nodes, "cf", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
                           [helper.make_tensor_value_info("z", TensorProto.FLOAT, None),
                            helper.make_tensor_value_info("acc", TensorProto.FLOAT, None)], inits)
-    p = path("cf.onnx")
+    p = tmp_path("cf.onnx")
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)]), p)
     return p, {"w_then": 3, "m_then": 3, "w_outer": 3, "w_body": 3}
 
@@ -293,7 +285,7 @@ def check_control_flow(rng):
     xs = [np.abs(rng.normal(0, 1, (1, 4, 8, 8))).astype(np.float32),
           -np.abs(rng.normal(0, 1, (1, 4, 8, 8))).astype(np.float32)]  # then, else
     ref = ort_batch([(p, {"x": x}) for x in xs])
-    lcm, dec = path("cf.lcm"), path("cf_dec.onnx")
+    lcm, dec = tmp_path("cf.lcm"), tmp_path("cf_dec.onnx")
     r = run([SHRINK, "run", p, "-o", lcm, "--quiet", "--pass", "quantize-kmeans:bits=3"])
     if not check(r.returncode == 0, "If/Scan: kmeans run: %s" % r.stderr.strip()):
         return
@@ -320,8 +312,8 @@ def check_control_flow(rng):
             check(close(ours.reshape(got_ort[k][0].shape), got_ort[k][0], 1e-4, 1e-5),
                   "If/Scan (%s branch): shrink's executor differs from ONNX Runtime on the decoded model"
                   % ("then", "else")[k])
-        print("If/Scan (%s branch): k-means 3 bits: SNR %.1f dB" % (("then", "else")[k], snr(ref[k][0], got_ort[k][0])))
-    q = path("cf_int8.onnx")
+        print("If/Scan (%s branch): k-means 3 bits: SNR %.1f dB" % (("then", "else")[k], snr_db(ref[k][0], got_ort[k][0])))
+    q = tmp_path("cf_int8.onnx")
     r = run([SHRINK, "run", p, "-o", q, "--quiet", "--pass", "quantize-int8:weights_only=true"])
     if not check(r.returncode == 0, "If/Scan: quantize-int8: %s" % r.stderr.strip()):
         return
@@ -334,7 +326,7 @@ def check_control_flow(rng):
     res = ort_batch([(q, {"x": x}) for x in xs])
     for k in range(2):
         if check(not isinstance(res[k], str), "If/Scan: ONNX Runtime refused the int8 model: %s" % res[k]):
-            s = snr(ref[k][0], res[k][0])
+            s = snr_db(ref[k][0], res[k][0])
             print("If/Scan (%s branch): int8 weights: SNR %.1f dB" % (("then", "else")[k], s))
             check(s >= SNR_INT8, "If/Scan int8 SNR %.1f dB < %.0f" % (s, SNR_INT8))
 

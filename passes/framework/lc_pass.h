@@ -54,7 +54,8 @@ typedef struct lc_param_desc {
         {"exclude", LC_PARAM_LIST, "", 0, 0, NULL, "never these nodes or weight tensors (names, '*' glob)"}, \
         {"correct", LC_PARAM_ENUM, "auto", 0, 0, "auto|bn|bias|none",                                     \
          "statistics correction after the pass (auto: bn if the model has BatchNormalization, else bias; " \
-         "none without calibration data)"}
+         "none without calibration data; auto's bn is undone when it moves the output away from the input "   \
+         "model's on the calibration data)"}
 
 /* A validated parameter set: one value per descriptor entry. */
 typedef struct lc_param_value {
@@ -204,7 +205,11 @@ lc_status lc_layer_targets(lc_model *m, const lc_params *p, lc_weight **out, int
 typedef enum lc_correction {
     LC_CORRECT_NONE = 0,
     LC_CORRECT_BN = 1,   /* re-estimate BatchNormalization statistics */
-    LC_CORRECT_BIAS = 2  /* shift the compressed layers' biases */
+    LC_CORRECT_BIAS = 2, /* shift the compressed layers' biases */
+    LC_CORRECT_BN_CHECKED = 3 /* auto on a model with BatchNormalization: bn,
+                                 undone when it moves the first output away
+                                 from ctx->reference's on the calibration data
+                                 (data of another kind than the model's) */
 } lc_correction;
 
 /* Re-estimates every BatchNormalization's running mean and variance from
@@ -222,7 +227,8 @@ lc_status lc_correct_bn_nodes(lc_model *m, const lc_context *ctx, const bool *se
 lc_status lc_correct_bias(lc_model *m, const lc_model *ref, const lc_context *ctx);
 
 /* The correction parameters `p` ask for on `m` (the common parameter
- * `correct`; auto: bn when the model has BatchNormalization, else bias;
+ * `correct`; auto: LC_CORRECT_BN_CHECKED when the model has
+ * BatchNormalization, else bias;
  * none without calibration data in `ctx`, or when `p` has no `correct`). */
 lc_correction lc_correction_of(const lc_model *m, const lc_context *ctx, const lc_params *p);
 /* "none", "bn", "bias": the parameter's text for c. */
