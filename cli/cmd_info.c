@@ -21,7 +21,8 @@ void cmd_info_help(void)
            "  MODEL    an .onnx or .lcm file (.lcm: each layer's encoding, bits,\n"
            "           sparsity and bytes as stored)\n"
            "  --json   print one JSON object with the keys ir_version, opsets, producer,\n"
-           "           inputs, outputs, nodes, params, bytes, ops, layers\n");
+           "           inputs, outputs, nodes, params, bytes, ops, layers, weight_targets (the weights\n"
+           "           the passes compress by default, subgraphs and LSTM/GRU/RNN W and R included)\n");
 }
 
 static void shape_str(char *buf, size_t n, int ndim, const int64_t *dims, const char *const *params)
@@ -72,7 +73,36 @@ static const char *layer_name(const lc_layer_summary *L, char *buf, size_t n)
     return buf;
 }
 
-static int print_json(const lc_model_info *info)
+static bool is_recurrent(const char *op) { return !strcmp(op, "LSTM") || !strcmp(op, "GRU") || !strcmp(op, "RNN"); }
+
+/* The weights the passes compress by default (lc_model_weight): the text
+ * summary line, or one JSON row each when `arr` is given. */
+static void weight_targets(const lc_model *m, cJSON *arr)
+{
+    int n = 0, nested = 0, rec = 0;
+    int64_t params = 0;
+    if (lc_model_weight_count(m, &n)) return;
+    for (int i = 0; i < n; i++) {
+        lc_weight_info w;
+        if (lc_model_weight(m, i, &w)) return;
+        nested += w.node_index < 0;
+        rec += is_recurrent(w.op);
+        params += w.numel;
+        if (!arr) continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "weight", w.name);
+        cJSON_AddStringToObject(o, "node", w.node);
+        cJSON_AddStringToObject(o, "op", w.op);
+        cJSON_AddBoolToObject(o, "subgraph", w.node_index < 0);
+        cJSON_AddNumberToObject(o, "params", (double)w.numel);
+        cJSON_AddItemToArray(arr, o);
+    }
+    if (!arr)
+        printf("weight targets: %d tensors, %lld params (%d in subgraphs, %d recurrent W/R)\n", n, (long long)params,
+               nested, rec);
+}
+
+static int print_json(const lc_model_info *info, const lc_model *m)
 {
     cJSON *o = cJSON_CreateObject();
     char name[64];
@@ -102,6 +132,7 @@ static int print_json(const lc_model_info *info)
         cJSON_AddStringToObject(l, "dtype", lc_dtype_name(L->dtype));
         cJSON_AddItemToArray(layers, l);
     }
+    weight_targets(m, cJSON_AddArrayToObject(o, "weight_targets"));
     char *s = cJSON_Print(o);
     cJSON_Delete(o);
     if (!s) {
@@ -220,9 +251,10 @@ int cmd_info(int argc, char **argv)
     int rc;
     if (s) rc = cli_fail_status(s);
     else {
-        if (json) rc = print_json(&info);
+        if (json) rc = print_json(&info, m);
         else {
             print_text(path, &info);
+            weight_targets(m, NULL);
             size_t n = strlen(path);
             struct stat st;
             if (n > 4 && !strcmp(path + n - 4, ".lcm")) print_stored(m, stat(path, &st) == 0 ? (int64_t)st.st_size : 0);

@@ -35,6 +35,40 @@ static double get(const lc_tensor *t, int64_t i)
     return t->dtype == LC_DTYPE_DOUBLE ? ((const double *)t->data)[i] : (double)((const float *)t->data)[i];
 }
 
+/* The stored tensor of value `v`: an initializer or a Constant node's value
+ * (exporters such as Paddle's write every weight as a Constant); NULL for
+ * a graph input. */
+static lc_tensor *stored(const lc_graph *g, const char *v)
+{
+    if (lc_graph_is_input(g, v)) return NULL;
+    lc_tensor *t = lc_graph_init(g, v);
+    int p = t ? -1 : lc_graph_producer(g, v);
+    if (p < 0 || strcmp(g->nodes[p]->op_type, "Constant") || !default_domain(g->nodes[p])) return t;
+    const lc_attr *a = lc_node_attr(g->nodes[p], "value");
+    return a && a->type == LC_ATTR_TENSOR ? a->t : NULL;
+}
+
+/* Makes the Constant node defining `v` (if one does) an initializer of the
+ * same name, so the fold can rewrite it like any other. */
+static lc_status constant_to_init(lc_graph *g, const char *v)
+{
+    int p = lc_graph_init(g, v) ? -1 : lc_graph_producer(g, v);
+    if (p < 0 || strcmp(g->nodes[p]->op_type, "Constant")) return LC_OK;
+    lc_node *c = g->nodes[p];
+    for (int a = 0; a < c->n_attrs; a++) {
+        if (strcmp(c->attrs[a].name, "value") || c->attrs[a].type != LC_ATTR_TENSOR || !c->attrs[a].t) continue;
+        lc_tensor *t = c->attrs[a].t;
+        char *name = lc_strdup(v);
+        if (!name) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+        free(t->name);
+        t->name = name;
+        c->attrs[a].t = NULL;
+        lc_graph_remove_node(g, p);
+        return lc_graph_add_init_take(g, t);
+    }
+    return LC_OK;
+}
+
 /* The float32 initializer read as input `k` of node n, made private to n
  * (copied under a new name if another use reads it). NULL if absent or not
  * a float32 initializer. */
@@ -42,6 +76,8 @@ static lc_status private_init(lc_graph *g, lc_node *n, int k, lc_tensor **out)
 {
     *out = NULL;
     if (k >= n->n_inputs || !*n->inputs[k] || lc_graph_is_input(g, n->inputs[k])) return LC_OK;
+    lc_status s = constant_to_init(g, n->inputs[k]);
+    if (s) return s;
     lc_tensor *t = lc_graph_init(g, n->inputs[k]);
     if (!t || t->dtype != LC_DTYPE_FLOAT) return LC_OK;
     if (lc_graph_use_count(g, t->name) == 1 && !lc_graph_is_output(g, t->name)) {
@@ -49,7 +85,7 @@ static lc_status private_init(lc_graph *g, lc_node *n, int k, lc_tensor **out)
         return LC_OK;
     }
     char *name = NULL;
-    lc_status s = lc_graph_unique_name(g, t->name, &name);
+    s = lc_graph_unique_name(g, t->name, &name);
     if (s) return s;
     lc_tensor *c = lc_tensor_clone(t);
     if (!c) {
@@ -143,7 +179,7 @@ static lc_status read_bn(const lc_graph *g, const lc_node *bn, bn_params *bp, bo
         if (*bn->outputs[k]) return LC_OK;
     const lc_tensor *p[4];
     for (int k = 0; k < 4; k++) {
-        p[k] = lc_graph_is_input(g, bn->inputs[k + 1]) ? NULL : lc_graph_init(g, bn->inputs[k + 1]);
+        p[k] = stored(g, bn->inputs[k + 1]);
         if (!real_dtype(p[k]) || lc_tensor_numel(p[k]) != lc_tensor_numel(p[0]) || p[k]->ndim != 1) return LC_OK;
     }
     int64_t ch = lc_tensor_numel(p[0]);
@@ -219,7 +255,7 @@ static lc_status fold_one(lc_model *m, const lc_context *ctx, int bi, lc_executo
         (strcmp(op, "Conv") && strcmp(op, "ConvTranspose") && strcmp(op, "Gemm") && !is_matmul))
         return LC_OK;
     if ((s = read_bn(g, bn, &bp, &ok)) || !ok) goto done;
-    lc_tensor *w0 = lc_graph_is_input(g, layer->inputs[1]) ? NULL : lc_graph_init(g, layer->inputs[1]);
+    lc_tensor *w0 = stored(g, layer->inputs[1]);
     layout lay;
     if (!w0 || w0->dtype != LC_DTYPE_FLOAT || !make_layout(layer, w0, bp.ch, &lay)) goto done;
     /* quantized codes cannot be rescaled, except a per-output-channel
@@ -232,7 +268,7 @@ static lc_status fold_one(lc_model *m, const lc_context *ctx, int bi, lc_executo
     double beta = 1.0;
     lc_tensor *b0 = NULL;
     if (!is_matmul && layer->n_inputs > 2 && *layer->inputs[2]) {
-        b0 = lc_graph_is_input(g, layer->inputs[2]) ? NULL : lc_graph_init(g, layer->inputs[2]);
+        b0 = stored(g, layer->inputs[2]);
         if (!b0 || b0->dtype != LC_DTYPE_FLOAT) goto done;
         int64_t bn_ = lc_tensor_numel(b0);
         bool row = b0->ndim == 1 || (b0->ndim == 2 && b0->dims[0] == 1);
@@ -265,6 +301,7 @@ static lc_status fold_one(lc_model *m, const lc_context *ctx, int bi, lc_executo
             s = LC_ERR_NO_MEMORY;
             goto done;
         }
+        bi = lc_graph_node_index(g, bn);
         lc_graph_remove_node(g, bi);
         if ((s = lc_graph_insert_node_take(g, bi, add))) goto done;
         *done = true;
@@ -313,7 +350,7 @@ static lc_status fold_one(lc_model *m, const lc_context *ctx, int bi, lc_executo
     }
     s = lc_node_set_output(layer, 0, bn->outputs[0]);
     if (!s) {
-        lc_graph_remove_node(g, bi);
+        lc_graph_remove_node(g, lc_graph_node_index(g, bn));
         lc_graph_drop_value_info(g, old);
         *done = true;
     }
@@ -335,11 +372,10 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
         const lc_node *n = g->nodes[i];
         if (strcmp(n->op_type, "BatchNormalization") || !default_domain(n)) continue;
         bool done = false;
-        int before = g->n_nodes;
+        /* folding removes the BatchNorm and maybe Constant nodes before it */
+        const lc_node *next = i + 1 < g->n_nodes ? g->nodes[i + 1] : NULL;
         s = fold_one(m, ctx, i, &shapes, &done);
-        /* the layer sits before the BatchNorm, so removing the BatchNorm
-         * leaves index i at the next unvisited node */
-        if (g->n_nodes < before) i--;
+        i = next ? lc_graph_node_index(g, next) - 1 : g->n_nodes;
         if (done) folded++;
         else left++;
         /* a plan made for shapes refers to the graph as it was */

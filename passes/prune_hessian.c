@@ -635,7 +635,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     /* auto centres only under bias correction: with BatchNorm re-estimation
      * it was measured worse (dscnn 80%: 38.6 -> 35.3) */
     st.center = !strcmp(center, "yes") || (!strcmp(center, "auto") && !strcmp(correct, "bias"));
-    lc_status s = lc_weight_targets(m, p, &w, &n);
+    lc_status s = lc_layer_targets(m, p, &w, &n);
     if (s) return s;
     L = calloc(nz(n), sizeof *L);
     st.off = malloc(nz(n + 1) * sizeof *st.off);

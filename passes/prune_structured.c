@@ -315,7 +315,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     lc_status st = lc_model_stored_tensors(m, &st_list, &n_st);
     for (int i = 0; i < n_st && !st; i++)
         if (st_list[i].graph == g) st = lc_strset_add(&s.stored, st_list[i].value, st_list[i].tensor, NULL);
-    if (!st) st = lc_weight_targets(m, p, &w, &n_w);
+    if (!st) st = lc_layer_targets(m, p, &w, &n_w);
     if (!st && !(s.target = calloc((size_t)g->n_nodes + 1, sizeof *s.target)))
         st = lc_fail(LC_ERR_NO_MEMORY, "prune-structured: out of memory");
     for (int i = 0; i < n_w && !st; i++) s.target[w[i].node_index] = true;

@@ -295,7 +295,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
                 lc_params_num(p, "act_order") != 0,
                 (int64_t)lc_params_num(p, "block"),
                 lc_params_num(p, "damp")};
-    lc_status s = lc_weight_targets(m, p, &w, &n);
+    lc_status s = lc_layer_targets(m, p, &w, &n);
     if (s) return s;
     if (!(L = calloc(nz(n), sizeof *L))) {
         s = lc_fail(LC_ERR_NO_MEMORY, "quantize-gptq: out of memory");

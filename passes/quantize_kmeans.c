@@ -163,7 +163,9 @@ static lc_status hessian_diag(lc_model *m, const lc_context *ctx, const lc_weigh
             s = lc_fail(LC_ERR_NO_MEMORY, "quantize-kmeans: out of memory");
             goto fail;
         }
-        hs.by_node[w[i].node_index] = i;
+        /* weights in subgraphs and of recurrent nodes: no layer input to
+         * observe, they are clustered plainly */
+        if (lc_weight_is_layer(&w[i])) hs.by_node[w[i].node_index] = i;
     }
     if ((s = lc_calib_run(m, ctx, observe, &hs))) goto fail;
     *out = hs.d;

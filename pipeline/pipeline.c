@@ -453,7 +453,7 @@ static const lc_node *same_node(const lc_model *out, const lc_weight *w)
     const char *name = w->node->name;
     for (int i = 0; name && *name && i < out->graph->n_nodes; i++)
         if (out->graph->nodes[i]->name && !strcmp(out->graph->nodes[i]->name, name)) return out->graph->nodes[i];
-    if ((!name || !*name) && w->node_index < out->graph->n_nodes &&
+    if ((!name || !*name) && w->node_index >= 0 && w->node_index < out->graph->n_nodes &&
         !strcmp(out->graph->nodes[w->node_index]->op_type, w->node->op_type))
         return out->graph->nodes[w->node_index];
     return NULL;
@@ -475,6 +475,10 @@ static cJSON *layers_json(const lc_model *in, const lc_model *out)
         const lc_node *node = same_node(out, &w[i]);
         const lc_tensor *t = node && w[i].input < node->n_inputs
                                  ? stored_weight(out, st, n_st, node->inputs[w[i].input], 0) : NULL;
+        /* weights of subgraphs and unsqueezed recurrent weights: by the
+         * value that holds them, in any graph */
+        for (int k = 0; !t && k < n_st; k++)
+            if (!strcmp(st[k].value, w[i].value)) t = st[k].tensor;
         if (!t) continue;
         const lc_encoding *e = t->enc;
         int64_t numel = lc_tensor_numel(t), kept = lc_encoding_kept(e, numel);

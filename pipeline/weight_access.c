@@ -76,7 +76,7 @@ lc_status lc_model_weight(const lc_model *m, int i, lc_weight_info *info)
         s = lc_fail(LC_ERR_INVALID_ARGUMENT, "weight index %d out of range (the model has %d weights)", i, n);
         goto done;
     }
-    fill_info(info, w[i].node->inputs[w[i].input], w[i].tensor, &w[i]);
+    fill_info(info, w[i].value, w[i].tensor, &w[i]);
 done:
     free(w);
     return s;
@@ -344,7 +344,7 @@ static lc_status report_rows(const lc_model *m, const lc_lcm_accounting *acc, cJ
     lc_status s = lc_weight_targets((lc_model *)m, NULL, &w, &n);
     for (int i = 0; i < n && !s; i++) {
         lc_weight_info info;
-        fill_info(&info, w[i].node->inputs[w[i].input], w[i].tensor, &w[i]);
+        fill_info(&info, w[i].value, w[i].tensor, &w[i]);
         int64_t lcm_bytes = -1;
         for (int k = 0; k < acc->n_tensors && lcm_bytes < 0; k++)
             if (!strcmp(acc->tensors[k].name, w[i].tensor->name)) lcm_bytes = acc->tensors[k].bytes;

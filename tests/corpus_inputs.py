@@ -100,6 +100,9 @@ def samples(model, n, seed, corpus_dir):
                     f[i["name"]] = np.zeros(fixed(i["dims"], 1), np.float32)
         return feeds
     name, dims = ins[0]["name"], ins[0]["dims"]
+    if kind == "fashion":  # the models made by corpus_generate.py: Fashion-MNIST test images
+        import corpus_generate
+        return [{name: x} for x in corpus_generate.fashion(n, seed)]
     if kind == "audio":
         return [{name: audio(rng, 1760, 16000.0)[None]} for _ in range(n)]
     if kind == "mel":

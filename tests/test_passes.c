@@ -522,7 +522,7 @@ START_TEST(test_correction_resolve)
     ck_assert_int_eq(lc_context_create(&ctx), LC_OK);
     ck_assert_int_eq(lc_correction_of(bn, ctx, &pv), LC_CORRECT_NONE); /* auto without data */
     lc_context_set_calib(ctx, d, 0);
-    ck_assert_int_eq(lc_correction_of(bn, ctx, &pv), LC_CORRECT_BN);
+    ck_assert_int_eq(lc_correction_of(bn, ctx, &pv), LC_CORRECT_BN_CHECKED);
     ck_assert_int_eq(lc_correction_of(plain, ctx, &pv), LC_CORRECT_BIAS);
     ck_assert_int_eq(lc_params_set(&pv, "correct", "bn"), LC_OK);
     ck_assert_int_eq(lc_correction_of(plain, ctx, &pv), LC_CORRECT_BN);

@@ -117,3 +117,15 @@ def magnitude_prune(w, sparsity):
     out = w.copy().ravel()
     out[order[:k]] = 0
     return out.reshape(w.shape)
+
+
+def tmp_path(name):
+    """A file in this run's scratch directory."""
+    return os.path.join(TMP, name)
+
+
+def snr_db(ref, got):
+    """SNR of `got` against `ref` in dB (inf when equal)."""
+    ref, got = np.asarray(ref, np.float64).ravel(), np.asarray(got, np.float64).ravel()
+    err = np.sum((ref - got) ** 2)
+    return float("inf") if err == 0 else 10 * np.log10(np.sum(ref ** 2) / err)

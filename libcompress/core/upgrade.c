@@ -190,6 +190,25 @@ static lc_status upgrade_graph(lc_upgrade_ctx *c, lc_graph *g)
     return s;
 }
 
+/* IR 3 required every initializer to be listed as a graph input too, so
+ * exporters listed them all; from IR 4 an initializer that is also an input
+ * is a default the caller may override, which keeps passes from treating it
+ * as a constant (no BatchNorm folding, the float weight kept beside its
+ * int8 copy). Leaving IR 3 drops those entries, as ONNX Runtime's
+ * remove_initializer_from_input does. */
+static void drop_initializer_inputs(lc_graph *g)
+{
+    int j = 0;
+    for (int i = 0; i < g->n_inputs; i++) {
+        if (lc_graph_init(g, g->inputs[i].name)) {
+            lc_value_info_clear(&g->inputs[i]);
+            continue;
+        }
+        g->inputs[j++] = g->inputs[i];
+    }
+    g->n_inputs = j;
+}
+
 lc_status lc_model_upgrade(lc_model *m, int64_t opset)
 {
     if (!m || !m->graph) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_upgrade: NULL model");
@@ -209,6 +228,7 @@ lc_status lc_model_upgrade(lc_model *m, int64_t opset)
     lc_upgrade_ctx c = {.m = m, .from = from, .to = opset};
     lc_status s = upgrade_graph(&c, m->graph);
     if (!s) s = lc_model_set_opset(m, opset);
+    if (!s && m->ir_version < 4 && ir_for_opset(opset) >= 4) drop_initializer_inputs(m->graph);
     if (!s && m->ir_version < ir_for_opset(opset)) m->ir_version = ir_for_opset(opset);
     if (!s) s = lc_model_verify(m, "lc_model_upgrade");
     return s;

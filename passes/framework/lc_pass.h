@@ -47,13 +47,15 @@ typedef struct lc_param_desc {
 /* Parameters common to every weight pass (see lc_weight_targets). */
 #define LC_WEIGHT_PARAMS                                                                                    \
     {"ops", LC_PARAM_LIST, "", 0, 0, NULL,                                                                 \
-     "op types whose weights are compressed (default: Conv, ConvTranspose, Gemm, MatMul)"},                \
+     "op types whose weights are compressed (default: Conv, ConvTranspose, Gemm, MatMul, W and R of LSTM, " \
+     "GRU, RNN; subgraphs included. Passes that need layer inputs take main-graph Conv/Gemm/MatMul only)"}, \
         {"include", LC_PARAM_LIST, "", 0, 0, NULL,                                                         \
          "only these nodes or weight tensors (names; '*' matches any run of characters)"},                 \
         {"exclude", LC_PARAM_LIST, "", 0, 0, NULL, "never these nodes or weight tensors (names, '*' glob)"}, \
         {"correct", LC_PARAM_ENUM, "auto", 0, 0, "auto|bn|bias|none",                                     \
          "statistics correction after the pass (auto: bn if the model has BatchNormalization, else bias; " \
-         "none without calibration data)"}
+         "none without calibration data; auto's bn is undone when it moves the output away from the input "   \
+         "model's on the calibration data)"}
 
 /* A validated parameter set: one value per descriptor entry. */
 typedef struct lc_param_value {
@@ -176,20 +178,35 @@ lc_status lc_graph_levels(const lc_graph *g, const bool *marked, int *level, int
 /* ---- weight targets ---- */
 
 /* A weight a pass may compress: a float32 stored tensor read as the weight
- * input of a layer node in the main graph. */
+ * input of a layer node (Conv, ConvTranspose, Gemm, MatMul) or as W/R of a
+ * recurrent node (LSTM, GRU, RNN), in the main graph or in a subgraph. */
 typedef struct lc_weight {
     lc_tensor *tensor;   /* borrowed from the model */
-    lc_node *node;       /* the consuming layer */
-    int node_index;      /* in the main graph */
-    int input;           /* which input of the node it is */
-    int out_axis;        /* the output-channel axis of the tensor */
+    lc_node *node;       /* the consuming node */
+    int node_index;      /* its index in the main graph; -1 in a subgraph */
+    int input;           /* which input of the node reads it (through an
+                            Unsqueeze for a 2-D recurrent W/R) */
+    int out_axis;        /* the output-channel axis of the tensor (a gate
+                            row for W/R) */
     int in_axis;         /* the input (reduction) axis, -1 if none */
+    const char *value;   /* the graph value that holds the tensor (borrowed) */
+    lc_graph *graph;     /* the graph holding `node` */
+    lc_graph *home;      /* the graph holding the tensor (`graph` or an
+                            enclosing one) */
 } lc_weight;
 
 /* Lists the weights selected by the common parameters (ops, include,
- * exclude) of `p` (may be NULL: defaults). Biases and normalization
- * parameters are never listed. *out is malloc'ed (free()). */
+ * exclude) of `p` (may be NULL: defaults), subgraphs included. Biases and
+ * normalization parameters are never listed. *out is malloc'ed (free()). */
 lc_status lc_weight_targets(lc_model *m, const lc_params *p, lc_weight **out, int *n);
+
+/* Whether a weight is a layer of the main graph (Conv, ConvTranspose, Gemm,
+ * MatMul): passes that need the layer's inputs on calibration data
+ * (Hessians, structured pruning, activation quantization) handle only
+ * these. */
+bool lc_weight_is_layer(const lc_weight *w);
+/* lc_weight_targets restricted to lc_weight_is_layer. */
+lc_status lc_layer_targets(lc_model *m, const lc_params *p, lc_weight **out, int *n);
 
 /* ---- statistics correction (passes/recalibrate_bn.c, passes/bias_correct.c) ---- */
 
@@ -197,7 +214,11 @@ lc_status lc_weight_targets(lc_model *m, const lc_params *p, lc_weight **out, in
 typedef enum lc_correction {
     LC_CORRECT_NONE = 0,
     LC_CORRECT_BN = 1,   /* re-estimate BatchNormalization statistics */
-    LC_CORRECT_BIAS = 2  /* shift the compressed layers' biases */
+    LC_CORRECT_BIAS = 2, /* shift the compressed layers' biases */
+    LC_CORRECT_BN_CHECKED = 3 /* auto on a model with BatchNormalization: bn,
+                                 undone when it moves the first output away
+                                 from ctx->reference's on the calibration data
+                                 (data of another kind than the model's) */
 } lc_correction;
 
 /* Re-estimates every BatchNormalization's running mean and variance from
@@ -225,7 +246,8 @@ lc_status lc_correct_bias_ref(lc_model *m, const lc_bias_ref *ref, const lc_cont
 void lc_bias_ref_free(lc_bias_ref *r);
 
 /* The correction parameters `p` ask for on `m` (the common parameter
- * `correct`; auto: bn when the model has BatchNormalization, else bias;
+ * `correct`; auto: LC_CORRECT_BN_CHECKED when the model has
+ * BatchNormalization, else bias;
  * none without calibration data in `ctx`, or when `p` has no `correct`). */
 lc_correction lc_correction_of(const lc_model *m, const lc_context *ctx, const lc_params *p);
 /* "none", "bn", "bias": the parameter's text for c. */

@@ -38,7 +38,9 @@
 /** Upgrades `m` in place from the default-domain opset it imports to
  *  `opset` (LC_UPGRADE_MIN_OPSET <= from <= opset <= LC_UPGRADE_MAX_OPSET;
  *  from == opset is a no-op), raising the IR version where the new opset
- *  needs it. Returns LC_ERR_UNSUPPORTED when the model imports an opset
+ *  needs it. Leaving IR 3 (which made exporters list every initializer as
+ *  a graph input) drops initializers from the graph inputs, so they are
+ *  constants again. Returns LC_ERR_UNSUPPORTED when the model imports an opset
  *  below LC_UPGRADE_MIN_OPSET or above `opset`, or a node cannot be
  *  upgraded (an operator the converter does not know, or a use with no
  *  equivalent at the new opset): the message names the node, its op and
