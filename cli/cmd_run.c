@@ -24,6 +24,7 @@
 void cmd_run_help(void)
 {
     printf("usage: shrink run MODEL -o OUT (--recipe R.json | --pass NAME[:key=value,...] ...)\n"
+           "       shrink run MODEL -o OUT --calib X --val X [--labels Y] --max-drop P   (auto mode)\n"
            "                 [--calib X] [--val X [--labels Y]] [--max-drop POINTS] [--seed N]\n"
            "                 [--target-size SIZE] [--report R.json] [--html R.html] [--quiet | --verbose]\n"
            "                 [--mean M --std S] [--calib-limit N] [--val-limit N] [--batch N] [--threads N]\n"
@@ -33,6 +34,19 @@ void cmd_run_help(void)
            "Compresses MODEL (.onnx or .lcm) with a pipeline of passes and writes OUT: .onnx (plain ONNX\n"
            "any runtime can run) or .lcm (the compact format: `shrink decode` turns it\n"
            "back into ONNX, `shrink export-c` into a C array).\n"
+           "\n"
+           "Auto mode (--max-drop without --recipe, --pass or --target-size): searches each\n"
+           "layer's setting for the smallest OUT whose accuracy holds within P points: BatchNorm\n"
+           "folded, then per layer SparseGPT's joint prune+quantize (sparsity 0/.5/.7/.8/.9/.95\n"
+           "x bits 8/5/4/3/2, per-channel grids, or the layer left alone), Huffman coding;\n"
+           "the recipe:\n  %s\n"
+           "Each setting is measured once per layer; then an estimated size is bisected\n"
+           "between the smallest reachable\n"
+           "file and the most accurate one, each step built and checked on --val. The budget\n"
+           "is judged at --confidence 0.95 unless given: the upper end of the 95%% interval of\n"
+           "the drop must be within P, so the drop holds for data like --val's (not only for\n"
+           "--val itself), which costs size; --confidence 0 judges the point estimate. No\n"
+           "candidate within the budget: the most accurate is written, exit 1.\n"
            "\n"
            "  -o OUT            output model; never the input file\n"
            "  --recipe R.json   {\"passes\": [{\"pass\": NAME, PARAMETER: VALUE, ...}, ...],\n"
@@ -55,7 +69,7 @@ void cmd_run_help(void)
            "                    written and the exit code is 1\n"
            "  --confidence C    keep a configuration only when the upper end of the C\n"
            "                    interval of its drop is within --max-drop (C in [0, 1); 0,\n"
-           "                    the default, compares the point estimate). The interval\n"
+           "                    the default (0.95 in auto mode), compares the point estimate). The interval\n"
            "                    (Newcombe's, on the per-image verdicts of both models)\n"
            "                    is reported either way; it speaks for data like --val's\n"
            "                    and is only as good as --val is representative\n"
@@ -96,7 +110,7 @@ void cmd_run_help(void)
            "looks mis-normalised, labels outside the model's classes, a float model near\n"
            "chance) come before any work. A result near chance or more than 10 points below\n"
            "the float model is written but exits 1 (report key collapsed).\n",
-           lc_pass_default_target_recipe());
+           lc_pipeline_auto_recipe(), lc_pass_default_target_recipe());
 }
 
 typedef struct run_opts {
@@ -197,8 +211,15 @@ static int parse_args(int argc, char **argv, run_opts *o)
     }
     if (!o->model) return cli_usage_error("run", "missing MODEL");
     if (!o->out) return cli_usage_error("run", "missing -o OUT");
-    if (!o->recipe && !o->n_passes && !o->target_size)
-        return cli_usage_error("run", "give a --recipe, at least one --pass or a --target-size");
+    bool auto_mode = !o->recipe && !o->n_passes && !o->target_size;
+    if (auto_mode && !o->has_max_drop)
+        return cli_usage_error("run", "give a --recipe, at least one --pass, a --target-size, or a --max-drop alone "
+                                      "(auto mode)");
+    if (auto_mode && !o->val) return cli_usage_error("run", "auto mode (--max-drop without --recipe/--pass) needs --val data to check accuracy on");
+    if (auto_mode && !o->calib)
+        return cli_usage_error("run", "auto mode (--max-drop without --recipe/--pass) runs Hessian pruning: give --calib data");
+    if (auto_mode && o->metric && strcmp(o->metric, "top1") && strcmp(o->metric, "agreement"))
+        return cli_usage_error("run", "auto mode's budget is --max-drop in points of top1 or agreement, not %s", o->metric);
     if (o->target_size && !o->val) return cli_usage_error("run", "--target-size needs --val data to rank settings on");
     if (o->target_size && !o->recipe && !o->n_passes && !o->calib)
         return cli_usage_error("run", "--target-size without a recipe runs %s: give --calib data",
@@ -274,6 +295,8 @@ int cmd_run(int argc, char **argv)
         if ((s = lc_pipeline_add_pass(pl, name, colon ? colon + 1 : ""))) goto fail;
     }
     if (o.target_size) lc_pipeline_set_target_size(pl, o.target_size);
+    bool auto_mode = !o.recipe && !o.n_passes && !o.target_size;
+    if (auto_mode) lc_pipeline_set_auto(pl, 1); /* the default auto recipe, confidence 0.95 unless given */
     if (o.target_size && !o.recipe && !o.n_passes && (s = lc_pipeline_load_recipe(pl, lc_pass_default_target_recipe(), "default target-size recipe")))
         goto fail;
     if (lc_pipeline_target_size(pl) > 0 && !o.val) {
@@ -351,6 +374,12 @@ int cmd_run(int argc, char **argv)
         rc = cli_unmet("no configuration fits %lld bytes within the accuracy budget of %.2f points; wrote the "
                        "smallest model within the budget to %s",
                        (long long)lc_pipeline_target_size(pl), lc_pipeline_max_drop(pl), o.out);
+        goto done;
+    }
+    if (!met && auto_mode) {
+        rc = cli_unmet("no candidate holds the accuracy budget of %.2f points%s; wrote the most accurate one to %s",
+                       lc_pipeline_max_drop(pl), lc_pipeline_confidence(pl) > 0 ? " on the upper end of its interval" : "",
+                       o.out);
         goto done;
     }
     if (!met) {

@@ -36,6 +36,7 @@ struct lc_pipeline {
     double confidence;            /* > 0: keep a candidate only when the upper end of its
                                      drop's interval at this confidence is within the budget */
     bool confidence_given;        /* set by lc_pipeline_set_confidence: wins over the recipe */
+    bool auto_mode;               /* lc_pipeline_set_auto: the smallest file within the budget */
     bool budget_met;
     bool target_met;
     int budget_metric;            /* LC_METRIC_SNR/COSINE when the budget is a
@@ -148,5 +149,9 @@ lc_status lc_pipeline_check_needs(const lc_pipeline *p, const lc_context *ctx);
 /* The --target-size search (target_search.c): per-layer settings of the steps'
  * knobs, the most accurate model whose file fits p->target_size. */
 lc_status lc_pipeline_run_target(lc_pipeline *p, lc_run_state *r, const lc_model *in, lc_model **out);
+
+/* Auto mode (target_auto.c): per-layer settings of the steps' knobs, the
+ * smallest model within p->max_drop. */
+lc_status lc_pipeline_run_auto(lc_pipeline *p, lc_run_state *r, const lc_model *in, lc_model **out);
 
 #endif

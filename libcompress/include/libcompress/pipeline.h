@@ -67,6 +67,8 @@ void lc_pipeline_set_max_drop(lc_pipeline *p, double points);
  *  needed. Overrides a recipe's validate.confidence. LC_ERR_INVALID_ARGUMENT
  *  for c outside [0, 1). */
 lc_status lc_pipeline_set_confidence(lc_pipeline *p, double confidence);
+/** The confidence the budget is judged at (0: the point estimate). */
+double lc_pipeline_confidence(const lc_pipeline *p);
 /** The accuracy budget in percentage points (< 0: none). */
 double lc_pipeline_max_drop(const lc_pipeline *p);
 
@@ -81,6 +83,25 @@ double lc_pipeline_max_drop(const lc_pipeline *p);
  *  returns LC_ERR_BUDGET (the report, with every configuration tried, is
  *  still available) and *out is NULL. */
 void lc_pipeline_set_target_size(lc_pipeline *p, int64_t bytes);
+/** Auto mode (on != 0): lc_pipeline_run searches per-layer settings for
+ *  the smallest file whose accuracy holds within the budget
+ *  (lc_pipeline_set_max_drop, needed, as are validation data). It measures
+ *  each weight layer alone at a grid of its passes' knobs (with the
+ *  default recipe, lc_pipeline_auto_recipe, used when the pipeline has no
+ *  passes: each layer's sparsity x bits of SparseGPT's joint mode,
+ *  BatchNorm folded first), then bisects an estimated byte budget between
+ *  the smallest reachable file and the least-damage one, building and
+ *  checking a candidate at each step; the result is the smallest candidate
+ *  within the budget, else the most accurate (lc_pipeline_budget_met 0).
+ *  Sets the confidence to 0.95 unless lc_pipeline_set_confidence was
+ *  called. No target size with it. */
+void lc_pipeline_set_auto(lc_pipeline *p, int on);
+/** 1 in auto mode. */
+int lc_pipeline_auto(const lc_pipeline *p);
+/** The recipe auto mode runs when the pipeline has no passes (JSON, static
+ *  storage). Needs calibration data. Thread-safe. */
+const char *lc_pipeline_auto_recipe(void);
+
 /** The target size in bytes (<= 0: none). */
 int64_t lc_pipeline_target_size(const lc_pipeline *p);
 /** After a run: false when the result does not fit the target size. */
