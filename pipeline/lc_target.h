@@ -138,6 +138,7 @@ typedef struct lc_target_probe {
     int64_t budget;  /* estimated bytes it was allocated for */
     double seconds;
     cJSON *passes;   /* the passes as run */
+    cJSON *row;      /* its row in the report's "tried" (borrowed) */
 } lc_target_probe;
 
 typedef struct lc_target {
@@ -254,6 +255,12 @@ lc_status lc_target_probe_budget(lc_target *t, int64_t budget, bool force, int *
 /* The best probe: fitting the size (need_fit) and within the budget
  * (need_budget), the most accurate or (smallest) the smallest. -1: none. */
 int lc_target_best(const lc_target *t, bool need_fit, bool need_budget, bool smallest);
+/* The search for p->target_size after lc_target_measure. *chosen: the
+ * probe to return (-1: nothing fits the size); *smallest: the smallest
+ * file reached. */
+lc_status lc_target_search_size(lc_target *t, int *chosen, int64_t *smallest);
+/* Frees the probes (their models too) and forgets them. */
+void lc_target_drop_probes(lc_target *t);
 /* The report's "target" object. */
 cJSON *lc_target_report(const lc_target *t, int chosen, int64_t smallest, double seconds);
 

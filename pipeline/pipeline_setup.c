@@ -30,6 +30,7 @@ void lc_pipeline_free(lc_pipeline *p)
     for (int i = 0; i < p->n_steps; i++) lc_params_clear(&p->steps[i].params);
     free(p->steps);
     cJSON_Delete(p->report);
+    for (int k = 0; k < p->n_sweep; k++) lc_model_free(p->sweep_models[k]);
     free(p->report_text);
     free(p);
 }

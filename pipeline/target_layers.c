@@ -52,11 +52,7 @@ void lc_target_free(target *t)
     free(t->ref);
     lc_model_free(t->base);
     lc_model_free(t->folded);
-    for (int i = 0; i < t->n_probes; i++) {
-        free(t->probes[i].choice);
-        lc_model_free(t->probes[i].m);
-        cJSON_Delete(t->probes[i].passes);
-    }
+    lc_target_drop_probes(t);
 }
 
 static int count_op(const lc_model *m, const char *op)

@@ -255,6 +255,7 @@ lc_status lc_target_probe_budget(target *t, int64_t budget, bool force, int *idx
                     cJSON_AddItemToArray(sj, cJSON_CreateString(one));
                 }
                 cJSON_AddItemToArray(r->tried, tj);
+                pr->row = tj;
                 lc_log(r->ctx, "target size: probe %d: %lld bytes, accuracy %.2f", t->n_probes, (long long)pr->bytes,
                        pr->acc);
             } else {
@@ -374,9 +375,18 @@ cJSON *lc_target_report(const target *t, int chosen, int64_t smallest, double se
     return tj;
 }
 
-/* The target-size search. *chosen: the probe to return (-1: nothing fits
- * the size); *smallest: the smallest file reached. */
-static lc_status target_search(target *t, int *chosen, int64_t *smallest)
+void lc_target_drop_probes(target *t)
+{
+    for (int i = 0; i < t->n_probes; i++) {
+        free(t->probes[i].choice);
+        lc_model_free(t->probes[i].m);
+        cJSON_Delete(t->probes[i].passes);
+    }
+    memset(t->probes, 0, sizeof t->probes);
+    t->n_probes = 0;
+}
+
+lc_status lc_target_search_size(target *t, int *chosen, int64_t *smallest)
 {
     run_state *r = t->r;
     lc_pipeline *p = r->p;
@@ -384,9 +394,7 @@ static lc_status target_search(target *t, int *chosen, int64_t *smallest)
     int64_t T = p->target_size;
     *chosen = -1;
     *smallest = INT64_MAX;
-    lc_status s = lc_target_layers(t);
-    if (!s) s = lc_target_measure(t);
-    if (s) return s;
+    lc_status s = LC_OK;
     /* the most compressing grid run: when even it does not fit, nothing does */
     int64_t floor_file = t->floor_file;
     cJSON *fj = cJSON_CreateObject();
@@ -470,7 +478,9 @@ lc_status lc_pipeline_run_target(lc_pipeline *p, run_state *r, const lc_model *i
     int chosen = -1;
     int64_t smallest = 0;
     lc_status s = lc_target_prepare(&t);
-    if (!s) s = target_search(&t, &chosen, &smallest);
+    if (!s) s = lc_target_layers(&t);
+    if (!s) s = lc_target_measure(&t);
+    if (!s) s = lc_target_search_size(&t, &chosen, &smallest);
     if (s) {
         lc_target_free(&t);
         return s;

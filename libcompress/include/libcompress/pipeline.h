@@ -102,6 +102,24 @@ int lc_pipeline_auto(const lc_pipeline *p);
  *  storage). Needs calibration data. Thread-safe. */
 const char *lc_pipeline_auto_recipe(void);
 
+/** A sweep: lc_pipeline_run runs the target-size search (see
+ *  lc_pipeline_set_target_size) for each of the n sizes (bytes, 1 to 16)
+ *  from one measurement of the layers, one model per size; the report's
+ *  "sweep" lists the points {target_bytes, fits, bytes, ratio, accuracy,
+ *  drop, drop_hi, within_budget, path} and its "tried" rows of their
+ *  builds carry "sweep_point" (1-based). lc_pipeline_run returns a copy of
+ *  the last point's model that was built; write each point with
+ *  lc_pipeline_write_sweep. No target size or auto mode with it.
+ *  LC_ERR_INVALID_ARGUMENT for n outside 1..16 or a size <= 0. */
+lc_status lc_pipeline_set_sweep(lc_pipeline *p, const int64_t *sizes, int n);
+/** Points of the sweep (0: none). */
+int lc_pipeline_sweep_count(const lc_pipeline *p);
+/** After a sweep: writes point i's model (0-based) to `path` as the search
+ *  measured it (.lcm or ONNX, as lc_pipeline_set_format), atomically, and
+ *  records the path in the report. LC_ERR_INVALID_ARGUMENT when the point
+ *  has no model (nothing fit its size). */
+lc_status lc_pipeline_write_sweep(lc_pipeline *p, int i, const char *path);
+
 /** The target size in bytes (<= 0: none). */
 int64_t lc_pipeline_target_size(const lc_pipeline *p);
 /** After a run: false when the result does not fit the target size. */
