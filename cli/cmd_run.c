@@ -24,8 +24,9 @@
 void cmd_run_help(void)
 {
     printf("usage: shrink run MODEL -o OUT (--recipe R.json | --pass NAME[:key=value,...] ...)\n"
+           "       shrink run MODEL -o OUT --calib X --val X [--labels Y] --max-drop P   (auto mode)\n"
            "                 [--calib X] [--val X [--labels Y]] [--max-drop POINTS] [--seed N]\n"
-           "                 [--target-size SIZE] [--report R.json] [--html R.html] [--quiet | --verbose]\n"
+           "                 [--target-size SIZE | --sweep LIST] [--report R.json] [--html R.html] [--quiet | --verbose]\n"
            "                 [--mean M --std S] [--calib-limit N] [--val-limit N] [--batch N] [--threads N]\n"
            "                 [--feed NAME=FILE.npy ...] [--input-shape NAME=DIMS ...]\n"
            "                 [--metric top1|agreement|snr|cosine|mse] [--min-snr DB | --min-cosine X]\n"
@@ -33,6 +34,19 @@ void cmd_run_help(void)
            "Compresses MODEL (.onnx or .lcm) with a pipeline of passes and writes OUT: .onnx (plain ONNX\n"
            "any runtime can run) or .lcm (the compact format: `shrink decode` turns it\n"
            "back into ONNX, `shrink export-c` into a C array).\n"
+           "\n"
+           "Auto mode (--max-drop without --recipe, --pass or --target-size): searches each\n"
+           "layer's setting for the smallest OUT whose accuracy holds within P points: BatchNorm\n"
+           "folded, then per layer SparseGPT's joint prune+quantize (sparsity 0/.5/.7/.8/.9/.95\n"
+           "x bits 8/5/4/3/2, per-channel grids, or the layer left alone), Huffman coding;\n"
+           "the recipe:\n  %s\n"
+           "Each setting is measured once per layer; then an estimated size is bisected\n"
+           "between the smallest reachable\n"
+           "file and the most accurate one, each step built and checked on --val. The budget\n"
+           "is judged at --confidence 0.95 unless given: the upper end of the 95%% interval of\n"
+           "the drop must be within P, so the drop holds for data like --val's (not only for\n"
+           "--val itself), which costs size; --confidence 0 judges the point estimate. No\n"
+           "candidate within the budget: the most accurate is written, exit 1.\n"
            "\n"
            "  -o OUT            output model; never the input file\n"
            "  --recipe R.json   {\"passes\": [{\"pass\": NAME, PARAMETER: VALUE, ...}, ...],\n"
@@ -55,7 +69,7 @@ void cmd_run_help(void)
            "                    written and the exit code is 1\n"
            "  --confidence C    keep a configuration only when the upper end of the C\n"
            "                    interval of its drop is within --max-drop (C in [0, 1); 0,\n"
-           "                    the default, compares the point estimate). The interval\n"
+           "                    the default (0.95 in auto mode), compares the point estimate). The interval\n"
            "                    (Newcombe's, on the per-image verdicts of both models)\n"
            "                    is reported either way; it speaks for data like --val's\n"
            "                    and is only as good as --val is representative\n"
@@ -72,6 +86,13 @@ void cmd_run_help(void)
            "                    budget. Nothing fits: nothing is written, exit 1.\n"
            "                    Without --recipe/--pass (needs --calib): %s\n"
            "                    A recipe may set it as \"validate\": {\"target_size\": \"48K\"}\n"
+           "  --sweep LIST      a frontier in one run: one model per point of LIST (sizes as\n"
+           "                    --target-size, or ratios of MODEL's file: 10x,20x,30x), written\n"
+           "                    as OUT with the point before its extension (m.10x.lcm); the\n"
+           "                    layers are measured once for all points. Without --recipe/--pass\n"
+           "                    it runs auto mode's recipe (needs --calib). The report's \"sweep\"\n"
+           "                    lists the points, the page's size-vs-accuracy plot outlines\n"
+           "                    them. A point nothing fits is not written (exit 1)\n"
            "  --seed N          seed of every random choice (default 0)\n"
            "  --report R.json   write the report (input, output, ratio, accuracy, passes,\n"
            "                    layers, tried configurations)\n"
@@ -96,7 +117,7 @@ void cmd_run_help(void)
            "looks mis-normalised, labels outside the model's classes, a float model near\n"
            "chance) come before any work. A result near chance or more than 10 points below\n"
            "the float model is written but exits 1 (report key collapsed).\n",
-           lc_pass_default_target_recipe());
+           lc_pipeline_auto_recipe(), lc_pass_default_target_recipe());
 }
 
 typedef struct run_opts {
@@ -105,20 +126,75 @@ typedef struct run_opts {
     int n_passes;
     double max_drop, mean, std, min_snr, min_cosine, confidence;
     int64_t target_size;
+    const char *sweep;             /* --sweep as given */
+    int n_sweep;
+    int64_t sweep_bytes[16];
+    char sweep_label[16][32];
     bool has_max_drop, has_mean, has_std, quiet, verbose, has_min_snr, has_min_cosine, has_confidence;
     long seed, calib_limit, val_limit, batch, threads;
     cli_inputs in;
 } run_opts;
 
+/* --sweep 10x,20x,48K: sizes (as --target-size) or ratios of MODEL's file
+ * (Nx); each point's label names its output file (OUT.10x.lcm). */
+static int parse_sweep(run_opts *o)
+{
+    if (o->target_size) return cli_usage_error("run", "--sweep sets the target sizes itself: not with --target-size");
+    struct stat st;
+    const char *v = o->sweep;
+    while (*v) {
+        const char *end = strchr(v, ',');
+        size_t n = end ? (size_t)(end - v) : strlen(v);
+        char item[32];
+        if (n == 0 || n >= sizeof item)
+            return cli_usage_error("run", "--sweep: give sizes (20000, 48K) or ratios (10x) separated by commas, not '%s'",
+                                   o->sweep);
+        if (o->n_sweep == 16) return cli_usage_error("run", "--sweep: at most 16 points");
+        memcpy(item, v, n);
+        item[n] = 0;
+        for (size_t k = 0; k < n; k++)
+            if (!((item[k] >= '0' && item[k] <= '9') || (item[k] >= 'A' && item[k] <= 'Z') || (item[k] >= 'a' && item[k] <= 'z') || item[k] == '.'))
+                return cli_usage_error("run", "--sweep: '%s' is not a size (20000, 48K) or a ratio (10x)", item);
+        int64_t bytes = 0;
+        if (item[n - 1] == 'x' || item[n - 1] == 'X') {
+            double ratio;
+            char num[32];
+            memcpy(num, item, n - 1);
+            num[n - 1] = 0;
+            if (!cli_parse_double(num, &ratio) || !(ratio >= 1))
+                return cli_usage_error("run", "--sweep: ratio '%s' must be a number >= 1 followed by x", item);
+            if (stat(o->model, &st) != 0) return cli_error(EXIT_USAGE, "%s: cannot read: %s", o->model, strerror(errno));
+            bytes = (int64_t)((double)st.st_size / ratio);
+        } else if (lc_parse_size(item, &bytes)) {
+            return cli_usage_error("run", "--sweep: %s", lc_last_error());
+        }
+        if (bytes <= 0) return cli_usage_error("run", "--sweep: '%s' leaves no bytes", item);
+        o->sweep_bytes[o->n_sweep] = bytes;
+        snprintf(o->sweep_label[o->n_sweep++], sizeof o->sweep_label[0], "%s", item);
+        v += n + (end ? 1 : 0);
+        if (end && !*v) return cli_usage_error("run", "--sweep: an empty point after the last comma");
+    }
+    if (!o->n_sweep) return cli_usage_error("run", "--sweep: no point given");
+    return EXIT_OK;
+}
+
+/* OUT with the point's label before its extension: m.lcm -> m.10x.lcm. */
+static void sweep_path(const run_opts *o, int i, char *buf, size_t cap)
+{
+    const char *dot = strrchr(o->out, '.');
+    snprintf(buf, cap, "%.*s.%s%s", (int)(dot - o->out), o->out, o->sweep_label[i], dot);
+}
+
 static int parse_args(int argc, char **argv, run_opts *o)
 {
+    int rc_sweep;
     memset(o, 0, sizeof *o);
     o->batch = 64;
     o->threads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
     static const char *const valued[] = {"-o", "--recipe", "--pass", "--calib", "--val", "--labels", "--max-drop",
                                          "--seed", "--report", "--html", "--mean", "--std", "--calib-limit",
                                          "--val-limit", "--batch", "--threads", "--target-size", "--metric",
-                                         "--min-snr", "--min-cosine", "--confidence"};
+                                         "--min-snr", "--min-cosine", "--confidence", "--sweep"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
@@ -170,6 +246,7 @@ static int parse_args(int argc, char **argv, run_opts *o)
             if (lc_parse_size(v, &o->target_size))
                 return cli_usage_error("run", "--target-size: %s", lc_last_error());
         }
+        else if (!strcmp(a, "--sweep")) o->sweep = v;
         else if (!strcmp(a, "--confidence")) {
             if (!cli_parse_double(v, &o->confidence) || !(o->confidence >= 0 && o->confidence < 1))
                 return cli_usage_error("run", "--confidence must be a number in [0, 1) (0.95 for 95%%), not '%s'", v);
@@ -197,8 +274,19 @@ static int parse_args(int argc, char **argv, run_opts *o)
     }
     if (!o->model) return cli_usage_error("run", "missing MODEL");
     if (!o->out) return cli_usage_error("run", "missing -o OUT");
-    if (!o->recipe && !o->n_passes && !o->target_size)
-        return cli_usage_error("run", "give a --recipe, at least one --pass or a --target-size");
+    if (o->sweep && (rc_sweep = parse_sweep(o))) return rc_sweep;
+    if (o->sweep && !o->val) return cli_usage_error("run", "--sweep needs --val data to rank settings on");
+    if (o->sweep && !o->recipe && !o->n_passes && !o->calib)
+        return cli_usage_error("run", "--sweep without a recipe runs the auto-mode recipe (Hessian pruning): give --calib data");
+    bool auto_mode = !o->recipe && !o->n_passes && !o->target_size && !o->sweep;
+    if (auto_mode && !o->has_max_drop)
+        return cli_usage_error("run", "give a --recipe, at least one --pass, a --target-size, or a --max-drop alone "
+                                      "(auto mode)");
+    if (auto_mode && !o->val) return cli_usage_error("run", "auto mode (--max-drop without --recipe/--pass) needs --val data to check accuracy on");
+    if (auto_mode && !o->calib)
+        return cli_usage_error("run", "auto mode (--max-drop without --recipe/--pass) runs Hessian pruning: give --calib data");
+    if (auto_mode && o->metric && strcmp(o->metric, "top1") && strcmp(o->metric, "agreement"))
+        return cli_usage_error("run", "auto mode's budget is --max-drop in points of top1 or agreement, not %s", o->metric);
     if (o->target_size && !o->val) return cli_usage_error("run", "--target-size needs --val data to rank settings on");
     if (o->target_size && !o->recipe && !o->n_passes && !o->calib)
         return cli_usage_error("run", "--target-size without a recipe runs %s: give --calib data",
@@ -231,6 +319,54 @@ static int parse_args(int argc, char **argv, run_opts *o)
     return EXIT_OK;
 }
 
+/* After a sweep: each point's model as OUT.LABEL.ext, the report and the
+ * page, one line per point. Exit 1 when a point does not fit or misses
+ * the budget. */
+static int write_sweep(const run_opts *o, lc_pipeline *pl)
+{
+    int n_unmet = 0;
+    char path[PATH_MAX];
+    for (int i = 0; i < o->n_sweep; i++) {
+        sweep_path(o, i, path, sizeof path);
+        lc_status s = lc_pipeline_write_sweep(pl, i, path);
+        if (s && s != LC_ERR_INVALID_ARGUMENT) return cli_fail_status(s);
+    }
+    const char *report = lc_pipeline_report(pl);
+    lc_status s = o->report ? lc_write_file(o->report, report, strlen(report)) : LC_OK;
+    if (s) return cli_fail_status(s);
+    if (o->html) {
+        int rc = html_write(o->html, report, NULL);
+        if (rc != EXIT_OK) return rc;
+    }
+    cJSON *rj = cJSON_Parse(report), *pt;
+    int i = 0;
+    cJSON_ArrayForEach(pt, cJSON_GetObjectItemCaseSensitive(rj, "sweep"))
+    {
+        const cJSON *wb = cJSON_GetObjectItemCaseSensitive(pt, "within_budget");
+        bool fits = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pt, "fits")), within = !wb || cJSON_IsTrue(wb);
+        n_unmet += !fits || !within;
+        if (!o->quiet) {
+            const cJSON *path_j = cJSON_GetObjectItemCaseSensitive(pt, "path");
+            printf("sweep %-6s %9.0f B target: ", o->sweep_label[i],
+                   cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(pt, "target_bytes")));
+            if (cJSON_IsString(path_j))
+                printf("%.0f B (%.1fx), accuracy %.2f, drop %.2f%s%s -> %s\n",
+                       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(pt, "bytes")),
+                       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(pt, "ratio")),
+                       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(pt, "accuracy")),
+                       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(pt, "drop")), fits ? "" : ", over the size",
+                       within ? "" : ", over the budget", path_j->valuestring);
+            else
+                printf("nothing fits (smallest %.0f B), nothing written\n",
+                       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(pt, "smallest_bytes")));
+        }
+        i++;
+    }
+    cJSON_Delete(rj);
+    if (n_unmet) return cli_unmet("%d of %d sweep points do not fit their size or the budget", n_unmet, o->n_sweep);
+    return EXIT_OK;
+}
+
 int cmd_run(int argc, char **argv)
 {
     run_opts o;
@@ -243,6 +379,11 @@ int cmd_run(int argc, char **argv)
         (o.report && (rc = cli_check_output("run", o.report, files, 6))) ||
         (o.html && (rc = cli_check_output("run", o.html, files, 7))))
         return rc;
+    for (int i = 0; i < o.n_sweep; i++) {
+        char path[PATH_MAX];
+        sweep_path(&o, i, path, sizeof path);
+        if ((rc = cli_check_output("run", path, files, 8))) return rc;
+    }
 
     lc_model *model = NULL, *result = NULL;
     lc_dataset *calib = NULL, *val = NULL;
@@ -274,6 +415,11 @@ int cmd_run(int argc, char **argv)
         if ((s = lc_pipeline_add_pass(pl, name, colon ? colon + 1 : ""))) goto fail;
     }
     if (o.target_size) lc_pipeline_set_target_size(pl, o.target_size);
+    bool auto_mode = !o.recipe && !o.n_passes && !o.target_size && !o.sweep;
+    if (auto_mode) lc_pipeline_set_auto(pl, 1); /* the default auto recipe, confidence 0.95 unless given */
+    if (o.sweep && !o.recipe && !o.n_passes && (s = lc_pipeline_load_recipe(pl, lc_pipeline_auto_recipe(), "auto-mode recipe")))
+        goto fail;
+    if (o.sweep && (s = lc_pipeline_set_sweep(pl, o.sweep_bytes, o.n_sweep))) goto fail;
     if (o.target_size && !o.recipe && !o.n_passes && (s = lc_pipeline_load_recipe(pl, lc_pass_default_target_recipe(), "default target-size recipe")))
         goto fail;
     if (lc_pipeline_target_size(pl) > 0 && !o.val) {
@@ -330,6 +476,10 @@ int cmd_run(int argc, char **argv)
        the output is serialized (one model-sized copy less at the peak) */
     lc_model_free(model);
     model = NULL;
+    if (o.sweep) {
+        rc = write_sweep(&o, pl);
+        goto done;
+    }
     if ((s = lc_pipeline_write(pl, result, o.out))) goto fail;
     const char *report = lc_pipeline_report(pl);
     if (o.report && (s = lc_write_file(o.report, report, strlen(report)))) goto fail;
@@ -351,6 +501,12 @@ int cmd_run(int argc, char **argv)
         rc = cli_unmet("no configuration fits %lld bytes within the accuracy budget of %.2f points; wrote the "
                        "smallest model within the budget to %s",
                        (long long)lc_pipeline_target_size(pl), lc_pipeline_max_drop(pl), o.out);
+        goto done;
+    }
+    if (!met && auto_mode) {
+        rc = cli_unmet("no candidate holds the accuracy budget of %.2f points%s; wrote the most accurate one to %s",
+                       lc_pipeline_max_drop(pl), lc_pipeline_confidence(pl) > 0 ? " on the upper end of its interval" : "",
+                       o.out);
         goto done;
     }
     if (!met) {

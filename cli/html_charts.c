@@ -393,8 +393,9 @@ void chart_pareto(sb *b, const cJSON *run)
         li++;
     }
     sb_printf(b, "<g class=\"legend-item\"><circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"#bbb\" stroke=\"#000\" "
-                 "stroke-width=\"1.5\"/><text x=\"%.1f\" y=\"%.1f\">kept by the final model (outlined)</text></g>",
-              p.x + (li % 4) * 210 + 11, 12.0 + 20 * (li / 4), p.x + (li % 4) * 210 + 28, 16.0 + 20 * (li / 4));
+                 "stroke-width=\"1.5\"/><text x=\"%.1f\" y=\"%.1f\">%s</text></g>",
+              p.x + (li % 4) * 210 + 11, 12.0 + 20 * (li / 4), p.x + (li % 4) * 210 + 28, 16.0 + 20 * (li / 4),
+              cJSON_GetObjectItemCaseSensitive(run, "sweep") ? "sweep points (outlined)" : "kept by the final model (outlined)");
     li++;
     legend_item(b, p.x + (li % 4) * 210, 12 + 20 * (li / 4), -1, "#000000", true, "Pareto front", 26);
     li++;

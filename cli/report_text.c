@@ -241,9 +241,14 @@ static void print_target(const cJSON *r)
     if (!t) return;
     char b1[40], b2[40], b3[40];
     double tb = json_num(t, "target_bytes"), ab = json_num(t, "achieved_bytes");
-    printf("target    %s B: %s %s B (%.1f%% of it); smallest reached %s B\n", fmt_int(b1, tb),
-           cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "fits")) ? "fits with" : "missed with", fmt_int(b2, ab),
-           tb > 0 ? 100 * ab / tb : 0, fmt_int(b3, json_num(t, "smallest_bytes")));
+    const cJSON *mode = cJSON_GetObjectItemCaseSensitive(t, "mode");
+    if (cJSON_IsString(mode) && !strcmp(mode->valuestring, "auto"))
+        printf("auto      the smallest build within the budget: %s B; smallest reached %s B\n", fmt_int(b2, ab),
+               fmt_int(b3, json_num(t, "smallest_bytes")));
+    else
+        printf("target    %s B: %s %s B (%.1f%% of it); smallest reached %s B\n", fmt_int(b1, tb),
+               cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "fits")) ? "fits with" : "missed with", fmt_int(b2, ab),
+               tb > 0 ? 100 * ab / tb : 0, fmt_int(b3, json_num(t, "smallest_bytes")));
     printf("          %.0f builds, %.0f single-layer settings measured in %.1f s\n", json_num(t, "probes"),
            json_num(t, "configurations_measured"), json_num(t, "seconds"));
 }

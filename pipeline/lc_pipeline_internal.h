@@ -17,6 +17,8 @@
 
 #include "lc_pass.h"
 
+#define LC_SWEEP_MAX 16 /* points of a sweep */
+
 typedef struct lc_pipeline_step {
     const lc_pass *pass;
     lc_params params;
@@ -36,6 +38,12 @@ struct lc_pipeline {
     double confidence;            /* > 0: keep a candidate only when the upper end of its
                                      drop's interval at this confidence is within the budget */
     bool confidence_given;        /* set by lc_pipeline_set_confidence: wins over the recipe */
+    bool auto_mode;               /* lc_pipeline_set_auto: the smallest file within the budget */
+    int n_sweep;                  /* lc_pipeline_set_sweep: target sizes, one model each */
+    int64_t sweep[LC_SWEEP_MAX];
+    lc_model *sweep_models[LC_SWEEP_MAX]; /* the run's result per point (NULL: nothing fits) */
+    double sweep_acc[LC_SWEEP_MAX];
+    double sweep_float;           /* the input model's metric in that run */
     bool budget_met;
     bool target_met;
     int budget_metric;            /* LC_METRIC_SNR/COSINE when the budget is a
@@ -155,5 +163,14 @@ lc_status lc_pipeline_check_needs(const lc_pipeline *p, const lc_context *ctx);
 /* The --target-size search (target_search.c): per-layer settings of the steps'
  * knobs, the most accurate model whose file fits p->target_size. */
 lc_status lc_pipeline_run_target(lc_pipeline *p, lc_run_state *r, const lc_model *in, lc_model **out);
+
+/* Auto mode (target_auto.c): per-layer settings of the steps' knobs, the
+ * smallest model within p->max_drop. */
+lc_status lc_pipeline_run_auto(lc_pipeline *p, lc_run_state *r, const lc_model *in, lc_model **out);
+
+/* A sweep (target_sweep.c): the target-size search for each of p->sweep
+ * from one measurement; the models go to p->sweep_models, *out gets a copy
+ * of the last point's (or the input's when nothing fits). */
+lc_status lc_pipeline_run_sweep(lc_pipeline *p, lc_run_state *r, const lc_model *in, lc_model **out);
 
 #endif

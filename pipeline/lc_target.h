@@ -31,7 +31,7 @@
 #include "lc_pass.h"
 #include "lc_pipeline_internal.h"
 
-#define LC_TARGET_MAX_GRID 8   /* values of one knob's grid */
+#define LC_TARGET_MAX_GRID 48  /* settings of one step's grid (a joint step: knob x knob2) */
 #define LC_TARGET_MAX_STEPS 16 /* passes of a recipe the search takes */
 #define LC_TARGET_MAX_PROBES 16
 
@@ -93,8 +93,11 @@ extern const lc_target_tuning lc_target_tune;
 /* A pipeline step as the search runs it. */
 typedef struct lc_target_step {
     bool grid;                        /* its knob is searched per layer */
+    bool joint;                       /* and its knob2 with it (lc_pass.knob2) */
     double vals[LC_TARGET_MAX_GRID];  /* the grid, least compressing first */
+    double vals2[LC_TARGET_MAX_GRID]; /* joint: knob2's value of each setting */
     int n_vals;                       /* 1 when not searched */
+    int calib;                        /* the calibration leaf's setting */
 } lc_target_step;
 
 /* A weight layer some step compresses. */
@@ -112,6 +115,7 @@ typedef struct lc_target_layer {
 typedef struct lc_target_option {
     double val[LC_TARGET_MAX_STEPS]; /* knob value per step; NAN: not searched
                                         or not applied */
+    double val2[LC_TARGET_MAX_STEPS]; /* knob2's (joint steps; else NAN) */
     double proxy;    /* mean squared change of the layer's outputs on
                         calibration inputs */
     double kl;       /* measured KL divergence of the option alone (NAN: not
@@ -134,6 +138,7 @@ typedef struct lc_target_probe {
     int64_t budget;  /* estimated bytes it was allocated for */
     double seconds;
     cJSON *passes;   /* the passes as run */
+    cJSON *row;      /* its row in the report's "tried" (borrowed) */
 } lc_target_probe;
 
 typedef struct lc_target {
@@ -175,14 +180,17 @@ lc_status lc_target_layers(lc_target *t);
 /* The values step si takes on layer l (*vals NULL and 1: not searched
  * there). */
 int lc_target_step_values(const lc_target *t, int si, int l, const double **vals);
-/* The knob value v of step si leaves a layer alone (sparsity 0). */
-bool lc_target_leaves_alone(const lc_target *t, int si, double v);
+/* Setting k of step si's grid leaves a layer alone (sparsity 0, and no
+ * knob2 value on a joint step). */
+bool lc_target_leaves_alone(const lc_target *t, int si, int k);
 /* Layer l's option for the grid indices kidx (the steps in order, the
  * first one outermost). */
 int lc_target_option_of(const lc_target *t, int l, const int *kidx);
 /* A copy of step st's parameters restricted to `names` (include), with its
- * knob set to v unless v is NAN (and scope=layer). */
-lc_status lc_target_step_params(const lc_pipeline_step *st, char *const *names, int n_names, double v, lc_params *out);
+ * knob set to v unless v is NAN (and scope=layer), and knob2 to v2 unless
+ * v2 is NAN. */
+lc_status lc_target_step_params(const lc_pipeline_step *st, char *const *names, int n_names, double v, double v2,
+                                lc_params *out);
 
 /* ---- target_damage.c ---- */
 
@@ -229,5 +237,31 @@ lc_status lc_target_measure(lc_target *t);
 /* The file m would be written as (with the .lcm META section, the float
  * model's accuracy in it). */
 lc_status lc_target_file_bytes(lc_target *t, const lc_model *m, double acc, int64_t *bytes);
+
+/* ---- target_search.c ---- */
+
+/* The estimated file with every layer's smallest option. */
+int64_t lc_target_smallest_bytes(const lc_target *t);
+/* The least-damage choice for an estimated byte budget (*fits false: even
+ * the smallest options exceed it). *estimate: its estimated bytes. */
+lc_status lc_target_allocate(const lc_target *t, int64_t budget, int *choice, bool *fits, int64_t *estimate);
+/* Measures for real the options the allocation picks for `budget` and
+ * refits the damage, until the picks are all measured. */
+lc_status lc_target_refine(lc_target *t, int64_t budget);
+/* Allocates for `budget` and builds the choice unless an earlier probe
+ * made it. *idx: the probe, or -1 (the estimate says nothing fits and not
+ * `force`, or no probe left). */
+lc_status lc_target_probe_budget(lc_target *t, int64_t budget, bool force, int *idx);
+/* The best probe: fitting the size (need_fit) and within the budget
+ * (need_budget), the most accurate or (smallest) the smallest. -1: none. */
+int lc_target_best(const lc_target *t, bool need_fit, bool need_budget, bool smallest);
+/* The search for p->target_size after lc_target_measure. *chosen: the
+ * probe to return (-1: nothing fits the size); *smallest: the smallest
+ * file reached. */
+lc_status lc_target_search_size(lc_target *t, int *chosen, int64_t *smallest);
+/* Frees the probes (their models too) and forgets them. */
+void lc_target_drop_probes(lc_target *t);
+/* The report's "target" object. */
+cJSON *lc_target_report(const lc_target *t, int chosen, int64_t smallest, double seconds);
 
 #endif

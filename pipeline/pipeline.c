@@ -663,7 +663,16 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, boo
 lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *ctx, lc_model **out)
 {
     *out = NULL;
+    if (p->auto_mode && !p->n_steps) {
+        lc_status as = lc_pipeline_load_recipe(p, lc_pipeline_auto_recipe(), "auto-mode recipe");
+        if (as) return as;
+    }
     if (!p->n_steps) return lc_fail(LC_ERR_INVALID_ARGUMENT, "no passes to run (lc_pipeline_add_pass, lc_pipeline_load_recipe)");
+    if (p->n_sweep > 0 && (p->target_size > 0 || p->auto_mode))
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "a sweep sets the target sizes itself: no target size or auto mode with it");
+    if (p->auto_mode && p->target_size > 0)
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "auto mode searches the size itself: no target size with it "
+                                                "(lc_pipeline_set_target_size 0)");
     if (p->max_drop >= 0 && !p->val)
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "an accuracy budget (max_drop) needs validation data (lc_pipeline_set_validation)");
     p->metric = lc_metric_kind(ctx, p->labels != NULL);
@@ -708,8 +717,9 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
         lc_model_info_clear(&info);
     }
     if (!s) lc_pipeline_emit_start(&r, in);
-    if (!s && p->target_size > 0) {
-        s = lc_pipeline_run_target(p, &r, in, out);
+    if (!s && (p->target_size > 0 || p->auto_mode || p->n_sweep > 0)) {
+        s = p->n_sweep > 0 ? lc_pipeline_run_sweep(p, &r, in, out)
+            : p->auto_mode ? lc_pipeline_run_auto(p, &r, in, out) : lc_pipeline_run_target(p, &r, in, out);
         lc_pipeline_add_times(p, wall0, cpu0);
         free(r.float_pred);
         free(r.float_out);

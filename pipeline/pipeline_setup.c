@@ -30,6 +30,7 @@ void lc_pipeline_free(lc_pipeline *p)
     for (int i = 0; i < p->n_steps; i++) lc_params_clear(&p->steps[i].params);
     free(p->steps);
     cJSON_Delete(p->report);
+    for (int k = 0; k < p->n_sweep; k++) lc_model_free(p->sweep_models[k]);
     free(p->report_text);
     free(p);
 }
@@ -193,6 +194,8 @@ lc_status lc_pipeline_set_confidence(lc_pipeline *p, double confidence)
     return LC_OK;
 }
 
+double lc_pipeline_confidence(const lc_pipeline *p) { return p->confidence; }
+
 void lc_pipeline_set_max_drop(lc_pipeline *p, double points)
 {
     p->max_drop = points;
@@ -214,6 +217,13 @@ void lc_pipeline_set_min_cosine(lc_pipeline *p, double cosine)
     p->min_value = cosine;
     p->max_drop = isnan(cosine) ? -1 : cosine < 1 ? 1 - cosine : 0;
 }
+void lc_pipeline_set_auto(lc_pipeline *p, int on)
+{
+    p->auto_mode = on != 0;
+    /* the budget must hold beyond the validation samples: 95% unless set */
+    if (p->auto_mode && !p->confidence_given) p->confidence = 0.95;
+}
+int lc_pipeline_auto(const lc_pipeline *p) { return p->auto_mode; }
 void lc_pipeline_set_target_size(lc_pipeline *p, int64_t bytes) { p->target_size = bytes > 0 ? bytes : 0; }
 int64_t lc_pipeline_target_size(const lc_pipeline *p) { return p->target_size; }
 int lc_pipeline_target_met(const lc_pipeline *p) { return p->target_met; }

@@ -21,7 +21,6 @@ typedef struct grid_state {
     const lc_context *mctx;   /* the context with fewer calibration samples */
     lc_target_stats ls;
     int kidx[LC_TARGET_MAX_STEPS]; /* grid index of each searched step on the way to a leaf */
-    int cal[LC_TARGET_MAX_STEPS];  /* the leaf whose options are really evaluated */
     char **names;
     int done, total;
 } grid_state;
@@ -53,7 +52,7 @@ static lc_status grid_leaf(grid_state *gs, lc_model *m)
     lc_stored *s0 = NULL, *s1 = NULL, *sb = NULL;
     int n0 = 0, n1 = 0, nb = 0;
     bool cal = true;
-    for (int i = 0; i < t->n_steps; i++) cal = cal && (!t->steps[i].grid || gs->kidx[i] == gs->cal[i]);
+    for (int i = 0; i < t->n_steps; i++) cal = cal && (!t->steps[i].grid || gs->kidx[i] == t->steps[i].calib);
     bool floor_leaf = true;
     for (int i = 0; i < t->n_steps; i++)
         floor_leaf = floor_leaf && (!t->steps[i].grid || gs->kidx[i] == t->steps[i].n_vals - 1);
@@ -84,8 +83,9 @@ static lc_status grid_leaf(grid_state *gs, lc_model *m)
         for (int i = 0; i < t->n_steps; i++) {
             const double *g;
             int n = lc_target_step_values(t, i, l, &g);
-            double v = n > 1 ? g[gs->kidx[i]] : NAN;
-            opt->val[i] = n > 1 && !lc_target_leaves_alone(t, i, v) ? v : NAN;
+            bool set = n > 1 && !lc_target_leaves_alone(t, i, gs->kidx[i]);
+            opt->val[i] = set ? g[gs->kidx[i]] : NAN;
+            opt->val2[i] = set && t->steps[i].joint ? t->steps[i].vals2[gs->kidx[i]] : NAN;
         }
         int64_t bytes = 0;
         lc_target_swap_tensors(wb, w1);
@@ -125,8 +125,8 @@ static lc_status grid_run(grid_state *gs, int i, const lc_model *m)
     int nv = ts->grid ? ts->n_vals : 1;
     for (int k = 0; k < nv && !s; k++) {
         gs->kidx[i] = k;
-        double v = ts->grid ? ts->vals[k] : NAN;
-        if (ts->grid && lc_target_leaves_alone(t, i, v)) { /* the pass leaves the layers alone */
+        double v = ts->grid ? ts->vals[k] : NAN, v2 = ts->joint ? ts->vals2[k] : NAN;
+        if (ts->grid && lc_target_leaves_alone(t, i, k)) { /* the pass leaves the layers alone */
             s = grid_run(gs, i + 1, m);
             continue;
         }
@@ -134,7 +134,7 @@ static lc_status grid_run(grid_state *gs, int i, const lc_model *m)
         int n = 0;
         for (int l = 0; l < t->n_layers; l++)
             if (t->layers[l].covered[i]) gs->names[n++] = t->layers[l].weight;
-        if (ts->grid) s = lc_target_step_params(st, gs->names, n, v, &pv);
+        if (ts->grid) s = lc_target_step_params(st, gs->names, n, v, v2, &pv);
         else s = lc_params_copy(&pv, &st->params);
         /* each layer fitted to the float model's inputs, as if compressed
            alone (sequential would fit it to inputs every earlier layer
@@ -181,9 +181,8 @@ lc_status lc_target_measure(target *t)
     if (mctx.calib_limit <= 0 || mctx.calib_limit > lc_target_tune.measure_calib)
         mctx.calib_limit = lc_target_tune.measure_calib;
     gs.mctx = &mctx;
-    /* the calibration leaf: every searched knob at the same mild value of
-       its grid (lc_target_tuning.calib_index) */
-    for (int i = 0; i < t->n_steps; i++) gs.cal[i] = t->steps[i].n_vals > 1 ? lc_target_tune.calib_index : 0;
+    /* the calibration leaf (lc_target_step.calib): every searched knob at
+       the same mild value of its grid (lc_target_tuning.calib_index) */
     gs.total = 0;
     for (int i = 0, prod = 1; i < t->n_steps; i++) { /* pass runs of the grid */
         prod *= t->steps[i].grid ? t->steps[i].n_vals : 1;

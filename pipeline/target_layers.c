@@ -52,11 +52,7 @@ void lc_target_free(target *t)
     free(t->ref);
     lc_model_free(t->base);
     lc_model_free(t->folded);
-    for (int i = 0; i < t->n_probes; i++) {
-        free(t->probes[i].choice);
-        lc_model_free(t->probes[i].m);
-        cJSON_Delete(t->probes[i].passes);
-    }
+    lc_target_drop_probes(t);
 }
 
 static int count_op(const lc_model *m, const char *op)
@@ -110,9 +106,10 @@ int lc_target_step_values(const target *t, int si, int l, const double **vals)
     return t->steps[si].n_vals;
 }
 
-bool lc_target_leaves_alone(const target *t, int si, double v)
+bool lc_target_leaves_alone(const target *t, int si, int k)
 {
-    return v == 0 && t->r->p->steps[si].pass->grid == LC_GRID_SPARSITY;
+    const lc_target_step *ts = &t->steps[si];
+    return ts->vals[k] == 0 && t->r->p->steps[si].pass->grid == LC_GRID_SPARSITY && (!ts->joint || ts->vals2[k] == 0);
 }
 
 int lc_target_option_of(const target *t, int l, const int *kidx)
@@ -126,35 +123,63 @@ int lc_target_option_of(const target *t, int l, const int *kidx)
     return t->layers[l].first + o;
 }
 
-/* Knob value a compresses more than b. */
-static bool more_compressing(const lc_pass *pass, double a, double b)
-{
-    return pass->knob_safe == LC_SAFE_HIGH ? a < b : a > b;
-}
+/* Knob value a compresses more than b (a knob of grid kind `kind`). */
+static bool more_compressing(lc_grid_kind kind, double a, double b) { return kind == LC_GRID_BITS ? a < b : a > b; }
 
-/* Step si's grid: the fixed one within the knob's range, capped by a
- * given value. false when fewer than two values remain. */
-static bool step_grid(target *t, int si)
+/* One knob's grid: the fixed one of its kind within the parameter's range,
+ * capped by a given value (kv). Returns the count. */
+static int knob_grid(lc_grid_kind kind, const lc_param_value *kv, double *vals)
 {
-    const step *st = &t->r->p->steps[si];
-    lc_target_step *ts = &t->steps[si];
-    const lc_param_value *kv = lc_params_get(&st->params, st->pass->knob);
     const lc_param_desc *d = kv->desc;
-    bool bits = st->pass->grid == LC_GRID_BITS;
+    bool bits = kind == LC_GRID_BITS;
     const double *g = bits ? lc_target_tune.bits : lc_target_tune.sparsity;
     int ng = bits ? lc_target_tune.n_bits : lc_target_tune.n_sparsity;
     int n = 0;
     for (int k = 0; k < ng; k++) {
         /* more compressing than the given value: beyond the cap */
-        if (kv->given && more_compressing(st->pass, g[k], kv->num)) {
-            if (n == 0 || ts->vals[n - 1] != kv->num) ts->vals[n++] = kv->num;
+        if (kv->given && more_compressing(kind, g[k], kv->num)) {
+            if (n == 0 || vals[n - 1] != kv->num) vals[n++] = kv->num;
             break;
         }
-        if (g[k] >= d->min && g[k] <= d->max) ts->vals[n++] = g[k];
+        if (g[k] >= d->min && g[k] <= d->max) vals[n++] = g[k];
     }
     /* a given value more compressing than the whole grid extends it */
-    if (kv->given && n > 0 && n < LC_TARGET_MAX_GRID && more_compressing(st->pass, kv->num, ts->vals[n - 1]))
-        ts->vals[n++] = kv->num;
+    if (kv->given && n > 0 && n < LC_TARGET_MAX_GRID && more_compressing(kind, kv->num, vals[n - 1]))
+        vals[n++] = kv->num;
+    return n;
+}
+
+/* Step si's grid: its knob's, capped by a given value; on a joint step
+ * (the recipe gives knob2 > 0) every combination of the two knobs, knob2
+ * inner, after the setting that leaves a layer alone. false when fewer
+ * than two settings remain. */
+static bool step_grid(target *t, int si)
+{
+    const step *st = &t->r->p->steps[si];
+    lc_target_step *ts = &t->steps[si];
+    const lc_pass *pass = st->pass;
+    int n = knob_grid(pass->grid, lc_params_get(&st->params, pass->knob), ts->vals);
+    int cal = n > 1 ? lc_target_tune.calib_index : 0;
+    const lc_param_value *kv2 = pass->knob2 ? lc_params_get(&st->params, pass->knob2) : NULL;
+    ts->calib = cal;
+    ts->joint = kv2 && kv2->given && kv2->num > 0 && pass->grid2 != LC_GRID_NONE;
+    if (ts->joint) {
+        double g1[LC_TARGET_MAX_GRID], g2[LC_TARGET_MAX_GRID];
+        memcpy(g1, ts->vals, sizeof g1);
+        int n2 = knob_grid(pass->grid2, kv2, g2), m = 0;
+        int cal2 = n2 > 1 ? lc_target_tune.calib_index : 0;
+        if (pass->grid == LC_GRID_SPARSITY && g1[0] == 0) { /* the layer left alone */
+            ts->vals[m] = 0;
+            ts->vals2[m++] = 0;
+        }
+        for (int a = 0; a < n; a++)
+            for (int b = 0; b < n2 && m < LC_TARGET_MAX_GRID; b++) {
+                if (a == cal && b == cal2) ts->calib = m;
+                ts->vals[m] = g1[a];
+                ts->vals2[m++] = g2[b];
+            }
+        n = m;
+    }
     ts->n_vals = n;
     return n >= 2;
 }
@@ -209,7 +234,10 @@ static lc_status layer_options(target *t)
     t->opts = calloc((size_t)n_opts + 1, sizeof *t->opts);
     if (!t->opts) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     t->n_opts = n_opts;
-    for (int o = 0; o < n_opts; o++) t->opts[o].kl = NAN;
+    for (int o = 0; o < n_opts; o++) {
+        t->opts[o].kl = NAN;
+        for (int i = 0; i < LC_TARGET_MAX_STEPS; i++) t->opts[o].val[i] = t->opts[o].val2[i] = NAN;
+    }
     return LC_OK;
 }
 
@@ -248,7 +276,7 @@ lc_status lc_target_layers(target *t)
     return s;
 }
 
-lc_status lc_target_step_params(const step *st, char *const *names, int n_names, double v, lc_params *out)
+lc_status lc_target_step_params(const step *st, char *const *names, int n_names, double v, double v2, lc_params *out)
 {
     lc_status s = lc_params_copy(out, &st->params);
     if (s) return s;
@@ -267,6 +295,12 @@ lc_status lc_target_step_params(const step *st, char *const *names, int n_names,
         snprintf(txt, sizeof txt, kv->desc->type == LC_PARAM_INT ? "%.0f" : "%.6g", v);
         s = lc_params_override(out, st->pass->knob, txt);
         if (!s) s = lc_params_override(out, "scope", "layer");
+    }
+    if (!s && !isnan(v2) && st->pass->knob2) {
+        char txt[64];
+        const lc_param_value *kv = lc_params_get(out, st->pass->knob2);
+        snprintf(txt, sizeof txt, kv->desc->type == LC_PARAM_INT ? "%.0f" : "%.6g", v2);
+        s = lc_params_override(out, st->pass->knob2, txt);
     }
     if (s) lc_params_clear(out);
     return s;

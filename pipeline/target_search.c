@@ -33,20 +33,20 @@ static lc_status build_step(target *t, int i, const int *choice, lc_model *m, ch
     /* in model order, consecutive layers with the same value in one run: a
        sequential pass then fits every layer to its compressed inputs */
     for (int l0 = 0; l0 < t->n_layers && !s;) {
-        double v = t->opts[choice[l0]].val[i];
+        double v = t->opts[choice[l0]].val[i], v2 = t->opts[choice[l0]].val2[i];
         if (isnan(v)) {
             l0++;
             continue;
         }
         int n = 0;
         for (; l0 < t->n_layers; l0++) {
-            double vl = t->opts[choice[l0]].val[i];
+            double vl = t->opts[choice[l0]].val[i], vl2 = t->opts[choice[l0]].val2[i];
             if (isnan(vl) && t->layers[l0].covered[i]) continue; /* left alone: no break */
-            if (vl != v) break;
+            if (vl != v || (vl2 != v2 && !(isnan(vl2) && isnan(v2)))) break;
             names[n++] = t->layers[l0].weight;
         }
         lc_params pv;
-        if ((s = lc_target_step_params(st, names, n, v, &pv))) break;
+        if ((s = lc_target_step_params(st, names, n, v, v2, &pv))) break;
         s = lc_pass_defer_correction(st->pass, &pv, corr);
         if (!s) s = lc_pass_run_params(m, st->pass, &pv, r->ctx);
         lc_params_clear(&pv);
@@ -140,7 +140,7 @@ static int64_t layer_min_delta(const target *t, int l)
 }
 
 /* The estimated file with every layer's smallest option. */
-static int64_t smallest_bytes(const target *t)
+int64_t lc_target_smallest_bytes(const target *t)
 {
     int64_t floor_bytes = t->base_bytes;
     for (int l = 0; l < t->n_layers; l++) floor_bytes += layer_min_delta(t, l);
@@ -150,7 +150,7 @@ static int64_t smallest_bytes(const target *t)
 /* The least-damage choice for an estimated byte budget (*fits false: even
  * the smallest options exceed it; choice is those then). *estimate: its
  * estimated bytes. */
-static lc_status allocate(const target *t, int64_t budget, int *choice, bool *fits, int64_t *estimate)
+lc_status lc_target_allocate(const target *t, int64_t budget, int *choice, bool *fits, int64_t *estimate)
 {
     int64_t *bytes = malloc(sizeof *bytes * (size_t)t->n_opts + 1);
     double *cost = malloc(sizeof *cost * (size_t)t->n_opts + 1);
@@ -172,7 +172,7 @@ static lc_status allocate(const target *t, int64_t budget, int *choice, bool *fi
         }
     }
     first[t->n_layers] = t->n_opts;
-    int64_t floor_bytes = smallest_bytes(t);
+    int64_t floor_bytes = lc_target_smallest_bytes(t);
     lc_alloc_table tab = {t->n_layers, first, cost, bytes};
     bool oom = false;
     *fits = lc_alloc_solve(&tab, budget - floor_bytes, choice, &oom);
@@ -186,14 +186,14 @@ static lc_status allocate(const target *t, int64_t budget, int *choice, bool *fi
 /* Refines the damage estimate where it matters: the options the
  * allocation picks for `budget` are measured for real (those whose weights
  * were kept) and the fit redone, until the picks are all measured. */
-static lc_status target_refine(target *t, int64_t budget)
+lc_status lc_target_refine(target *t, int64_t budget)
 {
     int *choice = malloc(sizeof *choice * (size_t)t->n_layers + 1);
     lc_status s = choice ? LC_OK : lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     for (int round = 0; round < lc_target_tune.refine_rounds && !s; round++) {
         bool fits;
         int64_t est, n_new = 0;
-        if ((s = allocate(t, budget, choice, &fits, &est))) break;
+        if ((s = lc_target_allocate(t, budget, choice, &fits, &est))) break;
         for (int l = 0; l < t->n_layers && !s; l++) {
             int o = choice[l];
             if (!isnan(t->opts[o].kl) || !t->opts[o].w || t->opts[o].proxy <= 0) continue;
@@ -211,14 +211,14 @@ static lc_status target_refine(target *t, int64_t budget)
 /* Allocates settings for an estimated byte budget and builds them, unless
  * an earlier probe made the same choice. *idx: the probe, or -1 when the
  * estimate says nothing fits the budget (and `force` is false). */
-static lc_status target_probe(target *t, int64_t budget, bool force, int *idx)
+lc_status lc_target_probe_budget(target *t, int64_t budget, bool force, int *idx)
 {
     run_state *r = t->r;
     *idx = -1;
     int *choice = malloc(sizeof *choice * (size_t)t->n_layers + 1);
     bool fits = false;
     int64_t estimate = 0;
-    lc_status s = choice ? allocate(t, budget, choice, &fits, &estimate) : lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    lc_status s = choice ? lc_target_allocate(t, budget, choice, &fits, &estimate) : lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     if (!s && (fits || force)) {
         for (int i = 0; i < t->n_probes && *idx < 0; i++)
             if (!memcmp(t->probes[i].choice, choice, sizeof *choice * (size_t)t->n_layers)) *idx = i;
@@ -244,14 +244,18 @@ static lc_status target_probe(target *t, int64_t budget, bool force, int *idx)
                     char one[256];
                     int len = snprintf(one, sizeof one, "%s:", t->layers[l].label);
                     for (int i = 0; i < t->n_steps && len < (int)sizeof one; i++) {
-                        double v = t->opts[pr->choice[l]].val[i];
+                        double v = t->opts[pr->choice[l]].val[i], v2 = t->opts[pr->choice[l]].val2[i];
                         if (t->steps[i].grid)
                             len += snprintf(one + len, sizeof one - (size_t)len, " %s=%g", r->p->steps[i].pass->knob,
                                             isnan(v) ? 0 : v);
+                        if (t->steps[i].joint && len < (int)sizeof one)
+                            len += snprintf(one + len, sizeof one - (size_t)len, " %s=%g", r->p->steps[i].pass->knob2,
+                                            isnan(v2) ? 0 : v2);
                     }
                     cJSON_AddItemToArray(sj, cJSON_CreateString(one));
                 }
                 cJSON_AddItemToArray(r->tried, tj);
+                pr->row = tj;
                 lc_log(r->ctx, "target size: probe %d: %lld bytes, accuracy %.2f", t->n_probes, (long long)pr->bytes,
                        pr->acc);
             } else {
@@ -266,7 +270,7 @@ static lc_status target_probe(target *t, int64_t budget, bool force, int *idx)
 
 /* The best probe: within the size (and budget, when `need_budget`), the
  * most accurate, or with a budget the smallest within it. -1 if none. */
-static int target_best(const target *t, bool need_fit, bool need_budget, bool smallest)
+int lc_target_best(const target *t, bool need_fit, bool need_budget, bool smallest)
 {
     const run_state *r = t->r;
     int best = -1;
@@ -296,7 +300,7 @@ static lc_status target_bisect(target *t, int64_t lo, int64_t hi, int rounds)
     for (int k = 0; k < rounds && !s && hi - lo > lc_target_tune.bisect_bytes && t->n_probes < LC_TARGET_MAX_PROBES; k++) {
         int64_t mid = lo + (hi - lo) / 2;
         int idx;
-        if ((s = target_probe(t, mid, false, &idx))) break;
+        if ((s = lc_target_probe_budget(t, mid, false, &idx))) break;
         if (idx >= 0 && lc_pipeline_within_budget(t->r, t->probes[idx].acc, t->probes[idx].drop_hi, t->r->p->max_drop)) hi = mid;
         else lo = mid;
     }
@@ -307,18 +311,23 @@ static lc_status target_bisect(target *t, int64_t lo, int64_t hi, int rounds)
 static cJSON *setting_json(const target *t, const lc_target_option *opt)
 {
     cJSON *sj = cJSON_CreateArray();
-    for (int i = 0; i < t->n_steps; i++)
+    for (int i = 0; i < t->n_steps; i++) {
         if (t->steps[i].grid) cJSON_AddItemToArray(sj, cJSON_CreateNumber(isnan(opt->val[i]) ? 0 : opt->val[i]));
+        if (t->steps[i].joint) cJSON_AddItemToArray(sj, cJSON_CreateNumber(isnan(opt->val2[i]) ? 0 : opt->val2[i]));
+    }
     return sj;
 }
 
-static cJSON *target_report(const target *t, int chosen, int64_t smallest, double seconds)
+cJSON *lc_target_report(const target *t, int chosen, int64_t smallest, double seconds)
 {
     const run_state *r = t->r;
     cJSON *tj = cJSON_CreateObject();
-    cJSON_AddNumberToObject(tj, "target_bytes", (double)r->p->target_size);
+    bool sized = r->p->target_size > 0;
+    /* auto mode: the smallest file within the budget, no size given */
+    cJSON_AddStringToObject(tj, "mode", sized ? "target-size" : "auto");
+    if (sized) cJSON_AddNumberToObject(tj, "target_bytes", (double)r->p->target_size);
     cJSON_AddNumberToObject(tj, "achieved_bytes", chosen >= 0 ? (double)t->probes[chosen].bytes : (double)smallest);
-    cJSON_AddBoolToObject(tj, "fits", chosen >= 0 && t->probes[chosen].bytes <= r->p->target_size);
+    if (sized) cJSON_AddBoolToObject(tj, "fits", chosen >= 0 && t->probes[chosen].bytes <= r->p->target_size);
     cJSON_AddNumberToObject(tj, "smallest_bytes", (double)smallest);
     cJSON_AddNumberToObject(tj, "probes", t->n_probes);
     cJSON_AddNumberToObject(tj, "configurations_measured", t->n_opts);
@@ -332,6 +341,10 @@ static cJSON *target_report(const target *t, int chosen, int64_t smallest, doubl
             char k[96];
             snprintf(k, sizeof k, "%s.%s", r->p->steps[i].pass->name, r->p->steps[i].pass->knob);
             cJSON_AddItemToArray(knobs, cJSON_CreateString(k));
+            if (t->steps[i].joint) {
+                snprintf(k, sizeof k, "%s.%s", r->p->steps[i].pass->name, r->p->steps[i].pass->knob2);
+                cJSON_AddItemToArray(knobs, cJSON_CreateString(k));
+            }
         }
     cJSON *layers = cJSON_AddArrayToObject(tj, "layers");
     for (int l = 0; l < t->n_layers; l++) {
@@ -362,9 +375,18 @@ static cJSON *target_report(const target *t, int chosen, int64_t smallest, doubl
     return tj;
 }
 
-/* The target-size search. *chosen: the probe to return (-1: nothing fits
- * the size); *smallest: the smallest file reached. */
-static lc_status target_search(target *t, int *chosen, int64_t *smallest)
+void lc_target_drop_probes(target *t)
+{
+    for (int i = 0; i < t->n_probes; i++) {
+        free(t->probes[i].choice);
+        lc_model_free(t->probes[i].m);
+        cJSON_Delete(t->probes[i].passes);
+    }
+    memset(t->probes, 0, sizeof t->probes);
+    t->n_probes = 0;
+}
+
+lc_status lc_target_search_size(target *t, int *chosen, int64_t *smallest)
 {
     run_state *r = t->r;
     lc_pipeline *p = r->p;
@@ -372,9 +394,7 @@ static lc_status target_search(target *t, int *chosen, int64_t *smallest)
     int64_t T = p->target_size;
     *chosen = -1;
     *smallest = INT64_MAX;
-    lc_status s = lc_target_layers(t);
-    if (!s) s = lc_target_measure(t);
-    if (s) return s;
+    lc_status s = LC_OK;
     /* the most compressing grid run: when even it does not fit, nothing does */
     int64_t floor_file = t->floor_file;
     cJSON *fj = cJSON_CreateObject();
@@ -395,12 +415,12 @@ static lc_status target_search(target *t, int *chosen, int64_t *smallest)
         if ((s = lc_target_file_bytes(t, t->base, r->float_metric, &len))) return s;
         fixed = len - t->base_bytes;
     }
-    if ((s = target_refine(t, T - fixed))) return s;
+    if ((s = lc_target_refine(t, T - fixed))) return s;
     /* fit: shrink the estimated budget until a real build fits */
     int64_t budget = T - fixed, fit_budget = -1;
     int idx = -1;
     for (int k = 0; k < tune->fit_rounds && !s; k++) {
-        if ((s = target_probe(t, budget, false, &idx))) break;
+        if ((s = lc_target_probe_budget(t, budget, false, &idx))) break;
         if (idx < 0) break; /* the estimate says nothing fits */
         const lc_target_probe *pr = &t->probes[idx];
         if (pr->bytes <= T) {
@@ -411,17 +431,17 @@ static lc_status target_search(target *t, int *chosen, int64_t *smallest)
     }
     if (s) return s;
     if (fit_budget < 0) { /* the fewest bytes of every layer: the smallest reachable */
-        if ((s = target_probe(t, -1, true, &idx))) return s;
+        if ((s = lc_target_probe_budget(t, -1, true, &idx))) return s;
         if (idx >= 0 && t->probes[idx].bytes <= T) fit_budget = -1; /* fits after all: kept below */
     } else if (t->probes[idx].bytes < T - (T / tune->slack_div + tune->slack_bytes)) {
         /* the estimate was pessimistic: spend the slack once */
-        if ((s = target_probe(t, fit_budget + (T - t->probes[idx].bytes), false, &idx))) return s;
+        if ((s = lc_target_probe_budget(t, fit_budget + (T - t->probes[idx].bytes), false, &idx))) return s;
     }
-    int fit = target_best(t, true, false, false);
+    int fit = lc_target_best(t, true, false, false);
     if (fit >= 0 && p->max_drop >= 0 && p->val) {
         int64_t fb = t->probes[fit].budget;
         if (lc_pipeline_within_budget(r, t->probes[fit].acc, t->probes[fit].drop_hi, p->max_drop)) { /* smaller models within the budget */
-            s = target_bisect(t, smallest_bytes(t), fb, tune->bisect_rounds_within);
+            s = target_bisect(t, lc_target_smallest_bytes(t), fb, tune->bisect_rounds_within);
         }
         else { /* over the budget: the smallest model within it, larger than the target */
             int64_t hi = fb;
@@ -433,13 +453,13 @@ static lc_status target_search(target *t, int *chosen, int64_t *smallest)
     *smallest = floor_file;
     for (int i = 0; i < t->n_probes; i++) *smallest = t->probes[i].bytes < *smallest ? t->probes[i].bytes : *smallest;
     if (p->max_drop >= 0 && p->val) {
-        *chosen = target_best(t, true, true, true);
-        if (*chosen < 0 && target_best(t, true, false, false) >= 0) {
+        *chosen = lc_target_best(t, true, true, true);
+        if (*chosen < 0 && lc_target_best(t, true, false, false) >= 0) {
             p->budget_met = false; /* fits, but not within the accuracy budget */
-            *chosen = target_best(t, false, true, true);
+            *chosen = lc_target_best(t, false, true, true);
         }
     } else {
-        *chosen = target_best(t, true, false, false);
+        *chosen = lc_target_best(t, true, false, false);
     }
     return LC_OK;
 }
@@ -458,7 +478,9 @@ lc_status lc_pipeline_run_target(lc_pipeline *p, run_state *r, const lc_model *i
     int chosen = -1;
     int64_t smallest = 0;
     lc_status s = lc_target_prepare(&t);
-    if (!s) s = target_search(&t, &chosen, &smallest);
+    if (!s) s = lc_target_layers(&t);
+    if (!s) s = lc_target_measure(&t);
+    if (!s) s = lc_target_search_size(&t, &chosen, &smallest);
     if (s) {
         lc_target_free(&t);
         return s;
@@ -475,7 +497,7 @@ lc_status lc_pipeline_run_target(lc_pipeline *p, run_state *r, const lc_model *i
         lc_target_free(&t);
         return s;
     }
-    cJSON_AddItemToObject(p->report, "target", target_report(&t, chosen, smallest, lc_pipeline_now() - t0));
+    cJSON_AddItemToObject(p->report, "target", lc_target_report(&t, chosen, smallest, lc_pipeline_now() - t0));
     cJSON *passes = pr ? cJSON_Duplicate(pr->passes, 1) : cJSON_CreateArray();
     double acc = pr ? pr->acc : r->float_metric;
     int64_t bytes = pr ? pr->bytes : r->in_bytes;

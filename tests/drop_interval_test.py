@@ -20,7 +20,9 @@ import subprocess
 import sys
 
 import numpy as np
-from scipy import stats
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from paired_interval import newcombe  # noqa: E402
 
 TOOL = sys.argv[1]
 failures = []
@@ -34,27 +36,6 @@ def fail(msg):
 def tool(lines):
     r = subprocess.run([TOOL], input="\n".join(lines) + "\n", capture_output=True, text=True, check=True)
     return [list(map(float, l.split())) for l in r.stdout.splitlines()]
-
-
-def wilson(k, n, z):
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return max(mid - half, 0.0), min(mid + half, 1.0)
-
-
-def newcombe(a, b, c, d, conf):
-    n = a + b + c + d
-    z = stats.norm.ppf(0.5 + conf / 2)
-    p1, p2 = (a + b) / n, (a + c) / n
-    l1, u1 = wilson(a + b, n, z)
-    l2, u2 = wilson(a + c, n, z)
-    denom = (a + b) * (c + d) * (a + c) * (b + d)
-    phi = (a * d - b * c) / np.sqrt(denom) if denom > 0 else 0.0
-    dl = np.sqrt(max((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2, 0))
-    du = np.sqrt(max((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2, 0))
-    return 100 * (p1 - p2 - dl), 100 * (p1 - p2 + du)
 
 
 def main():

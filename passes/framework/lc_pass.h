@@ -283,6 +283,12 @@ typedef struct lc_pass {
                                   (sparsity, bits, ratio), or NULL */
     lc_knob_safe knob_safe;    /* which end of the knob compresses least */
     lc_grid_kind grid;         /* the target-size search's grid of the knob */
+    /* A second parameter the target-size search grids together with the
+     * knob, per layer, when the recipe gives it a value (> 0): a joint
+     * mode (prune-hessian's bits: prune and quantize in one sweep). The
+     * given value caps its grid as a given knob value does. NULL: none. */
+    const char *knob2;
+    lc_grid_kind grid2;
     bool needs_calib;          /* fails without calibration data */
     /* Compresses the weights its common parameters (ops, include, exclude)
      * select, each layer on its own: the target-size search may run it on

@@ -67,6 +67,8 @@ void lc_pipeline_set_max_drop(lc_pipeline *p, double points);
  *  needed. Overrides a recipe's validate.confidence. LC_ERR_INVALID_ARGUMENT
  *  for c outside [0, 1). */
 lc_status lc_pipeline_set_confidence(lc_pipeline *p, double confidence);
+/** The confidence the budget is judged at (0: the point estimate). */
+double lc_pipeline_confidence(const lc_pipeline *p);
 /** The accuracy budget in percentage points (< 0: none). */
 double lc_pipeline_max_drop(const lc_pipeline *p);
 
@@ -81,6 +83,43 @@ double lc_pipeline_max_drop(const lc_pipeline *p);
  *  returns LC_ERR_BUDGET (the report, with every configuration tried, is
  *  still available) and *out is NULL. */
 void lc_pipeline_set_target_size(lc_pipeline *p, int64_t bytes);
+/** Auto mode (on != 0): lc_pipeline_run searches per-layer settings for
+ *  the smallest file whose accuracy holds within the budget
+ *  (lc_pipeline_set_max_drop, needed, as are validation data). It measures
+ *  each weight layer alone at a grid of its passes' knobs (with the
+ *  default recipe, lc_pipeline_auto_recipe, used when the pipeline has no
+ *  passes: each layer's sparsity x bits of SparseGPT's joint mode,
+ *  BatchNorm folded first), then bisects an estimated byte budget between
+ *  the smallest reachable file and the least-damage one, building and
+ *  checking a candidate at each step; the result is the smallest candidate
+ *  within the budget, else the most accurate (lc_pipeline_budget_met 0).
+ *  Sets the confidence to 0.95 unless lc_pipeline_set_confidence was
+ *  called. No target size with it. */
+void lc_pipeline_set_auto(lc_pipeline *p, int on);
+/** 1 in auto mode. */
+int lc_pipeline_auto(const lc_pipeline *p);
+/** The recipe auto mode runs when the pipeline has no passes (JSON, static
+ *  storage). Needs calibration data. Thread-safe. */
+const char *lc_pipeline_auto_recipe(void);
+
+/** A sweep: lc_pipeline_run runs the target-size search (see
+ *  lc_pipeline_set_target_size) for each of the n sizes (bytes, 1 to 16)
+ *  from one measurement of the layers, one model per size; the report's
+ *  "sweep" lists the points {target_bytes, fits, bytes, ratio, accuracy,
+ *  drop, drop_hi, within_budget, path} and its "tried" rows of their
+ *  builds carry "sweep_point" (1-based). lc_pipeline_run returns a copy of
+ *  the last point's model that was built; write each point with
+ *  lc_pipeline_write_sweep. No target size or auto mode with it.
+ *  LC_ERR_INVALID_ARGUMENT for n outside 1..16 or a size <= 0. */
+lc_status lc_pipeline_set_sweep(lc_pipeline *p, const int64_t *sizes, int n);
+/** Points of the sweep (0: none). */
+int lc_pipeline_sweep_count(const lc_pipeline *p);
+/** After a sweep: writes point i's model (0-based) to `path` as the search
+ *  measured it (.lcm or ONNX, as lc_pipeline_set_format), atomically, and
+ *  records the path in the report. LC_ERR_INVALID_ARGUMENT when the point
+ *  has no model (nothing fit its size). */
+lc_status lc_pipeline_write_sweep(lc_pipeline *p, int i, const char *path);
+
 /** The target size in bytes (<= 0: none). */
 int64_t lc_pipeline_target_size(const lc_pipeline *p);
 /** After a run: false when the result does not fit the target size. */

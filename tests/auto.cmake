@@ -1,0 +1,7 @@
+# Auto mode (shrink run --max-drop alone): the smallest file within the
+# budget on the zoo LeNet-5 with small data, checked by an independent
+# numpy interval, against a fixed recipe, for determinism and bad input.
+lc_add_python_test(auto_mode auto_test.py)
+# --sweep: one model per point from one measurement, each file within its
+# size and its accuracy recomputed from the file; bad lists exit 2.
+lc_add_python_test(sweep sweep_test.py)
