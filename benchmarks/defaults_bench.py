@@ -229,9 +229,9 @@ def main():
                         level or "-", vn, m, z, r["bytes"], drop, delta, band, r["cpu"]))
         emit()
         emit("Summary over %d model/level cells (both zoos):\n" % len({k[1:] for k in res}))
-        emit("| variant | mean drop | worst drop | mean d vs base (95%) | cells better / worse than base beyond noise "
-             "| size / base | CPU / base | equal size |")
-        emit("|---|---:|---:|---:|---:|---:|---:|---|")
+        emit("| variant | mean drop | zoo 1 | zoo 2 | worst drop | mean d vs base (95%) "
+             "| cells better / worse than base beyond noise | size / base | CPU / base | equal size |")
+        emit("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         best, best_drop = None, None
         for over in variants:
             vn = name_of(over)
@@ -254,9 +254,11 @@ def main():
             ok = vn == "base" or (equal and worse == 0 and full and np.mean(deltas) < -mband)
             if ok and (best is None or np.mean(drops) < best_drop):
                 best, best_drop = vn, np.mean(drops)
-            emit("| %s | %.2f | %.2f | %+.2f ± %.2f | %d / %d | %.3f | %.2f | %s |" % (
-                vn, np.mean(drops), max(drops), np.mean(deltas), mband, better, worse, np.mean(sz), cpu,
-                "yes" if equal else "no"))
+            zmean = ["%.2f" % np.mean(d) if d else "-" for d in
+                     ([v[1] for k, v in cells if k[2] == z] for z in ("1", "2"))]
+            emit("| %s | %.2f | %s | %s | %.2f | %+.2f ± %.2f | %d / %d | %.3f | %.2f | %s |" % (
+                vn, np.mean(drops), zmean[0], zmean[1], max(drops), np.mean(deltas), mband, better, worse, np.mean(sz),
+                cpu, "yes" if equal else "no"))
         emit()
         emit("rule's choice for %s: **%s** (equal size (within 1%%) on every model, no cell worse than base beyond "
              "noise, mean difference to base better beyond its 95%% band; lowest mean drop among those, else base)\n"
