@@ -22,14 +22,17 @@ paired standard error sqrt(n01 + n10) / N from the images on which exactly
 one of the two is right). CPU = user+sys seconds of `shrink run` (1 thread).
 
     /usr/bin/python3 benchmarks/defaults_bench.py --data /tmp/zoo-eval --zoo2 /tmp/zoo2 [--passes a,b] [--models a,b]
-        [--cache DIR] [--out results.md]
+        [--cache DIR] [--out results.md] [--variants N] [--no-run]
 
 Results are cached per (zoo, model, pass, knobs) in --cache (JSON lines), so a
-rerun only runs what is new (delete the cache after changing the code).
+rerun only runs what is new (delete the cache after changing the code);
+--variants N runs only the first N variants of each pass (base and the
+candidates first), --no-run only tabulates the cache.
 The choice rule is printed under each pass's summary: among the variants
-whose file is within 1% of base's size on every model, the lowest mean drop
-over both zoos, all models and both levels, and no model/level on which it
-is worse than base by more than the noise band.
+whose file is within 1% of base's size on every model, with every cell base
+has, no model/level on which it is worse than base beyond the noise band,
+and a mean difference to base better than the pooled band of that mean:
+the lowest mean drop over both zoos, all models and both levels; else base.
 """
 import argparse
 import hashlib
