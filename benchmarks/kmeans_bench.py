@@ -116,7 +116,9 @@ def main():
                 sklearn_peer(model, bits, out)
                 row.append(top1(shrink, out, data, a.limit))
             for c in configs:
-                run([tool, model, out, "quantize-kmeans", "bits=%d,%s" % (bits, CONFIGS[c]), "--calib", calib,
+                # nearest centroid (compensate=none) unless the config says otherwise
+                cfg = CONFIGS[c] if "compensate" in CONFIGS[c] else CONFIGS[c] + ",compensate=none"
+                run([tool, model, out, "quantize-kmeans", "bits=%d,%s" % (bits, cfg), "--calib", calib,
                      "--mean", MEAN, "--std", STD, "--threads", "2"])
                 row.append(top1(shrink, out, data, a.limit))
             print("| %s | %d | %.2f | %s |" % (name, bits, base, " | ".join("%.2f" % v for v in row)))

@@ -47,7 +47,7 @@ def main():
                 continue
             lcm = os.path.join(tmp, name + ".lcm")
             dec = os.path.join(tmp, name + ".onnx")
-            sh([tool, "encode", onnx_in, lcm, "prune-magnitude:sparsity=%g" % a.sparsity,
+            sh([tool, "encode", onnx_in, lcm, "prune-magnitude:sparsity=%g,scope=layer" % a.sparsity,
                 "quantize-kmeans:bits=%d,correct=none" % a.bits, "huffman"])
             sh([shrink, "decode", lcm, "-o", dec])
             gz = len(sh(["gzip", "-9", "-c", dec]))

@@ -39,11 +39,11 @@ PIPELINES = [
     ("prune-magnitude + quantize-int8", ".onnx",
      ["--calib", "{calib}", "--pass", "prune-magnitude:sparsity=0.5", "--pass", "quantize-int8"]),
     ("prune-magnitude + quantize-kmeans + huffman", ".lcm",
-     ["--calib", "{calib}", "--pass", "prune-magnitude:sparsity=0.5", "--pass", "quantize-kmeans:bits=4",
-      "--pass", "huffman"]),
+     ["--calib", "{calib}", "--pass", "prune-magnitude:sparsity=0.5",
+      "--pass", "quantize-kmeans:bits=4,compensate=none", "--pass", "huffman"]),
     ("same, with --val and --max-drop 1 (validation, back-off)", ".lcm",
-     ["--calib", "{calib}", "--pass", "prune-magnitude:sparsity=0.5", "--pass", "quantize-kmeans:bits=4",
-      "--pass", "huffman", "--val", "{val}", "--max-drop", "1"]),
+     ["--calib", "{calib}", "--pass", "prune-magnitude:sparsity=0.5",
+      "--pass", "quantize-kmeans:bits=4,compensate=none", "--pass", "huffman", "--val", "{val}", "--max-drop", "1"]),
     # BatchNormalization folded first: the executor then has no Conv+BN
     # pair to fuse, so it keeps no private copy of the folded weights
     ("fold-batchnorm + prune-magnitude + quantize-int8", ".onnx",

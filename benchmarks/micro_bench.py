@@ -44,7 +44,9 @@ QEMU = ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
 # (label, passes) per model: the float .lcm path, plain int8, and int8 with
 # pruned / k-means weights (what the goals are measured on; BatchNorm is
 # folded first so that quantize-int8 sees Conv -> Relu, which it fuses).
-PRUNE_KMEANS = ["prune-magnitude:sparsity=0.5", "quantize-kmeans:bits=4", "huffman"]
+# (the defaults when the results were measured, named: per-layer magnitude,
+# nearest-centroid k-means)
+PRUNE_KMEANS = ["prune-magnitude:sparsity=0.5,scope=layer", "quantize-kmeans:bits=4,compensate=none", "huffman"]
 # SparseGPT joint prune + quantize (as benchmarks/recipes/joint.*.json):
 # per-channel grids of 2 to 5 bits, which quantize-int8 keeps exactly
 # (scale = grid step), so the int8 weights need no codebook. Sparsity and
@@ -61,14 +63,14 @@ CONFIGS = {
                  ("int8", ["quantize-int8"])],
     "lenet5": [("float: prune 50% + k-means 4b + Huffman", PRUNE_KMEANS),
                ("int8", ["quantize-int8"]),
-               ("int8: prune 75% (Hessian) + k-means 4b", ["prune-hessian:sparsity=0.75", "quantize-kmeans:bits=4",
+               ("int8: prune 75% (Hessian) + k-means 4b", ["prune-hessian:sparsity=0.75", "quantize-kmeans:bits=4,compensate=none",
                                                            "quantize-int8"]),
                ("int8: SparseGPT joint (convs 4b 30%, Gemms 2b 80% / 3b 60%)", JOINT_LENET5)],
     "resnet8": [("float: prune 50% + k-means 4b + Huffman", PRUNE_KMEANS),
-                ("int8: BN folded + k-means 4b", ["fold-batchnorm", "quantize-kmeans:bits=4", "quantize-int8"]),
+                ("int8: BN folded + k-means 4b", ["fold-batchnorm", "quantize-kmeans:bits=4,compensate=none", "quantize-int8"]),
                 ("int8: SparseGPT joint 3b 30%, BN folded", JOINT_RESNET8)],
     "dscnn": [("float: prune 50% + k-means 4b + Huffman", PRUNE_KMEANS),
-              ("int8: BN folded + k-means 5b", ["fold-batchnorm", "quantize-kmeans:bits=5", "quantize-int8"]),
+              ("int8: BN folded + k-means 5b", ["fold-batchnorm", "quantize-kmeans:bits=5,compensate=none", "quantize-int8"]),
               ("int8: BN folded + SparseGPT joint 5b 20%", JOINT_DSCNN)],
 }
 GOALS = {"resnet8": (40 * 1024, 40 * 1024), "dscnn": (24 * 1024, 24 * 1024), "lenet5": (16 * 1024, 12 * 1024)}

@@ -39,11 +39,12 @@ def sha(data):
 def jobs():
     for m in ("lenet300", "lenet5", "resnet8", "dscnn"):
         yield m, "joint.lcm", ["--recipe", os.path.join(RECIPES, f"joint.{m}.json")]
-        yield m, "kmeans.onnx", ["--pass", "prune-magnitude:sparsity=0.6", "--pass", "quantize-kmeans:bits=4"]
+        yield m, "kmeans.onnx", ["--pass", "prune-magnitude:sparsity=0.6,scope=layer", "--pass",
+                                           "quantize-kmeans:bits=4,compensate=none"]
         yield m, "int8.onnx", ["--pass", "quantize-int8"]
     yield "lenet5", "deep.lcm", ["--recipe", os.path.join(RECIPES, "deep_compression.json")]
     yield "lenet5", "target.lcm", ["--target-size", "14K"]
-    yield "dscnn", "structured.onnx", ["--pass", "prune-structured:ratio=0.3"]
+    yield "dscnn", "structured.onnx", ["--pass", "prune-structured:ratio=0.3,criterion=l1"]
 
 
 def main():

@@ -13,7 +13,7 @@ int main(int argc, char **argv)
     lc_model *m = NULL;
     int n = 0;
     lc_status s = lc_model_load(argv[1], &m);
-    if (s == LC_OK) s = lc_pass_run(m, "prune-magnitude", "sparsity=0.8", NULL);
+    if (s == LC_OK) s = lc_pass_run(m, "prune-magnitude", "sparsity=0.8,scope=layer", NULL);
     if (s == LC_OK) s = lc_pass_run(m, "quantize-kmeans", "bits=4", NULL);
     if (s == LC_OK) s = lc_model_weight_count(m, &n);
     for (int i = 0; i < n && s == LC_OK; i++) {

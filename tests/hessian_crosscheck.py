@@ -201,6 +201,28 @@ cb_diff = float(np.max(np.abs(cb - ref_cb))) if cb.size == ref_cb.size else np.i
 check(cb_diff <= 1e-5 * float(np.max(np.abs(ref_cb))),
       "k-means grid = the exact H_jj-weighted k-means of the weights (max |diff| %.2e)" % cb_diff)
 
+# quantize-kmeans's default with calibration data (compensate=gptq): the same
+# sweep onto the same H_jj-weighted codebook, per layer and per channel
+got = run_pass(mpath, "quantize-kmeans", "bits=3,correct=none", xpath)["w0"]
+cb = np.unique(got)
+cb_diff = float(np.max(np.abs(cb - ref_cb))) if cb.size == ref_cb.size else np.inf
+check(cb_diff <= 1e-5 * float(np.max(np.abs(ref_cb))),
+      "quantize-kmeans default: codebook = the H_jj-weighted k-means (max |diff| %.2e)" % cb_diff)
+compare("quantize-kmeans default = GPTQ onto its codebook", got, gptq(w0, h, bits=3, codebook=cb), tol=1e-5)
+got = run_pass(mpath, "quantize-kmeans", "bits=2,granularity=channel,correct=none", xpath)["w0"]
+for r in range(w0.shape[0]):
+    rcb = kmeans_1d_optimal(w0[r], np.diag(h), 4)
+    ucb = np.unique(got[r])
+    check(ucb.size == rcb.size and np.max(np.abs(ucb - rcb)) <= 1e-5 * float(np.max(np.abs(rcb))),
+          "quantize-kmeans granularity=channel: row %d codebook = its H_jj-weighted k-means" % r)
+ref = np.stack([gptq(w0, h, bits=2, codebook=np.unique(got[r]))[r] for r in range(w0.shape[0])])
+compare("quantize-kmeans granularity=channel default = GPTQ onto each row's codebook", got, ref, tol=1e-5)
+# compensate=none: every weight at its nearest centroid (no compensation)
+got = run_pass(mpath, "quantize-kmeans", "bits=3,compensate=none,correct=none", xpath)["w0"]
+cb = np.unique(got)
+near = cb[np.argmin(np.abs(w0[..., None] - cb), axis=-1)]
+check(np.array_equal(got, near), "quantize-kmeans compensate=none: nearest centroid of its codebook")
+
 # ---- joint prune + quantize in one sweep (prune-hessian bits > 0) ----
 for params, kw in [("sparsity=0.6,bits=3,block=16", dict(sparsity=0.6, bits=3, block=16)),
                    ("sparsity=0.5,bits=2", dict(sparsity=0.5, bits=2)),
@@ -575,7 +597,7 @@ else:
             # the float model's inputs (sequential mode targets the inputs
             # of the already pruned model instead)
             hes = ",sequential=false" + (",bn_weight=true" if bnw else "")
-            for pname, extra in (("prune-hessian", hes), ("prune-magnitude", "")):
+            for pname, extra in (("prune-hessian", hes), ("prune-magnitude", ",scope=layer")):
                 res[pname] = run_pass(path, pname, "sparsity=%g,correct=none%s" % (sparsity, extra), calib_path,
                                       ["--mean", "0.286", "--std", "0.353"])
             worst = 0.0

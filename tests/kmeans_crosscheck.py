@@ -196,8 +196,10 @@ def per_group(arr, axis, per_channel, limit=None):
 def check_lloyd(tag, path, bits, gran, init, skip=(), weights=None, calib=None):
     t0 = time.time()
     out = os.path.join(TMP, "out.onnx")
-    run_tool(path, out, "quantize-kmeans", "bits=%d,granularity=%s,init=%s,method=lloyd,correct=none%s" %
-             (bits, gran, init, ",hessian=true" if weights else ""), calib)
+    # compensate=none: with calibration data the default is GPTQ's
+    # assignment (checked in hessian_crosscheck.py), not nearest centroid
+    run_tool(path, out, "quantize-kmeans", "bits=%d,granularity=%s,init=%s,method=lloyd,compensate=none,correct=none%s"
+             % (bits, gran, init, ",hessian=true" if weights else ""), calib)
     layers, vals = weight_layers(path)
     got = inits(out)
     worst = 0.0

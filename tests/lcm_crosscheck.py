@@ -63,7 +63,7 @@ def main():
         lcm = os.path.join(tmp, "lenet5.lcm")
         dec = os.path.join(tmp, "lenet5_dec.onnx")
         run([tool, "encode", os.path.join(zoo, "lenet5.onnx"), lcm,
-             "prune-magnitude:sparsity=0.9", "quantize-kmeans:bits=3,correct=none", "huffman"])
+             "prune-magnitude:sparsity=0.9,scope=layer", "quantize-kmeans:bits=3,correct=none", "huffman"])
         run([shrink, "decode", lcm, "-o", dec])
         model = onnx.load(dec)
         onnx.checker.check_model(model)

@@ -304,7 +304,7 @@ with tempfile.TemporaryDirectory() as tmp:
 
     # run_pass in place, then save as ONNX and read it back
     m2 = m.clone()
-    m2.run_pass("prune-magnitude", {"sparsity": 0.5, "correct": "none"})
+    m2.run_pass("prune-magnitude", {"sparsity": 0.5, "scope": "layer", "correct": "none"})
     onnx_path = os.path.join(tmp, "half.onnx")
     m2.save(onnx_path)
     import onnx  # noqa: E402
@@ -321,7 +321,7 @@ with tempfile.TemporaryDirectory() as tmp:
 
     # a recipe gives the same model as the pass run directly
     r_model, r_report = m.compress(recipe={"passes": [{"pass": "prune-magnitude", "sparsity": 0.5,
-                                                       "correct": "none"}]})
+                                                       "scope": "layer", "correct": "none"}]})
     check(all(np.array_equal(r_model.weight(n), m2.weight(n)) for n in inits) and r_report["budget_met"],
           "compress(recipe=...) equals run_pass with the same parameters")
 

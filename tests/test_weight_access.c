@@ -113,7 +113,7 @@ START_TEST(test_prune_mask_is_topk)
         ck_assert_int_eq(lc_model_weight(m, i, &info[i]), LC_OK);
         orig[i] = float_view(m, info[i].name, info[i].numel);
     }
-    ck_assert_int_eq(lc_pass_run(m, "prune-magnitude", "sparsity=0.7", NULL), LC_OK);
+    ck_assert_int_eq(lc_pass_run(m, "prune-magnitude", "sparsity=0.7,scope=layer", NULL), LC_OK);
     for (int i = 0; i < n; i++) {
         int64_t numel = info[i].numel, k = (int64_t)nearbyint(0.7 * (double)numel);
         float *mag = malloc((size_t)numel * sizeof *mag);
@@ -349,7 +349,7 @@ END_TEST
 START_TEST(test_report)
 {
     lc_model *m = load_zoo("lenet300.onnx");
-    ck_assert_int_eq(lc_pass_run(m, "prune-magnitude", "sparsity=0.9", NULL), LC_OK);
+    ck_assert_int_eq(lc_pass_run(m, "prune-magnitude", "sparsity=0.9,scope=layer", NULL), LC_OK);
     ck_assert_int_eq(lc_pass_run(m, "quantize-kmeans", "bits=3", NULL), LC_OK);
     char *json = NULL;
     ck_assert_msg(lc_model_report(m, &json) == LC_OK, "%s", lc_last_error());

@@ -116,7 +116,9 @@ lc_status lc_pass_run(lc_model *m, const char *name, const char *params, const l
 
 const char *lc_pass_default_target_recipe(void)
 {
-    /* the search picks each layer's sparsity and bits */
+    /* the search picks each layer's sparsity and bits; its per-layer damage
+     * model is fitted to nearest-centroid k-means (compensate=none) */
     return "{\"passes\": [{\"pass\": \"prune-hessian\"},"
-           " {\"pass\": \"quantize-kmeans\", \"method\": \"optimal\", \"hessian\": true}, {\"pass\": \"huffman\"}]}";
+           " {\"pass\": \"quantize-kmeans\", \"method\": \"optimal\", \"hessian\": true, \"compensate\": \"none\"},"
+           " {\"pass\": \"huffman\"}]}";
 }

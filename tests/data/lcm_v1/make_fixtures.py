@@ -45,11 +45,12 @@ m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_n
 onnx.save(m, os.path.join(here, "tiny.onnx"))
 jobs = {
     "plain": [],
-    "kmeans_huffman": ["prune-magnitude:sparsity=0.6", "quantize-kmeans:bits=3,granularity=channel", "huffman"],
-    "kmeans_tensor": ["prune-magnitude:sparsity=0.3", "quantize-kmeans:bits=4"],
+    "kmeans_huffman": ["prune-magnitude:sparsity=0.6,scope=layer", "quantize-kmeans:bits=3,granularity=channel",
+                       "huffman"],
+    "kmeans_tensor": ["prune-magnitude:sparsity=0.3,scope=layer", "quantize-kmeans:bits=4"],
     "binary": ["binarize:first_last=true"],
-    "sparse95": ["prune-magnitude:sparsity=0.95", "quantize-kmeans:bits=2", "huffman"],
-    "pruned_float": ["prune-magnitude:sparsity=0.9"],
+    "sparse95": ["prune-magnitude:sparsity=0.95,scope=layer", "quantize-kmeans:bits=2", "huffman"],
+    "pruned_float": ["prune-magnitude:sparsity=0.9,scope=layer"],
 }
 # UNIFORM needs calibration data (SparseGPT's joint mode on a uniform grid):
 # through `shrink run`.
