@@ -312,7 +312,9 @@ void report_print_summary(const cJSON *r, const char *wrote)
             printf(" [%.2f, %.2f] at %.0f%%", cJSON_GetArrayItem(ci, 0)->valuedouble, hi, 100 * json_num(acc, "confidence"));
         if (isfinite(md)) { /* of the model written (the target search may miss its size, not the budget) */
             double judged = on_upper && isfinite(hi) ? hi : json_num(acc, "drop");
-            printf("; budget %.2f points%s: %s", md, on_upper ? " (upper end)" : "", judged <= md + 1e-9 ? "held" : "NOT held");
+            /* on its own line: with the interval the line would pass 100 columns */
+            printf("\nbudget    %.2f points%s: %s", md, on_upper ? ", judged on the interval's upper end" : "",
+                   judged <= md + 1e-9 ? "held" : "NOT held");
         }
         putchar('\n');
     }

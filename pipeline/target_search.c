@@ -120,6 +120,9 @@ static lc_status target_build(target *t, const int *choice, lc_target_probe *pr)
     }
     /* exactly the file lc_pipeline_write will write */
     if (!s) s = lc_target_file_bytes(t, m, pr->acc, &pr->bytes);
+    /* the last pass's row shows the file as written (its META included) */
+    cJSON *last = cJSON_GetArrayItem(pr->passes, cJSON_GetArraySize(pr->passes) - 1);
+    if (!s && last) cJSON_ReplaceItemInObject(last, "bytes", cJSON_CreateNumber((double)pr->bytes));
     free(names);
     if (s) {
         lc_model_free(m);
