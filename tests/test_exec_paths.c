@@ -345,6 +345,35 @@ START_TEST(observer_needs_unfused_plan)
 }
 END_TEST
 
+/* LC_ISA caps the kernels' instruction set (the _avx2 and _generic ctest
+ * variants rely on it): the level in effect is the cap or below, and
+ * exactly the cap on a CPU that has it (read from /proc/cpuinfo, not from
+ * the code under test). */
+START_TEST(isa_cap_is_honoured)
+{
+    const char *env = getenv("LC_ISA");
+    const int isa = lc_nn_isa();
+    ck_assert_int_ge(isa, LC_ISA_GENERIC);
+    ck_assert_int_le(isa, LC_ISA_AVX512);
+    if (!env) return;
+    int cap = !strcmp(env, "generic") ? LC_ISA_GENERIC : !strcmp(env, "avx2") ? LC_ISA_AVX2 : LC_ISA_AVX512;
+    ck_assert_int_le(isa, cap);
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[8192];
+    bool avx2 = false;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "flags", 5)) {
+            avx2 = strstr(line, " avx2") && strstr(line, " fma");
+            break;
+        }
+    fclose(f);
+    if (cap == LC_ISA_GENERIC) ck_assert_int_eq(isa, LC_ISA_GENERIC);
+    if (cap == LC_ISA_AVX2 && avx2) ck_assert_int_eq(isa, LC_ISA_AVX2);
+    ck_assert_str_eq(lc_nn_isa_name(isa), isa == LC_ISA_AVX512 ? "avx512" : isa == LC_ISA_AVX2 ? "avx2" : "generic");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("exec_paths");
@@ -355,6 +384,7 @@ int main(void)
     tcase_add_test(tc, zoo_fused_matches_unfused);
     tcase_add_test(tc, synthetic_fusions_match_unfused);
     tcase_add_test(tc, observer_needs_unfused_plan);
+    tcase_add_test(tc, isa_cap_is_honoured);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

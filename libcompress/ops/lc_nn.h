@@ -84,8 +84,13 @@ void lc_conv_fast_ex(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, int64
  * (r ? r[i] : 0)); dst may equal src. */
 void lc_nn_epilogue_row(float *dst, const float *src, int64_t n, float b, const float *r, const lc_nn_epilogue *e);
 
-/* True when the CPU has AVX2 and FMA (kernels with a target("avx2,fma")
- * variant pick it at run time; the build targets generic x86-64). */
+/* SIMD level of the kernels, chosen at run time (the build targets
+ * generic x86-64; variants are compiled with target attributes):
+ * the CPU's best, capped by the environment variable LC_ISA=generic|avx2|
+ * avx512. lc_nn_have_avx2: lc_nn_isa() >= LC_ISA_AVX2. */
+enum { LC_ISA_GENERIC = 0, LC_ISA_AVX2 = 1, LC_ISA_AVX512 = 2 };
+int lc_nn_isa(void);
+const char *lc_nn_isa_name(int isa);
 bool lc_nn_have_avx2(void);
 
 /* Shared by Softmax and LogSoftmax: prepare() for both opset semantics
