@@ -79,6 +79,20 @@ static int64_t images_per_gemm(const lc_nn_geom *g, int64_t n, int64_t cg)
 #define DC_MAX_OUT 256
 #define DC_MAX_CHANNELS 256
 
+/* AVX-512 and a stride-1 geometry with rows longer than 8 outputs (an
+ * unpadded 1x1 counts as one row of the whole plane): the kernels of
+ * conv_avx512.c read the input planes as they are, no padded copy.
+ * Shorter rows keep the padded 8-float kernels (16 lanes would mostly
+ * compute padding). */
+static bool unpadded(const lc_nn_geom *g, lc_conv_s1 *s)
+{
+    lc_conv_s1 t;
+    return lc_nn_isa() >= LC_ISA_AVX512 && lc_conv_s1_of(g, s ? s : &t) && (s ? s : &t)->OW > 8;
+}
+
+/* 1x1 convolutions stay with sgemm: the direct AVX-512 kernel on them
+ * (blocks of 8 or 16 output channels, 16 or 32 positions) took 1.2-1.9x
+ * OpenBLAS's time on dscnn even counting the epilogue pass it saves. */
 static bool use_direct(const lc_nn_geom *g, int64_t c, int64_t m, int64_t group)
 {
     const int64_t cg = c / group, mg = m / group;
@@ -95,8 +109,9 @@ static bool use_direct(const lc_nn_geom *g, int64_t c, int64_t m, int64_t group)
  * the group's channels less). */
 static int64_t dc_ocb(const lc_nn_geom *g, int64_t mg)
 {
+    lc_conv_s1 s;
     if (lc_nn_isa() < LC_ISA_AVX512) return g->out[2] > 8 ? 6 : 8;
-    if (g->out[2] <= 16) return 16;
+    if ((unpadded(g, &s) ? s.OW : g->out[2]) <= 16) return 16;
     return (mg + 11) / 12 * 12 <= (mg + 7) / 8 * 8 ? 12 : 8;
 }
 
@@ -108,7 +123,7 @@ static int64_t dc_scratch_floats(const lc_nn_geom *g, int64_t c, int64_t m, int6
 {
     const dw_layout l = dw_layout_of(g);
     const int64_t cg = c / group, mg = m / group, ocb = dc_ocb(g, mg), mpad = (mg + ocb - 1) / ocb * ocb;
-    const int64_t planes = (cg * l.rows * l.width * l.phases + 1) / 2 * 2;
+    const int64_t planes = unpadded(g, NULL) ? 0 : (cg * l.rows * l.width * l.phases + 1) / 2 * 2;
     return planes + (mpad * cg * g->k_size + mpad + 1) / 2 * 2 + 16 + 2 * g->k[2];
 }
 
@@ -242,6 +257,18 @@ static void conv_depthwise(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m,
     if (isa >= LC_ISA_AVX512) fn = g->out[2] <= 8 ? dw_avx512y : dw_avx512;
     else if (isa >= LC_ISA_AVX2) fn = dw_avx2;
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+    lc_conv_s1 s1;
+    if (unpadded(g, &s1)) {
+        for (int64_t img = 0; img < n; img++)
+            for (int64_t oc = 0; oc < m; oc++) {
+                const int64_t at = (img * m + oc) * P;
+                lc_conv_dw_s1_avx512(&s1, x + (img * c + oc / mult) * g->in_size, w + oc * g->k_size,
+                                     bias ? bias[oc] : 0.0f, residual ? residual + at : NULL, e, y + at);
+            }
+        return;
+    }
+#endif
     memset(scratch, 0, (size_t)(l.rows * l.width * l.phases) * sizeof *scratch);
     for (int64_t img = 0; img < n; img++)
         for (int64_t ci = 0; ci < c; ci++) {
@@ -266,7 +293,9 @@ static void conv_direct(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, in
     const dw_layout l = dw_layout_of(g);
     const int64_t cg = c / group, mg = m / group, K = cg * g->k_size, P = g->out_size, ocb = dc_ocb(g, mg);
     const int64_t mpad = (mg + ocb - 1) / ocb * ocb, plane = l.rows * l.width * l.phases;
-    float *planes = scratch, *wp = scratch + (cg * plane + 1) / 2 * 2, *bp = wp + mpad * K;
+    lc_conv_s1 s1;
+    const bool direct_input = unpadded(g, &s1);
+    float *planes = scratch, *wp = scratch + (direct_input ? 0 : (cg * plane + 1) / 2 * 2), *bp = wp + mpad * K;
     float *tail = wp + (mpad * K + mpad + 1) / 2 * 2;
     int64_t *toff = (int64_t *)(tail + 16);
     const lc_nn_epilogue none = {0}, *in_loop = residual ? &none : e;
@@ -283,7 +312,7 @@ static void conv_direct(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, in
     }
     /* dw_pad writes the same positions for every channel: the zero border
      * is laid once */
-    memset(planes, 0, (size_t)(cg * plane) * sizeof *planes);
+    if (!direct_input) memset(planes, 0, (size_t)(cg * plane) * sizeof *planes);
     for (int64_t gi = 0; gi < group; gi++) {
         for (int64_t o = 0; o < mpad; o++) {
             const int64_t blk = o / ocb, j = o % ocb;
@@ -293,6 +322,17 @@ static void conv_direct(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, in
         }
         for (int64_t img = 0; img < n; img++) {
             const float *xg = x + (img * c + gi * cg) * g->in_size;
+#if defined(__x86_64__) && defined(__GNUC__)
+            if (direct_input) {
+                for (int64_t o0 = 0; o0 < mg; o0 += ocb) {
+                    const int64_t at = (img * m + gi * mg + o0) * P;
+                    const int valid = (int)(mg - o0 < ocb ? mg - o0 : ocb);
+                    lc_conv_dc_s1_avx512(&s1, cg, g->in_size, xg, wp + o0 * K, bp + o0, valid, (int)ocb, P,
+                                         residual ? residual + at : NULL, e, y + at);
+                }
+                continue;
+            }
+#endif
             for (int64_t ci = 0; ci < cg; ci++) dw_pad(g, &l, xg + ci * g->in_size, planes + ci * plane);
             for (int64_t o0 = 0; o0 < mg; o0 += ocb) {
                 float *yo = y + (img * m + gi * mg + o0) * P;

@@ -93,6 +93,28 @@ int lc_nn_isa(void);
 const char *lc_nn_isa_name(int isa);
 bool lc_nn_have_avx2(void);
 
+/* A 2-D (or 1-D) stride-1 convolution as the AVX-512 kernels of
+ * conv_avx512.c see it: input planes H x W, output OH x OW, kernel KH x KW
+ * with dilations dh, dw and leading pads pt, pl. An unpadded 1x1 one is
+ * flattened to a single row of H * W. lc_conv_s1_of: false when g is not
+ * such a convolution (or its kernel is wider than LC_CONV_S1_MAX_KW). */
+#define LC_CONV_S1_MAX_KW 16
+typedef struct lc_conv_s1 {
+    int64_t H, W, OH, OW, KH, KW, dh, dw, pt, pl;
+} lc_conv_s1;
+bool lc_conv_s1_of(const lc_nn_geom *g, lc_conv_s1 *s);
+/* Depthwise, one channel: y = act(conv(x, w) + b + r), r (may be NULL)
+ * and y of OH x OW. */
+void lc_conv_dw_s1_avx512(const lc_conv_s1 *s, const float *x, const float *w, float b, const float *r,
+                          const lc_nn_epilogue *e, float *y);
+/* Direct, one block of `ocb` (8, 12 or 16) output channels, the first
+ * `valid` stored: x holds cg planes in_size floats apart, wp the block's
+ * weights packed [cg * KH * KW][ocb], b its ocb biases; y and r (may be
+ * NULL) hold the block's output planes out_size floats apart. */
+void lc_conv_dc_s1_avx512(const lc_conv_s1 *s, int64_t cg, int64_t in_size, const float *x, const float *wp,
+                          const float *b, int valid, int ocb, int64_t out_size, const float *r,
+                          const lc_nn_epilogue *e, float *y);
+
 /* Shared by Softmax and LogSoftmax: prepare() for both opset semantics
  * (before 13: X coerced to 2-D at `axis`, default 1; from 13: along one
  * axis, default -1) and run(). */
