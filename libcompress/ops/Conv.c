@@ -107,11 +107,25 @@ static bool use_direct(const lc_nn_geom *g, int64_t c, int64_t m, int64_t group)
  * vector and 16 channels, up to 16 outputs one 16-float vector and 16
  * channels, longer rows two vectors and 8 or 12 channels (whichever pads
  * the group's channels less). */
+/* AVX-512 and whole blocks of 16 output channels: the direct path runs
+ * lc_conv_dct_avx512 (channels in the lanes) on the padded planes. */
+static bool use_dct(const lc_nn_geom *g, int64_t mg)
+{
+    return lc_nn_isa() >= LC_ISA_AVX512 && mg % 16 == 0 && g->k_size > 1;
+}
+
+/* The direct path reads the input in place (see unpadded) */
+static bool dc_unpadded(const lc_nn_geom *g, int64_t mg, lc_conv_s1 *s)
+{
+    return !use_dct(g, mg) && unpadded(g, s);
+}
+
 static int64_t dc_ocb(const lc_nn_geom *g, int64_t mg)
 {
     lc_conv_s1 s;
     if (lc_nn_isa() < LC_ISA_AVX512) return g->out[2] > 8 ? 6 : 8;
-    if ((unpadded(g, &s) ? s.OW : g->out[2]) <= 16) return 16;
+    if (use_dct(g, mg)) return mg % 64 == 0 && g->out[2] <= 8 ? 64 : mg % 32 == 0 ? 32 : 16;
+    if ((dc_unpadded(g, mg, &s) ? s.OW : g->out[2]) <= 16) return 16;
     return (mg + 11) / 12 * 12 <= (mg + 7) / 8 * 8 ? 12 : 8;
 }
 
@@ -123,7 +137,8 @@ static int64_t dc_scratch_floats(const lc_nn_geom *g, int64_t c, int64_t m, int6
 {
     const dw_layout l = dw_layout_of(g);
     const int64_t cg = c / group, mg = m / group, ocb = dc_ocb(g, mg), mpad = (mg + ocb - 1) / ocb * ocb;
-    const int64_t planes = unpadded(g, NULL) ? 0 : (cg * l.rows * l.width * l.phases + 1) / 2 * 2;
+    /* + 16: lc_conv_dct_avx512 reads up to 13 floats past the last row */
+    const int64_t planes = dc_unpadded(g, mg, NULL) ? 0 : (cg * l.rows * l.width * l.phases + 16 + 1) / 2 * 2;
     return planes + (mpad * cg * g->k_size + mpad + 1) / 2 * 2 + 16 + 2 * g->k[2];
 }
 
@@ -148,6 +163,11 @@ int64_t lc_conv_scratch_floats(const lc_nn_geom *g, int64_t n, int64_t c, int64_
 #endif
 static void dw_pad(const lc_nn_geom *g, const dw_layout *l, const float *x, float *xp)
 {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (lc_nn_isa() >= LC_ISA_AVX512 &&
+        lc_conv_pad_avx512(x, g->in[1], g->in[2], g->pad_b[1], g->pad_b[2], l->rows, l->width, l->phases, xp))
+        return;
+#endif
     const int64_t H = g->in[1], W = g->in[2], pt = g->pad_b[1], pl = g->pad_b[2], s = l->phases;
     const int64_t plane = l->rows * l->width;
     for (int64_t ih = 0; ih < H && ih + pt < l->rows; ih++) {
@@ -294,8 +314,8 @@ static void conv_direct(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, in
     const int64_t cg = c / group, mg = m / group, K = cg * g->k_size, P = g->out_size, ocb = dc_ocb(g, mg);
     const int64_t mpad = (mg + ocb - 1) / ocb * ocb, plane = l.rows * l.width * l.phases;
     lc_conv_s1 s1;
-    const bool direct_input = unpadded(g, &s1);
-    float *planes = scratch, *wp = scratch + (direct_input ? 0 : (cg * plane + 1) / 2 * 2), *bp = wp + mpad * K;
+    const bool direct_input = dc_unpadded(g, mg, &s1), dct = use_dct(g, mg);
+    float *planes = scratch, *wp = scratch + (direct_input ? 0 : (cg * plane + 16 + 1) / 2 * 2), *bp = wp + mpad * K;
     float *tail = wp + (mpad * K + mpad + 1) / 2 * 2;
     int64_t *toff = (int64_t *)(tail + 16);
     const lc_nn_epilogue none = {0}, *in_loop = residual ? &none : e;
@@ -334,6 +354,19 @@ static void conv_direct(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, in
             }
 #endif
             for (int64_t ci = 0; ci < cg; ci++) dw_pad(g, &l, xg + ci * g->in_size, planes + ci * plane);
+#if defined(__x86_64__) && defined(__GNUC__)
+            if (dct) {
+                const lc_conv_planes pl = {cg,        plane,     l.width,   g->stride[1], g->dil[1], g->k[1],
+                                           g->k[2],   g->out[1], g->out[2], P,            toff};
+                for (int64_t o0 = 0; o0 < mg; o0 += ocb) {
+                    const int64_t at = (img * m + gi * mg + o0) * P;
+                    const int valid = (int)(mg - o0 < ocb ? mg - o0 : ocb);
+                    lc_conv_dct_avx512(&pl, planes, wp + o0 * K, bp + o0, valid, (int)ocb,
+                                       residual ? residual + at : NULL, e, y + at);
+                }
+                continue;
+            }
+#endif
             for (int64_t o0 = 0; o0 < mg; o0 += ocb) {
                 float *yo = y + (img * m + gi * mg + o0) * P;
                 const int valid = (int)(mg - o0 < ocb ? mg - o0 : ocb);

@@ -258,3 +258,119 @@ bool lc_conv_s1_of(const lc_nn_geom *g, lc_conv_s1 *s)
     }
     return true;
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* Direct convolution with output channels in the lanes (the layout of
+ * ONNX Runtime's NCHWc kernels, here only inside the kernel): a block of
+ * 16 * CV output channels at R consecutive positions of output row oh,
+ * each input value broadcast straight from the padded phase planes into
+ * the FMA, one load of weights per tap and CV. The R x CV sums go to the
+ * NCHW output with a scatter (a gather reads the residual). Same terms,
+ * same order as the other kernels: b, then (channel, kh, kw). */
+INLINE AVX512 void dct_chunk(const lc_conv_planes *p, const float *xp, const float *wp, const float *b, int valid,
+                             const float *r, const lc_nn_epilogue *e, float *y, int64_t oh, int64_t ow0, int64_t n,
+                             const int R, const int CV)
+{
+    const int OCB = 16 * CV;
+    __m512 acc[14][4];
+#pragma GCC unroll 4
+    for (int c = 0; c < CV; c++) {
+        const __m512 bv = _mm512_loadu_ps(b + 16 * c);
+#pragma GCC unroll 14
+        for (int q = 0; q < R; q++) acc[q][c] = bv;
+    }
+    const float *wt = wp;
+    for (int64_t ci = 0; ci < p->cg; ci++) {
+        const float *xc = xp + ci * p->plane + oh * p->sh * p->width + ow0;
+        for (int64_t kh = 0; kh < p->KH; kh++) {
+            const float *xr = xc + kh * p->dh * p->width;
+            for (int64_t kw = 0; kw < p->KW; kw++, wt += OCB) {
+                const float *xs = xr + p->toff[kw];
+                __m512 wv[4];
+#pragma GCC unroll 4
+                for (int c = 0; c < CV; c++) wv[c] = _mm512_loadu_ps(wt + 16 * c);
+#pragma GCC unroll 14
+                for (int q = 0; q < R; q++) {
+                    const __m512 xv = _mm512_set1_ps(xs[q]);
+#pragma GCC unroll 4
+                    for (int c = 0; c < CV; c++) acc[q][c] = _mm512_fmadd_ps(xv, wv[c], acc[q][c]);
+                }
+            }
+        }
+    }
+    const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                           _mm512_set1_epi32((int)p->P));
+#pragma GCC unroll 4
+    for (int c = 0; c < CV; c++) {
+        const __mmask16 m = head_mask(valid - 16 * c);
+        const int64_t base = 16 * c * p->P + oh * p->OW + ow0;
+#pragma GCC unroll 14
+        for (int q = 0; q < R; q++) {
+            if (q >= n) break;
+            __m512 v = acc[q][c];
+            if (r) v = _mm512_add_ps(v, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, r + base + q, 4));
+            _mm512_mask_i32scatter_ps(y + base + q, m, idx, act16(v, e), 4);
+        }
+    }
+}
+
+INLINE AVX512 void dct_rows(const lc_conv_planes *p, const float *xp, const float *wp, const float *b, int valid,
+                            const float *r, const lc_nn_epilogue *e, float *y, const int R, const int CV)
+{
+    for (int64_t oh = 0; oh < p->OH; oh++)
+        for (int64_t ow = 0; ow < p->OW; ow += R)
+            dct_chunk(p, xp, wp, b, valid, r, e, y, oh, ow, p->OW - ow, R, CV);
+}
+
+AVX512 void lc_conv_dct_avx512(const lc_conv_planes *p, const float *xp, const float *wp, const float *b, int valid,
+                               int ocb, const float *r, const lc_nn_epilogue *e, float *y)
+{
+    const bool narrow = p->OW <= 8;
+    if (ocb == 64) dct_rows(p, xp, wp, b, valid, r, e, y, 7, 4);
+    else if (ocb == 32 && narrow) dct_rows(p, xp, wp, b, valid, r, e, y, 7, 2);
+    else if (ocb == 32) dct_rows(p, xp, wp, b, valid, r, e, y, 14, 2);
+    else if (narrow) dct_rows(p, xp, wp, b, valid, r, e, y, 7, 1);
+    else dct_rows(p, xp, wp, b, valid, r, e, y, 14, 1);
+}
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The first n (clamped to [0, 16]) lanes of v at dst. */
+INLINE AVX512 void store_head(float *dst, __m512 v, int64_t n)
+{
+    if (n > 0) _mm512_mask_storeu_ps(dst, head_mask(n), v);
+}
+
+AVX512 bool lc_conv_pad_avx512(const float *x, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t rows,
+                               int64_t width, int64_t phases, float *xp)
+{
+    if (pl < 0 || pt < 0 || (phases != 1 && phases != 2)) return false;
+    const int64_t plane = rows * width;
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    for (int64_t ih = 0; ih < H && ih + pt < rows; ih++) {
+        const float *src = x + ih * W;
+        float *row = xp + (ih + pt) * width;
+        if (phases == 1) {
+            const int64_t hi = W < width - pl ? W : width - pl;
+            for (int64_t i = 0; i < hi; i += 16) {
+                const __mmask16 m = head_mask(hi - i);
+                _mm512_mask_storeu_ps(row + pl + i, m, _mm512_maskz_loadu_ps(m, src + i));
+            }
+            continue;
+        }
+        /* padded column j = iw + pl goes to phase j % 2, index j / 2 */
+        for (int64_t iw0 = 0; iw0 < W; iw0 += 32) {
+            const int64_t n = W - iw0 < 32 ? W - iw0 : 32;
+            const __m512 a = _mm512_maskz_loadu_ps(head_mask(n), src + iw0);
+            const __m512 b = _mm512_maskz_loadu_ps(head_mask(n - 16), src + iw0 + 16);
+            const int64_t je = iw0 + pl, jo = je + 1;
+            store_head(row + je % 2 * plane + je / 2, _mm512_permutex2var_ps(a, even, b),
+                       ((n + 1) / 2 < width - je / 2 ? (n + 1) / 2 : width - je / 2));
+            store_head(row + jo % 2 * plane + jo / 2, _mm512_permutex2var_ps(a, odd, b),
+                       (n / 2 < width - jo / 2 ? n / 2 : width - jo / 2));
+        }
+    }
+    return true;
+}
+#endif

@@ -115,6 +115,29 @@ void lc_conv_dc_s1_avx512(const lc_conv_s1 *s, int64_t cg, int64_t in_size, cons
                           const float *b, int valid, int ocb, int64_t out_size, const float *r,
                           const lc_nn_epilogue *e, float *y);
 
+/* The padded phase planes of Conv's direct path (see dw_layout in Conv.c)
+ * as lc_conv_dct_avx512 reads them: cg planes `plane` floats apart, rows
+ * `width` floats apart, toff[kw] where tap column kw starts; OH x OW
+ * outputs (P = OH * OW), strides and dilations of the rows, kernel. */
+typedef struct lc_conv_planes {
+    int64_t cg, plane, width, sh, dh, KH, KW, OH, OW, P;
+    const int64_t *toff;
+} lc_conv_planes;
+/* Direct convolution, output channels in the lanes: one block of `ocb`
+ * (16, 32 or 64) output channels, the first `valid` stored to y (and r,
+ * may be NULL, added) at planes P floats apart; wp [cg * KH * KW][ocb],
+ * b the block's ocb biases. Reads up to 13 floats past a row's outputs
+ * (inside the scratch Conv allocates). */
+void lc_conv_dct_avx512(const lc_conv_planes *p, const float *xp, const float *wp, const float *b, int valid,
+                        int ocb, const float *r, const lc_nn_epilogue *e, float *y);
+
+/* Conv's dw_pad for phases (the column stride) 1 or 2 and pads >= 0:
+ * copies the H x W plane x into its phase planes (rows x width each) at
+ * row offset pt, column offset pl, leaving the border as it is. False
+ * (nothing written) for other geometries. */
+bool lc_conv_pad_avx512(const float *x, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t rows, int64_t width,
+                        int64_t phases, float *xp);
+
 /* Shared by Softmax and LogSoftmax: prepare() for both opset semantics
  * (before 13: X coerced to 2-D at `axis`, default 1; from 13: along one
  * axis, default -1) and run(). */
