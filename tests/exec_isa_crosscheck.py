@@ -7,7 +7,8 @@ the choice (see README, "Kernel instruction sets"). This test writes, in the
 layout of the ONNX backend tests, the zoo models (benchmarks/zoo) and small
 Conv graphs whose shapes reach each kernel's register blocks and tails
 (rows of up to 8, 9 to 16 and more than 16 outputs; strides 1 and 2;
-depthwise; residual and activation epilogues), with ONNX Runtime's outputs
+depthwise; residual and activation epilogues) and Gemm's packed-weight
+kernel (row blocks, column panels and tails), with ONNX Runtime's outputs
 as the expected ones, and runs the conformance runner (argv[1]) on them
 once per level this CPU has: every level must match ONNX Runtime.
 
@@ -88,6 +89,28 @@ CONVS = {
 }
 
 
+def gemm_graph(name, k, n, relu, seed=0):
+    """X[N, k] -> Gemm(transB=1, alpha, beta, C broadcast over rows) [-> Relu]:
+    the executor packs a constant B at plan time (AVX-512)."""
+    rng = np.random.default_rng(seed)
+    inits = [numpy_helper.from_array(rng.standard_normal((n, k)).astype(np.float32) * 0.3, "W"),
+             numpy_helper.from_array(rng.standard_normal(n).astype(np.float32), "C")]
+    nodes = [helper.make_node("Gemm", ["X", "W", "C"], ["G"], transB=1, alpha=0.75, beta=1.5)]
+    last = "G"
+    if relu:
+        nodes.append(helper.make_node("Relu", ["G"], ["Y"]))
+        last = "Y"
+    graph = helper.make_graph(nodes, name, [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", k])],
+                              [helper.make_tensor_value_info(last, TensorProto.FLOAT, ["N", n])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    return model, (k,)
+
+
+# name: (k, n, relu, batch): row blocks of 8, 4 and 1, panels of 32 and tails
+GEMMS = {"gemm_k37_n45": (37, 45, True, 19), "gemm_k70_n32": (70, 32, False, 12), "gemm_k5_n100": (5, 100, True, 3)}
+
+
 def isa_levels():
     """The levels this CPU has, best first (as lc_nn_isa decides)."""
     flags = set()
@@ -126,6 +149,9 @@ def main():
         for name, (c, hw, m, k, s, p, group, act, res) in CONVS.items():
             model, shape = conv_graph(name, c, hw, m, k, s, p, group, act, res, seed=len(name))
             write_case(os.path.join(OUT, name), model, rng.uniform(-1, 1, (3,) + shape).astype(np.float32), tmp)
+        for name, (k, n, relu, batch) in GEMMS.items():
+            model, shape = gemm_graph(name, k, n, relu, seed=k)
+            write_case(os.path.join(OUT, name), model, rng.uniform(-1, 1, (batch,) + shape).astype(np.float32), tmp)
         for name in ("lenet300", "lenet5", "resnet8", "dscnn"):
             model = onnx.load(os.path.join(SRC, "benchmarks", "zoo", name + ".onnx"))
             dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim][1:]

@@ -60,15 +60,22 @@ INLINE AVX512 void store16(float *y, __m512 v, const float *r, __mmask16 m, cons
     _mm512_mask_storeu_ps(y, m, act16(v, e));
 }
 
+/* Per kernel column kw and vector v from output column ow: the lanes
+ * whose input column lies inside the row. */
+INLINE AVX512 void tap_masks(const lc_conv_s1 *s, int64_t ow, const int V, __mmask16 (*cm)[2])
+{
+    for (int64_t kw = 0; kw < s->KW; kw++)
+#pragma GCC unroll 2
+        for (int v = 0; v < V; v++) cm[kw][v] = col_mask(ow + 16 * v + kw * s->dw - s->pl, s->W);
+}
+
 /* Depthwise: R output rows from oh, V 16-float vectors from column ow. */
 INLINE AVX512 void dw_block(const lc_conv_s1 *s, const float *x, const float *w, float b, const float *r,
                             const lc_nn_epilogue *e, float *y, int64_t oh, int64_t ow, const int R, const int V)
 {
     __m512 acc[4][2];
     __mmask16 cm[LC_CONV_S1_MAX_KW][2];
-    for (int64_t kw = 0; kw < s->KW; kw++)
-#pragma GCC unroll 2
-        for (int v = 0; v < V; v++) cm[kw][v] = col_mask(ow + 16 * v + kw * s->dw - s->pl, s->W);
+    tap_masks(s, ow, V, cm);
 #pragma GCC unroll 4
     for (int i = 0; i < R; i++)
 #pragma GCC unroll 2
@@ -184,9 +191,7 @@ INLINE AVX512 void dc_chunk(const lc_conv_s1 *s, int64_t cg, int64_t in_size, co
 {
     __m512 acc[16][2];
     __mmask16 cm[LC_CONV_S1_MAX_KW][2];
-    for (int64_t kw = 0; kw < s->KW; kw++)
-#pragma GCC unroll 2
-        for (int v = 0; v < V; v++) cm[kw][v] = col_mask(ow + 16 * v + kw * s->dw - s->pl, s->W);
+    tap_masks(s, ow, V, cm);
 #pragma GCC unroll 16
     for (int j = 0; j < OCB; j++)
 #pragma GCC unroll 2
