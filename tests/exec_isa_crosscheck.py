@@ -81,6 +81,7 @@ CONVS = {
     "direct_ow9_m48": (5, 9, 48, 3, 1, 1, 1, "clip", False),
     "direct_ow4_m64_s2": (16, 8, 64, 3, 2, 1, 1, None, False),
     "direct_grouped_m32": (8, 11, 64, 3, 1, 1, 2, "relu", False),
+    "direct_s2_shortcut_m32": (16, 14, 32, 3, 2, 1, 1, "relu", True),
     "depthwise_ow20": (24, 20, 24, 3, 1, 1, 24, "relu", False),
     "depthwise_ow14_res": (16, 14, 16, 3, 1, 1, 16, "clip", True),
     "depthwise_ow8_s2": (16, 15, 16, 3, 2, 1, 16, "clip", False),

@@ -93,11 +93,15 @@ static bool unpadded(const lc_nn_geom *g, lc_conv_s1 *s)
 /* 1x1 convolutions stay with sgemm: the direct AVX-512 kernel on them
  * (blocks of 8 or 16 output channels, 16 or 32 positions) took 1.2-1.9x
  * OpenBLAS's time on dscnn even counting the epilogue pass it saves. */
+static bool use_dct(const lc_nn_geom *g, int64_t mg);
+
 static bool use_direct(const lc_nn_geom *g, int64_t c, int64_t m, int64_t group)
 {
     const int64_t cg = c / group, mg = m / group;
-    return g->in[0] == 1 && g->k[0] == 1 && g->out[0] == 1 && g->pad_b[0] == 0 && g->k_size > 1 &&
-           mg <= DC_MAX_OUT && cg <= DC_MAX_CHANNELS;
+    /* a strided or padded 1x1 one (a ResNet shortcut) too when the
+     * channels-in-lanes kernel takes it: no im2col copy, no epilogue pass */
+    return g->in[0] == 1 && g->k[0] == 1 && g->out[0] == 1 && g->pad_b[0] == 0 &&
+           (g->k_size > 1 || (!is_pointwise(g) && use_dct(g, mg))) && mg <= DC_MAX_OUT && cg <= DC_MAX_CHANNELS;
 }
 
 /* Output channels per register block of the direct kernel (see
@@ -111,7 +115,7 @@ static bool use_direct(const lc_nn_geom *g, int64_t c, int64_t m, int64_t group)
  * lc_conv_dct_avx512 (channels in the lanes) on the padded planes. */
 static bool use_dct(const lc_nn_geom *g, int64_t mg)
 {
-    return lc_nn_isa() >= LC_ISA_AVX512 && mg % 16 == 0 && g->k_size > 1;
+    return lc_nn_isa() >= LC_ISA_AVX512 && mg % 16 == 0 && !is_pointwise(g);
 }
 
 /* The direct path reads the input in place (see unpadded) */
