@@ -11,10 +11,7 @@
 #include "lc_nn.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-
-#define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
-#define INLINE static inline __attribute__((always_inline))
+#include "lc_avx512.h"
 
 /* Lanes j of a 16-float load at column `start` that fall in [0, W). */
 INLINE AVX512 __mmask16 col_mask(int64_t start, int64_t W)
@@ -24,33 +21,10 @@ INLINE AVX512 __mmask16 col_mask(int64_t start, int64_t W)
     return (__mmask16)((0xffffu >> (16 - hi)) & (0xffffu << lo));
 }
 
-/* The first n lanes (all when n >= 16, none when n <= 0). */
-INLINE AVX512 __mmask16 head_mask(int64_t n)
-{
-    return n >= 16 ? 0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
-}
-
 /* A masked load at x + off: lanes outside the mask are never read. */
 INLINE AVX512 __m512 load_at(__mmask16 m, const float *x, int64_t off)
 {
     return _mm512_maskz_loadu_ps(m, (const void *)((uintptr_t)x + (uintptr_t)(off * (int64_t)sizeof(float))));
-}
-
-INLINE AVX512 __m512 act16(__m512 v, const lc_nn_epilogue *e)
-{
-    const __m512 zero = _mm512_setzero_ps();
-    switch (e->act) {
-    case LC_NN_ACT_RELU: return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v, zero);
-    case LC_NN_ACT_CLIP: {
-        const __m512 lo = _mm512_set1_ps(e->lo), hi = _mm512_set1_ps(e->hi);
-        v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, lo, _CMP_LT_OQ), v, lo);
-        return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, hi, _CMP_GT_OQ), v, hi);
-    }
-    case LC_NN_ACT_LEAKY:
-        return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v,
-                                    _mm512_mul_ps(v, _mm512_set1_ps(e->alpha)));
-    default: return v;
-    }
 }
 
 /* y[0..n) = act(v + r) (r may be NULL). */

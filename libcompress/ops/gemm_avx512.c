@@ -24,36 +24,11 @@ void lc_gemm_pack_b(bool tb, int64_t k, int64_t n, const float *b, int64_t ldb, 
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-
-#define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
-
-static inline __attribute__((always_inline)) AVX512 __mmask16 lanes(int64_t n)
-{
-    return n >= 16 ? 0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
-}
-
-static inline __attribute__((always_inline)) AVX512 __m512 act16(__m512 v, const lc_nn_epilogue *e)
-{
-    const __m512 zero = _mm512_setzero_ps();
-    switch (e->act) {
-    case LC_NN_ACT_RELU: return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v, zero);
-    case LC_NN_ACT_CLIP: {
-        const __m512 lo = _mm512_set1_ps(e->lo), hi = _mm512_set1_ps(e->hi);
-        v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, lo, _CMP_LT_OQ), v, lo);
-        return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, hi, _CMP_GT_OQ), v, hi);
-    }
-    case LC_NN_ACT_LEAKY:
-        return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v,
-                                    _mm512_mul_ps(v, _mm512_set1_ps(e->alpha)));
-    default: return v;
-    }
-}
+#include "lc_avx512.h"
 
 /* MR rows from i0 times one 32-column panel from j0. A(i, kk) is
  * a[i * ars + kk * aks]. */
-static inline __attribute__((always_inline)) AVX512 void
-micro(int64_t n, int64_t k, float alpha, const float *a, int64_t ars, int64_t aks, const float *pan, float beta,
+INLINE AVX512 void micro(int64_t n, int64_t k, float alpha, const float *a, int64_t ars, int64_t aks, const float *pan, float beta,
       float *y, const lc_nn_epilogue *e, int64_t i0, int64_t j0, const int MR)
 {
     __m512 acc[8][2];
@@ -76,7 +51,7 @@ micro(int64_t n, int64_t k, float alpha, const float *a, int64_t ars, int64_t ak
 #pragma GCC unroll 2
         for (int v = 0; v < 2; v++) {
             float *yo = y + (i0 + r) * n + j0 + 16 * v;
-            const __mmask16 m = lanes(n - j0 - 16 * v);
+            const __mmask16 m = head_mask(n - j0 - 16 * v);
             __m512 o = _mm512_mul_ps(va, acc[r][v]);
             if (beta != 0.0f) o = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, yo), o);
             _mm512_mask_storeu_ps(yo, m, act16(o, e));
