@@ -10,7 +10,8 @@
  * bit), runs `warmup` untimed batches, then up to `iters` timed ones (at
  * least 3, fewer than `iters` once `max-seconds` have passed), and prints
  * one JSON line: median/min/mean milliseconds per batch, the median per
- * sample, and a checksum of the outputs. --out writes output 0 as .npy so
+ * sample, the mean CPU milliseconds per timed batch (cpu_ms), a checksum
+ * of the outputs and the kernels' instruction set. --out writes output 0 as .npy so
  * a driver can compare it with another runtime's.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -19,6 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* Internal (libcompress/ops/lc_nn.h), resolved from the static library:
+ * the kernels' instruction set after the LC_ISA cap, printed as "isa".
+ * Weak, so this file also builds against older libraries ("unknown"). */
+__attribute__((weak)) int lc_nn_isa(void);
+__attribute__((weak)) const char *lc_nn_isa_name(int isa);
 
 /* Element i of plan input k: integers spread over [-1, 1] in steps of
  * 1/1000, computed in double and rounded once to float, so any IEEE
@@ -30,12 +37,14 @@ static float input_value(int k, int64_t i)
     return (float)((double)(r - 1000) / 1000.0);
 }
 
-static double now_ms(void)
+static double clock_ms(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
+
+static double now_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -121,13 +130,16 @@ int main(int argc, char **argv)
     for (int r = 0; r < warmup; r++)
         if ((s = lc_executor_run(ex, inputs, n_in))) goto fail;
     int runs = 0;
-    double start = now_ms();
+    double start = now_ms(), cpu_start = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
     while (runs < iters) {
         double a = now_ms();
         if ((s = lc_executor_run(ex, inputs, n_in))) goto fail;
         times[runs++] = now_ms() - a;
         if (runs >= 3 && now_ms() - start > max_seconds * 1e3) break;
     }
+    /* CPU time of the whole process per timed batch: on a shared machine
+     * it moves much less with the load than wall time */
+    const double cpu_ms = (clock_ms(CLOCK_PROCESS_CPUTIME_ID) - cpu_start) / runs;
     double sum = 0;
     for (int r = 0; r < runs; r++) sum += times[r];
     qsort(times, (size_t)runs, sizeof *times, cmp_double);
@@ -152,9 +164,10 @@ int main(int argc, char **argv)
 
     printf("{\"runtime\": \"shrink\", \"model\": \"%s\", \"batch\": %d, \"threads\": %d, \"runs\": %d, "
            "\"plan_ms\": %.3f, \"median_ms\": %.4f, \"min_ms\": %.4f, \"mean_ms\": %.4f, \"ms_per_sample\": %.5f, "
-           "\"outputs\": %lld, \"checksum\": %.9g, \"abs_sum\": %.9g}\n",
+           "\"outputs\": %lld, \"checksum\": %.9g, \"abs_sum\": %.9g, \"cpu_ms\": %.4f, \"isa\": \"%s\"}\n",
            model_path, batch, threads, runs, plan_ms, median, times[0], sum / runs, median / batch,
-           (long long)out_numel, checksum, abs_sum);
+           (long long)out_numel, checksum, abs_sum, cpu_ms,
+           lc_nn_isa && lc_nn_isa_name ? lc_nn_isa_name(lc_nn_isa()) : "unknown");
     rc = 0;
     goto done;
 fail:

@@ -19,12 +19,23 @@ What it sets up when missing:
     so its install script does not try to download GPU binaries;
   - exports the torchvision models into <build-dir>/bench-cache/.
 
-Each configuration is measured `--rounds` times per runtime, alternating
+Each configuration is measured `--rounds` times per runtime, rotating
 which goes first. ms/sample is the fastest timed batch over all rounds
 divided by the batch size: on a shared 2-core machine other jobs only ever
 add time, so the least disturbed run is the fairest estimate (the medians
-are printed too). This is a benchmark, not a test: nothing here runs in
-ctest.
+are printed too). Both programs also report the CPU time of their process
+per timed batch (user + system), which moves much less with the load; the
+table gives both ratios. This is a benchmark, not a test: nothing here runs
+in ctest.
+
+Options for before/after comparisons and instruction sets:
+  --baseline-build-dir DIR  also times DIR's bench_exec (another checkout's
+                            build, e.g. the commit before a change) in the
+                            same rotation, and prints its ratios beside;
+  --isa LIST                runs shrink once per entry with LC_ISA set to it
+                            (avx512, avx2, generic; "best" = unset), one row
+                            each; the "isa" column is what bench_exec
+                            reports it ran.
 """
 import argparse
 import datetime
@@ -147,9 +158,65 @@ def budget(name, batch):
     return 3, 200, 0.6
 
 
-def measure(cmd):
-    out = run(cmd)
+def measure(cmd, env=None):
+    out = run(cmd, env)
     return json.loads(out.strip().splitlines()[-1])
+
+
+def measure_config(name, path, shapes, batch, th, isa, bench_exec, baseline, cache_dir, rounds, raw):
+    """One row: `rounds` measurements of each program, rotating the order."""
+    warmup, iters, max_s = budget(name, batch)
+    common = ["--batch", str(batch), "--threads", str(th), "--warmup", str(warmup),
+              "--iters", str(iters), "--max-seconds", str(max_s)]
+    env = dict(os.environ)
+    env.pop("LC_ISA", None)
+    if isa != "best":
+        env["LC_ISA"] = isa
+    cmd_ort = ["node", os.path.join(HERE, "ort", "ort_bench.js"), path] + common
+    for s in shapes:
+        cmd_ort += ["--shape", "x".join(str(d) for d in s)]
+    sides = [("shrink", [bench_exec, path] + common, os.path.join(cache_dir, "out_shrink.npy")),
+             ("ort", cmd_ort, os.path.join(cache_dir, "out_ort.npy"))]
+    if baseline:
+        sides.append(("before", [baseline, path] + common, os.path.join(cache_dir, "out_before.npy")))
+    best, cpu = {}, {}
+    for r in range(rounds):
+        order = sides[r % len(sides):] + sides[:r % len(sides)]
+        for side, cmd, out in order:
+            rec = measure(cmd + (["--out", out] if r == 0 else []), env)
+            raw.append(dict(rec, side=side, name=name, round=r, isa_cap=isa))
+            if side not in best or rec["min_ms"] < best[side]["min_ms"]:
+                best[side] = rec
+            if "cpu_ms" in rec and (side not in cpu or rec["cpu_ms"] < cpu[side]):
+                cpu[side] = rec["cpu_ms"]
+    a, b = np.load(sides[0][2]), np.load(sides[1][2])
+    diff = float(np.abs(a.astype(np.float64) - b).max()) if a.shape == b.shape else float("nan")
+    scale = float(np.abs(b).max()) if b.size else 0.0
+    ms = {k: v["min_ms"] / batch for k, v in best.items()}
+    cpu = {k: v / batch for k, v in cpu.items()}
+    row = dict(model=name, batch=batch, threads=th, isa=best["shrink"].get("isa", "?"),
+               shrink=ms["shrink"], ort=ms["ort"], ratio=ms["shrink"] / ms["ort"],
+               shrink_cpu=cpu.get("shrink"), ort_cpu=cpu.get("ort"),
+               cpu_ratio=cpu["shrink"] / cpu["ort"] if "shrink" in cpu and "ort" in cpu else None,
+               shrink_median=best["shrink"]["ms_per_sample"], ort_median=best["ort"]["ms_per_sample"],
+               max_abs_diff=diff, max_abs_out=scale, agree=bool(a.shape == b.shape and diff <= 1e-4 * scale),
+               runs=(best["shrink"]["runs"], best["ort"]["runs"]))
+    if baseline:
+        row.update(before=ms["before"], before_ratio=ms["before"] / ms["ort"], before_cpu=cpu.get("before"),
+                   before_cpu_ratio=cpu["before"] / cpu["ort"] if "before" in cpu and "ort" in cpu else None)
+    log("%-14s batch %3d threads %d isa %-7s: shrink %.4f ms/sample, ORT %.4f, ratio %.2fx (CPU %s)%s, max|diff| %.2g"
+        % (name, batch, th, row["isa"], ms["shrink"], ms["ort"], row["ratio"], fmt_ratio(row["cpu_ratio"]),
+           ", before %.2fx (CPU %s)" % (row["before_ratio"], fmt_ratio(row["before_cpu_ratio"])) if baseline else "",
+           diff))
+    return row
+
+
+def fmt_ratio(x):
+    return "-" if x is None else "%.2fx" % x
+
+
+def fmt_ms(x):
+    return "-" if x is None else "%.4f" % x
 
 
 def main():
@@ -161,12 +228,16 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=2, help="measurements per runtime and configuration")
     ap.add_argument("--save", default="", help="also write the table as markdown to this file")
+    ap.add_argument("--baseline-build-dir", default="",
+                    help="a second build (e.g. before a change) timed in the same rounds")
+    ap.add_argument("--isa", default="best", help="comma-separated LC_ISA caps (best = unset)")
     args = ap.parse_args()
 
     build_dir = os.path.abspath(args.build_dir)
     cache_dir = os.path.join(build_dir, "bench-cache")
     os.makedirs(cache_dir, exist_ok=True)
     bench_exec = ensure_bench_exec(build_dir)
+    baseline = ensure_bench_exec(os.path.abspath(args.baseline_build_dir)) if args.baseline_build_dir else None
     ort_version = ensure_ort()
     models = [(os.path.splitext(os.path.basename(p))[0], p)
               for p in sorted(glob.glob(os.path.join(HERE, "zoo", "*.onnx")))]
@@ -180,51 +251,33 @@ def main():
     load_before = os.getloadavg()
     t_start = time.time()
     rows, raw = [], []
+    isas = args.isa.split(",")
     for name, path in models:
         shapes = sample_shapes(path)
         for batch in batches:
             for th in threads:
-                warmup, iters, max_s = budget(name, batch)
-                common = ["--batch", str(batch), "--threads", str(th), "--warmup", str(warmup),
-                          "--iters", str(iters), "--max-seconds", str(max_s)]
-                ours_out = os.path.join(cache_dir, "out_shrink.npy")
-                ort_out = os.path.join(cache_dir, "out_ort.npy")
-                cmd_ours = [bench_exec, path] + common
-                cmd_ort = ["node", os.path.join(HERE, "ort", "ort_bench.js"), path] + common
-                for s in shapes:
-                    cmd_ort += ["--shape", "x".join(str(d) for d in s)]
-                best = {"shrink": None, "ort": None}
-                for r in range(args.rounds):
-                    order = [("shrink", cmd_ours, ours_out), ("ort", cmd_ort, ort_out)]
-                    if r % 2:
-                        order.reverse()
-                    for side, cmd, out in order:
-                        rec = measure(cmd + (["--out", out] if r == 0 else []))
-                        raw.append(dict(rec, side=side, name=name, round=r))
-                        if best[side] is None or rec["min_ms"] < best[side]["min_ms"]:
-                            best[side] = rec
-                a, b = np.load(ours_out), np.load(ort_out)
-                diff = float(np.abs(a.astype(np.float64) - b).max()) if a.shape == b.shape else float("nan")
-                scale = float(np.abs(b).max()) if b.size else 0.0
-                s_ms, o_ms = best["shrink"]["min_ms"] / batch, best["ort"]["min_ms"] / batch
-                s_med, o_med = best["shrink"]["ms_per_sample"], best["ort"]["ms_per_sample"]
-                row = dict(model=name, batch=batch, threads=th, shrink=s_ms, ort=o_ms, ratio=s_ms / o_ms,
-                           shrink_median=s_med, ort_median=o_med,
-                           max_abs_diff=diff, max_abs_out=scale,
-                           agree=bool(a.shape == b.shape and diff <= 1e-4 * scale),
-                           runs=(best["shrink"]["runs"], best["ort"]["runs"]))
-                rows.append(row)
-                log("%-14s batch %3d threads %d: shrink %.4f ms/sample, ORT %.4f, ratio %.2fx, max|diff| %.2g"
-                    % (name, batch, th, s_ms, o_ms, row["ratio"], diff))
+                for isa in isas:
+                    rows.append(measure_config(name, path, shapes, batch, th, isa, bench_exec, baseline, cache_dir,
+                                               args.rounds, raw))
     elapsed = time.time() - t_start
     load_after = os.getloadavg()
 
-    lines = ["| model | batch | threads | shrink ms/sample | ORT ms/sample | ratio | outputs agree (max abs diff / max abs out) | medians shrink / ORT |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    before = bool(baseline)
+    head = ["model", "batch", "threads", "isa", "shrink ms/sample", "ORT ms/sample", "ratio",
+            "shrink CPU ms/sample", "ORT CPU ms/sample", "CPU ratio"]
+    if before:
+        head += ["before ms/sample", "before ratio", "before CPU ratio"]
+    head += ["outputs agree (max abs diff / max abs out)", "medians shrink / ORT"]
+    lines = ["| " + " | ".join(head) + " |",
+             "| --- | ---: | ---: | --- | " + "---: | " * (6 + 3 * before) + "--- | --- |"]
     for r in rows:
-        lines.append("| %s | %d | %d | %.4f | %.4f | %.2fx | %s (%.2g / %.3g) | %.4f / %.4f |" % (
-            r["model"], r["batch"], r["threads"], r["shrink"], r["ort"], r["ratio"],
-            "yes" if r["agree"] else "NO", r["max_abs_diff"], r["max_abs_out"], r["shrink_median"], r["ort_median"]))
+        cells = [r["model"], str(r["batch"]), str(r["threads"]), r["isa"], "%.4f" % r["shrink"], "%.4f" % r["ort"],
+                 "%.2fx" % r["ratio"], fmt_ms(r["shrink_cpu"]), fmt_ms(r["ort_cpu"]), fmt_ratio(r["cpu_ratio"])]
+        if before:
+            cells += ["%.4f" % r["before"], "%.2fx" % r["before_ratio"], fmt_ratio(r["before_cpu_ratio"])]
+        cells += ["%s (%.2g / %.3g)" % ("yes" if r["agree"] else "NO", r["max_abs_diff"], r["max_abs_out"]),
+                  "%.4f / %.4f" % (r["shrink_median"], r["ort_median"])]
+        lines.append("| " + " | ".join(cells) + " |")
     table = "\n".join(lines)
     print(table)
     print("\n%d configurations in %.0f s; load average %.1f before, %.1f after" %
@@ -250,9 +303,12 @@ def main():
                 "graphOptimizationLevel 'all'" % (ort_version, node_v),
                 "- shrink: bench_exec (public API: lc_executor_create_batch, lc_executor_run), OpenBLAS",
                 "- command: `%s`" % cmd.strip(),
-                "- method: identical inputs (an integer formula in [-1, 1]); per configuration %d rounds per runtime, "
-                "alternating order; ms/sample = fastest timed batch / batch (medians in the last column); ratio = shrink / ORT "
-                "(below 1.0 is faster than ORT)" % args.rounds,
+                "- method: identical inputs (an integer formula in [-1, 1]); per configuration %d rounds per program, "
+                "rotating order; ms/sample = fastest timed batch / batch (medians in the last column); ratio = shrink / ORT "
+                "(below 1.0 is faster than ORT); CPU = the process's user + system time per timed batch / batch, "
+                "lowest round%s; isa = the kernels' instruction set bench_exec reports (LC_ISA cap: %s)" % (
+                    args.rounds, "; before = --baseline-build-dir %s" % args.baseline_build_dir if before else "",
+                    args.isa),
                 "- models: benchmarks/zoo/*.onnx, torchvision resnet18 and mobilenet_v2 (seeded random weights, "
                 "opset 13, exported by the script)", "", table, ""]
         # Hand-written analysis below the table ("## " sections) survives

@@ -345,6 +345,72 @@ START_TEST(observer_needs_unfused_plan)
 }
 END_TEST
 
+/* ---- Gemm with B packed at plan time (AVX-512) against lc_sgemm_ref ---- */
+
+START_TEST(packed_gemm_matches_reference)
+{
+    if (lc_nn_isa() < LC_ISA_AVX512) return; /* the kernel exists for AVX-512 only */
+    for (int iter = 0; iter < 120; iter++) {
+        const bool ta = iter & 1, tb = iter & 2;
+        const int64_t m = rnd_int(1, 40), n = rnd_int(1, 100), k = rnd_int(1, 70);
+        const int64_t lda = (ta ? m : k) + rnd_int(0, 3), ldb = (tb ? k : n) + rnd_int(0, 3);
+        const float alpha = iter % 3 ? rnd_float() * 2 : 1.0f, beta = iter % 4 < 2 ? 0.0f : rnd_float();
+        lc_nn_epilogue e = {0};
+        e.act = (int)rnd_int(0, 3);
+        e.lo = -0.3f;
+        e.hi = 0.4f;
+        e.alpha = 0.2f;
+        float *a = rnd_array((ta ? k : m) * lda), *b = rnd_array((tb ? n : k) * ldb);
+        float *c1 = rnd_array(m * n), *c2 = malloc((size_t)(m * n) * sizeof *c2);
+        float *bp = malloc((size_t)lc_gemm_packed_floats(k, n) * sizeof *bp);
+        memcpy(c2, c1, (size_t)(m * n) * sizeof *c2);
+        if (beta == 0.0f) c1[0] = NAN; /* y is only written when beta = 0 */
+        lc_gemm_pack_b(tb, k, n, b, ldb, bp);
+        lc_gemm_packed_avx512(ta, m, n, k, alpha, a, lda, bp, beta, c1, &e);
+        lc_sgemm_ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c2, n);
+        for (int64_t i = 0; i < m * n; i++) {
+            const double got = c1[i], want = act_ref(c2[i], &e);
+            ck_assert_msg(fabs(got - want) <= 1e-4 + 1e-4 * fabs(want), "iter %d (m %lld n %lld k %lld) [%lld]: got %g want %g",
+                          iter, (long long)m, (long long)n, (long long)k, (long long)i, got, want);
+        }
+        free(a);
+        free(b);
+        free(c1);
+        free(c2);
+        free(bp);
+    }
+}
+END_TEST
+
+/* LC_ISA caps the kernels' instruction set (the _avx2 and _generic ctest
+ * variants rely on it): the level in effect is the cap or below, and
+ * exactly the cap on a CPU that has it (read from /proc/cpuinfo, not from
+ * the code under test). */
+START_TEST(isa_cap_is_honoured)
+{
+    const char *env = getenv("LC_ISA");
+    const int isa = lc_nn_isa();
+    ck_assert_int_ge(isa, LC_ISA_GENERIC);
+    ck_assert_int_le(isa, LC_ISA_AVX512);
+    if (!env) return;
+    int cap = !strcmp(env, "generic") ? LC_ISA_GENERIC : !strcmp(env, "avx2") ? LC_ISA_AVX2 : LC_ISA_AVX512;
+    ck_assert_int_le(isa, cap);
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[8192];
+    bool avx2 = false;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "flags", 5)) {
+            avx2 = strstr(line, " avx2") && strstr(line, " fma");
+            break;
+        }
+    fclose(f);
+    if (cap == LC_ISA_GENERIC) ck_assert_int_eq(isa, LC_ISA_GENERIC);
+    if (cap == LC_ISA_AVX2 && avx2) ck_assert_int_eq(isa, LC_ISA_AVX2);
+    ck_assert_str_eq(lc_nn_isa_name(isa), isa == LC_ISA_AVX512 ? "avx512" : isa == LC_ISA_AVX2 ? "avx2" : "generic");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("exec_paths");
@@ -355,6 +421,8 @@ int main(void)
     tcase_add_test(tc, zoo_fused_matches_unfused);
     tcase_add_test(tc, synthetic_fusions_match_unfused);
     tcase_add_test(tc, observer_needs_unfused_plan);
+    tcase_add_test(tc, isa_cap_is_honoured);
+    tcase_add_test(tc, packed_gemm_matches_reference);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -8,6 +8,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #include "lc_nn.h"
 
@@ -28,13 +31,13 @@ static bool is_depthwise(const lc_nn_geom *g, int64_t c, int64_t group)
 /* Depthwise scratch: the zero-padded input plane of one channel, split by
  * column phase (column j goes to plane j % stride_w at index j / stride_w)
  * so every tap of a strided row reads contiguous memory, and wide enough
- * for whole 8-output vectors (the output row rounded up to 8), so the inner
+ * for whole 16-output vectors (the output row rounded up to 16), so the inner
  * loops need no bounds checks and no scalar tail. */
 typedef struct dw_layout {
     int64_t rows;   /* padded rows */
     int64_t width;  /* floats per row of one phase plane */
     int64_t phases; /* stride_w */
-    int64_t ow8;    /* output row rounded up to a multiple of 8 */
+    int64_t ow16;   /* output row rounded up to a multiple of 16 */
 } dw_layout;
 
 static dw_layout dw_layout_of(const lc_nn_geom *g)
@@ -42,8 +45,8 @@ static dw_layout dw_layout_of(const lc_nn_geom *g)
     dw_layout l;
     l.rows = (g->out[1] - 1) * g->stride[1] + (g->k[1] - 1) * g->dil[1] + 1;
     l.phases = g->stride[2];
-    l.ow8 = (g->out[2] + 7) / 8 * 8;
-    l.width = l.ow8 + (g->k[2] - 1) * g->dil[2] / l.phases + 1;
+    l.ow16 = (g->out[2] + 15) / 16 * 16;
+    l.width = l.ow16 + (g->k[2] - 1) * g->dil[2] / l.phases + 1;
     return l;
 }
 
@@ -76,16 +79,59 @@ static int64_t images_per_gemm(const lc_nn_geom *g, int64_t n, int64_t cg)
 #define DC_MAX_OUT 256
 #define DC_MAX_CHANNELS 256
 
+/* AVX-512 and a stride-1 geometry with rows longer than 8 outputs (an
+ * unpadded 1x1 counts as one row of the whole plane): the kernels of
+ * conv_avx512.c read the input planes as they are, no padded copy.
+ * Shorter rows keep the padded 8-float kernels (16 lanes would mostly
+ * compute padding). */
+static bool unpadded(const lc_nn_geom *g, lc_conv_s1 *s)
+{
+    lc_conv_s1 t;
+    return lc_nn_isa() >= LC_ISA_AVX512 && lc_conv_s1_of(g, s ? s : &t) && (s ? s : &t)->OW > 8;
+}
+
+/* 1x1 convolutions stay with sgemm: the direct AVX-512 kernel on them
+ * (blocks of 8 or 16 output channels, 16 or 32 positions) took 1.2-1.9x
+ * OpenBLAS's time on dscnn even counting the epilogue pass it saves. */
+static bool use_dct(const lc_nn_geom *g, int64_t mg);
+
 static bool use_direct(const lc_nn_geom *g, int64_t c, int64_t m, int64_t group)
 {
     const int64_t cg = c / group, mg = m / group;
-    return g->in[0] == 1 && g->k[0] == 1 && g->out[0] == 1 && g->pad_b[0] == 0 && g->k_size > 1 &&
-           mg <= DC_MAX_OUT && cg <= DC_MAX_CHANNELS;
+    /* a strided or padded 1x1 one (a ResNet shortcut) too when the
+     * channels-in-lanes kernel takes it: no im2col copy, no epilogue pass */
+    return g->in[0] == 1 && g->k[0] == 1 && g->out[0] == 1 && g->pad_b[0] == 0 &&
+           (g->k_size > 1 || (!is_pointwise(g) && use_dct(g, mg))) && mg <= DC_MAX_OUT && cg <= DC_MAX_CHANNELS;
 }
 
-/* Output channels per register block: 6 when rows take two 8-float
- * vectors or more, 8 for short rows (see dc_block). */
-static int64_t dc_ocb(const lc_nn_geom *g) { return g->out[2] > 8 ? 6 : 8; }
+/* Output channels per register block of the direct kernel (see
+ * conv_kernels.inc; one of the instance's DC_OCB_A/B). AVX2 (16
+ * registers): 6 when rows take two 8-float vectors or more, 8 for short
+ * rows. AVX-512 (32 registers): rows of up to 8 outputs take one 8-float
+ * vector and 16 channels, up to 16 outputs one 16-float vector and 16
+ * channels, longer rows two vectors and 8 or 12 channels (whichever pads
+ * the group's channels less). */
+/* AVX-512 and whole blocks of 16 output channels: the direct path runs
+ * lc_conv_dct_avx512 (channels in the lanes) on the padded planes. */
+static bool use_dct(const lc_nn_geom *g, int64_t mg)
+{
+    return lc_nn_isa() >= LC_ISA_AVX512 && mg % 16 == 0 && !is_pointwise(g);
+}
+
+/* The direct path reads the input in place (see unpadded) */
+static bool dc_unpadded(const lc_nn_geom *g, int64_t mg, lc_conv_s1 *s)
+{
+    return !use_dct(g, mg) && unpadded(g, s);
+}
+
+static int64_t dc_ocb(const lc_nn_geom *g, int64_t mg)
+{
+    lc_conv_s1 s;
+    if (lc_nn_isa() < LC_ISA_AVX512) return g->out[2] > 8 ? 6 : 8;
+    if (use_dct(g, mg)) return mg % 64 == 0 && g->out[2] <= 8 ? 64 : mg % 32 == 0 ? 32 : 16;
+    if ((dc_unpadded(g, mg, &s) ? s.OW : g->out[2]) <= 16) return 16;
+    return (mg + 11) / 12 * 12 <= (mg + 7) / 8 * 8 ? 12 : 8;
+}
 
 /* Direct scratch: the phase planes of every channel of one group (as the
  * depthwise path lays out one), the weights of one group packed by
@@ -94,8 +140,9 @@ static int64_t dc_ocb(const lc_nn_geom *g) { return g->out[2] > 8 ? 6 : 8; }
 static int64_t dc_scratch_floats(const lc_nn_geom *g, int64_t c, int64_t m, int64_t group)
 {
     const dw_layout l = dw_layout_of(g);
-    const int64_t cg = c / group, mg = m / group, ocb = dc_ocb(g), mpad = (mg + ocb - 1) / ocb * ocb;
-    const int64_t planes = (cg * l.rows * l.width * l.phases + 1) / 2 * 2;
+    const int64_t cg = c / group, mg = m / group, ocb = dc_ocb(g, mg), mpad = (mg + ocb - 1) / ocb * ocb;
+    /* + 16: lc_conv_dct_avx512 reads up to 13 floats past the last row */
+    const int64_t planes = dc_unpadded(g, mg, NULL) ? 0 : (cg * l.rows * l.width * l.phases + 16 + 1) / 2 * 2;
     return planes + (mpad * cg * g->k_size + mpad + 1) / 2 * 2 + 16 + 2 * g->k[2];
 }
 
@@ -109,58 +156,22 @@ int64_t lc_conv_scratch_floats(const lc_nn_geom *g, int64_t n, int64_t c, int64_
     return cg * g->k_size * g->out_size;
 }
 
-/* Eight floats (one AVX register, two SSE ones in the generic build).
- * The helpers taking or returning them are always inlined, so the ABI
- * note GCC gives for 32-byte vectors without AVX does not apply. */
-#pragma GCC diagnostic ignored "-Wpsabi"
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-
-static inline __attribute__((always_inline)) v8f splat8(float x)
-{
-    return (v8f){x, x, x, x, x, x, x, x};
-}
-
-static inline __attribute__((always_inline)) v8f load8(const float *p)
-{
-    v8f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline __attribute__((always_inline)) v8f select8(v8i mask, v8f a, v8f b)
-{
-    return (v8f)((mask & (v8i)a) | (~mask & (v8i)b));
-}
-
-/* The activation of an epilogue on 8 values (same NaN behaviour as the
- * unfused kernels, see lc_nn_epilogue). */
-static inline __attribute__((always_inline)) v8f act8(v8f x, const lc_nn_epilogue *e)
-{
-    const v8f zero = {0};
-    switch (e->act) {
-    case LC_NN_ACT_RELU: return select8(x < zero, zero, x);
-    case LC_NN_ACT_CLIP: {
-        const v8f lo = splat8(e->lo), hi = splat8(e->hi);
-        x = select8(x < lo, lo, x);
-        return select8(x > hi, hi, x);
-    }
-    case LC_NN_ACT_LEAKY: return select8(x < zero, x * e->alpha, x);
-    default: return x;
-    }
-}
-
 /* Copies one channel into its phase planes (see dw_layout). Only the
  * positions that hold input values are written, the same ones for every
  * channel, so the zero border is laid down once per call (conv_depthwise).
  * Rows are short: inline copies, not memcpy calls (and GCC must not turn
- * the loops here and in dw_body back into calls). */
+ * the loops here and in the kernels below back into calls). */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC push_options
 #pragma GCC optimize("no-tree-loop-distribute-patterns")
 #endif
 static void dw_pad(const lc_nn_geom *g, const dw_layout *l, const float *x, float *xp)
 {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (lc_nn_isa() >= LC_ISA_AVX512 &&
+        lc_conv_pad_avx512(x, g->in[1], g->in[2], g->pad_b[1], g->pad_b[2], l->rows, l->width, l->phases, xp))
+        return;
+#endif
     const int64_t H = g->in[1], W = g->in[2], pt = g->pad_b[1], pl = g->pad_b[2], s = l->phases;
     const int64_t plane = l->rows * l->width;
     for (int64_t ih = 0; ih < H && ih + pt < l->rows; ih++) {
@@ -186,72 +197,61 @@ static void dw_pad(const lc_nn_geom *g, const dw_layout *l, const float *x, floa
         }
     }
 }
-/* One output channel of a 2-D (or 1-D) depthwise convolution from its
- * phase planes; y gets act(conv + b), or conv + b alone when `act` is
- * false (a residual follows). */
-static inline __attribute__((always_inline)) void dw_body(const lc_nn_geom *g, const dw_layout *l,
-                                                          const float *restrict xp, const float *restrict w, float b,
-                                                          const lc_nn_epilogue *e, float *restrict y, float *tail,
-                                                          const int64_t *toff)
-{
-    const int64_t OH = g->out[1], OW = g->out[2], KH = g->k[1], KW = g->k[2];
-    const int64_t sh = g->stride[1], dh = g->dil[1];
-    const v8f vb = splat8(b);
-    for (int64_t oh = 0; oh < OH; oh++) {
-        float *yr = y + oh * OW;
-        int64_t ow = 0;
-        for (; ow + 16 <= l->ow8; ow += 16) {
-            v8f a0 = vb, a1 = vb;
-            for (int64_t kh = 0; kh < KH; kh++) {
-                const float *xr = xp + (oh * sh + kh * dh) * l->width + ow;
-                for (int64_t kw = 0; kw < KW; kw++) {
-                    const float *xs = xr + toff[kw];
-                    const float wv = w[kh * KW + kw];
-                    a0 += wv * load8(xs);
-                    a1 += wv * load8(xs + 8);
-                }
-            }
-            a0 = act8(a0, e);
-            a1 = act8(a1, e);
-            if (ow + 16 <= OW) {
-                memcpy(yr + ow, &a0, sizeof a0);
-                memcpy(yr + ow + 8, &a1, sizeof a1);
-            } else {
-                memcpy(tail, &a0, sizeof a0);
-                memcpy(tail + 8, &a1, sizeof a1);
-                for (int64_t i = 0; i < OW - ow; i++) yr[ow + i] = tail[i];
-            }
-        }
-        for (; ow < l->ow8; ow += 8) {
-            v8f a0 = vb;
-            for (int64_t kh = 0; kh < KH; kh++) {
-                const float *xr = xp + (oh * sh + kh * dh) * l->width + ow;
-                for (int64_t kw = 0; kw < KW; kw++) a0 += w[kh * KW + kw] * load8(xr + toff[kw]);
-            }
-            a0 = act8(a0, e);
-            if (ow + 8 <= OW) memcpy(yr + ow, &a0, sizeof a0);
-            else {
-                memcpy(tail, &a0, sizeof a0);
-                for (int64_t i = 0; i < OW - ow; i++) yr[ow + i] = tail[i];
-            }
-        }
-    }
-}
+/* Kernel instances (conv_kernels.inc), one per instruction set, chosen
+ * at run time (lc_nn_isa; the build targets generic x86-64): 8 floats a
+ * vector for the generic build (two SSE registers) and AVX2, 16 for
+ * AVX-512 plus an 8-float AVX-512 instance for rows of 8 outputs or
+ * fewer, where 16 lanes would mostly compute padding. The helpers taking
+ * or returning vectors are always inlined, so the ABI note GCC gives for
+ * wide vectors does not apply. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+/* a where mask, else b */
+#define VSELECT(mask, a, b) ((VT)(((mask) & (VI)(a)) | (~(mask) & (VI)(b))))
 
+#define VT v8f
+#define VI v8i
+#define VL 8
+#define SFX(name) name##_generic
+#define DC_OCB_A 6
+#define DC_OCB_B 8
+#include "conv_kernels.inc"
+#undef SFX
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2,fma"))) static void dw_avx2(const lc_nn_geom *g, const dw_layout *l, const float *xp,
-                                                        const float *w, float b, const lc_nn_epilogue *e, float *y,
-                                                        float *tail, const int64_t *toff)
-{
-    dw_body(g, l, xp, w, b, e, y, tail, toff);
-}
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#define SFX(name) name##_avx2
+#include "conv_kernels.inc"
+#undef SFX
+#pragma GCC pop_options
+#undef DC_OCB_A
+#undef DC_OCB_B
+#define DC_OCB_A 8
+#define DC_OCB_B 16
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")
+#define SFX(name) name##_avx512y
+#include "conv_kernels.inc"
+#undef SFX
+#undef VT
+#undef VI
+#undef VL
+#undef DC_OCB_A
+#undef DC_OCB_B
+#define DC_OCB_A 8
+#define DC_OCB_B 12
+#define DC_OCB_C 16
+#define VT v16f
+#define VI v16i
+#define VL 16
+#define VSTORE_PARTIAL(y, a, n) _mm512_mask_storeu_ps(y, (__mmask16)((1u << (n)) - 1), (__m512)(a))
+#define SFX(name) name##_avx512
+#include "conv_kernels.inc"
+#pragma GCC pop_options
 #endif
-
-static void dw_generic(const lc_nn_geom *g, const dw_layout *l, const float *xp, const float *w, float b,
-                       const lc_nn_epilogue *e, float *y, float *tail, const int64_t *toff)
-{
-    dw_body(g, l, xp, w, b, e, y, tail, toff);
-}
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options
@@ -277,7 +277,21 @@ static void conv_depthwise(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m,
         toff[kw] = t % l.phases * l.rows * l.width + t / l.phases;
     }
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (lc_nn_have_avx2()) fn = dw_avx2;
+    const int isa = lc_nn_isa();
+    if (isa >= LC_ISA_AVX512) fn = g->out[2] <= 8 ? dw_avx512y : dw_avx512;
+    else if (isa >= LC_ISA_AVX2) fn = dw_avx2;
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+    lc_conv_s1 s1;
+    if (unpadded(g, &s1)) {
+        for (int64_t img = 0; img < n; img++)
+            for (int64_t oc = 0; oc < m; oc++) {
+                const int64_t at = (img * m + oc) * P;
+                lc_conv_dw_s1_avx512(&s1, x + (img * c + oc / mult) * g->in_size, w + oc * g->k_size,
+                                     bias ? bias[oc] : 0.0f, residual ? residual + at : NULL, e, y + at);
+            }
+        return;
+    }
 #endif
     memset(scratch, 0, (size_t)(l.rows * l.width * l.phases) * sizeof *scratch);
     for (int64_t img = 0; img < n; img++)
@@ -292,110 +306,6 @@ static void conv_depthwise(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m,
         }
 }
 
-/* One block of OCB output channels of a direct convolution: every output
- * row, in chunks of V 8-float vectors, accumulated over the input
- * channels' phase planes `xp` (cg planes of `plane` floats) with the
- * block's packed weights `wp` ([cg * k_size][OCB]) from the biases `b`.
- * Each output is b + the sum over (channel, kh, kw) in that order. The
- * first `valid` channels are written to y (P floats apart), through the
- * activation `e` when act is set. */
-static inline __attribute__((always_inline)) void dc_chunk(const lc_nn_geom *g, const dw_layout *l, int64_t cg,
-                                                           int64_t plane, const float *restrict xp,
-                                                           const float *restrict wp, const float *b, int valid,
-                                                           const lc_nn_epilogue *e, float *restrict y, float *tail,
-                                                           const int64_t *toff, int64_t oh, int64_t ow, const int OCB,
-                                                           const int V)
-{
-    const int64_t OW = g->out[2], KH = g->k[1], KW = g->k[2], P = g->out_size;
-    const int64_t sh = g->stride[1], dh = g->dil[1];
-    v8f acc[8][2];
-#pragma GCC unroll 8
-    for (int j = 0; j < OCB; j++)
-#pragma GCC unroll 2
-        for (int v = 0; v < V; v++) acc[j][v] = splat8(b[j]);
-    const float *wt = wp;
-    for (int64_t ci = 0; ci < cg; ci++) {
-        const float *xc = xp + ci * plane + oh * sh * l->width + ow;
-        for (int64_t kh = 0; kh < KH; kh++) {
-            const float *xr = xc + kh * dh * l->width;
-            for (int64_t kw = 0; kw < KW; kw++, wt += OCB) {
-                const float *xs = xr + toff[kw];
-                v8f xv[2];
-#pragma GCC unroll 2
-                for (int v = 0; v < V; v++) xv[v] = load8(xs + 8 * v);
-#pragma GCC unroll 8
-                for (int j = 0; j < OCB; j++) {
-                    const float wv = wt[j];
-#pragma GCC unroll 2
-                    for (int v = 0; v < V; v++) acc[j][v] += wv * xv[v];
-                }
-            }
-        }
-    }
-    float *yr = y + oh * OW + ow;
-#pragma GCC unroll 8
-    for (int j = 0; j < OCB; j++) {
-        if (j >= valid) break;
-#pragma GCC unroll 2
-        for (int v = 0; v < V; v++) {
-            const v8f a = act8(acc[j][v], e);
-            const int64_t at = ow + 8 * v;
-            if (at + 8 <= OW) memcpy(yr + j * P + 8 * v, &a, sizeof a);
-            else {
-                memcpy(tail, &a, sizeof a);
-                for (int64_t i = 0; i < OW - at; i++) yr[j * P + 8 * v + i] = tail[i];
-            }
-        }
-    }
-}
-
-static inline __attribute__((always_inline)) void dc_body(const lc_nn_geom *g, const dw_layout *l, int64_t cg,
-                                                          int64_t plane, const float *xp, const float *wp,
-                                                          const float *b, int valid, const lc_nn_epilogue *e, float *y,
-                                                          float *tail, const int64_t *toff, const int OCB)
-{
-    for (int64_t oh = 0; oh < g->out[1]; oh++) {
-        int64_t ow = 0;
-        for (; ow + 16 <= l->ow8; ow += 16) dc_chunk(g, l, cg, plane, xp, wp, b, valid, e, y, tail, toff, oh, ow, OCB, 2);
-        for (; ow < l->ow8; ow += 8) dc_chunk(g, l, cg, plane, xp, wp, b, valid, e, y, tail, toff, oh, ow, OCB, 1);
-    }
-}
-
-typedef void (*dc_fn)(const lc_nn_geom *, const dw_layout *, int64_t, int64_t, const float *, const float *,
-                      const float *, int, const lc_nn_epilogue *, float *, float *, const int64_t *);
-
-#if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2,fma"))) static void dc6_avx2(const lc_nn_geom *g, const dw_layout *l, int64_t cg,
-                                                         int64_t plane, const float *xp, const float *wp,
-                                                         const float *b, int valid, const lc_nn_epilogue *e, float *y,
-                                                         float *tail, const int64_t *toff)
-{
-    dc_body(g, l, cg, plane, xp, wp, b, valid, e, y, tail, toff, 6);
-}
-
-__attribute__((target("avx2,fma"))) static void dc8_avx2(const lc_nn_geom *g, const dw_layout *l, int64_t cg,
-                                                         int64_t plane, const float *xp, const float *wp,
-                                                         const float *b, int valid, const lc_nn_epilogue *e, float *y,
-                                                         float *tail, const int64_t *toff)
-{
-    dc_body(g, l, cg, plane, xp, wp, b, valid, e, y, tail, toff, 8);
-}
-#endif
-
-static void dc6_generic(const lc_nn_geom *g, const dw_layout *l, int64_t cg, int64_t plane, const float *xp,
-                        const float *wp, const float *b, int valid, const lc_nn_epilogue *e, float *y, float *tail,
-                        const int64_t *toff)
-{
-    dc_body(g, l, cg, plane, xp, wp, b, valid, e, y, tail, toff, 6);
-}
-
-static void dc8_generic(const lc_nn_geom *g, const dw_layout *l, int64_t cg, int64_t plane, const float *xp,
-                        const float *wp, const float *b, int valid, const lc_nn_epilogue *e, float *y, float *tail,
-                        const int64_t *toff)
-{
-    dc_body(g, l, cg, plane, xp, wp, b, valid, e, y, tail, toff, 8);
-}
-
 /* The direct convolution (see use_direct): per group, the weights packed
  * by blocks of output channels, then per image the input channels padded
  * into phase planes and each block computed row by row. A residual is
@@ -405,15 +315,20 @@ static void conv_direct(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, in
                         float *scratch)
 {
     const dw_layout l = dw_layout_of(g);
-    const int64_t cg = c / group, mg = m / group, K = cg * g->k_size, P = g->out_size, ocb = dc_ocb(g);
+    const int64_t cg = c / group, mg = m / group, K = cg * g->k_size, P = g->out_size, ocb = dc_ocb(g, mg);
     const int64_t mpad = (mg + ocb - 1) / ocb * ocb, plane = l.rows * l.width * l.phases;
-    float *planes = scratch, *wp = scratch + (cg * plane + 1) / 2 * 2, *bp = wp + mpad * K;
+    lc_conv_s1 s1;
+    const bool direct_input = dc_unpadded(g, mg, &s1), dct = use_dct(g, mg);
+    float *planes = scratch, *wp = scratch + (direct_input ? 0 : (cg * plane + 16 + 1) / 2 * 2), *bp = wp + mpad * K;
     float *tail = wp + (mpad * K + mpad + 1) / 2 * 2;
     int64_t *toff = (int64_t *)(tail + 16);
     const lc_nn_epilogue none = {0}, *in_loop = residual ? &none : e;
-    dc_fn fn = ocb == 6 ? dc6_generic : dc8_generic;
+    void (*fn)(const lc_nn_geom *, const dw_layout *, int64_t, int64_t, const float *, const float *, const float *,
+               int, const lc_nn_epilogue *, float *, float *, const int64_t *, int64_t) = dc_generic;
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (lc_nn_have_avx2()) fn = ocb == 6 ? dc6_avx2 : dc8_avx2;
+    const int isa = lc_nn_isa();
+    if (isa >= LC_ISA_AVX512) fn = g->out[2] <= 8 ? dc_avx512y : dc_avx512;
+    else if (isa >= LC_ISA_AVX2) fn = dc_avx2;
 #endif
     for (int64_t kw = 0; kw < g->k[2]; kw++) {
         const int64_t t = kw * g->dil[2];
@@ -421,7 +336,7 @@ static void conv_direct(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, in
     }
     /* dw_pad writes the same positions for every channel: the zero border
      * is laid once */
-    memset(planes, 0, (size_t)(cg * plane) * sizeof *planes);
+    if (!direct_input) memset(planes, 0, (size_t)(cg * plane) * sizeof *planes);
     for (int64_t gi = 0; gi < group; gi++) {
         for (int64_t o = 0; o < mpad; o++) {
             const int64_t blk = o / ocb, j = o % ocb;
@@ -431,11 +346,35 @@ static void conv_direct(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, in
         }
         for (int64_t img = 0; img < n; img++) {
             const float *xg = x + (img * c + gi * cg) * g->in_size;
+#if defined(__x86_64__) && defined(__GNUC__)
+            if (direct_input) {
+                for (int64_t o0 = 0; o0 < mg; o0 += ocb) {
+                    const int64_t at = (img * m + gi * mg + o0) * P;
+                    const int valid = (int)(mg - o0 < ocb ? mg - o0 : ocb);
+                    lc_conv_dc_s1_avx512(&s1, cg, g->in_size, xg, wp + o0 * K, bp + o0, valid, (int)ocb, P,
+                                         residual ? residual + at : NULL, e, y + at);
+                }
+                continue;
+            }
+#endif
             for (int64_t ci = 0; ci < cg; ci++) dw_pad(g, &l, xg + ci * g->in_size, planes + ci * plane);
+#if defined(__x86_64__) && defined(__GNUC__)
+            if (dct) {
+                const lc_conv_planes pl = {cg,        plane,     l.width,   g->stride[1], g->dil[1], g->k[1],
+                                           g->k[2],   g->out[1], g->out[2], P,            toff};
+                for (int64_t o0 = 0; o0 < mg; o0 += ocb) {
+                    const int64_t at = (img * m + gi * mg + o0) * P;
+                    const int valid = (int)(mg - o0 < ocb ? mg - o0 : ocb);
+                    lc_conv_dct_avx512(&pl, planes, wp + o0 * K, bp + o0, valid, (int)ocb,
+                                       residual ? residual + at : NULL, e, y + at);
+                }
+                continue;
+            }
+#endif
             for (int64_t o0 = 0; o0 < mg; o0 += ocb) {
                 float *yo = y + (img * m + gi * mg + o0) * P;
                 const int valid = (int)(mg - o0 < ocb ? mg - o0 : ocb);
-                fn(g, &l, cg, plane, planes, wp + o0 * K, bp + o0, valid, in_loop, yo, tail, toff);
+                fn(g, &l, cg, plane, planes, wp + o0 * K, bp + o0, valid, in_loop, yo, tail, toff, ocb);
                 if (residual)
                     for (int j = 0; j < valid; j++)
                         lc_nn_epilogue_row(yo + j * P, yo + j * P, P, 0.0f, residual + (yo - y) + j * P, e);

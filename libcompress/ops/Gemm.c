@@ -1,7 +1,10 @@
 /* Gemm: Y = alpha * op(A) * op(B) + beta * C through lc_sgemm. C is
  * broadcast into Y first (unidirectionally; before opset 7 only with
  * broadcast=1, otherwise it must have Y's shape); C is optional from
- * opset 11. */
+ * opset 11. With AVX-512, a constant B of up to GEMM_PACK_MAX floats is
+ * packed once at plan time and the product runs in gemm_avx512.c (for
+ * two rows of A or more; one row stays a matrix-vector product). */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +16,18 @@ typedef struct gemm_state {
     float alpha, beta;
     int64_t c_stride[2]; /* C's strides over Y's [M, N]; 0 on broadcast */
     lc_nn_epilogue epi;  /* activation fused by the executor */
+    float *packed;       /* op(B) in 32-column panels, or NULL */
+    int threads;
 } gemm_state;
+
+#define GEMM_PACK_MAX (1 << 20)
+
+static void gemm_free(void *state)
+{
+    gemm_state *st = state;
+    if (st) free(st->packed);
+    free(st);
+}
 
 static lc_status set_epilogue(void *state, const lc_nn_epilogue *e)
 {
@@ -66,12 +80,50 @@ static lc_status gemm_prepare(lc_kernel_args *a)
         lc_broadcast_strides(2, yd, C->ndim, C->dims, st->c_stride);
     }
     if ((s = lc_value_set_shape(a->out[0], LC_DTYPE_FLOAT, 2, yd))) goto fail;
+    st->threads = a->threads > 1 ? a->threads : 1;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (lc_nn_isa() >= LC_ISA_AVX512 && B->is_const && B->data && st->m >= 2 && st->k * st->n <= GEMM_PACK_MAX) {
+        if (!(st->packed = malloc((size_t)lc_gemm_packed_floats(st->k, st->n) * sizeof(float)))) {
+            s = lc_fail(LC_ERR_NO_MEMORY, "out of memory packing B");
+            goto fail;
+        }
+        lc_gemm_pack_b(st->tb, st->k, st->n, B->data, B->dims[1], st->packed);
+    }
+#endif
     a->state = st;
     return LC_OK;
 fail:
-    free(st);
+    gemm_free(st);
     return s;
 }
+
+/* The packed product split into `parts` runs of rows (each output is
+ * computed the same way whatever the split: same bits on any thread
+ * count). */
+typedef struct gemm_job {
+    const gemm_state *st;
+    const float *a;
+    int64_t lda;
+    float beta;
+    float *y;
+    int parts;
+    atomic_int next;
+} gemm_job;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+static void *gemm_worker(void *arg)
+{
+    gemm_job *j = arg;
+    const gemm_state *st = j->st;
+    for (int t; (t = atomic_fetch_add(&j->next, 1)) < j->parts;) {
+        const int64_t lo = st->m * t / j->parts, hi = st->m * (t + 1) / j->parts;
+        const float *a = j->a + (st->ta ? lo : lo * j->lda);
+        lc_gemm_packed_avx512(st->ta, hi - lo, st->n, st->k, st->alpha, a, j->lda, st->packed, j->beta,
+                              j->y + lo * st->n, &st->epi);
+    }
+    return NULL;
+}
+#endif
 
 static lc_status gemm_run(lc_kernel_args *a)
 {
@@ -86,6 +138,13 @@ static lc_status gemm_run(lc_kernel_args *a)
         beta = st->beta;
     }
     const lc_value *A = a->in[0], *B = a->in[1];
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (st->packed) {
+        gemm_job job = {st, A->data, A->dims[1], beta, y, st->threads, 0};
+        lc_run_workers(st->threads, gemm_worker, &job);
+        return LC_OK;
+    }
+#endif
     lc_sgemm(st->ta, st->tb, st->m, st->n, st->k, st->alpha, A->data, A->dims[1], B->data, B->dims[1], beta, y, st->n);
     if (st->epi.act != LC_NN_ACT_NONE) lc_nn_epilogue_row(y, y, st->m * st->n, 0.0f, NULL, &st->epi);
     return LC_OK;
@@ -93,6 +152,6 @@ static lc_status gemm_run(lc_kernel_args *a)
 
 static const lc_fusion fusion = {.set_epilogue = set_epilogue};
 
-const lc_kernel lc_kernel_Gemm_1 = {"Gemm", 1, 3, 0, gemm_prepare, gemm_run, free, &fusion};
+const lc_kernel lc_kernel_Gemm_1 = {"Gemm", 1, 3, 0, gemm_prepare, gemm_run, gemm_free, &fusion};
 /* C became optional in opset 11 */
-const lc_kernel lc_kernel_Gemm_11 = {"Gemm", 11, 2, 0, gemm_prepare, gemm_run, free, &fusion};
+const lc_kernel lc_kernel_Gemm_11 = {"Gemm", 11, 2, 0, gemm_prepare, gemm_run, gemm_free, &fusion};

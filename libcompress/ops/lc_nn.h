@@ -84,9 +84,69 @@ void lc_conv_fast_ex(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, int64
  * (r ? r[i] : 0)); dst may equal src. */
 void lc_nn_epilogue_row(float *dst, const float *src, int64_t n, float b, const float *r, const lc_nn_epilogue *e);
 
-/* True when the CPU has AVX2 and FMA (kernels with a target("avx2,fma")
- * variant pick it at run time; the build targets generic x86-64). */
+/* SIMD level of the kernels, chosen at run time (the build targets
+ * generic x86-64; variants are compiled with target attributes):
+ * the CPU's best, capped by the environment variable LC_ISA=generic|avx2|
+ * avx512. lc_nn_have_avx2: lc_nn_isa() >= LC_ISA_AVX2. */
+enum { LC_ISA_GENERIC = 0, LC_ISA_AVX2 = 1, LC_ISA_AVX512 = 2 };
+int lc_nn_isa(void);
+const char *lc_nn_isa_name(int isa);
 bool lc_nn_have_avx2(void);
+
+/* A 2-D (or 1-D) stride-1 convolution as the AVX-512 kernels of
+ * conv_avx512.c see it: input planes H x W, output OH x OW, kernel KH x KW
+ * with dilations dh, dw and leading pads pt, pl. An unpadded 1x1 one is
+ * flattened to a single row of H * W. lc_conv_s1_of: false when g is not
+ * such a convolution (or its kernel is wider than LC_CONV_S1_MAX_KW). */
+#define LC_CONV_S1_MAX_KW 16
+typedef struct lc_conv_s1 {
+    int64_t H, W, OH, OW, KH, KW, dh, dw, pt, pl;
+} lc_conv_s1;
+bool lc_conv_s1_of(const lc_nn_geom *g, lc_conv_s1 *s);
+/* Depthwise, one channel: y = act(conv(x, w) + b + r), r (may be NULL)
+ * and y of OH x OW. */
+void lc_conv_dw_s1_avx512(const lc_conv_s1 *s, const float *x, const float *w, float b, const float *r,
+                          const lc_nn_epilogue *e, float *y);
+/* Direct, one block of `ocb` (8, 12 or 16) output channels, the first
+ * `valid` stored: x holds cg planes in_size floats apart, wp the block's
+ * weights packed [cg * KH * KW][ocb], b its ocb biases; y and r (may be
+ * NULL) hold the block's output planes out_size floats apart. */
+void lc_conv_dc_s1_avx512(const lc_conv_s1 *s, int64_t cg, int64_t in_size, const float *x, const float *wp,
+                          const float *b, int valid, int ocb, int64_t out_size, const float *r,
+                          const lc_nn_epilogue *e, float *y);
+
+/* The padded phase planes of Conv's direct path (see dw_layout in Conv.c)
+ * as lc_conv_dct_avx512 reads them: cg planes `plane` floats apart, rows
+ * `width` floats apart, toff[kw] where tap column kw starts; OH x OW
+ * outputs (P = OH * OW), strides and dilations of the rows, kernel. */
+typedef struct lc_conv_planes {
+    int64_t cg, plane, width, sh, dh, KH, KW, OH, OW, P;
+    const int64_t *toff;
+} lc_conv_planes;
+/* Direct convolution, output channels in the lanes: one block of `ocb`
+ * (16, 32 or 64) output channels, the first `valid` stored to y (and r,
+ * may be NULL, added) at planes P floats apart; wp [cg * KH * KW][ocb],
+ * b the block's ocb biases. Reads up to 13 floats past a row's outputs
+ * (inside the scratch Conv allocates). */
+void lc_conv_dct_avx512(const lc_conv_planes *p, const float *xp, const float *wp, const float *b, int valid,
+                        int ocb, const float *r, const lc_nn_epilogue *e, float *y);
+
+/* Conv's dw_pad for phases (the column stride) 1 or 2 and pads >= 0:
+ * copies the H x W plane x into its phase planes (rows x width each) at
+ * row offset pt, column offset pl, leaving the border as it is. False
+ * (nothing written) for other geometries. */
+bool lc_conv_pad_avx512(const float *x, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t rows, int64_t width,
+                        int64_t phases, float *xp);
+
+/* Gemm with B packed at plan time (gemm_avx512.c): lc_gemm_pack_b lays
+ * op(B) (k x n; tb: B is n x k, ldb floats a row) out in panels of 32
+ * columns, lc_gemm_packed_floats(k, n) floats; lc_gemm_packed_avx512
+ * computes y[m x n] = act(alpha * op(A) * B + beta * y) (beta 0: y only
+ * written), A m x k or (ta) k x m, lda floats a row. AVX-512 only. */
+int64_t lc_gemm_packed_floats(int64_t k, int64_t n);
+void lc_gemm_pack_b(bool tb, int64_t k, int64_t n, const float *b, int64_t ldb, float *packed);
+void lc_gemm_packed_avx512(bool ta, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                           const float *bp, float beta, float *y, const lc_nn_epilogue *e);
 
 /* Shared by Softmax and LogSoftmax: prepare() for both opset semantics
  * (before 13: X coerced to 2-D at `axis`, default 1; from 13: along one

@@ -316,19 +316,40 @@ void lc_nn_epilogue_row(float *dst, const float *src, int64_t n, float b, const 
     epilogue_body(dst, src, n, b, r, e);
 }
 
-bool lc_nn_have_avx2(void)
+/* The widest SIMD level this CPU has, capped by the environment variable
+ * LC_ISA (generic, avx2 or avx512; unset or anything else: no cap), so
+ * that every kernel variant can be run, and tested, on one machine.
+ * avx512 means AVX-512 F/VL/BW/DQ plus FMA; avx2 means AVX2 plus FMA. */
+int lc_nn_isa(void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    static int have = -1; /* racy but idempotent: every thread computes the same value */
-    if (have < 0) {
+    static int isa = -1; /* racy but idempotent: every thread computes the same value */
+    if (isa < 0) {
+        int have = LC_ISA_GENERIC, cap = LC_ISA_AVX512;
         __builtin_cpu_init();
-        have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+            have = LC_ISA_AVX2;
+            if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
+                have = LC_ISA_AVX512;
+        }
+        const char *env = getenv("LC_ISA");
+        if (env && !strcmp(env, "generic")) cap = LC_ISA_GENERIC;
+        else if (env && !strcmp(env, "avx2")) cap = LC_ISA_AVX2;
+        isa = have < cap ? have : cap;
     }
-    return have;
+    return isa;
 #else
-    return false;
+    return LC_ISA_GENERIC;
 #endif
 }
+
+const char *lc_nn_isa_name(int isa)
+{
+    return isa == LC_ISA_AVX512 ? "avx512" : isa == LC_ISA_AVX2 ? "avx2" : "generic";
+}
+
+bool lc_nn_have_avx2(void) { return lc_nn_isa() >= LC_ISA_AVX2; }
 
 /* ---- Softmax / LogSoftmax ---- */
 
