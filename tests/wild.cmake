@@ -13,3 +13,6 @@ lc_add_python_test(int8_wild int8_wild_test.py)
 # correct=auto's BatchNorm re-estimation is undone when the calibration data
 # moves the output away from the input model's (ONNX Runtime decides).
 lc_add_python_test(bn_guard bn_guard_test.py)
+# Subgraph names are scoped: Scan/If/Loop bodies reusing the node's output
+# names run, and match ONNX Runtime.
+lc_add_python_test(subgraph_scope subgraph_scope_test.py)

@@ -1,32 +1,72 @@
 /* The executor's node order: Kahn's algorithm over producer -> consumer
  * edges, with the values a node's subgraphs read counted as its inputs. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lc_plan.h"
 
-/* Appends to *list the main-graph values that the subgraphs of `n` read. */
-static lc_status subgraph_reads(const lc_executor *ex, const lc_graph *sg, int **list, int *count, int *cap)
+/* The chain of subgraphs from the one being scanned outwards (stopping
+ * below the planned graph): a name any of them defines is local there. */
+typedef struct scope {
+    const lc_graph *g;
+    const struct scope *up;
+} scope;
+
+/* ONNX scoping: a subgraph's inputs, initializers and node outputs shadow
+ * names of enclosing graphs. */
+static bool defines(const lc_graph *g, const char *name)
 {
+    for (int i = 0; i < g->n_inputs; i++)
+        if (!strcmp(g->inputs[i].name, name)) return true;
+    if (lc_graph_init(g, name)) return true;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int o = 0; o < g->nodes[i]->n_outputs; o++)
+            if (!strcmp(g->nodes[i]->outputs[o], name)) return true;
+    return false;
+}
+
+static bool is_local(const scope *sc, const char *name)
+{
+    for (; sc; sc = sc->up)
+        if (defines(sc->g, name)) return true;
+    return false;
+}
+
+static lc_status node_reads(const lc_executor *ex, const lc_node *n, const scope *up, int **list, int *count, int *cap);
+
+/* Appends to *list the planned graph's values that subgraph `sg` (inside
+ * the chain `up`) and its own subgraphs read. */
+static lc_status subgraph_reads(const lc_executor *ex, const lc_graph *sg, const scope *up, int **list, int *count,
+                                int *cap)
+{
+    scope sc = {sg, up};
     for (int i = 0; i < sg->n_nodes; i++) {
         const lc_node *n = sg->nodes[i];
         for (int k = 0; k < n->n_inputs; k++) {
-            /* Names defined inside the subgraph may shadow outer ones; being
-             * conservative here only adds an ordering constraint. */
+            if (!*n->inputs[k] || is_local(&sc, n->inputs[k])) continue;
             int sl = lc_exec_slot(ex, n->inputs[k]);
             if (sl < 0) continue;
             lc_status s = lc_vec_reserve((void **)list, cap, *count + 1, sizeof **list);
             if (s) return s;
             (*list)[(*count)++] = sl;
         }
-        for (int a = 0; a < n->n_attrs; a++) {
-            const lc_attr *at = &n->attrs[a];
-            lc_status s = LC_OK;
-            if (at->type == LC_ATTR_GRAPH && at->g) s = subgraph_reads(ex, at->g, list, count, cap);
-            for (int j = 0; at->type == LC_ATTR_GRAPHS && j < at->n && !s; j++)
-                s = subgraph_reads(ex, at->graphs[j], list, count, cap);
-            if (s) return s;
-        }
+        lc_status s = node_reads(ex, n, &sc, list, count, cap);
+        if (s) return s;
+    }
+    return LC_OK;
+}
+
+/* The reads of the subgraphs held in the attributes of `n`. */
+static lc_status node_reads(const lc_executor *ex, const lc_node *n, const scope *up, int **list, int *count, int *cap)
+{
+    for (int a = 0; a < n->n_attrs; a++) {
+        const lc_attr *at = &n->attrs[a];
+        lc_status s = LC_OK;
+        if (at->type == LC_ATTR_GRAPH && at->g) s = subgraph_reads(ex, at->g, up, list, count, cap);
+        for (int j = 0; at->type == LC_ATTR_GRAPHS && j < at->n && !s; j++)
+            s = subgraph_reads(ex, at->graphs[j], up, list, count, cap);
+        if (s) return s;
     }
     return LC_OK;
 }
@@ -36,15 +76,7 @@ lc_status lc_exec_extra_reads(const lc_executor *ex, const lc_node *n, int **lis
     int cap = 0;
     *list = NULL;
     *count = 0;
-    for (int a = 0; a < n->n_attrs; a++) {
-        const lc_attr *at = &n->attrs[a];
-        lc_status s = LC_OK;
-        if (at->type == LC_ATTR_GRAPH && at->g) s = subgraph_reads(ex, at->g, list, count, &cap);
-        for (int j = 0; at->type == LC_ATTR_GRAPHS && j < at->n && !s; j++)
-            s = subgraph_reads(ex, at->graphs[j], list, count, &cap);
-        if (s) return s;
-    }
-    return LC_OK;
+    return node_reads(ex, n, NULL, list, count, &cap);
 }
 
 /* Min-heap of node indices, so a sorted graph keeps its order. */
