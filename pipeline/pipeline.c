@@ -431,29 +431,66 @@ static lc_status back_off(run_state *r, const lc_model *cur, const step *st, lc_
     return s;
 }
 
-/* The stored tensor that holds the weight value `value` in `m`: the value
- * itself, or the input of the DequantizeLinear producing it (QDQ models keep
- * int8 weights). NULL if the weight is not stored. */
-static const lc_tensor *stored_weight(const lc_model *m, const lc_stored *st, int n_st, const char *value, int depth)
+/* The DequantizeLinear input behind `value` in `g` (`deep`: or its subgraphs). */
+static const char *dq_source(const lc_graph *g, const char *value, bool deep)
 {
-    for (int k = 0; k < n_st; k++)
-        if (st[k].graph == m->graph && !strcmp(st[k].value, value)) return st[k].tensor;
-    for (int i = 0; depth < 2 && i < m->graph->n_nodes; i++) {
-        const lc_node *n = m->graph->nodes[i];
+    for (int i = 0; i < g->n_nodes; i++) {
+        const lc_node *n = g->nodes[i];
         if (!strcmp(n->op_type, "DequantizeLinear") && n->n_outputs && !strcmp(n->outputs[0], value) && n->n_inputs)
-            return stored_weight(m, st, n_st, n->inputs[0], depth + 1);
+            return n->inputs[0];
+        for (int a = 0; deep && a < n->n_attrs; a++) {
+            const lc_attr *at = &n->attrs[a];
+            const char *src = at->type == LC_ATTR_GRAPH && at->g ? dq_source(at->g, value, true) : NULL;
+            for (int j = 0; !src && at->type == LC_ATTR_GRAPHS && j < at->n; j++)
+                src = dq_source(at->graphs[j], value, true);
+            if (src) return src;
+        }
     }
     return NULL;
 }
 
-/* The node of `out` that is layer `w` of the input model: same name, or
- * for unnamed nodes the same position and op. */
-static const lc_node *same_node(const lc_model *out, const lc_weight *w)
+/* The stored tensor holding weight value `value` read in graph `g`: the value
+ * itself or the input of the DequantizeLinear producing it (QDQ keeps int8
+ * weights), `g`'s own first (its names shadow outer ones). NULL if none. */
+static const lc_tensor *stored_weight(const lc_model *m, const lc_graph *g, const lc_stored *st, int n_st,
+                                      const char *value, int depth)
+{
+    const lc_tensor *any = NULL;
+    for (int k = 0; k < n_st; k++)
+        if (!strcmp(st[k].value, value)) {
+            if (st[k].graph == g) return st[k].tensor;
+            any = any ? any : st[k].tensor;
+        }
+    if (any || depth >= 2) return any;
+    const char *src = dq_source(g, value, false);
+    if (!src) src = dq_source(m->graph, value, true);
+    return src ? stored_weight(m, g, st, n_st, src, depth + 1) : NULL;
+}
+
+/* The node named `name` in `g` or its subgraphs; *where gets its graph. */
+static const lc_node *named_node(const lc_graph *g, const char *name, const lc_graph **where)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        const lc_node *n = g->nodes[i], *f = NULL;
+        if (n->name && !strcmp(n->name, name)) return *where = g, n;
+        for (int a = 0; !f && a < n->n_attrs; a++) {
+            const lc_attr *at = &n->attrs[a];
+            if (at->type == LC_ATTR_GRAPH && at->g) f = named_node(at->g, name, where);
+            for (int j = 0; !f && at->type == LC_ATTR_GRAPHS && j < at->n; j++) f = named_node(at->graphs[j], name, where);
+        }
+        if (f) return f;
+    }
+    return NULL;
+}
+
+/* The node of `out` (*where: its graph) that is layer `w` of the input model:
+ * same name in any graph, or for unnamed main-graph nodes position and op. */
+static const lc_node *same_node(const lc_model *out, const lc_weight *w, const lc_graph **where)
 {
     const char *name = w->node->name;
-    for (int i = 0; name && *name && i < out->graph->n_nodes; i++)
-        if (out->graph->nodes[i]->name && !strcmp(out->graph->nodes[i]->name, name)) return out->graph->nodes[i];
-    if ((!name || !*name) && w->node_index >= 0 && w->node_index < out->graph->n_nodes &&
+    *where = out->graph;
+    if (name && *name) return named_node(out->graph, name, where);
+    if (w->node_index >= 0 && w->node_index < out->graph->n_nodes &&
         !strcmp(out->graph->nodes[w->node_index]->op_type, w->node->op_type))
         return out->graph->nodes[w->node_index];
     return NULL;
@@ -472,10 +509,11 @@ static cJSON *layers_json(const lc_model *in, const lc_model *out)
         return arr;
     }
     for (int i = 0; i < n; i++) {
-        const lc_node *node = same_node(out, &w[i]);
+        const lc_graph *g;
+        const lc_node *node = same_node(out, &w[i], &g);
         const lc_tensor *t = node && w[i].input < node->n_inputs
-                                 ? stored_weight(out, st, n_st, node->inputs[w[i].input], 0) : NULL;
-        /* weights of subgraphs and unsqueezed recurrent weights: by the
+                                 ? stored_weight(out, g, st, n_st, node->inputs[w[i].input], 0) : NULL;
+        /* unnamed subgraph nodes and unsqueezed recurrent weights: by the
          * value that holds them, in any graph */
         for (int k = 0; !t && k < n_st; k++)
             if (!strcmp(st[k].value, w[i].value)) t = st[k].tensor;

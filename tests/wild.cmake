@@ -16,3 +16,6 @@ lc_add_python_test(bn_guard bn_guard_test.py)
 # Subgraph names are scoped: Scan/If/Loop bodies reusing the node's output
 # names run, and match ONNX Runtime.
 lc_add_python_test(subgraph_scope subgraph_scope_test.py)
+# The run report's layer table lists int8 weights inside If/Scan subgraphs,
+# and layers + overhead add up to the written .onnx/.lcm.
+lc_add_python_test(nested_report nested_report_test.py)
