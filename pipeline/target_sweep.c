@@ -133,14 +133,14 @@ lc_status lc_pipeline_write_sweep(lc_pipeline *p, int i, const char *path)
     if (!p->sweep_models[i])
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_pipeline_write_sweep: point %d (%lld bytes) has no model: nothing fits",
                        i, (long long)p->sweep[i]);
-    /* the file as the search measured it: its META names this point's size */
+    /* the file as the search measured it; its META does not name the
+       point's size (p->target_size is 0 here): the file is the same
+       whichever sweep point built it, the report lists the sizes */
     cJSON *aj = lc_pipeline_accuracy_json(p, p->sweep_float, p->sweep_acc[i]);
     void *buf = NULL;
     size_t len = 0;
-    p->target_size = p->sweep[i];
     lc_status s = lc_pipeline_serialize(p, p->sweep_models[i], cJSON_GetObjectItemCaseSensitive(p->report, "input"), aj,
                                         &buf, &len);
-    p->target_size = 0;
     cJSON_Delete(aj);
     if (!s) s = lc_write_file(path, buf, len);
     free(buf);

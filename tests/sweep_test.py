@@ -10,6 +10,9 @@ Checks, against independent computations:
   gives on the validation images (numpy on the predictions);
 - a point nothing fits (1K) is not written, its entry says so, exit 1;
 - the page outlines the sweep points in its size-vs-accuracy plot;
+- the points' files carry no sweep point in their META (parsed from the
+  .lcm by hand: header, section type and length varints, JSON): two
+  points' META differ only in the accuracy figures;
 - a second sweep (another thread count) writes the same bytes;
 - bad --sweep lists exit 2 with one line and write nothing."""
 import json
@@ -34,6 +37,26 @@ def check(cond, what):
         print("FAIL", what, flush=True)
     else:
         print("ok  ", what, flush=True)
+
+
+def varint(b, i):
+    v = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7F) << shift
+        shift += 7
+        if c < 0x80:
+            return v, i
+
+
+def lcm_meta(path):
+    """The META section of a version-2 .lcm: after the 16-byte header, its
+    type (1) and length as varints, then JSON text."""
+    b = open(path, "rb").read()
+    kind, i = varint(b, 16)
+    n, i = varint(b, i)
+    return json.loads(b[i:i + n]) if kind == 1 else None
 
 
 def main():
@@ -69,6 +92,16 @@ def main():
             z = np.load(pred)
             acc = 100 * float((z.reshape(z.shape[0], -1).argmax(1) == labels).mean())
             check(abs(acc - pt["accuracy"]) < 1e-9, f"{label}: accuracy {pt['accuracy']} is the file's ({acc})")
+        metas = [lcm_meta(os.path.join(tmp, f"m.{l}.lcm")) for l in ("10x", "20x")
+                 if os.path.exists(os.path.join(tmp, f"m.{l}.lcm"))]
+        check(len(metas) == 2 and all(m and "recipe" in m for m in metas), "both points' files have a META section")
+        if len(metas) == 2 and all(metas):
+            check(all("target_size" not in m["recipe"].get("validate", {}) for m in metas),
+                  "no validate.target_size in the points' META")
+            for m in metas:  # what must differ: the point's measured accuracy
+                for k in ("final", "drop"):
+                    m["figures"]["accuracy"].pop(k, None)
+            check(metas[0] == metas[1], "the two points' META differ only in the accuracy figures")
         html = open(page).read()
         check("sweep points (outlined)" in html and html.count("pt-chosen") >= 2, "the page outlines the sweep points")
         # determinism
