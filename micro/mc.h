@@ -173,11 +173,13 @@ typedef struct mc_qconv {
     const mc_weights *w;
 } mc_qconv;
 /* scratch: 4 * w_out bytes of accumulators, then the weight row. x == y
- * (int8 output) runs in place, for a depthwise conv (one input channel per
- * output channel, output planes no larger; scratch then also holds an
- * input plane, h_in * w_in bytes) or a pointwise one (1x1, stride 1, no
- * padding, c_out <= c_in; scratch then also holds c_out * w_out bytes). */
+ * (int8 output) runs in place, for a depthwise conv only (one input channel
+ * per output channel, output planes no larger; scratch then also holds an
+ * input plane, h_in * w_in bytes). */
 void mc_qconv_i8(const mc_qconv *p, const int8_t *x, int8_t *y, float *y_f32, int8_t *scratch);
+/* A pointwise conv (1x1, stride 1, no padding, c_out <= c_in, int8 output)
+ * in place over xy; scratch: as mc_qconv_i8's, then c_out * w_out bytes. */
+void mc_qconv_pw_i8(const mc_qconv *p, int8_t *xy, int8_t *scratch);
 
 typedef struct mc_qdense {
     uint16_t m, k, n;

@@ -44,12 +44,13 @@ static void store(int32_t acc, uint32_t m, int32_t y_zp, int32_t lo, int32_t hi,
     else y[at] = clamp8(y_zp + mc_requantize(acc, mult[m], shift[m]), lo, hi);
 }
 
-/* A pointwise conv (1x1, stride 1, no padding) in place (x == y, c_out <=
- * c_in): for each pixel row, every output channel's row goes to scratch
- * (c_out * w_out bytes after the accumulators and the weight row), then over
- * the input row, which nothing reads any more. The weights are decoded once
- * per pixel row: time for RAM. */
-static void pointwise_in_place(const mc_qconv *p, int8_t *xy, int8_t *scratch)
+/* A pointwise conv (1x1, stride 1, no padding, c_out <= c_in) in place:
+ * for each pixel row, every output channel's row goes to scratch (c_out *
+ * w_out bytes after the accumulators and the weight row), then over the
+ * input row, which nothing reads any more. The weights are decoded once per
+ * pixel row: time for RAM. A function of its own, so that models which never
+ * run one in place do not link it. */
+void mc_qconv_pw_i8(const mc_qconv *p, int8_t *xy, int8_t *scratch)
 {
     const mc_conv_dims *d = &p->d;
     uint32_t plane = (uint32_t)d->h_in * d->w_in, w = d->w_out;
@@ -78,21 +79,16 @@ static void pointwise_in_place(const mc_qconv *p, int8_t *xy, int8_t *scratch)
 
 /* As mc_conv_f32: row by row, weight by weight, int32 accumulators in
  * scratch (w_out of them, then the decoded weight row). In place (x == y,
- * int8 output, as the compiler plans it when x dies here): a pointwise conv
- * goes row by row (above); a depthwise one (one input channel per output
- * channel, output planes no larger) reads each channel from a copy of its
- * input plane, placed in scratch after the weight row. */
+ * int8 output, as the compiler plans it when x dies here), only for a
+ * depthwise conv (one input channel per output channel, output planes no
+ * larger): it reads each channel from a copy of its input plane, placed in
+ * scratch after the weight row. */
 void mc_qconv_i8(const mc_qconv *p, const int8_t *x, int8_t *y, float *y_f32, int8_t *scratch)
 {
     const mc_conv_dims *d = &p->d;
     uint32_t cg = (uint32_t)d->c_in / d->groups, mg = (uint32_t)d->c_out / d->groups;
     uint32_t plane = (uint32_t)d->h_in * d->w_in, at = 0, row_len = cg * d->kh * d->kw;
     int in_place = (const void *)x == (const void *)y && !y_f32;
-    if (in_place && cg == d->c_in && d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->pt == 0 &&
-        d->pl == 0 && d->h_out == d->h_in && d->w_out == d->w_in) {
-        pointwise_in_place(p, y, scratch);
-        return;
-    }
     int32_t *acc = (int32_t *)(void *)scratch;
     int8_t *wrow = scratch + 4u * d->w_out, *copy = wrow + row_len;
     mc_cursor cur;

@@ -83,7 +83,7 @@ static void lifetimes(cc_ctx *c)
 
 /* A step whose kernel may run in place writes over its input when that
  * input's buffer dies there and is at least as large: the output takes the
- * input's buffer (and the step the in-place scratch). */
+ * input's buffer (and the step the in-place scratch and call). */
 static void run_in_place(cc_ctx *c)
 {
     for (int s = 0; s < c->n_steps; s++) {
@@ -97,6 +97,11 @@ static void run_in_place(cc_ctx *c)
         for (int k = 0; k < c->n_vals; k++)
             if (c->vals[k].base == yb) c->vals[k].base = xb;
         st->scratch = st->in_place_scratch;
+        if (st->in_place_call) { /* a kernel of its own, linked only where used */
+            free(st->call);
+            st->call = st->in_place_call;
+            st->in_place_call = NULL;
+        }
         lifetimes(c);
     }
 }
@@ -314,7 +319,7 @@ static lc_status build(cc_ctx *c, lc_compile_info *info)
 
 static void ctx_free(cc_ctx *c)
 {
-    for (int s = 0; s < c->n_steps; s++) free(c->steps[s].call), free(c->steps[s].reads);
+    for (int s = 0; s < c->n_steps; s++) free(c->steps[s].call), free(c->steps[s].in_place_call), free(c->steps[s].reads);
     free(c->steps);
     free(c->vals);
     free(c->done);

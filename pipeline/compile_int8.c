@@ -191,6 +191,7 @@ static lc_status lower_qlinear(cc_ctx *c, int i, bool *handled)
     const cc_value *xv = &c->vals[x], *yv = &c->vals[y];
     size_t scratch, in_place_scratch = 0;
     bool in_place = false;
+    char pw_call[96] = "";
     if (conv) {
         int64_t kernel[2] = {w.q->dims[2], w.q->dims[3]};
         cc_window win;
@@ -211,7 +212,7 @@ static lc_status lower_qlinear(cc_ctx *c, int i, bool *handled)
                   (long long)dl[0], (long long)dl[1], (long long)pads[0], (long long)pads[1], (int)xv->zp, (int)zy,
                   (int)lo, bn, mn, sn, dn, wn);
         scratch = 4 * (size_t)yv->dims[3] + (size_t)row_len;
-        /* the in-place kernels of micro/ (mc_qconv_i8) */
+        /* the in-place kernels of micro/ (mc_qconv_i8 depthwise, mc_qconv_pw_i8) */
         int64_t groups = lc_node_attr_int(n, "group", 1), cin = xv->dims[1];
         bool depthwise = groups == cin && rows == cin && yv->dims[2] * yv->dims[3] <= xv->dims[2] * xv->dims[3];
         bool pointwise = groups == 1 && rows <= cin && w.q->dims[2] == 1 && w.q->dims[3] == 1 && st[0] == 1 &&
@@ -219,6 +220,8 @@ static lc_status lower_qlinear(cc_ctx *c, int i, bool *handled)
                          yv->dims[3] == xv->dims[3];
         if (q >= 0 && (depthwise || pointwise)) {
             in_place = true;
+            if (!depthwise) /* y named too, as in the general call: no unused variable */
+                snprintf(pw_call, sizeof pw_call, "mc_qconv_pw_i8(&%s, (int8_t *)v%d, (int8_t *)s); (void)v%d;", ln, x, y);
             in_place_scratch = scratch + (size_t)(depthwise ? xv->dims[2] * xv->dims[3] : rows * yv->dims[3]);
         }
     } else {
@@ -235,8 +238,11 @@ static lc_status lower_qlinear(cc_ctx *c, int i, bool *handled)
         s = cc_step_add(c, y, scratch, &x, 1, "mc_q%s_i8(&%s, (const int8_t *)v%d, NULL, (float *)v%d, (int8_t *)s);",
                         conv ? "conv" : "dense", ln, x, y);
     if (s == LC_OK && in_place) {
-        c->steps[c->n_steps - 1].may_run_in_place = true;
-        c->steps[c->n_steps - 1].in_place_scratch = in_place_scratch;
+        cc_step *st = &c->steps[c->n_steps - 1];
+        st->may_run_in_place = true;
+        st->in_place_scratch = in_place_scratch;
+        if (*pw_call && !(st->in_place_call = lc_strdup(pw_call)))
+            s = lc_fail(LC_ERR_NO_MEMORY, "lc_model_compile: out of memory");
     }
 done:
     free(wr), free(bias), free(mult), free(shift), free(deq);

@@ -62,6 +62,7 @@ typedef struct cc_step {
      * dies at this step. */
     bool may_run_in_place;
     size_t in_place_scratch;
+    char *in_place_call;    /* replaces call when it runs in place, or NULL */
 } cc_step;
 
 typedef struct cc_ctx {

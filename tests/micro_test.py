@@ -135,6 +135,7 @@ def qemu_check(name, out, x, host_pred):
     # machines may be shared
     r = subprocess.run(["timeout", "600"] + QEMU + [elf], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     check(r.returncode == 0, "%s on Cortex-M4 (QEMU): exit %d, %s" % (name, r.returncode, (r.stdout + r.stderr).strip()))
+    return elf
 
 
 def check_int8(model, passes, name, data, qemu):
@@ -154,11 +155,19 @@ def check_int8(model, passes, name, data, qemu):
     agree = float(np.mean(y.argmax(1) == theirs.argmax(1)))
     check(agree >= 0.995, "%s int8 (%s): top-1 agrees with ONNX Runtime on %.2f%% of %d images; arena %d bytes"
           % (model, " -> ".join(passes), 100 * agree, n, info["arena_bytes"]))
+    code = open(os.path.join(out, name + ".c")).read()
     if qemu:
-        qemu_check(name, out, x, y.argmax(1))
+        elf = qemu_check(name, out, x, y.argmax(1))
+        # the in-place pointwise kernel is linked only by models that run one
+        # (DS-CNN's 1x1 convs, whose input dies there; LeNet-5 has none)
+        calls = "mc_qconv_pw_i8(" in code
+        linked = re.search(r" mc_qconv_pw_i8$", run(["arm-none-eabi-nm", elf]), re.M) is not None
+        expect = {"dscnn_q": True, "lenet5_q": False}.get(name, calls)
+        check(calls == expect and linked == calls, "%s: calls the in-place pointwise kernel: %s (expected %s), "
+              "firmware links it: %s" % (name, calls, expect, linked))
     if name == "dscnn_q":
         dscnn_arena = info["arena_bytes"]
-    return open(os.path.join(out, name + ".c")).read()
+    return code
 
 
 def check_model(model, data, qemu):
