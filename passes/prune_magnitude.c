@@ -37,7 +37,44 @@ static int cmp_ranked(const void *a, const void *b)
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* Zeroes the k smallest of the listed weights. */
+/* |v| as an integer that orders like the magnitude (finite weights). */
+static uint32_t mag_bits(float v)
+{
+    float a = fabsf(v);
+    uint32_t u;
+    memcpy(&u, &a, sizeof u);
+    return u;
+}
+
+/* Counts the listed weights by 16 bits of their magnitude: the high half,
+ * or the low half of those whose high half is `high` (high >= 0). */
+static void count_bits(const lc_weight *w, int first, int last, int64_t high, int64_t *hist)
+{
+    memset(hist, 0, 65536 * sizeof *hist);
+    for (int l = first; l < last; l++) {
+        const float *v = w[l].tensor->data;
+        int64_t n = lc_tensor_numel(w[l].tensor);
+        for (int64_t i = 0; i < n; i++) {
+            uint32_t u = mag_bits(v[i]);
+            if (high < 0) hist[u >> 16]++;
+            else if ((int64_t)(u >> 16) == high) hist[u & 0xffff]++;
+        }
+    }
+}
+
+/* The bin holding the k-th (1-based) counted value; *below: values in the
+ * bins before it. */
+static int64_t kth_bin(const int64_t *hist, int64_t k, int64_t *below)
+{
+    int64_t b = 0, sum = 0;
+    while (b < 65535 && sum + hist[b] < k) sum += hist[b++];
+    *below = sum;
+    return b;
+}
+
+/* Zeroes the k smallest of the listed weights, ties in (layer, index)
+ * order. The k-th magnitude is found by two 16-bit histograms of its bits
+ * (no per-weight scratch: a global ranking of ResNet-50 sorted 410 MB). */
 static lc_status prune_smallest(lc_weight *w, int first, int last, double sparsity)
 {
     int64_t total = 0;
@@ -46,17 +83,29 @@ static lc_status prune_smallest(lc_weight *w, int first, int last, double sparsi
      * the same sparsity prunes the same count */
     int64_t k = (int64_t)nearbyint(sparsity * (double)total);
     if (k <= 0 || total == 0) return LC_OK;
-    ranked *r = malloc((size_t)total * sizeof *r);
-    if (!r) return lc_fail(LC_ERR_NO_MEMORY, "prune-magnitude: out of memory for %lld weights", (long long)total);
-    int64_t j = 0;
+    if (k > total) k = total;
+    int64_t *hist = malloc(65536 * sizeof *hist);
+    if (!hist) return lc_fail(LC_ERR_NO_MEMORY, "prune-magnitude: out of memory");
+    int64_t below_hi, below_lo;
+    count_bits(w, first, last, -1, hist);
+    int64_t hi = kth_bin(hist, k, &below_hi);
+    count_bits(w, first, last, hi, hist);
+    int64_t lo = kth_bin(hist, k - below_hi, &below_lo);
+    free(hist);
+    uint32_t cut = (uint32_t)(hi << 16 | lo);
+    int64_t ties = k - below_hi - below_lo; /* of magnitude exactly `cut`, the first ones go */
     for (int l = first; l < last; l++) {
-        const float *v = w[l].tensor->data;
+        float *v = w[l].tensor->data;
         int64_t n = lc_tensor_numel(w[l].tensor);
-        for (int64_t i = 0; i < n; i++) r[j++] = (ranked){fabsf(v[i]), l, i};
+        for (int64_t i = 0; i < n; i++) {
+            uint32_t u = mag_bits(v[i]);
+            if (u < cut) v[i] = 0.0f;
+            else if (u == cut && ties > 0) {
+                v[i] = 0.0f;
+                ties--;
+            }
+        }
     }
-    qsort(r, (size_t)total, sizeof *r, cmp_ranked);
-    for (int64_t i = 0; i < k && i < total; i++) ((float *)w[r[i].layer].tensor->data)[r[i].index] = 0.0f;
-    free(r);
     return LC_OK;
 }
 
