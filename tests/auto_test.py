@@ -25,28 +25,13 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from paired_interval import newcombe, table  # noqa: E402
 
-SHRINK = os.environ["SHRINK"]
-SRC = os.environ["LC_SOURCE_DIR"]
-ZOO = os.path.join(SRC, "benchmarks", "zoo")
-MODEL = os.path.join(ZOO, "lenet5.onnx")
+from auto_util import MODEL, SHRINK, SRC, ZOO, check, failures, predictions  # noqa: E402
+
 BUDGET = 1.5
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL", what, flush=True)
-    else:
-        print("ok  ", what, flush=True)
 
 
 def correct(model, x, labels, tmp):
-    out = os.path.join(tmp, "pred.npy")
-    subprocess.run([SHRINK, "eval", model, "--data", x, "--out", out], check=True, capture_output=True)
-    y = np.load(out)
-    return y.reshape(y.shape[0], -1).argmax(1) == labels
+    return predictions(model, x, tmp) == labels
 
 
 def main():

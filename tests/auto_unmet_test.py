@@ -26,27 +26,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from paired_interval import newcombe, table  # noqa: E402
 
-SHRINK = os.environ["SHRINK"]
-SRC = os.environ["LC_SOURCE_DIR"]
-ZOO = os.path.join(SRC, "benchmarks", "zoo")
-MODEL = os.path.join(ZOO, "lenet5.onnx")
-failures = 0
+from auto_util import MODEL, SHRINK, ZOO, check, failures, predictions  # noqa: E402
 
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL", what, flush=True)
-    else:
-        print("ok  ", what, flush=True)
-
-
-def predictions(model, x, tmp):
-    out = os.path.join(tmp, "pred.npy")
-    subprocess.run([SHRINK, "eval", model, "--data", x, "--out", out], check=True, capture_output=True)
-    y = np.load(out)
-    return y.reshape(y.shape[0], -1).argmax(1)
 
 
 def main():

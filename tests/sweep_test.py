@@ -23,20 +23,9 @@ import tempfile
 
 import numpy as np
 
-SHRINK = os.environ["SHRINK"]
-SRC = os.environ["LC_SOURCE_DIR"]
-ZOO = os.path.join(SRC, "benchmarks", "zoo")
-MODEL = os.path.join(ZOO, "lenet5.onnx")
-failures = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL", what, flush=True)
-    else:
-        print("ok  ", what, flush=True)
+from auto_util import MODEL, SHRINK, ZOO, check, failures, predictions  # noqa: E402
 
 
 def varint(b, i):
@@ -87,10 +76,7 @@ def main():
             if not os.path.exists(path):
                 continue
             check(pt.get("path") == path and pt.get("bytes") == os.path.getsize(path), f"{label}: report path and bytes")
-            pred = os.path.join(tmp, "p.npy")
-            subprocess.run([SHRINK, "eval", path, "--data", x, "--out", pred], check=True, capture_output=True)
-            z = np.load(pred)
-            acc = 100 * float((z.reshape(z.shape[0], -1).argmax(1) == labels).mean())
+            acc = 100 * float((predictions(path, x, tmp) == labels).mean())
             check(abs(acc - pt["accuracy"]) < 1e-9, f"{label}: accuracy {pt['accuracy']} is the file's ({acc})")
         metas = [lcm_meta(os.path.join(tmp, f"m.{l}.lcm")) for l in ("10x", "20x")
                  if os.path.exists(os.path.join(tmp, f"m.{l}.lcm"))]
