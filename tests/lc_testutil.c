@@ -2,6 +2,7 @@
 #include "lc_testutil.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,4 +135,14 @@ int run_suite(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? 1 : 0;
+}
+
+lc_model *load_zoo(const char *file)
+{
+    const char *src = getenv("LC_SOURCE_DIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/benchmarks/zoo/%s", src ? src : ".", file);
+    lc_model *m = NULL;
+    ck_assert_msg(lc_model_load(path, &m) == LC_OK, "%s: %s", path, lc_last_error());
+    return m;
 }

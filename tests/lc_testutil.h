@@ -28,7 +28,11 @@ double rnd_double(void);
 /* A malloc'ed array of n rnd_float() values (the caller frees it). */
 float *rnd_array(int64_t n);
 
-/* ---- hand-built models ---- */
+/* ---- models ---- */
+
+/* The zoo model `file` (e.g. "lenet5.onnx") from $LC_SOURCE_DIR/benchmarks/zoo;
+ * fails the test when it does not load. */
+lc_model *load_zoo(const char *file);
 
 /* An empty model (IR 8, default-domain opset `opset`, no nodes) whose main
  * graph is named `name`. */

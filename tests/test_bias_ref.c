@@ -13,17 +13,6 @@
 #include "lc_pass.h"
 #include "lc_testutil.h"
 
-static lc_model *load_zoo(const char *name)
-{
-    const char *src = getenv("LC_SOURCE_DIR");
-    ck_assert_ptr_nonnull(src);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/benchmarks/zoo/%s.onnx", src, name);
-    lc_model *m = NULL;
-    ck_assert_int_eq(lc_model_load(path, &m), LC_OK);
-    return m;
-}
-
 /* Every stored tensor of a equals b's of the same name, bit for bit. */
 static bool same_tensors(const lc_model *a, const lc_model *b)
 {
@@ -55,7 +44,7 @@ START_TEST(collected_reference_equals_copy)
     lc_dataset *d;
     float *data;
     lc_context *ctx = calib_ctx(&d, &data, 70);
-    lc_model *orig = load_zoo("lenet300");
+    lc_model *orig = load_zoo("lenet300.onnx");
     const lc_pass *p = lc_pass_find("prune-magnitude");
     ck_assert_ptr_nonnull(p);
     lc_params pv, none;
@@ -121,7 +110,7 @@ START_TEST(changed_weight_is_seen_and_corrected)
     lc_dataset *d;
     float *data;
     lc_context *ctx = calib_ctx(&d, &data, 40);
-    lc_model *orig = load_zoo("lenet300"), *m = NULL;
+    lc_model *orig = load_zoo("lenet300.onnx"), *m = NULL;
     ck_assert_int_eq(lc_model_clone(orig, &m), LC_OK);
     /* the second Gemm: one weight moved (the rest of the model as it was) */
     int layer = -1, seen = 0;

@@ -31,16 +31,6 @@ static double uniform(void)
     return (double)((z ^ (z >> 31)) >> 11) / 9007199254740992.0;
 }
 
-static lc_model *load_zoo(const char *name)
-{
-    char path[1024];
-    const char *src = getenv("LC_SOURCE_DIR");
-    snprintf(path, sizeof path, "%s/benchmarks/zoo/%s", src ? src : ".", name);
-    lc_model *m = NULL;
-    ck_assert_msg(lc_model_load(path, &m) == LC_OK, "%s", lc_last_error());
-    return m;
-}
-
 /* Gives tensor t an encoding of `kind` (codes drawn from its values),
  * pruning a fraction `prune` of its elements (mask) when > 0, and sets the
  * float view to what the encoding decodes to. */

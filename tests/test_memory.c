@@ -35,16 +35,6 @@ static lc_status collect_write(void *user, const void *buf, size_t len)
     return LC_OK;
 }
 
-static lc_model *load_zoo(const char *name)
-{
-    char path[1024];
-    const char *src = getenv("LC_SOURCE_DIR");
-    snprintf(path, sizeof path, "%s/benchmarks/zoo/%s", src ? src : ".", name);
-    lc_model *m = NULL;
-    ck_assert_msg(lc_model_load(path, &m) == LC_OK, "%s", lc_last_error());
-    return m;
-}
-
 static const char *const zoo[] = {"lenet300.onnx", "lenet5.onnx", "resnet8.onnx", "dscnn.onnx"};
 
 START_TEST(stream_equals_buffer)

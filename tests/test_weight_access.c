@@ -13,16 +13,6 @@
 #include "lc_encoding.h"
 #include "lc_testutil.h"
 
-static lc_model *load_zoo(const char *file)
-{
-    const char *src = getenv("LC_SOURCE_DIR");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/benchmarks/zoo/%s", src ? src : ".", file);
-    lc_model *m = NULL;
-    ck_assert_msg(lc_model_load(path, &m) == LC_OK, "%s: %s", path, lc_last_error());
-    return m;
-}
-
 static float *float_view(const lc_model *m, const char *name, int64_t n)
 {
     float *w = malloc((size_t)n * sizeof *w);
