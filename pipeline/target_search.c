@@ -87,8 +87,11 @@ static lc_status target_build(target *t, const int *choice, lc_target_probe *pr)
         int64_t bytes;
         if (!t->steps[i].grid) s = lc_pass_run_params(m, st->pass, &st->params, r->ctx);
         else s = build_step(t, i, choice, m, names);
-        if (!s && i == p->n_steps - 1) s = lc_pipeline_metric(r, m, &acc);
-        if (!s) s = lc_pipeline_model_bytes(r, m, &bytes);
+        bool last = i == p->n_steps - 1;
+        if (!s && last) s = lc_pipeline_metric(r, m, &acc);
+        /* the last step's row shows exactly the file lc_pipeline_write will
+           write (its META included) */
+        if (!s) s = last ? lc_target_file_bytes(t, m, acc, &bytes) : lc_pipeline_model_bytes(r, m, &bytes);
         if (s) {
             lc_fail_prefix(s, "target size: pass %s", st->pass->name);
             break;
@@ -113,16 +116,12 @@ static lc_status target_build(target *t, const int *choice, lc_target_probe *pr)
         else cJSON_AddNullToObject(pj, "accuracy");
         cJSON_AddNumberToObject(pj, "bytes", (double)bytes);
         cJSON_AddItemToArray(pr->passes, pj);
-        if (i == p->n_steps - 1) {
+        if (last) {
             pr->acc = acc;
             pr->drop_hi = r->last_drop_hi;
+            pr->bytes = bytes;
         }
     }
-    /* exactly the file lc_pipeline_write will write */
-    if (!s) s = lc_target_file_bytes(t, m, pr->acc, &pr->bytes);
-    /* the last pass's row shows the file as written (its META included) */
-    cJSON *last = cJSON_GetArrayItem(pr->passes, cJSON_GetArraySize(pr->passes) - 1);
-    if (!s && last) cJSON_ReplaceItemInObject(last, "bytes", cJSON_CreateNumber((double)pr->bytes));
     free(names);
     if (s) {
         lc_model_free(m);
