@@ -15,8 +15,9 @@ its own kind (tests/corpus_inputs.py):
   eval       `shrink eval --out` matches ONNX Runtime's first output within
              the same tolerance
   int8       `shrink run --pass quantize-int8` (with --calib)
-  lcm        prune-magnitude 0.1 + quantize-kmeans 8 bits (Lloyd) + huffman to .lcm,
-             then `shrink decode` back to ONNX
+  lcm        prune-magnitude 0.1 + quantize-kmeans 8 bits + huffman to .lcm (the
+             passes' other parameters at their defaults: global magnitude
+             ranking, the optimal 1-D k-means), then `shrink decode` back to ONNX
   structured `shrink run --pass prune-structured:ratio=0.1,criterion=l1`
 For int8, lcm and structured, ONNX Runtime runs the written model on the
 validation inputs and the SNR of its first output against the float
@@ -60,8 +61,10 @@ RTOL, ATOL = 1e-4, 1e-5
 STEPS = ("info", "exec", "eval", "int8", "lcm", "structured")
 # minimum SNR (dB) of the first output against the float model, per step
 BOUNDS = {"int8": 15.0, "lcm": 15.0, "structured": 5.0}
-# the gaps below were measured with these settings (the defaults then)
-LCM_PASSES = ["prune-magnitude:sparsity=0.1,scope=layer", "quantize-kmeans:bits=8,method=lloyd", "huffman"]
+# what a user gets from the passes' defaults at 10% sparsity and 8 bits (until
+# 2026-12-06 the test pinned scope=layer and method=lloyd, the defaults of an
+# earlier release: that recipe left six models below 15 dB, this one one)
+LCM_PASSES = ["prune-magnitude:sparsity=0.1", "quantize-kmeans:bits=8", "huffman"]
 STRUCTURED = "prune-structured:ratio=0.1,criterion=l1"
 
 # Known gaps: model id -> step -> (status, text the detail must contain).
@@ -79,31 +82,34 @@ EXPECTED = {
     # compress them (and the LSTM W/R); prune-structured leaves subgraphs alone
     "silero_vad_v4": {"structured": UNCHANGED},
     "silero_vad_v5": {"structured": UNCHANGED},
-    # The LSTM W/R (2-D, gate blocks reordered by Slice + Concat) are
-    # compressed too: 10% magnitude pruning of them alone gives 15.3 dB and
-    # Lloyd's 8-bit k-means from a linear init 9.2 dB on the speech
-    # probability (the optimal k-means alone: 25.0 dB)
-    "silero_vad_16k_op15": {"lcm": BELOW},
     # no channel of the STFT can go
     "oww_melspectrogram": {"structured": UNCHANGED},
     # channels tied by Max of two branches: no channel can go
-    "oww_embedding": {"lcm": BELOW, "structured": UNCHANGED},
+    "oww_embedding": {"structured": UNCHANGED},
     "oww_hey_jarvis": {"structured": UNCHANGED},
     # channels feed a layer norm written as ReduceMean ops: no channel can go
     "oww_hey_rhasspy": {"structured": UNCHANGED},
     "oww_hello_deepa": {"structured": UNCHANGED},
     # rounding: |diff| 1.1e-5 and 3.8e-5 on values of 0.004 and 0.03, outputs up to ~100
     "blazeface_front": {"exec": ("mismatch", "output 3 'Identity_3:0'"), "structured": UNCHANGED},
-    "blazeface_back": {"exec": ("mismatch", "output 2 'Identity_2:0'"), "lcm": BELOW,
+    "blazeface_back": {"exec": ("mismatch", "output 2 'Identity_2:0'"),
                        "structured": ("unchanged", "SNR inf dB")},
     # 40 convolutions: element errors up to 4e-3 relative on small values of
     # large-magnitude maps (each layer alone matches float64; see corpus.md);
-    # int8 weights alone give 4.0 dB
-    "mlsd_tiny": {"exec": ("mismatch", "output 0 'offsets'"), "eval": ("mismatch", "values off"), "int8": BELOW,
-                  "lcm": BELOW},
+    # int8 weights alone give 4.0 dB, numpy's per-channel rounding of them
+    # too: the first depthwise conv has 3x3 edge filters of weights up to
+    # 48 summing to -0.009 (their 8-bit rounding moves the sum by ~0.3,
+    # and that flat-region response passes the ReLU6); that layer alone
+    # gives 4.8 dB
+    "mlsd_tiny": {"exec": ("mismatch", "output 0 'offsets'"), "eval": ("mismatch", "values off"), "int8": BELOW},
     # det int8: its weights alone give 25.9 dB, its uint8 activations take
     # it to 4.9 dB (percentile, mse and int8 activations do no better)
-    "ppocr_v4_det": {"int8": BELOW, "lcm": BELOW},
+    # (activations of 60 layers, heavy-tailed: the first depthwise conv's
+    # output spans +-50 at rms 2.7, 22.7 dB after one layer)
+    "ppocr_v4_det": {"int8": BELOW},
+    # lcm: 10% magnitude pruning alone gives 12.9 dB on this small
+    # classifier (8 to 200 channels); no layer dominates (each alone >= 20
+    # dB); with calibration data and prune-magnitude's correct=bias: 23.0 dB
     "ppocr_cls": {"lcm": BELOW},
 }
 
@@ -320,17 +326,20 @@ def table(models, results, seconds):
               "- subgraphs and recurrent weights: the weights inside Silero's If branches (Conv weights read from "
               "the main graph, Constant nodes in the branches) and the LSTM W/R (also as 2-D tensors unsqueezed, "
               "their gate blocks reordered by Slice + Concat) are compressed by quantize-int8 (weights only) and "
-              "the .lcm passes; one channel is one gate row. prune-structured leaves them alone. The 16 kHz "
-              "export's LSTM loses most to 10% magnitude pruning (15.3 dB alone) and to Lloyd's 8-bit k-means "
-              "from a linear init (9.2 dB alone; the default optimal k-means: 25.0 dB).",
+              "the .lcm passes; one channel is one gate row. prune-structured leaves them alone.",
               "- unchanged (structured): no channel can be removed (channels tied by Max of two branches, by a "
               "layer norm written as ReduceMean ops, by the STFT, or inside If branches).",
               "- int8: an activation whose nonzero values mostly (80%) round to zero at 8 bits stays float (the "
               "power spectrum before Log in the mel front end: 92%; 6.5 -> 51.5 dB), and Add/Mul/Concat or "
               "data movement between float ops are no longer quantized (Silero 16k 9.5 -> 21.5 dB, hey_jarvis "
               "13.7 -> 15.7 dB). fold-batchnorm now folds Constant-node weights (PaddleOCR), so PP-OCR cls goes "
-              "3.9 -> 18.4 dB. PP-OCR det stays at 4.9 dB (its weights alone: 25.9 dB); M-LSD's int8 weights "
-              "alone give 4.0 dB.",
+              "3.9 -> 18.4 dB. PP-OCR det stays below 5 dB (its weights alone: 25.9 dB): its activations are "
+              "heavy-tailed (the first depthwise conv's output spans +-50 at rms 2.7) and the error of 60 "
+              "per-tensor 8-bit activations accumulates (22.7 dB after the first depthwise conv, ~14 dB after "
+              "five layers). M-LSD's int8 weights alone give 4.0 dB, and numpy's per-channel rounding of them the "
+              "same 4.0 dB (no quantizer bug): its first depthwise conv (alone 4.8 dB) holds 3x3 edge filters "
+              "with weights up to 48 that sum to -0.009, whose rounding moves the response to flat regions by "
+              "~0.3 per unit input, which the ReLU6 passes on; GPTQ-rounded 8-bit weights give 7.9 dB.",
               "- structured (PP-OCR): `correct=auto` re-estimated every BatchNorm on the 8 synthetic calibration "
               "images (-3.0 dB det, 1.4 dB cls); it is now undone when it moves the output away from the input "
               "model's on the calibration data, which gives correct=none's 28.5 and 7.3 dB.",
@@ -338,10 +347,16 @@ def table(models, results, seconds):
               "reaching ~100; M-LSD (40 convolutions, activations up to ~50) by up to 4e-3 relative on small "
               "elements. Layers of M-LSD checked alone against float64 match; the differences are rounding "
               "accumulated through depth, but they exceed the 1e-4 relative + 1e-5 absolute rule.",
-              "- below bound (lcm): BN-folded mobile nets (depthwise filters of 9 weights, per-channel scales "
-              "that differ widely) lose most to 10% magnitude pruning per layer without fine-tuning, and to one "
-              "codebook per layer: k-means alone (8 bits, Lloyd) gives 7.6 dB on M-LSD and 19.6 dB on PP-OCRv4 det "
-              "(measured by hand)."]
+              "- lcm: the recipe is the passes' defaults at 10% and 8 bits. The earlier one pinned per-layer "
+              "pruning (scope=layer) and Lloyd's k-means (method=lloyd): 10% of every layer, depthwise filters "
+              "of 9 weights included, cost most (pruning alone, per layer -> global: Silero 16k 12.4 -> 26.0, "
+              "embedding 8.8 -> 25.7, BlazeFace back 8.3 -> 20.0, M-LSD 4.4 -> 24.7, PP-OCR det 14.7 -> 19.7, "
+              "cls 6.0 -> 12.9 dB), and it left six models below 15 dB (4.9, 8.9, 8.1, 3.1, 14.8, 6.0 dB). "
+              "PP-OCR cls stays below: 10% global pruning alone gives 12.9 dB, no layer dominates (each alone "
+              ">= 20 dB), and ranking by magnitude relative to the layer's or the channel's scale does worse "
+              "(5.8 to 10.7 dB, numpy); prune-magnitude with calibration data and correct=bias reaches 23.0 "
+              "dB. One codebook per channel (granularity=channel) is lossless-like but 1.3x to 5.8x the input "
+              "size at 8 bits (256 centroids per channel)."]
     return "\n".join(lines) + "\n"
 
 
