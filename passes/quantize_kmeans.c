@@ -302,8 +302,10 @@ fail:
 extern const lc_pass lc_pass_quantize_gptq;
 
 /* compensate=gptq: runs quantize-gptq (k-means grid, the same codebook
- * granularity) on the targets whose Hessian fits; marks the others in
- * plain[] for nearest-centroid assignment. The statistics correction is
+ * granularity) on the main-graph layers (lc_weight_is_layer: the ones
+ * quantize-gptq takes) whose Hessian fits; marks the others (weights in
+ * subgraphs, recurrent W/R, too many input columns) in plain[] for
+ * nearest-centroid assignment, so no target is left unquantized. The statistics correction is
  * left to the caller, which applies this pass's `correct` once. */
 static lc_status run_gptq(lc_model *m, const lc_context *ctx, const lc_params *p, const lc_weight *w, int n,
                           bool per_channel, bool *plain)
@@ -322,7 +324,8 @@ static lc_status run_gptq(lc_model *m, const lc_context *ctx, const lc_params *p
     int k = 0;
     for (int i = 0; i < n && !s; i++) {
         lc_hlayer L;
-        plain[i] = lc_hlayer_init(&L, &w[i]) != LC_OK; /* too many input columns: allocates nothing */
+        /* lc_hlayer_init fails on too many input columns and allocates nothing */
+        plain[i] = !lc_weight_is_layer(&w[i]) || lc_hlayer_init(&L, &w[i]) != LC_OK;
         if (!plain[i] && !(s = lc_params_set(&g, "include", w[i].tensor->name))) k++;
     }
     if (!s && k) s = gp->run(m, ctx, &g);

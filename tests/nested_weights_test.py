@@ -12,7 +12,9 @@ and R as Unsqueeze(Concat(Slice(2-D weight))) reordering the gate blocks).
   uniform 16-level grid over the row's [min, max] (numpy; the optimal 1-D
   k-means can do no worse), the bias B is unchanged, ONNX Runtime on the
   decoded model stays within SNR_KMEANS dB of torch's float output, and
-  shrink's executor (`shrink eval --out`) matches ONNX Runtime on it.
+  shrink's executor (`shrink eval --out`) matches ONNX Runtime on it. The
+  same with calibration data (LSTM), where compensate=gptq (the default)
+  takes the main-graph layers and W/R must still get their codebooks.
 - quantize-int8: W and R come from DequantizeLinear with the gate-row axis;
   the int8 values and scales equal numpy's symmetric per-row quantization
   (scale max|row|/127, round half to even), and ONNX Runtime runs it within
@@ -21,8 +23,10 @@ and R as Unsqueeze(Concat(Slice(2-D weight))) reordering the gate blocks).
 Subgraphs: an If whose branches hold a Conv with a branch initializer, a
 MatMul with a Constant-node weight, and a Conv reading a main-graph
 initializer (outer scope), plus a Scan whose body multiplies by a body
-initializer. quantize-kmeans (bits=3, per layer) to .lcm and decode: each
-of those weights has at most 8 distinct values and differs from the
+initializer. quantize-kmeans (bits=3, per layer) to .lcm and decode, with
+and without calibration data (with it, compensate=gptq hands only
+main-graph layers to GPTQ; the subgraph weights must still be clustered):
+each of those weights has at most 8 distinct values and differs from the
 original; ONNX Runtime and shrink's executor agree on the decoded model for
 inputs taking either branch; quantize-int8 weights_only=true puts the
 DequantizeLinear nodes beside the weights (in the branch or the main graph)
@@ -147,10 +151,19 @@ def shrink_eval(model, x, name):
     return np.load(out)
 
 
-def check_recurrent_kmeans(name, p, x, want):
-    lcm, dec = tmp_path(name + ".lcm"), tmp_path(name + "_dec.onnx")
+def calib_args(name, x, batch=True):
+    """--calib with the samples of x (one per row of dim 0)."""
+    xf = tmp_path(name + "_kcalib.npy")
+    np.save(xf, x)
+    return ["--calib", xf] + (["--batch", "1"] if batch else [])
+
+
+def check_recurrent_kmeans(name, p, x, want, calib=False):
+    name += " (calib)" if calib else ""
+    tag = name.replace(" ", "_").replace("(", "").replace(")", "")
+    lcm, dec = tmp_path(tag + ".lcm"), tmp_path(tag + "_dec.onnx")
     r = run([SHRINK, "run", p, "-o", lcm, "--quiet", "--pass", "quantize-kmeans:bits=4,granularity=channel",
-             "--pass", "huffman"])
+             "--pass", "huffman"] + (calib_args(tag, x, False) if calib else []))
     if not check(r.returncode == 0, "%s: kmeans run: %s" % (name, r.stderr.strip())):
         return
     r = run([SHRINK, "decode", lcm, "-o", dec])
@@ -179,7 +192,7 @@ def check_recurrent_kmeans(name, p, x, want):
     s = snr_db(want, res[0])
     print("%s: k-means 4 bits per gate row: SNR %.1f dB against float" % (name, s))
     check(s >= SNR_KMEANS, "%s: decoded model SNR %.1f dB < %.0f" % (name, s, SNR_KMEANS))
-    ours = shrink_eval(dec, x, name)
+    ours = shrink_eval(dec, x, tag)
     if ours is not None:
         check(close(ours.reshape(res[0].shape), res[0], 1e-4, 1e-5),
               "%s: shrink's executor differs from ONNX Runtime on the decoded model" % name)
@@ -280,28 +293,40 @@ def all_stored(model):
     return d
 
 
-def check_control_flow(rng):
-    p, wants = control_flow_model(rng)
-    xs = [np.abs(rng.normal(0, 1, (1, 4, 8, 8))).astype(np.float32),
-          -np.abs(rng.normal(0, 1, (1, 4, 8, 8))).astype(np.float32)]  # then, else
-    ref = ort_batch([(p, {"x": x}) for x in xs])
-    lcm, dec = tmp_path("cf.lcm"), tmp_path("cf_dec.onnx")
-    r = run([SHRINK, "run", p, "-o", lcm, "--quiet", "--pass", "quantize-kmeans:bits=3"])
-    if not check(r.returncode == 0, "If/Scan: kmeans run: %s" % r.stderr.strip()):
-        return
+def check_control_flow_kmeans(p, wants, xs, calib):
+    """quantize-kmeans bits=3 to .lcm and decode: every weight of wants is
+    compressed to at most 2^bits values. The decoded model's path."""
+    label = "If/Scan%s" % (" (calib)" if calib else "")
+    lcm, dec = tmp_path("cf%d.lcm" % calib), tmp_path("cf%d_dec.onnx" % calib)
+    r = run([SHRINK, "run", p, "-o", lcm, "--quiet", "--pass", "quantize-kmeans:bits=3"] +
+            (calib_args("cf", np.concatenate(xs)) if calib else []))
+    if not check(r.returncode == 0, "%s: kmeans run: %s" % (label, r.stderr.strip())):
+        return None
     r = run([SHRINK, "decode", lcm, "-o", dec])
-    if not check(r.returncode == 0, "If/Scan: decode: %s" % r.stderr.strip()):
-        return
+    if not check(r.returncode == 0, "%s: decode: %s" % (label, r.stderr.strip())):
+        return None
     orig, got = all_stored(onnx.load(p)), all_stored(onnx.load(dec))
     const_name = [k for k in orig if k == "m_then"]
     check(const_name, "If/Scan: the Constant weight is named m_then")
     for v, bits in wants.items():
         a, b = orig[v], got.get(v)
-        if not check(b is not None, "If/Scan: %s missing from the decoded model" % v):
+        if not check(b is not None, "%s: %s missing from the decoded model" % (label, v)):
             continue
-        check(not np.array_equal(a, b), "If/Scan: %s was not compressed" % v)
-        check(len(np.unique(b)) <= 1 << bits, "If/Scan: %s has %d distinct values (%d bits)" % (v, len(np.unique(b)),
-                                                                                            bits))
+        check(not np.array_equal(a, b), "%s: %s was not compressed" % (label, v))
+        check(len(np.unique(b)) <= 1 << bits, "%s: %s has %d distinct values (%d bits)" % (label, v, len(np.unique(b)),
+                                                                                        bits))
+    return dec
+
+
+def check_control_flow(rng):
+    p, wants = control_flow_model(rng)
+    xs = [np.abs(rng.normal(0, 1, (1, 4, 8, 8))).astype(np.float32),
+          -np.abs(rng.normal(0, 1, (1, 4, 8, 8))).astype(np.float32)]  # then, else
+    ref = ort_batch([(p, {"x": x}) for x in xs])
+    check_control_flow_kmeans(p, wants, xs, True)
+    dec = check_control_flow_kmeans(p, wants, xs, False)
+    if dec is None:
+        return
     got_ort = ort_batch([(dec, {"x": x}) for x in xs])
     for k, x in enumerate(xs):
         if not check(not isinstance(got_ort[k], str), "If/Scan: ONNX Runtime refused the decoded model: %s"
@@ -337,6 +362,8 @@ def main():
         p, x, want = torch_model(kind, rng)
         check_recurrent_kmeans(kind, p, x, want)
         check_recurrent_int8(kind, p, x, want)
+        if kind == "lstm":
+            check_recurrent_kmeans(kind, p, x, want, calib=True)
     p, x, want = cell_model(rng)
     check_recurrent_kmeans("lstm_cell", p, x, want)
     check_recurrent_int8("lstm_cell", p, x, want)
