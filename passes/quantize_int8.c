@@ -337,9 +337,13 @@ static bool grid_scales(const lc_tensor *w, int axis, bool per_channel, int wmax
     return true;
 }
 
-/* Quantizes one weight: the int8 initializer, scale, zero point and the
- * DequantizeLinear node (prepended at *pos). */
-static lc_status quantize_weight(lc_graph *g, lc_tensor *w, int axis, bool per_channel, int wmax, int *pos, wq *out)
+/* Quantizes one weight, held by value `value` of graph g: the int8
+ * initializer, scale, zero point and the DequantizeLinear node (prepended
+ * at *pos). Their names start with the value's (a Constant node's tensor
+ * has no name of its own) and are unique in the whole model (root), so
+ * that no subgraph repeats a name of the main graph. */
+static lc_status quantize_weight(const lc_graph *root, lc_graph *g, const char *value, lc_tensor *w, int axis,
+                                 bool per_channel, int wmax, int *pos, wq *out)
 {
     lc_status s = LC_OK;
     char *qn = NULL, *sn = NULL, *zn = NULL, *dn = NULL, *buf = NULL;
@@ -349,7 +353,7 @@ static lc_status quantize_weight(lc_graph *g, lc_tensor *w, int axis, bool per_c
     out->scale = malloc((size_t)(ch ? ch : 1) * sizeof *out->scale);
     q = malloc((size_t)(n ? n : 1));
     z = calloc((size_t)(ch ? ch : 1), 1);
-    size_t len = strlen(w->name) + 32;
+    size_t len = strlen(value) + 32;
     buf = malloc(len);
     if (!out->scale || !q || !z || !buf) {
         s = lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
@@ -370,18 +374,18 @@ static lc_status quantize_weight(lc_graph *g, lc_tensor *w, int axis, bool per_c
         q[i] = (int8_t)fmin(fmax(r, -wmax), wmax);
     }
 emit:
-    snprintf(buf, len, "%s_quantized", w->name);
-    if ((s = lc_graph_unique_name(g, buf, &qn))) goto done;
+    snprintf(buf, len, "%s_quantized", value);
+    if ((s = lc_graph_unique_name(root, buf, &qn))) goto done;
     if ((s = lc_graph_add_init(g, qn, LC_DTYPE_INT8, w->ndim, w->dims, q, NULL))) goto done;
-    snprintf(buf, len, "%s_scale", w->name);
-    if ((s = lc_graph_unique_name(g, buf, &sn))) goto done;
+    snprintf(buf, len, "%s_scale", value);
+    if ((s = lc_graph_unique_name(root, buf, &sn))) goto done;
     if ((s = lc_graph_add_init(g, sn, LC_DTYPE_FLOAT, per_channel ? 1 : 0, &ch, out->scale, NULL))) goto done;
-    snprintf(buf, len, "%s_zero_point", w->name);
-    if ((s = lc_graph_unique_name(g, buf, &zn))) goto done;
+    snprintf(buf, len, "%s_zero_point", value);
+    if ((s = lc_graph_unique_name(root, buf, &zn))) goto done;
     if ((s = lc_graph_add_init(g, zn, LC_DTYPE_INT8, per_channel ? 1 : 0, &ch, z, NULL))) goto done;
-    snprintf(buf, len, "%s_DequantizeLinear_Output", w->name);
-    if ((s = lc_graph_unique_name(g, buf, &dn))) goto done;
-    snprintf(buf, len, "%s_DequantizeLinear", w->name);
+    snprintf(buf, len, "%s_DequantizeLinear_Output", value);
+    if ((s = lc_graph_unique_name(root, buf, &dn))) goto done;
+    snprintf(buf, len, "%s_DequantizeLinear", value);
     const char *in[3] = {qn, sn, zn}, *o[1] = {dn};
     lc_node *node = lc_node_make("DequantizeLinear", buf, 3, in, 1, o);
     if (!node) {
@@ -704,8 +708,8 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
             break;
         }
         n_alone += !lc_weight_is_layer(&tw[k]);
-        s = quantize_weight(home, w, tw[k].out_axis, per_channel, lc_params_num(p, "reduce_range") != 0 ? 63 : 127,
-                            home == g ? &pos : &sub_pos, &wqs[k]);
+        s = quantize_weight(g, home, wname, w, tw[k].out_axis, per_channel,
+                            lc_params_num(p, "reduce_range") != 0 ? 63 : 127, home == g ? &pos : &sub_pos, &wqs[k]);
         if (!s) s = lc_graph_rename_uses(home, wname, wqs[k].dq_name, NULL, false, NULL);
         free(wname);
     }

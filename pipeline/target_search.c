@@ -29,7 +29,7 @@ static lc_status build_step(target *t, int i, const int *choice, lc_model *m, ch
     const step *st = &r->p->steps[i];
     lc_correction corr = lc_correction_of(m, r->ctx, &st->params);
     lc_model *before = NULL;
-    lc_status s = corr == LC_CORRECT_BIAS ? lc_model_clone(m, &before) : LC_OK;
+    lc_status s = lc_correction_needs_before(corr, r->ctx) ? lc_model_clone(m, &before) : LC_OK;
     /* in model order, consecutive layers with the same value in one run: a
        sequential pass then fits every layer to its compressed inputs */
     for (int l0 = 0; l0 < t->n_layers && !s;) {

@@ -1,17 +1,19 @@
 #!/usr/bin/python3
 """correct=auto (bn) after prune-structured keeps the re-estimated
 BatchNorm statistics only when they bring the output closer to the input
-model's on the calibration data (issue 16, PP-OCR in corpus.md).
+model's on the calibration data, and else falls back to bias correction
+(issue 16, PP-OCR in corpus.md).
 
 The trained zoo ResNet-8 (benchmarks/zoo/resnet8.onnx, BatchNorm kept)
 pruned 30% by prune-structured, with calibration data of its own kind (8
 Fashion-MNIST images, normalized as in training) and of another kind (the
 same images scaled by 3, a normalization slip). ONNX Runtime runs
-the three results per data set (correct=auto, none, bn) on that data: the
-auto result must equal (same outputs) whichever of none and bn is closer to
-the float model there (the squared error numpy computes), and the test
-requires the two data sets to disagree on which is closer, so both branches
-run. `--verbose` must say "reverted" exactly when none wins.
+the results per data set (correct=auto, none, bn, bias) on that data: when
+bn is closer to the float model there than none (the squared error numpy
+computes), the auto result must equal bn's (same outputs); otherwise auto
+must be the correct=bias model, byte for byte. The test requires the two
+data sets to disagree on which is closer, so both branches run.
+`--verbose` must say "reverted" exactly when none wins.
 
 Environment: SHRINK, LC_SOURCE_DIR.
 """
@@ -39,7 +41,7 @@ def main():
         np.save(cf, data)
         outs = {}
         log = ""
-        for corr in ("auto", "none", "bn"):
+        for corr in ("auto", "none", "bn", "bias"):
             o = os.path.join(TMP, "%s_%s.onnx" % (label, corr))
             r = run([SHRINK, "run", MODEL, "-o", o, "--verbose", "--pass", "prune-structured:ratio=0.3,correct=" + corr,
                      "--calib", cf])
@@ -54,8 +56,12 @@ def main():
         win = "none" if e_bn > e_none else "bn"
         winners[label] = win
         print("%s data: squared error none %.4g, bn %.4g -> %s" % (label, e_none, e_bn, win))
-        check(np.array_equal(auto, none if win == "none" else bn), "%s data: correct=auto is not the %s result"
-              % (label, win))
+        if win == "bn":
+            check(np.array_equal(auto, bn), "%s data: correct=auto is not the bn result" % label)
+        else:
+            with open(outs["auto"], "rb") as fa, open(outs["bias"], "rb") as fb:
+                check(fa.read() == fb.read(), "%s data: correct=auto reverted bn but is not the correct=bias model"
+                      % label)
         check(("reverted" in log) == (win == "none"), "%s data: the log says reverted=%s, expected %s"
               % (label, "reverted" in log, win == "none"))
     check(winners["own"] != winners["other"], "the two data sets do not exercise both branches: %s" % winners)

@@ -2,3 +2,6 @@
 # calibrator unit tests, and the numpy / onnx / ONNX Runtime cross-check.
 lc_add_check_test(test_int8 test_int8.c)
 lc_add_python_test(int8_crosscheck int8_crosscheck.py $<TARGET_FILE:lc_pass_tool>)
+# Constant-node weights: quantized tensors named after the Constant's output,
+# unique in the model (subgraphs included); ONNX Runtime vs numpy.
+lc_add_python_test(int8_const_names int8_const_names_test.py)

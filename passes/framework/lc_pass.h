@@ -218,7 +218,8 @@ typedef enum lc_correction {
     LC_CORRECT_BN_CHECKED = 3 /* auto on a model with BatchNormalization: bn,
                                  undone when it moves the first output away
                                  from ctx->reference's on the calibration data
-                                 (data of another kind than the model's) */
+                                 (data of another kind than the model's), and
+                                 then bias correction instead */
 } lc_correction;
 
 /* Re-estimates every BatchNormalization's running mean and variance from
@@ -253,8 +254,15 @@ lc_correction lc_correction_of(const lc_model *m, const lc_context *ctx, const l
 /* "none", "bn", "bias": the parameter's text for c. */
 const char *lc_correction_name(lc_correction c);
 /* Applies correction c to `m` (`before`: the model before the pass, needed
- * by LC_CORRECT_BIAS). */
+ * by LC_CORRECT_BIAS and by LC_CORRECT_BN_CHECKED's fallback). */
 lc_status lc_correction_apply(lc_model *m, lc_correction c, const lc_model *before, const lc_context *ctx);
+/* The same with, instead of `before` when `before_ref` is not NULL, what
+ * lc_bias_ref_collect gathered of the model before the pass. */
+lc_status lc_correction_apply_ref(lc_model *m, lc_correction c, const lc_model *before, const lc_bias_ref *before_ref,
+                                  const lc_context *ctx);
+/* Whether correction c may compare with the model before the pass (bias,
+ * and bn checked against ctx->reference, which falls back to bias). */
+bool lc_correction_needs_before(lc_correction c, const lc_context *ctx);
 
 /* ---- passes ---- */
 

@@ -85,15 +85,15 @@ lc_status lc_pass_run_copy(lc_model *m, const lc_model *source, const lc_pass *p
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "%s: correct=%s needs calibration data (lc_context_set_calib)", p->name,
                        lc_correction_name(correct));
     if (correct == LC_CORRECT_BN && p->corrects_bn && p->corrects_bn(pv)) correct = LC_CORRECT_NONE;
-    /* bias correction compares with the model before the pass: the source
+    /* bias correction (also bn's fallback, see lc_correction_needs_before)
+       compares with the model before the pass: the source
        m was copied from, when the caller has it, else what it needs of m
        collected before the pass (no copy of the model) */
     lc_bias_ref *before = NULL;
     lc_status s = LC_OK;
-    if (correct == LC_CORRECT_BIAS && !source && (s = lc_bias_ref_collect(m, ctx, &before))) return s;
+    if (lc_correction_needs_before(correct, ctx) && !source && (s = lc_bias_ref_collect(m, ctx, &before))) return s;
     s = p->run(m, ctx, pv);
-    if (!s && before) s = lc_correct_bias_ref(m, before, ctx);
-    else if (!s) s = lc_correction_apply(m, correct, source, ctx);
+    if (!s) s = lc_correction_apply_ref(m, correct, source, before, ctx);
     lc_bias_ref_free(before);
     if (!s) s = lc_model_verify_encodings(m);
     return s;
