@@ -125,6 +125,10 @@ lc_status lc_pipeline_add_drop_ci(const lc_run_state *r, const lc_model *out, cJ
  * points of the float model (allow < 0: no budget). */
 bool lc_pipeline_within_drop(const lc_run_state *r, double acc, double allow);
 
+/* The report's "layers" array (pipeline_layers.c): one row per weight layer
+ * of `in`, describing how its weight is stored in `out`. */
+cJSON *lc_pipeline_layers_json(const lc_model *in, const lc_model *out);
+
 /* The report's top-level figures for the result `out` (takes `passes`). */
 void lc_pipeline_finish_report(lc_pipeline *p, lc_run_state *r, const lc_model *in, const lc_model *out, cJSON *passes,
                                double final_acc, int64_t bytes);

@@ -13,7 +13,6 @@
 #include <cjson/cJSON.h>
 
 #include "lc_early_stop.h"
-#include "lc_encoding.h"
 #include "lc_metric_measure.h"
 #include "lc_pass.h"
 #include "lc_pipeline_internal.h"
@@ -431,120 +430,6 @@ static lc_status back_off(run_state *r, const lc_model *cur, const step *st, lc_
     return s;
 }
 
-/* The DequantizeLinear input behind `value` in `g` (`deep`: or its subgraphs). */
-static const char *dq_source(const lc_graph *g, const char *value, bool deep)
-{
-    for (int i = 0; i < g->n_nodes; i++) {
-        const lc_node *n = g->nodes[i];
-        if (!strcmp(n->op_type, "DequantizeLinear") && n->n_outputs && !strcmp(n->outputs[0], value) && n->n_inputs)
-            return n->inputs[0];
-        for (int a = 0; deep && a < n->n_attrs; a++) {
-            const lc_attr *at = &n->attrs[a];
-            const char *src = at->type == LC_ATTR_GRAPH && at->g ? dq_source(at->g, value, true) : NULL;
-            for (int j = 0; !src && at->type == LC_ATTR_GRAPHS && j < at->n; j++)
-                src = dq_source(at->graphs[j], value, true);
-            if (src) return src;
-        }
-    }
-    return NULL;
-}
-
-/* The stored tensor holding weight value `value` read in graph `g`: the value
- * itself or the input of the DequantizeLinear producing it (QDQ keeps int8
- * weights), `g`'s own first (its names shadow outer ones). NULL if none. */
-static const lc_tensor *stored_weight(const lc_model *m, const lc_graph *g, const lc_stored *st, int n_st,
-                                      const char *value, int depth)
-{
-    const lc_tensor *any = NULL;
-    for (int k = 0; k < n_st; k++)
-        if (!strcmp(st[k].value, value)) {
-            if (st[k].graph == g) return st[k].tensor;
-            any = any ? any : st[k].tensor;
-        }
-    if (any || depth >= 2) return any;
-    const char *src = dq_source(g, value, false);
-    if (!src) src = dq_source(m->graph, value, true);
-    return src ? stored_weight(m, g, st, n_st, src, depth + 1) : NULL;
-}
-
-/* The node named `name` in `g` or its subgraphs; *where gets its graph. */
-static const lc_node *named_node(const lc_graph *g, const char *name, const lc_graph **where)
-{
-    for (int i = 0; i < g->n_nodes; i++) {
-        const lc_node *n = g->nodes[i], *f = NULL;
-        if (n->name && !strcmp(n->name, name)) return *where = g, n;
-        for (int a = 0; !f && a < n->n_attrs; a++) {
-            const lc_attr *at = &n->attrs[a];
-            if (at->type == LC_ATTR_GRAPH && at->g) f = named_node(at->g, name, where);
-            for (int j = 0; !f && at->type == LC_ATTR_GRAPHS && j < at->n; j++) f = named_node(at->graphs[j], name, where);
-        }
-        if (f) return f;
-    }
-    return NULL;
-}
-
-/* The node of `out` (*where: its graph) that is layer `w` of the input model:
- * same name in any graph, or for unnamed main-graph nodes position and op. */
-static const lc_node *same_node(const lc_model *out, const lc_weight *w, const lc_graph **where)
-{
-    const char *name = w->node->name;
-    *where = out->graph;
-    if (name && *name) return named_node(out->graph, name, where);
-    if (w->node_index >= 0 && w->node_index < out->graph->n_nodes &&
-        !strcmp(out->graph->nodes[w->node_index]->op_type, w->node->op_type))
-        return out->graph->nodes[w->node_index];
-    return NULL;
-}
-
-/* One row per weight layer of the input model, describing how its weight
- * is stored in the output model. */
-static cJSON *layers_json(const lc_model *in, const lc_model *out)
-{
-    cJSON *arr = cJSON_CreateArray();
-    lc_weight *w = NULL;
-    lc_stored *st = NULL;
-    int n = 0, n_st = 0;
-    if (lc_weight_targets((lc_model *)in, NULL, &w, &n) || lc_model_stored_tensors(out, &st, &n_st)) {
-        free(w);
-        return arr;
-    }
-    for (int i = 0; i < n; i++) {
-        const lc_graph *g;
-        const lc_node *node = same_node(out, &w[i], &g);
-        const lc_tensor *t = node && w[i].input < node->n_inputs
-                                 ? stored_weight(out, g, st, n_st, node->inputs[w[i].input], 0) : NULL;
-        /* unnamed subgraph nodes and unsqueezed recurrent weights: by the
-         * value that holds them, in any graph */
-        for (int k = 0; !t && k < n_st; k++)
-            if (!strcmp(st[k].value, w[i].value)) t = st[k].tensor;
-        if (!t) continue;
-        const lc_encoding *e = t->enc;
-        int64_t numel = lc_tensor_numel(t), kept = lc_encoding_kept(e, numel);
-        int bits = (int)lc_dtype_size(t->dtype) * 8;
-        if (e && e->kind != LC_ENC_DENSE) bits = e->bits;
-        if (!e && t->dtype != LC_DTYPE_FLOAT && t->data) { /* quantized ints: zeros are the pruned weights */
-            kept = 0;
-            for (int64_t k = 0; k < numel; k++)
-                kept += memcmp((const char *)t->data + k * (int64_t)lc_dtype_size(t->dtype), "\0\0\0\0\0\0\0\0",
-                               lc_dtype_size(t->dtype)) != 0;
-        }
-        cJSON *l = cJSON_CreateObject();
-        cJSON_AddStringToObject(l, "name", w[i].node->name && *w[i].node->name ? w[i].node->name : w[i].tensor->name);
-        cJSON_AddStringToObject(l, "op", w[i].node->op_type);
-        cJSON_AddStringToObject(l, "weight", t->name);
-        cJSON_AddNumberToObject(l, "params", (double)numel);
-        cJSON_AddNumberToObject(l, "sparsity", numel ? 1.0 - (double)kept / (double)numel : 0);
-        cJSON_AddNumberToObject(l, "bits", bits);
-        cJSON_AddNumberToObject(l, "bytes_before", (double)w[i].tensor->nbytes);
-        /* dense storage in ONNX; the .lcm writer's accounting replaces this */
-        cJSON_AddNumberToObject(l, "bytes_after", (double)t->nbytes);
-        cJSON_AddItemToArray(arr, l);
-    }
-    free(st);
-    free(w);
-    return arr;
-}
-
 /* The report's top-level figures for the result `out` (accuracy final_acc,
  * `bytes` as measured during the run). */
 void lc_pipeline_finish_report(lc_pipeline *p, run_state *r, const lc_model *in, const lc_model *out, cJSON *passes,
@@ -562,7 +447,7 @@ void lc_pipeline_finish_report(lc_pipeline *p, run_state *r, const lc_model *in,
     cJSON_AddBoolToObject(rep, "budget_met", p->budget_met);
     if (p->target_size > 0) cJSON_AddBoolToObject(rep, "target_met", p->target_met);
     cJSON_AddItemToObject(rep, "passes", passes);
-    cJSON_AddItemToObject(rep, "layers", out ? layers_json(in, out) : cJSON_CreateArray());
+    cJSON_AddItemToObject(rep, "layers", out ? lc_pipeline_layers_json(in, out) : cJSON_CreateArray());
     lc_pipeline_mark_final(r, r->attempt, final_acc, bytes);
     lc_pipeline_check_collapse(p, r, in, final_acc);
     cJSON_AddItemToObject(rep, "tried", r->tried);
