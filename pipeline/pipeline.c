@@ -447,7 +447,7 @@ void lc_pipeline_finish_report(lc_pipeline *p, run_state *r, const lc_model *in,
     cJSON_AddBoolToObject(rep, "budget_met", p->budget_met);
     if (p->target_size > 0) cJSON_AddBoolToObject(rep, "target_met", p->target_met);
     cJSON_AddItemToObject(rep, "passes", passes);
-    cJSON_AddItemToObject(rep, "layers", out ? lc_pipeline_layers_json(in, out) : cJSON_CreateArray());
+    cJSON_AddItemToObject(rep, "layers", out ? lc_pipeline_layers_json(r, out) : cJSON_CreateArray());
     lc_pipeline_mark_final(r, r->attempt, final_acc, bytes);
     lc_pipeline_check_collapse(p, r, in, final_acc);
     cJSON_AddItemToObject(rep, "tried", r->tried);
@@ -465,14 +465,16 @@ typedef struct steps_result {
     int64_t bytes;
 } steps_result;
 
-static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, bool share, steps_result *res, bool *starved,
-                           bool *met)
+static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, lc_model *take, bool share,
+                           steps_result *res, bool *starved, bool *met)
 {
     const lc_context *ctx = r->ctx;
     /* the passes read the input itself until one changes it: one model-sized
-       copy fewer at peak */
+       copy fewer at peak. With `take` (the input, handed over by
+       lc_pipeline_run_take; never with a budget) the first pass already
+       changes it in place, and it is freed on failure. */
     const lc_model *cur = in;
-    lc_model *owned = NULL;
+    lc_model *owned = take;
     double cur_acc = r->float_metric;
     int64_t cur_bytes = r->in_bytes_model;
     *starved = false;
@@ -583,9 +585,25 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, boo
     return LC_OK;
 }
 
-lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *ctx, lc_model **out)
+/* Frees what one run holds besides the report. */
+static void run_clear(run_state *r)
+{
+    free(r->float_pred);
+    free(r->float_out);
+    memo_clear(r);
+    lc_pipeline_layer_rows_free(r);
+    free(r->in_path_copy);
+    r->in_path_copy = NULL;
+}
+
+/* lc_pipeline_run, or with `take` (== in) lc_pipeline_run_take's run in
+ * place on the input; *taken: run_steps took `take` over (it is then
+ * returned in *out or freed). */
+static lc_status run_impl(lc_pipeline *p, const lc_model *in, lc_model *take, const lc_context *ctx, lc_model **out,
+                          bool *taken)
 {
     *out = NULL;
+    *taken = false;
     if (p->auto_mode && !p->n_steps) {
         lc_status as = lc_pipeline_load_recipe(p, lc_pipeline_auto_recipe(), "auto-mode recipe");
         if (as) return as;
@@ -618,10 +636,15 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
         local.threads = 1;
         local.batch = 64;
     }
-    local.reference = in;
+    /* in place, the input changes: nothing may read it as the reference
+       (lc_pipeline_run_take checked that no step does) */
+    local.reference = take ? NULL : in;
     ctx = &local;
-    run_state r = {p, ctx, NULL, 0, NAN, p->max_drop, 0, 0, 0, in->path ? in->path : "", cJSON_CreateArray(), NULL, 0,
-                   NULL, 0, NULL, NULL, NAN, NAN, in, NULL, 0, 0, 0};
+    run_state r = {p, ctx, NULL, 0, NAN, p->max_drop, 0, 0, 0, "", cJSON_CreateArray(), NULL, 0,
+                   NULL, 0, NULL, NULL, NAN, NAN, take ? NULL : in, NULL, 0, 0, 0, NULL, 0, NULL};
+    r.in_path_copy = strdup(in->path ? in->path : "");
+    if (r.in_path_copy) r.in_path = r.in_path_copy;
+    lc_pipeline_layer_rows_record(&r, in);
     cJSON_Delete(p->report);
     free(p->report_text);
     p->report_text = NULL;
@@ -644,9 +667,7 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
         s = p->n_sweep > 0 ? lc_pipeline_run_sweep(p, &r, in, out)
             : p->auto_mode ? lc_pipeline_run_auto(p, &r, in, out) : lc_pipeline_run_target(p, &r, in, out);
         lc_pipeline_add_times(p, wall0, cpu0);
-        free(r.float_pred);
-        free(r.float_out);
-        memo_clear(&r);
+        run_clear(&r);
         cJSON_Delete(r.tried);
         if (s == LC_ERR_BUDGET) { /* the report says what was tried */
             cJSON_AddStringToObject(p->report, "error", lc_last_error());
@@ -664,14 +685,17 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     double t_att = lc_pipeline_now();
     r.attempt = "greedy";
     lc_pipeline_emit_attempt(&r, "greedy");
-    if (!s) s = run_steps(p, &r, in, false, &res, &starved, &met);
+    if (!s) {
+        *taken = take != NULL;
+        s = run_steps(p, &r, in, take, false, &res, &starved, &met);
+    }
     if (!s) lc_pipeline_add_attempt(attempts, "greedy", res.passes, res.acc, res.bytes, met, lc_pipeline_now() - t_att);
     if (!s && starved && p->max_drop >= 0) {
         lc_log(ctx, "a later pass was starved of budget: running the passes again with the budget shared");
         t_att = lc_pipeline_now();
         r.attempt = "shared";
         lc_pipeline_emit_attempt(&r, "shared");
-        if (!(s = run_steps(p, &r, in, true, &alt, &starved, &met2))) {
+        if (!(s = run_steps(p, &r, in, NULL, true, &alt, &starved, &met2))) {
             lc_pipeline_add_attempt(attempts, "shared", alt.passes, alt.acc, alt.bytes, met2, lc_pipeline_now() - t_att);
             if ((met2 && !met) || (met2 == met && alt.bytes < res.bytes)) {
                 steps_result tmp = res;
@@ -689,9 +713,7 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     if (s) {
         lc_model_free(res.m);
         cJSON_Delete(res.passes);
-        free(r.float_pred);
-        free(r.float_out);
-        memo_clear(&r);
+        run_clear(&r);
         cJSON_Delete(r.tried);
         cJSON_Delete(attempts);
         return s;
@@ -702,13 +724,46 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     cJSON_AddItemToObject(p->report, "attempts", attempts);
     r.attempt = split;
     /* the last step's validation already measured the result */
-    lc_pipeline_finish_report(p, &r, in, res.m, res.passes, res.acc, res.bytes);
+    /* in place, the input may be gone: the result has its outputs (the
+       report's chance level) */
+    lc_pipeline_finish_report(p, &r, take ? res.m : in, res.m, res.passes, res.acc, res.bytes);
     lc_pipeline_add_times(p, wall0, cpu0);
-    free(r.float_pred);
-    free(r.float_out);
-    memo_clear(&r);
+    run_clear(&r);
     *out = res.m;
     return LC_OK;
+}
+
+lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *ctx, lc_model **out)
+{
+    bool taken;
+    return run_impl(p, in, NULL, ctx, out, &taken);
+}
+
+/* Whether the run can change the input in place: nothing to back off to or
+ * search from, and no step reads the input as its reference afterwards
+ * (bias-correct; the checked BN re-estimation of models with BatchNorm,
+ * judged on the input: no pass adds BatchNorm). */
+static bool can_take(const lc_pipeline *p, const lc_model *in, const lc_context *ctx)
+{
+    if (p->max_drop >= 0 || p->target_size > 0 || p->auto_mode || p->n_sweep > 0 || !p->n_steps) return false;
+    for (int i = 0; i < p->n_steps; i++)
+        if (!strcmp(p->steps[i].pass->name, "bias-correct") ||
+            lc_correction_of(in, ctx, &p->steps[i].params) == LC_CORRECT_BN_CHECKED)
+            return false;
+    return true;
+}
+
+lc_status lc_pipeline_run_take(lc_pipeline *p, lc_model **in_out, const lc_context *ctx, lc_model **out)
+{
+    *out = NULL;
+    if (!in_out || !*in_out) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_pipeline_run_take: NULL model");
+    lc_model *in = *in_out;
+    *in_out = NULL;
+    bool taken = false;
+    lc_status s = run_impl(p, in, can_take(p, in, ctx) ? in : NULL, ctx, out, &taken);
+    if (!taken) lc_model_free(in);
+    /* in place, the result is the input itself (or its replacement) */
+    return s;
 }
 
 /* Replaces the layers' bytes_after with what each weight takes in the

@@ -61,31 +61,78 @@ static const lc_node *named_node(const lc_graph *g, const char *name, const lc_g
     return NULL;
 }
 
+/* A weight layer of the input model as the report needs it, copied: the
+ * input may be changed by the passes afterwards (lc_pipeline_run_take). */
+struct lc_layer_row {
+    char *node_name; /* NULL or "" if unnamed */
+    char *op;
+    char *value;
+    char *label;
+    int node_index, input;
+    int64_t bytes_before;
+};
+
+void lc_pipeline_layer_rows_free(lc_run_state *r)
+{
+    for (int i = 0; i < r->n_layer_rows; i++) {
+        free(r->layer_rows[i].node_name);
+        free(r->layer_rows[i].op);
+        free(r->layer_rows[i].value);
+        free(r->layer_rows[i].label);
+    }
+    free(r->layer_rows);
+    r->layer_rows = NULL;
+    r->n_layer_rows = 0;
+}
+
+void lc_pipeline_layer_rows_record(lc_run_state *r, const lc_model *in)
+{
+    lc_weight *w = NULL;
+    int n = 0;
+    if (lc_weight_targets((lc_model *)in, NULL, &w, &n)) return;
+    struct lc_layer_row *rows = n ? calloc((size_t)n, sizeof *rows) : NULL;
+    for (int i = 0; rows && i < n; i++) {
+        const char *name = w[i].node->name;
+        struct lc_layer_row *l = &rows[i];
+        l->node_name = name ? strdup(name) : NULL;
+        l->op = strdup(w[i].node->op_type);
+        l->value = strdup(w[i].value);
+        l->label = strdup(name && *name ? name : w[i].tensor->name);
+        l->node_index = w[i].node_index;
+        l->input = w[i].input;
+        l->bytes_before = (int64_t)w[i].tensor->nbytes;
+        r->n_layer_rows = i + 1;
+        r->layer_rows = rows;
+        if (!l->op || !l->value || !l->label || (name && !l->node_name)) {
+            lc_pipeline_layer_rows_free(r);
+            rows = NULL;
+        }
+    }
+    free(w);
+}
+
 /* The node of `out` (*where: its graph) that is layer `w` of the input model:
  * same name in any graph, or for unnamed main-graph nodes position and op. */
-static const lc_node *same_node(const lc_model *out, const lc_weight *w, const lc_graph **where)
+static const lc_node *same_node(const lc_model *out, const struct lc_layer_row *w, const lc_graph **where)
 {
-    const char *name = w->node->name;
+    const char *name = w->node_name;
     *where = out->graph;
     if (name && *name) return named_node(out->graph, name, where);
     if (w->node_index >= 0 && w->node_index < out->graph->n_nodes &&
-        !strcmp(out->graph->nodes[w->node_index]->op_type, w->node->op_type))
+        !strcmp(out->graph->nodes[w->node_index]->op_type, w->op))
         return out->graph->nodes[w->node_index];
     return NULL;
 }
 
 /* One row per weight layer of the input model, describing how its weight
  * is stored in the output model. */
-cJSON *lc_pipeline_layers_json(const lc_model *in, const lc_model *out)
+cJSON *lc_pipeline_layers_json(const lc_run_state *r, const lc_model *out)
 {
     cJSON *arr = cJSON_CreateArray();
-    lc_weight *w = NULL;
+    const struct lc_layer_row *w = r->layer_rows;
     lc_stored *st = NULL;
-    int n = 0, n_st = 0;
-    if (lc_weight_targets((lc_model *)in, NULL, &w, &n) || lc_model_stored_tensors(out, &st, &n_st)) {
-        free(w);
-        return arr;
-    }
+    int n = r->n_layer_rows, n_st = 0;
+    if (lc_model_stored_tensors(out, &st, &n_st)) return arr;
     for (int i = 0; i < n; i++) {
         const lc_graph *g;
         const lc_node *node = same_node(out, &w[i], &g);
@@ -107,18 +154,17 @@ cJSON *lc_pipeline_layers_json(const lc_model *in, const lc_model *out)
                                lc_dtype_size(t->dtype)) != 0;
         }
         cJSON *l = cJSON_CreateObject();
-        cJSON_AddStringToObject(l, "name", w[i].node->name && *w[i].node->name ? w[i].node->name : w[i].tensor->name);
-        cJSON_AddStringToObject(l, "op", w[i].node->op_type);
+        cJSON_AddStringToObject(l, "name", w[i].label);
+        cJSON_AddStringToObject(l, "op", w[i].op);
         cJSON_AddStringToObject(l, "weight", t->name);
         cJSON_AddNumberToObject(l, "params", (double)numel);
         cJSON_AddNumberToObject(l, "sparsity", numel ? 1.0 - (double)kept / (double)numel : 0);
         cJSON_AddNumberToObject(l, "bits", bits);
-        cJSON_AddNumberToObject(l, "bytes_before", (double)w[i].tensor->nbytes);
+        cJSON_AddNumberToObject(l, "bytes_before", (double)w[i].bytes_before);
         /* dense storage in ONNX; the .lcm writer's accounting replaces this */
         cJSON_AddNumberToObject(l, "bytes_after", (double)t->nbytes);
         cJSON_AddItemToArray(arr, l);
     }
     free(st);
-    free(w);
     return arr;
 }

@@ -3,3 +3,6 @@
 lc_add_check_test(test_bias_ref test_bias_ref.c)
 # Copy-on-write model copies (the bias-correction gate's uncorrected copy).
 lc_add_check_test(test_cow_clone test_cow_clone.c)
+# The pipeline taking its input over (lc_pipeline_run_take): same bytes as
+# lc_pipeline_run, in place only when nothing needs the original.
+lc_add_check_test(test_run_take test_run_take.c)
