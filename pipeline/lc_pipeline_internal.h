@@ -110,7 +110,7 @@ cJSON *lc_pipeline_input_json(const lc_run_state *r);
 cJSON *lc_pipeline_accuracy_json(const lc_pipeline *p, double float_acc, double final_acc);
 
 /* The file as written: .lcm with its META section, or ONNX (*buf owned by
- * the caller). */
+ * the caller); with buf NULL only its length, without building it. */
 lc_status lc_pipeline_serialize(const lc_pipeline *p, const lc_model *m, const cJSON *input, const cJSON *accuracy,
                                 void **buf, size_t *len);
 

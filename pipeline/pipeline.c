@@ -127,13 +127,8 @@ lc_status lc_pipeline_model_bytes(run_state *r, const lc_model *m, int64_t *out)
     if (r->p->size_fn) return r->p->size_fn(r->p->size_user, m, out);
     size_t len;
     lc_status s;
-    if (r->p->format == LC_FORMAT_LCM) {
-        void *buf;
-        if ((s = lc_model_save_lcm_buffer(m, NULL, &buf, &len))) return s;
-        free(buf);
-    } else if ((s = lc_model_onnx_size(m, &len))) { /* sized without a model-sized buffer */
-        return s;
-    }
+    /* sized without a model-sized buffer */
+    if ((s = r->p->format == LC_FORMAT_LCM ? lc_model_lcm_size(m, NULL, &len) : lc_model_onnx_size(m, &len))) return s;
     *out = (int64_t)len;
     return LC_OK;
 }
@@ -199,9 +194,9 @@ static cJSON *recipe_json(const lc_pipeline *p)
 lc_status lc_pipeline_serialize(const lc_pipeline *p, const lc_model *m, const cJSON *input, const cJSON *accuracy, void **buf,
                            size_t *len)
 {
-    *buf = NULL;
+    if (buf) *buf = NULL;
     *len = 0;
-    if (p->format != LC_FORMAT_LCM) return lc_model_save_onnx_buffer(m, buf, len);
+    if (p->format != LC_FORMAT_LCM) return buf ? lc_model_save_onnx_buffer(m, buf, len) : lc_model_onnx_size(m, len);
     cJSON *rec = recipe_json(p), *fig = cJSON_CreateObject();
     /* the accuracy as measured during the run (the report adds its interval
        afterwards: the file's size must not change with it) */
@@ -219,7 +214,8 @@ lc_status lc_pipeline_serialize(const lc_pipeline *p, const lc_model *m, const c
     char producer[64];
     snprintf(producer, sizeof producer, "shrink %s", lc_version());
     lc_lcm_meta meta = {producer, rtxt, ftxt};
-    lc_status s = rtxt && ftxt ? lc_model_save_lcm_buffer(m, &meta, buf, len) : lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    lc_status s = !rtxt || !ftxt ? lc_fail(LC_ERR_NO_MEMORY, "out of memory")
+                  : buf ? lc_model_save_lcm_buffer(m, &meta, buf, len) : lc_model_lcm_size(m, &meta, len);
     free(rtxt);
     free(ftxt);
     cJSON_Delete(rec);
@@ -233,13 +229,11 @@ static lc_status file_bytes(run_state *r, const lc_model *m, double acc, int64_t
 {
     if (r->p->size_fn || r->p->format != LC_FORMAT_LCM) return lc_pipeline_model_bytes(r, m, out);
     cJSON *ij = lc_pipeline_input_json(r), *aj = lc_pipeline_accuracy_json(r->p, r->float_metric, acc);
-    void *buf;
     size_t len;
-    lc_status s = lc_pipeline_serialize(r->p, m, ij, aj, &buf, &len);
+    lc_status s = lc_pipeline_serialize(r->p, m, ij, aj, NULL, &len); /* sized, not built */
     cJSON_Delete(ij);
     cJSON_Delete(aj);
     if (s) return s;
-    free(buf);
     *out = (int64_t)len;
     return LC_OK;
 }
