@@ -459,7 +459,9 @@ int cmd_run(int argc, char **argv)
 
     size_t olen = strlen(o.out);
     lc_pipeline_set_format(pl, olen > 4 && !strcmp(o.out + olen - 4, ".lcm") ? LC_FORMAT_LCM : LC_FORMAT_ONNX);
-    if ((s = lc_pipeline_run(pl, model, ctx, &result))) {
+    /* the pipeline takes the input over (it runs in place on it when nothing
+       needs the original; the report records what it needs first) */
+    if ((s = lc_pipeline_run_take(pl, &model, ctx, &result))) {
         if (s == LC_ERR_BUDGET && lc_pipeline_target_size(pl) > 0) { /* nothing fits: nothing is written */
             char *msg = strdup(lc_last_error());
             run_view_clear(&view);
@@ -472,10 +474,6 @@ int cmd_run(int argc, char **argv)
         goto fail;
     }
     run_view_clear(&view);
-    /* the report already holds what it needs of the input: free it before
-       the output is serialized (one model-sized copy less at the peak) */
-    lc_model_free(model);
-    model = NULL;
     if (o.sweep) {
         rc = write_sweep(&o, pl);
         goto done;

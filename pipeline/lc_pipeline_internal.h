@@ -83,6 +83,11 @@ typedef struct lc_run_state {
     struct lc_try_memo *memo;
     int n_memo, cap_memo;
     int64_t early_done;
+    /* what the report's layer rows need of the input, recorded before the
+       passes run (lc_pipeline_run_take lets them change the input itself) */
+    struct lc_layer_row *layer_rows;
+    int n_layer_rows;
+    char *in_path_copy;
 } lc_run_state;
 
 /* Monotonic seconds. */
@@ -105,7 +110,7 @@ cJSON *lc_pipeline_input_json(const lc_run_state *r);
 cJSON *lc_pipeline_accuracy_json(const lc_pipeline *p, double float_acc, double final_acc);
 
 /* The file as written: .lcm with its META section, or ONNX (*buf owned by
- * the caller). */
+ * the caller); with buf NULL only its length, without building it. */
 lc_status lc_pipeline_serialize(const lc_pipeline *p, const lc_model *m, const cJSON *input, const cJSON *accuracy,
                                 void **buf, size_t *len);
 
@@ -124,6 +129,14 @@ lc_status lc_pipeline_add_drop_ci(const lc_run_state *r, const lc_model *out, cJ
 /* The last measurement (acc, from lc_pipeline_metric) within `allow`
  * points of the float model (allow < 0: no budget). */
 bool lc_pipeline_within_drop(const lc_run_state *r, double acc, double allow);
+
+/* The report's "layers" array (pipeline_layers.c): record_ copies what the
+ * rows need of the input's weight layers into r before the passes run (best
+ * effort: a failure leaves no rows); layers_json gives one row per recorded
+ * layer, describing how its weight is stored in `out`. */
+void lc_pipeline_layer_rows_record(lc_run_state *r, const lc_model *in);
+void lc_pipeline_layer_rows_free(lc_run_state *r);
+cJSON *lc_pipeline_layers_json(const lc_run_state *r, const lc_model *out);
 
 /* The report's top-level figures for the result `out` (takes `passes`). */
 void lc_pipeline_finish_report(lc_pipeline *p, lc_run_state *r, const lc_model *in, const lc_model *out, cJSON *passes,

@@ -13,7 +13,6 @@
 #include <cjson/cJSON.h>
 
 #include "lc_early_stop.h"
-#include "lc_encoding.h"
 #include "lc_metric_measure.h"
 #include "lc_pass.h"
 #include "lc_pipeline_internal.h"
@@ -128,13 +127,8 @@ lc_status lc_pipeline_model_bytes(run_state *r, const lc_model *m, int64_t *out)
     if (r->p->size_fn) return r->p->size_fn(r->p->size_user, m, out);
     size_t len;
     lc_status s;
-    if (r->p->format == LC_FORMAT_LCM) {
-        void *buf;
-        if ((s = lc_model_save_lcm_buffer(m, NULL, &buf, &len))) return s;
-        free(buf);
-    } else if ((s = lc_model_onnx_size(m, &len))) { /* sized without a model-sized buffer */
-        return s;
-    }
+    /* sized without a model-sized buffer */
+    if ((s = r->p->format == LC_FORMAT_LCM ? lc_model_lcm_size(m, NULL, &len) : lc_model_onnx_size(m, &len))) return s;
     *out = (int64_t)len;
     return LC_OK;
 }
@@ -200,9 +194,9 @@ static cJSON *recipe_json(const lc_pipeline *p)
 lc_status lc_pipeline_serialize(const lc_pipeline *p, const lc_model *m, const cJSON *input, const cJSON *accuracy, void **buf,
                            size_t *len)
 {
-    *buf = NULL;
+    if (buf) *buf = NULL;
     *len = 0;
-    if (p->format != LC_FORMAT_LCM) return lc_model_save_onnx_buffer(m, buf, len);
+    if (p->format != LC_FORMAT_LCM) return buf ? lc_model_save_onnx_buffer(m, buf, len) : lc_model_onnx_size(m, len);
     cJSON *rec = recipe_json(p), *fig = cJSON_CreateObject();
     /* the accuracy as measured during the run (the report adds its interval
        afterwards: the file's size must not change with it) */
@@ -220,7 +214,8 @@ lc_status lc_pipeline_serialize(const lc_pipeline *p, const lc_model *m, const c
     char producer[64];
     snprintf(producer, sizeof producer, "shrink %s", lc_version());
     lc_lcm_meta meta = {producer, rtxt, ftxt};
-    lc_status s = rtxt && ftxt ? lc_model_save_lcm_buffer(m, &meta, buf, len) : lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    lc_status s = !rtxt || !ftxt ? lc_fail(LC_ERR_NO_MEMORY, "out of memory")
+                  : buf ? lc_model_save_lcm_buffer(m, &meta, buf, len) : lc_model_lcm_size(m, &meta, len);
     free(rtxt);
     free(ftxt);
     cJSON_Delete(rec);
@@ -234,13 +229,11 @@ static lc_status file_bytes(run_state *r, const lc_model *m, double acc, int64_t
 {
     if (r->p->size_fn || r->p->format != LC_FORMAT_LCM) return lc_pipeline_model_bytes(r, m, out);
     cJSON *ij = lc_pipeline_input_json(r), *aj = lc_pipeline_accuracy_json(r->p, r->float_metric, acc);
-    void *buf;
     size_t len;
-    lc_status s = lc_pipeline_serialize(r->p, m, ij, aj, &buf, &len);
+    lc_status s = lc_pipeline_serialize(r->p, m, ij, aj, NULL, &len); /* sized, not built */
     cJSON_Delete(ij);
     cJSON_Delete(aj);
     if (s) return s;
-    free(buf);
     *out = (int64_t)len;
     return LC_OK;
 }
@@ -431,120 +424,6 @@ static lc_status back_off(run_state *r, const lc_model *cur, const step *st, lc_
     return s;
 }
 
-/* The DequantizeLinear input behind `value` in `g` (`deep`: or its subgraphs). */
-static const char *dq_source(const lc_graph *g, const char *value, bool deep)
-{
-    for (int i = 0; i < g->n_nodes; i++) {
-        const lc_node *n = g->nodes[i];
-        if (!strcmp(n->op_type, "DequantizeLinear") && n->n_outputs && !strcmp(n->outputs[0], value) && n->n_inputs)
-            return n->inputs[0];
-        for (int a = 0; deep && a < n->n_attrs; a++) {
-            const lc_attr *at = &n->attrs[a];
-            const char *src = at->type == LC_ATTR_GRAPH && at->g ? dq_source(at->g, value, true) : NULL;
-            for (int j = 0; !src && at->type == LC_ATTR_GRAPHS && j < at->n; j++)
-                src = dq_source(at->graphs[j], value, true);
-            if (src) return src;
-        }
-    }
-    return NULL;
-}
-
-/* The stored tensor holding weight value `value` read in graph `g`: the value
- * itself or the input of the DequantizeLinear producing it (QDQ keeps int8
- * weights), `g`'s own first (its names shadow outer ones). NULL if none. */
-static const lc_tensor *stored_weight(const lc_model *m, const lc_graph *g, const lc_stored *st, int n_st,
-                                      const char *value, int depth)
-{
-    const lc_tensor *any = NULL;
-    for (int k = 0; k < n_st; k++)
-        if (!strcmp(st[k].value, value)) {
-            if (st[k].graph == g) return st[k].tensor;
-            any = any ? any : st[k].tensor;
-        }
-    if (any || depth >= 2) return any;
-    const char *src = dq_source(g, value, false);
-    if (!src) src = dq_source(m->graph, value, true);
-    return src ? stored_weight(m, g, st, n_st, src, depth + 1) : NULL;
-}
-
-/* The node named `name` in `g` or its subgraphs; *where gets its graph. */
-static const lc_node *named_node(const lc_graph *g, const char *name, const lc_graph **where)
-{
-    for (int i = 0; i < g->n_nodes; i++) {
-        const lc_node *n = g->nodes[i], *f = NULL;
-        if (n->name && !strcmp(n->name, name)) return *where = g, n;
-        for (int a = 0; !f && a < n->n_attrs; a++) {
-            const lc_attr *at = &n->attrs[a];
-            if (at->type == LC_ATTR_GRAPH && at->g) f = named_node(at->g, name, where);
-            for (int j = 0; !f && at->type == LC_ATTR_GRAPHS && j < at->n; j++) f = named_node(at->graphs[j], name, where);
-        }
-        if (f) return f;
-    }
-    return NULL;
-}
-
-/* The node of `out` (*where: its graph) that is layer `w` of the input model:
- * same name in any graph, or for unnamed main-graph nodes position and op. */
-static const lc_node *same_node(const lc_model *out, const lc_weight *w, const lc_graph **where)
-{
-    const char *name = w->node->name;
-    *where = out->graph;
-    if (name && *name) return named_node(out->graph, name, where);
-    if (w->node_index >= 0 && w->node_index < out->graph->n_nodes &&
-        !strcmp(out->graph->nodes[w->node_index]->op_type, w->node->op_type))
-        return out->graph->nodes[w->node_index];
-    return NULL;
-}
-
-/* One row per weight layer of the input model, describing how its weight
- * is stored in the output model. */
-static cJSON *layers_json(const lc_model *in, const lc_model *out)
-{
-    cJSON *arr = cJSON_CreateArray();
-    lc_weight *w = NULL;
-    lc_stored *st = NULL;
-    int n = 0, n_st = 0;
-    if (lc_weight_targets((lc_model *)in, NULL, &w, &n) || lc_model_stored_tensors(out, &st, &n_st)) {
-        free(w);
-        return arr;
-    }
-    for (int i = 0; i < n; i++) {
-        const lc_graph *g;
-        const lc_node *node = same_node(out, &w[i], &g);
-        const lc_tensor *t = node && w[i].input < node->n_inputs
-                                 ? stored_weight(out, g, st, n_st, node->inputs[w[i].input], 0) : NULL;
-        /* unnamed subgraph nodes and unsqueezed recurrent weights: by the
-         * value that holds them, in any graph */
-        for (int k = 0; !t && k < n_st; k++)
-            if (!strcmp(st[k].value, w[i].value)) t = st[k].tensor;
-        if (!t) continue;
-        const lc_encoding *e = t->enc;
-        int64_t numel = lc_tensor_numel(t), kept = lc_encoding_kept(e, numel);
-        int bits = (int)lc_dtype_size(t->dtype) * 8;
-        if (e && e->kind != LC_ENC_DENSE) bits = e->bits;
-        if (!e && t->dtype != LC_DTYPE_FLOAT && t->data) { /* quantized ints: zeros are the pruned weights */
-            kept = 0;
-            for (int64_t k = 0; k < numel; k++)
-                kept += memcmp((const char *)t->data + k * (int64_t)lc_dtype_size(t->dtype), "\0\0\0\0\0\0\0\0",
-                               lc_dtype_size(t->dtype)) != 0;
-        }
-        cJSON *l = cJSON_CreateObject();
-        cJSON_AddStringToObject(l, "name", w[i].node->name && *w[i].node->name ? w[i].node->name : w[i].tensor->name);
-        cJSON_AddStringToObject(l, "op", w[i].node->op_type);
-        cJSON_AddStringToObject(l, "weight", t->name);
-        cJSON_AddNumberToObject(l, "params", (double)numel);
-        cJSON_AddNumberToObject(l, "sparsity", numel ? 1.0 - (double)kept / (double)numel : 0);
-        cJSON_AddNumberToObject(l, "bits", bits);
-        cJSON_AddNumberToObject(l, "bytes_before", (double)w[i].tensor->nbytes);
-        /* dense storage in ONNX; the .lcm writer's accounting replaces this */
-        cJSON_AddNumberToObject(l, "bytes_after", (double)t->nbytes);
-        cJSON_AddItemToArray(arr, l);
-    }
-    free(st);
-    free(w);
-    return arr;
-}
-
 /* The report's top-level figures for the result `out` (accuracy final_acc,
  * `bytes` as measured during the run). */
 void lc_pipeline_finish_report(lc_pipeline *p, run_state *r, const lc_model *in, const lc_model *out, cJSON *passes,
@@ -562,7 +441,7 @@ void lc_pipeline_finish_report(lc_pipeline *p, run_state *r, const lc_model *in,
     cJSON_AddBoolToObject(rep, "budget_met", p->budget_met);
     if (p->target_size > 0) cJSON_AddBoolToObject(rep, "target_met", p->target_met);
     cJSON_AddItemToObject(rep, "passes", passes);
-    cJSON_AddItemToObject(rep, "layers", out ? layers_json(in, out) : cJSON_CreateArray());
+    cJSON_AddItemToObject(rep, "layers", out ? lc_pipeline_layers_json(r, out) : cJSON_CreateArray());
     lc_pipeline_mark_final(r, r->attempt, final_acc, bytes);
     lc_pipeline_check_collapse(p, r, in, final_acc);
     cJSON_AddItemToObject(rep, "tried", r->tried);
@@ -580,14 +459,16 @@ typedef struct steps_result {
     int64_t bytes;
 } steps_result;
 
-static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, bool share, steps_result *res, bool *starved,
-                           bool *met)
+static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, lc_model *take, bool share,
+                           steps_result *res, bool *starved, bool *met)
 {
     const lc_context *ctx = r->ctx;
     /* the passes read the input itself until one changes it: one model-sized
-       copy fewer at peak */
+       copy fewer at peak. With `take` (the input, handed over by
+       lc_pipeline_run_take; never with a budget) the first pass already
+       changes it in place, and it is freed on failure. */
     const lc_model *cur = in;
-    lc_model *owned = NULL;
+    lc_model *owned = take;
     double cur_acc = r->float_metric;
     int64_t cur_bytes = r->in_bytes_model;
     *starved = false;
@@ -698,9 +579,25 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, boo
     return LC_OK;
 }
 
-lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *ctx, lc_model **out)
+/* Frees what one run holds besides the report. */
+static void run_clear(run_state *r)
+{
+    free(r->float_pred);
+    free(r->float_out);
+    memo_clear(r);
+    lc_pipeline_layer_rows_free(r);
+    free(r->in_path_copy);
+    r->in_path_copy = NULL;
+}
+
+/* lc_pipeline_run, or with `take` (== in) lc_pipeline_run_take's run in
+ * place on the input; *taken: run_steps took `take` over (it is then
+ * returned in *out or freed). */
+static lc_status run_impl(lc_pipeline *p, const lc_model *in, lc_model *take, const lc_context *ctx, lc_model **out,
+                          bool *taken)
 {
     *out = NULL;
+    *taken = false;
     if (p->auto_mode && !p->n_steps) {
         lc_status as = lc_pipeline_load_recipe(p, lc_pipeline_auto_recipe(), "auto-mode recipe");
         if (as) return as;
@@ -733,10 +630,15 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
         local.threads = 1;
         local.batch = 64;
     }
-    local.reference = in;
+    /* in place, the input changes: nothing may read it as the reference
+       (lc_pipeline_run_take checked that no step does) */
+    local.reference = take ? NULL : in;
     ctx = &local;
-    run_state r = {p, ctx, NULL, 0, NAN, p->max_drop, 0, 0, 0, in->path ? in->path : "", cJSON_CreateArray(), NULL, 0,
-                   NULL, 0, NULL, NULL, NAN, NAN, in, NULL, 0, 0, 0};
+    run_state r = {p, ctx, NULL, 0, NAN, p->max_drop, 0, 0, 0, "", cJSON_CreateArray(), NULL, 0,
+                   NULL, 0, NULL, NULL, NAN, NAN, take ? NULL : in, NULL, 0, 0, 0, NULL, 0, NULL};
+    r.in_path_copy = strdup(in->path ? in->path : "");
+    if (r.in_path_copy) r.in_path = r.in_path_copy;
+    lc_pipeline_layer_rows_record(&r, in);
     cJSON_Delete(p->report);
     free(p->report_text);
     p->report_text = NULL;
@@ -759,9 +661,7 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
         s = p->n_sweep > 0 ? lc_pipeline_run_sweep(p, &r, in, out)
             : p->auto_mode ? lc_pipeline_run_auto(p, &r, in, out) : lc_pipeline_run_target(p, &r, in, out);
         lc_pipeline_add_times(p, wall0, cpu0);
-        free(r.float_pred);
-        free(r.float_out);
-        memo_clear(&r);
+        run_clear(&r);
         cJSON_Delete(r.tried);
         if (s == LC_ERR_BUDGET) { /* the report says what was tried */
             cJSON_AddStringToObject(p->report, "error", lc_last_error());
@@ -779,14 +679,17 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     double t_att = lc_pipeline_now();
     r.attempt = "greedy";
     lc_pipeline_emit_attempt(&r, "greedy");
-    if (!s) s = run_steps(p, &r, in, false, &res, &starved, &met);
+    if (!s) {
+        *taken = take != NULL;
+        s = run_steps(p, &r, in, take, false, &res, &starved, &met);
+    }
     if (!s) lc_pipeline_add_attempt(attempts, "greedy", res.passes, res.acc, res.bytes, met, lc_pipeline_now() - t_att);
     if (!s && starved && p->max_drop >= 0) {
         lc_log(ctx, "a later pass was starved of budget: running the passes again with the budget shared");
         t_att = lc_pipeline_now();
         r.attempt = "shared";
         lc_pipeline_emit_attempt(&r, "shared");
-        if (!(s = run_steps(p, &r, in, true, &alt, &starved, &met2))) {
+        if (!(s = run_steps(p, &r, in, NULL, true, &alt, &starved, &met2))) {
             lc_pipeline_add_attempt(attempts, "shared", alt.passes, alt.acc, alt.bytes, met2, lc_pipeline_now() - t_att);
             if ((met2 && !met) || (met2 == met && alt.bytes < res.bytes)) {
                 steps_result tmp = res;
@@ -804,9 +707,7 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     if (s) {
         lc_model_free(res.m);
         cJSON_Delete(res.passes);
-        free(r.float_pred);
-        free(r.float_out);
-        memo_clear(&r);
+        run_clear(&r);
         cJSON_Delete(r.tried);
         cJSON_Delete(attempts);
         return s;
@@ -817,13 +718,46 @@ lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *
     cJSON_AddItemToObject(p->report, "attempts", attempts);
     r.attempt = split;
     /* the last step's validation already measured the result */
-    lc_pipeline_finish_report(p, &r, in, res.m, res.passes, res.acc, res.bytes);
+    /* in place, the input may be gone: the result has its outputs (the
+       report's chance level) */
+    lc_pipeline_finish_report(p, &r, take ? res.m : in, res.m, res.passes, res.acc, res.bytes);
     lc_pipeline_add_times(p, wall0, cpu0);
-    free(r.float_pred);
-    free(r.float_out);
-    memo_clear(&r);
+    run_clear(&r);
     *out = res.m;
     return LC_OK;
+}
+
+lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *ctx, lc_model **out)
+{
+    bool taken;
+    return run_impl(p, in, NULL, ctx, out, &taken);
+}
+
+/* Whether the run can change the input in place: nothing to back off to or
+ * search from, and no step reads the input as its reference afterwards
+ * (bias-correct; the checked BN re-estimation of models with BatchNorm,
+ * judged on the input: no pass adds BatchNorm). */
+static bool can_take(const lc_pipeline *p, const lc_model *in, const lc_context *ctx)
+{
+    if (p->max_drop >= 0 || p->target_size > 0 || p->auto_mode || p->n_sweep > 0 || !p->n_steps) return false;
+    for (int i = 0; i < p->n_steps; i++)
+        if (!strcmp(p->steps[i].pass->name, "bias-correct") ||
+            lc_correction_of(in, ctx, &p->steps[i].params) == LC_CORRECT_BN_CHECKED)
+            return false;
+    return true;
+}
+
+lc_status lc_pipeline_run_take(lc_pipeline *p, lc_model **in_out, const lc_context *ctx, lc_model **out)
+{
+    *out = NULL;
+    if (!in_out || !*in_out) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_pipeline_run_take: NULL model");
+    lc_model *in = *in_out;
+    *in_out = NULL;
+    bool taken = false;
+    lc_status s = run_impl(p, in, can_take(p, in, ctx) ? in : NULL, ctx, out, &taken);
+    if (!taken) lc_model_free(in);
+    /* in place, the result is the input itself (or its replacement) */
+    return s;
 }
 
 /* Replaces the layers' bytes_after with what each weight takes in the

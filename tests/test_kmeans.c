@@ -94,6 +94,31 @@ START_TEST(optimal_equals_brute_force)
 }
 END_TEST
 
+/* 7 to 16 clusters: the backtrack without argmin rows (recomputed rows,
+ * the search path to one index) across several checkpoint blocks. */
+START_TEST(optimal_equals_brute_force_up_to_16)
+{
+    lc_rng r;
+    lc_rng_seed(&r, 5, 0);
+    float x[18], w[18], c[16];
+    uint8_t a[18];
+    const int ks[] = {7, 10, 13, 16};
+    for (int n = 17; n <= 18; n++)
+        for (int ki = 0; ki < 4; ki++)
+            for (int kind = 0; kind < 3; kind++)
+                for (int weighted = 0; weighted < 2; weighted++) {
+                    int k = ks[ki];
+                    random_data(&r, x, w, n, kind);
+                    const float *wp = weighted ? w : NULL;
+                    if (lc_kmeans_1d_optimal(x, wp, n, k, c, a) != LC_OK) ck_abort_msg("%s", lc_last_error());
+                    double got = lc_kmeans_1d_cost(x, wp, n, c, a), want = brute_force(x, wp, n, k);
+                    if (fabs(got - want) > 1e-6 * (want + 1e-3))
+                        ck_abort_msg("n=%d k=%d kind=%d weighted=%d: %.12g vs brute force %.12g", n, k, kind, weighted, got,
+                                     want);
+                }
+}
+END_TEST
+
 /* A Lloyd fixed point: nearest-centroid assignment (checked against every
  * centroid) and every non-empty cluster's centroid at its weighted mean. */
 static void check_fixed_point(const float *x, const float *w, int n, int k, const float *c, const uint8_t *a)
@@ -260,6 +285,7 @@ int main(void)
     Suite *s = suite_create("kmeans");
     TCase *tc = tcase_create("kmeans");
     tcase_add_test(tc, optimal_equals_brute_force);
+    tcase_add_test(tc, optimal_equals_brute_force_up_to_16);
     tcase_add_test(tc, lloyd_fixed_point_and_optimal_not_worse);
     tcase_add_test(tc, initialisations);
     tcase_add_test(tc, fewer_values_than_clusters);

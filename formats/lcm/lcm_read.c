@@ -378,6 +378,11 @@ static bool is_placeholder(const lc_tensor *t)
     return t->dtype != LC_DTYPE_STRING && lc_shape_numel(t->ndim, t->dims, 1) != 0;
 }
 
+/* Without `out` (accounting, stream walks) no model is kept: each decoded
+ * tensor's payload is released at once and its data pointed here, so the
+ * final check still sees it filled and only one tensor is held at a time. */
+static uint8_t released_mark;
+
 static lc_status load(const void *buf, size_t len, const char *label, lc_model **out, lc_lcm_accounting *acc,
                       lc_lcm_stream_fn on_stream, void *user)
 {
@@ -449,6 +454,12 @@ static lc_status load(const void *buf, size_t len, const char *label, lc_model *
         if (!s) s = check_desc(&r, &d, t);
         if (!s) s = decode_tensor(&r, &d, t, info);
         if (s) goto done;
+        if (!out && t->data) {
+            free(t->data);
+            t->data = &released_mark;
+            lc_encoding_free(t->enc);
+            t->enc = NULL;
+        }
         k++;
     }
     if (r.major == LC_LCM_MAJOR && (s = lcm_v2_finish(&r))) goto done;
@@ -460,6 +471,8 @@ static lc_status load(const void *buf, size_t len, const char *label, lc_model *
         acc->meta_bytes = (int64_t)(r.meta_len + r.optional_bytes);
     }
 done:
+    for (int i = 0; i < n_st; i++)
+        if (st[i].tensor->data == &released_mark) st[i].tensor->data = NULL;
     free(st);
     free(skel);
     reader_clear(&r);

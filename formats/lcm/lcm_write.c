@@ -418,10 +418,12 @@ done:
     return s;
 }
 
-lc_status lc_model_save_lcm_buffer(const lc_model *m, const lc_lcm_meta *meta, void **buf, size_t *len)
+/* The file (buf != NULL), or with buf NULL only its length: then each
+ * tensor record is built in turn and dropped once counted, so sizing a
+ * model never holds an encoded copy of it. */
+static lc_status build_lcm(const lc_model *m, const lc_lcm_meta *meta, void **buf, size_t *len)
 {
-    if (!m || !buf || !len) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_save_lcm_buffer: NULL argument");
-    *buf = NULL;
+    if (buf) *buf = NULL;
     *len = 0;
     lc_stored *st = NULL;
     int n_st = 0, n_own = 0;
@@ -478,11 +480,20 @@ lc_status lc_model_save_lcm_buffer(const lc_model *m, const lc_lcm_meta *meta, v
     /* TENSORS: the records in placeholder order (the skeleton's stored-tensor
      * order), built apart, then headed by its length */
     bytes recs = {0};
+    size_t recs_len = 0;
     for (int i = 0; i < n_st && !s; i++) {
         const lc_tensor *t = st[i].tensor;
         if (!lc_lcm_own_section(t)) continue;
+        size_t before = recs.n;
         s = write_record(t, any_entropy, &recs);
         if (s) s = lc_fail_prefix(s, "tensor '%s'", t->name);
+        recs_len += recs.n - before;
+        if (!buf) recs.n = 0; /* sizing: the buffer is reused for the next record */
+    }
+    if (!s && !buf) {
+        free(recs.p);
+        *len = out.n + (n_own ? lc_put_varint(NULL, LC_LCM_SEC_TENSORS) + lc_put_varint(NULL, recs_len) + recs_len : 0);
+        goto done;
     }
     if (!s && n_own) {
         if (!(p = append(&out, 20 + recs.n))) {
@@ -517,6 +528,18 @@ done:
     free(set.t);
     free(st);
     return s;
+}
+
+lc_status lc_model_save_lcm_buffer(const lc_model *m, const lc_lcm_meta *meta, void **buf, size_t *len)
+{
+    if (!m || !buf || !len) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_save_lcm_buffer: NULL argument");
+    return build_lcm(m, meta, buf, len);
+}
+
+lc_status lc_model_lcm_size(const lc_model *m, const lc_lcm_meta *meta, size_t *len)
+{
+    if (!m || !len) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_lcm_size: NULL argument");
+    return build_lcm(m, meta, NULL, len);
 }
 
 lc_status lc_model_save_lcm(const lc_model *m, const char *path, const lc_lcm_meta *meta)

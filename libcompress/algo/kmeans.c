@@ -387,6 +387,10 @@ typedef struct dp_row {
     double *cur;        /* D[c] */
     int32_t *arg;       /* start of the last cluster, or NULL */
     int64_t c;
+    int64_t want;       /* >= 0: only find the start of the last cluster of
+                           D[c][want] (into *found), following the search
+                           path that leads to it; cur is then unused */
+    int64_t *found;
 } dp_row;
 
 /* Candidates of one D[c][i]: out[t] = D[c-1][j+t-1] + cost(j+t, i) for t <
@@ -438,6 +442,15 @@ static inline __attribute__((always_inline)) void dp_candidates(const sdata *s, 
                 dp_candidates(r->s, r->prev, j, cnt, mid, vals);                                                       \
                 for (int64_t t = 0; t < cnt; t++)                                                                      \
                     if (vals[t] < best) best = vals[t], bj = j + t;                                                    \
+            }                                                                                                          \
+            if (r->want >= 0) { /* the path to `want`: the bounds its full solve would give it */                  \
+                if (mid == r->want) {                                                                                  \
+                    *r->found = bj;                                                                                    \
+                    return;                                                                                            \
+                }                                                                                                      \
+                if (r->want < mid) ihi = mid - 1, jhi = bj;                                                            \
+                else ilo = mid + 1, jlo = bj;                                                                          \
+                continue;                                                                                              \
             }                                                                                                          \
             r->cur[mid] = best;                                                                                        \
             if (r->arg) r->arg[mid] = (int32_t)bj;                                                                     \
@@ -493,15 +506,20 @@ lc_status lc_kmeans_1d_optimal(const float *x, const float *weight, int64_t n, i
     }
     int K = (int64_t)k < m ? k : (int)m;
     /* Rows c = 0, B, 2B, ... are kept; the backtrack recomputes the B rows
-     * above a kept one with their argmins: O(sqrt(k) m) memory for twice
-     * the forward work. */
+     * above a kept one (with the bounds of that block) and reads the start
+     * of each last cluster from their argmin rows: O(sqrt(k) m) memory for
+     * twice the forward work. Up to 16 clusters (B <= 4) it keeps no argmin
+     * rows (4 B bytes per value): it recomputes the rows below each one it
+     * needs and follows in it only the search path to the index it wants,
+     * for B(B-1)/2 instead of B rows per block (about 10% more time). */
     int B = (int)ceil(sqrt((double)K));
     int n_cp = (K - 1) / B + 1;
+    bool arg_rows = B > 4;
     double *cp = malloc((size_t)n_cp * (size_t)m * sizeof *cp);
     double *tmp = malloc(2 * (size_t)m * sizeof *tmp);
-    int32_t *arg = malloc((size_t)B * (size_t)m * sizeof *arg);
+    int32_t *arg = arg_rows ? malloc((size_t)B * (size_t)m * sizeof *arg) : NULL;
     int64_t *bound = malloc((size_t)(K + 1) * sizeof *bound);
-    if (!cp || !tmp || !arg || !bound) {
+    if (!cp || !tmp || (arg_rows && !arg) || !bound) {
         st = lc_fail(LC_ERR_NO_MEMORY, "k-means: out of memory for the optimal clustering of %lld values", (long long)m);
         goto fail;
     }
@@ -509,7 +527,7 @@ lc_status lc_kmeans_1d_optimal(const float *x, const float *weight, int64_t n, i
     double *prev = cp, *cur = tmp;
     for (int c = 1; c < K; c++) {
         double *dst = c % B == 0 ? cp + (size_t)(c / B) * (size_t)m : (cur == tmp ? tmp : tmp + m);
-        dp_row r = {&s, prev, dst, NULL, c};
+        dp_row r = {&s, prev, dst, NULL, c, -1, NULL};
         dp_solve(&r, c, m - 1, c, m - 1);
         prev = dst;
         cur = dst == tmp ? tmp + m : tmp;
@@ -519,15 +537,28 @@ lc_status lc_kmeans_1d_optimal(const float *x, const float *weight, int64_t n, i
     bound[K] = m;
     for (int base = ((K - 1) / B) * B; base >= 0; base -= B) {
         int top = base + B < K ? base + B : K - 1;
-        const double *p = cp + (size_t)(base / B) * (size_t)m;
-        for (int c = base + 1; c <= top; c++) {
-            double *dst = (c - base) % 2 ? tmp : tmp + m;
-            dp_row r = {&s, p, dst, arg + (size_t)(c - base - 1) * (size_t)m, c};
-            dp_solve(&r, c, i, c, i);
-            p = dst;
-        }
+        const int64_t hi = i; /* the block's rows are solved on [c, hi] */
         for (int c = top; c > base; c--) {
-            int64_t j = arg[(size_t)(c - base - 1) * (size_t)m + i];
+            if (arg_rows && c < top) { /* its argmin row is there */
+                int64_t j = arg[(size_t)(c - base - 1) * (size_t)m + i];
+                bound[c] = j;
+                i = j - 1;
+                continue;
+            }
+            /* rows base+1 .. c-1 (with argmin rows: .. top, c == top) */
+            const double *p = cp + (size_t)(base / B) * (size_t)m;
+            for (int c2 = base + 1; c2 < c || (arg_rows && c2 <= top); c2++) {
+                double *dst = (c2 - base) % 2 ? tmp : tmp + m;
+                dp_row r = {&s, p, dst, arg_rows ? arg + (size_t)(c2 - base - 1) * (size_t)m : NULL, c2, -1, NULL};
+                dp_solve(&r, c2, hi, c2, hi);
+                p = dst;
+            }
+            int64_t j = -1;
+            if (arg_rows) j = arg[(size_t)(c - base - 1) * (size_t)m + i];
+            else {
+                dp_row r = {&s, p, NULL, NULL, c, i, &j};
+                dp_solve(&r, c, hi, c, hi);
+            }
             bound[c] = j;
             i = j - 1;
         }

@@ -284,6 +284,10 @@ lc_status lc_read_file(const char *path, void **buf, size_t *len);
 /* Bytes lc_model_save_onnx_buffer would produce, without building the
  * buffer (formats/onnx/onnx_save.c): for size checks on large models. */
 lc_status lc_model_onnx_size(const lc_model *m, size_t *len);
+/* Bytes lc_model_save_lcm_buffer would produce (meta may be NULL), holding
+ * one tensor record at a time instead of the file (formats/lcm/lcm_write.c). */
+struct lc_lcm_meta;
+lc_status lc_model_lcm_size(const lc_model *m, const struct lc_lcm_meta *meta, size_t *len);
 /* Writes `buf` to `path` through a temporary file in the same folder and a
  * rename, so readers never see a partial file. */
 lc_status lc_write_file_atomic(const char *path, const void *buf, size_t len);

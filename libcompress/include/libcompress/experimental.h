@@ -194,4 +194,24 @@ lc_status lc_array_binarize(const float *w, int ndim, const int64_t *dims, float
 lc_status lc_array_quantize_int8(const float *w, int ndim, const int64_t *dims, int per_channel,
                                  int reduce_range, float *scale, int8_t *zero_point, int8_t *q);
 
+/* ------------------------------------------------------------------ */
+/* A pipeline run that consumes its input                              */
+/* ------------------------------------------------------------------ */
+
+/** lc_pipeline_run on a model the caller gives away: *in_out is consumed
+ *  (set to NULL on return, success or failure; never free it after the
+ *  call). Same result, report and errors as lc_pipeline_run, byte for byte
+ *  when written. When nothing needs the original after the first pass
+ *  starts - no accuracy budget (max_drop < 0), no target size, auto mode
+ *  or sweep, and no step that reads the context's reference model
+ *  (pass bias-correct; correct=auto on a model with BatchNormalization) -
+ *  the passes change the given model in place and *out is that model (or
+ *  what replaced it): one model-sized copy fewer at the peak. Otherwise it
+ *  runs on the model as lc_pipeline_run does and frees it before
+ *  returning. The report's input figures (bytes, params, layer
+ *  bytes_before, path) are recorded before the first pass. In addition to
+ *  lc_pipeline_run's errors: LC_ERR_INVALID_ARGUMENT for a NULL in_out or
+ *  *in_out. */
+lc_status lc_pipeline_run_take(lc_pipeline *p, lc_model **in_out, const lc_context *ctx, lc_model **out);
+
 #endif /* LIBCOMPRESS_EXPERIMENTAL_H */
