@@ -144,7 +144,8 @@ def compress(model, train_loader, val_loader, example_input, ratio=40, max_drop=
     writes the .lcm to `out` (None: nothing written). Returns the report
     dict: ratio, bytes, onnx_bytes, float_top1, final_top1, drop (points;
     all on val_loader), budget_met, ratio_met, seconds, cpu_seconds, steps
-    (optimizer steps in all), rounds, layers {name: sparsity, bits, kept,
+    (optimizer steps in all), rounds [{kind, bytes, top1, pruned_top1 (before
+    sharing), steps, plan}], layers {name: sparsity, bits, kept,
     numel, bytes}, batchnorm_folded (names), out.
 
     steps: limit on optimizer steps over all rounds (default 4 x
@@ -237,6 +238,7 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
                 masks = train.prune_phase(net, names, plan, batches, n_prune, lr * 0.5, teacher, bar,
                                           masks=best.masks)
             pre_share = copy.deepcopy(net)
+            pruned_top1 = train.evaluate(pre_share, val_loader)  # before sharing: tells which phase loses
             n_share = min(share_steps, max(0, limit - used - n_prune))
             shared = train.share_phase(net, names, plan, masks, batches, n_share, share_lr, teacher, bar)
             train.round_to_half(net, set(names))
@@ -247,7 +249,8 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
             top1 = train.evaluate(net, val_loader)
             bar.val = top1
             r = _Round(net, plan, masks, pre_share, shared, size, top1, n_prune + n_share)
-            rounds.append(dict(kind=kind, bytes=size, top1=round(top1, 4), steps=r.steps,
+            rounds.append(dict(kind=kind, bytes=size, top1=round(top1, 4), pruned_top1=round(pruned_top1, 4),
+                               steps=r.steps,
                                plan={n: list(plan[n]) for n in names}))
             fits = size <= budget
             if best is None or (fits, top1 if fits else -size) > (best.bytes <= budget,
