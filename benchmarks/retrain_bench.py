@@ -5,6 +5,7 @@ training set, the drop reported on the 10,000 test images it never touched.
 
     nice /usr/bin/python3 benchmarks/retrain_bench.py [--build build] [--zoo 1,2]
         [--models lenet300,lenet5,resnet8,dscnn] [--seeds 0,1,2] [--json OUT]
+        [--steps N --prune-steps N --share-steps N]
 
 - Data: the 60,000 training images split once (numpy RandomState(0)
   permutation): 6,000 for validation, 54,000 for training. The test images
@@ -99,6 +100,8 @@ def main():
     ap.add_argument("--models", default="lenet300,lenet5,resnet8,dscnn")
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--steps", type=int, default=None, help="compress()'s step limit (default: its own)")
+    ap.add_argument("--prune-steps", type=int, default=None, help="compress()'s prune_steps (default: its own)")
+    ap.add_argument("--share-steps", type=int, default=None, help="compress()'s share_steps (default: its own)")
     ap.add_argument("--zoo2-dir", default=os.path.join(tempfile.gettempdir(), "shrink-zoo2"))
     ap.add_argument("--json", help="append every run's report here (JSON lines)")
     a = ap.parse_args()
@@ -128,7 +131,8 @@ def main():
                                                      shuffle=True, drop_last=True, generator=g)
                     vl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xva, yva), batch_size=1000)
                     out = os.path.join(tmp, f"{name}.lcm")
-                    kw = {} if a.steps is None else {"steps": a.steps}
+                    kw = {k: v for k, v in (("steps", a.steps), ("prune_steps", a.prune_steps),
+                                            ("share_steps", a.share_steps)) if v is not None}
                     rep = shrink.torch.compress(net, tl, vl, xva[:1], ratio=RATIO[name], max_drop=0.5, seed=seed,
                                                 out=out, threads=1, **kw)
                     # the test images, first used here

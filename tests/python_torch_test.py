@@ -10,6 +10,9 @@ Checks, each against something computed independently of compress():
   bit), unless inplace=True: then it holds the trained weights, and the
   .lcm, decoded by `shrink decode` to ONNX and read with the onnx package,
   holds exactly those weights;
+- the BatchNorm after the conv is folded: the folded model computes what
+  the original does (PyTorch, eval mode) and the decoded ONNX has no
+  BatchNormalization node;
 - each compressed layer in that ONNX has the reported sparsity and at most
   2^bits - 1 distinct nonzero values;
 - the .lcm's predictions by the C executor (`shrink eval`) equal PyTorch's
@@ -42,6 +45,7 @@ from onnx import numpy_helper  # noqa: E402
 
 import shrink  # noqa: E402
 import shrink.torch  # noqa: E402
+from shrink._torch_fold import fold_batchnorm  # noqa: E402
 import train as zoo  # noqa: E402  (Fashion-MNIST reader)
 
 failures = []
@@ -57,11 +61,12 @@ class Tiny(torch.nn.Module):
     def __init__(self):
         super().__init__()
         self.conv = torch.nn.Conv2d(1, 8, 3)
+        self.bn = torch.nn.BatchNorm2d(8)
         self.fc1 = torch.nn.Linear(8 * 13 * 13, 64)
         self.fc2 = torch.nn.Linear(64, 10)
 
     def forward(self, x):
-        x = torch.nn.functional.max_pool2d(torch.relu(self.conv(x)), 2)
+        x = torch.nn.functional.max_pool2d(torch.relu(self.bn(self.conv(x))), 2)
         return self.fc2(torch.relu(self.fc1(x.flatten(1))))
 
 
@@ -134,6 +139,15 @@ with tempfile.TemporaryDirectory() as tmp:
     state = {k: v.detach().numpy() for k, v in trained.state_dict().items()}
     same = all(k in inits and np.array_equal(inits[k].view(np.uint32), v.view(np.uint32)) for k, v in state.items())
     check(same, "inplace=True: the decoded .lcm holds exactly the trained weights of the model")
+    ops = sorted({n.op_type for n in onnx.load(dec).graph.node})
+    check(rep["batchnorm_folded"] == ["bn"] and "BatchNormalization" not in ops and isinstance(trained.bn,
+          torch.nn.Identity), f"BatchNorm folded (report {rep['batchnorm_folded']}; decoded ops {ops})")
+    folded = copy.deepcopy(net)
+    fold_batchnorm(folded, shrink.torch.LAYER_TYPES)
+    with torch.no_grad():
+        diff = float((folded(xva) - net(xva)).abs().max())
+    check(diff < 1e-4 and isinstance(folded.bn, torch.nn.Identity),
+          f"the folded model computes the original's logits (max difference {diff:.2e})")
     for name, L in rep["layers"].items():
         w = inits[name]
         kept = int(np.count_nonzero(w))

@@ -7,6 +7,8 @@
 
 For any torch.nn.Module whose compressible layers are Conv1d, Conv2d and
 Linear (their weights; everything else is kept, rounded to float16 values).
+A BatchNorm that directly follows one of them is folded into it first
+(_torch_fold: the same eval-mode function, no BatchNorm in the .lcm).
 The loaders yield (x, y) batches with integer class labels; the model's
 output is [batch, classes]. Only `val_loader` is used for choices.
 
@@ -44,6 +46,7 @@ import torch
 
 from ._lib import Error, LC_ERR_SHAPE, fail
 from . import _torch_alloc as alloc
+from . import _torch_fold as fold
 from . import _torch_lcm as lcm
 from . import _torch_train as train
 
@@ -141,8 +144,9 @@ def compress(model, train_loader, val_loader, example_input, ratio=40, max_drop=
     writes the .lcm to `out` (None: nothing written). Returns the report
     dict: ratio, bytes, onnx_bytes, float_top1, final_top1, drop (points;
     all on val_loader), budget_met, ratio_met, seconds, cpu_seconds, steps
-    (optimizer steps in all), rounds, layers {name: sparsity, bits, kept,
-    numel, bytes}, out.
+    (optimizer steps in all), rounds [{kind, bytes, top1, pruned_top1 (before
+    sharing), steps, plan}], layers {name: sparsity, bits, kept,
+    numel, bytes}, batchnorm_folded (names), out.
 
     steps: limit on optimizer steps over all rounds (default 4 x
     (prune_steps + share_steps)); prune_steps / share_steps: the first
@@ -150,9 +154,9 @@ def compress(model, train_loader, val_loader, example_input, ratio=40, max_drop=
     distill: soft targets from the float model; val_limit: validation
     samples libcompress measures the allocation on; threads: torch's and
     libcompress's thread count (default: torch's); inplace: train and leave
-    the result in `model` (otherwise a deep copy is trained); progress:
-    force the stderr progress line on or off (default: when stderr is a
-    terminal). Raises shrink.Error (ValueError for argument types) for bad
+    the result in `model`, its folded BatchNorms made Identity (otherwise a
+    deep copy is trained); progress: force the stderr progress line on or
+    off (default: when stderr is a terminal). Raises shrink.Error (ValueError for argument types) for bad
     input, and when the ratio is out of reach of the allocation grid, before
     any training."""
     _check(model, train_loader, val_loader, example_input, ratio, max_drop)
@@ -183,6 +187,7 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
               share_steps, lr, share_lr, distill, val_limit, threads, inplace, bar, t0, c0):
     names = compressible_layers(model)
     float_net = copy.deepcopy(model).eval()
+    folded = fold.fold_batchnorm(float_net, LAYER_TYPES)
     teacher = None
     if distill:
         teacher = copy.deepcopy(model).eval()
@@ -194,8 +199,9 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
     bar.val = float_top1
     with tempfile.TemporaryDirectory(prefix="shrink-torch-") as tmp:
         onnx_path = os.path.join(tmp, "float.onnx")
-        lcm.export_onnx(float_net, example_input, onnx_path)
+        lcm.export_onnx(model, example_input, onnx_path)  # the ratio is to the model as given
         onnx_bytes = os.path.getsize(onnx_path)
+        lcm.export_onnx(float_net, example_input, onnx_path)
         inits = lcm.initializer_map(float_net, onnx_path, names)
         budget = int(onnx_bytes // ratio)
         # libcompress's post-training allocation, on float16-rounded extras as written
@@ -232,6 +238,7 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
                 masks = train.prune_phase(net, names, plan, batches, n_prune, lr * 0.5, teacher, bar,
                                           masks=best.masks)
             pre_share = copy.deepcopy(net)
+            pruned_top1 = train.evaluate(pre_share, val_loader)  # before sharing: tells which phase loses
             n_share = min(share_steps, max(0, limit - used - n_prune))
             shared = train.share_phase(net, names, plan, masks, batches, n_share, share_lr, teacher, bar)
             train.round_to_half(net, set(names))
@@ -242,7 +249,8 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
             top1 = train.evaluate(net, val_loader)
             bar.val = top1
             r = _Round(net, plan, masks, pre_share, shared, size, top1, n_prune + n_share)
-            rounds.append(dict(kind=kind, bytes=size, top1=round(top1, 4), steps=r.steps,
+            rounds.append(dict(kind=kind, bytes=size, top1=round(top1, 4), pruned_top1=round(pruned_top1, 4),
+                               steps=r.steps,
                                plan={n: list(plan[n]) for n in names}))
             fits = size <= budget
             if best is None or (fits, top1 if fits else -size) > (best.bytes <= budget,
@@ -274,6 +282,7 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
                 os.unlink(os.fspath(out))
                 raise
         if inplace:
+            fold.fold_batchnorm(model, LAYER_TYPES)
             model.load_state_dict(final.state_dict())
     final_top1 = best.top1
     return dict(ratio=round(onnx_bytes / best.bytes, 3), bytes=best.bytes, onnx_bytes=onnx_bytes, budget=budget,
@@ -281,5 +290,6 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
                 drop=round(float_top1 - final_top1, 4), ratio_met=best.bytes <= budget,
                 budget_met=best.bytes <= budget and float_top1 - final_top1 <= max_drop,
                 seconds=round(time.time() - t0, 2), cpu_seconds=round(time.process_time() - c0, 2), steps=used,
-                rounds=rounds, layers=report_layers, out=os.fspath(out) if out is not None else None,
+                rounds=rounds, layers=report_layers, batchnorm_folded=folded,
+                out=os.fspath(out) if out is not None else None,
                 seed=seed, threads=threads)
