@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lc_calib_cache.h"
 #include "lc_pass.h"
 #include "lc_plan_inputs.h"
 #include "lc_strset.h"
@@ -19,6 +20,10 @@ typedef struct until_state {
     const bool *need;   /* by main-graph node index */
     int n_nodes;
     int left;           /* needed nodes not yet run in this batch */
+    lc_calib_cache *cache; /* NULL: none */
+    lc_executor *ex;
+    int capture_node;   /* the cache saves after this node (-1: never) */
+    int64_t start, n;   /* the batch */
 } until_state;
 
 static lc_status until_observe(void *user, int node_index, const lc_node *node, int n_in, const lc_value *const *in,
@@ -27,6 +32,7 @@ static lc_status until_observe(void *user, int node_index, const lc_node *node, 
     until_state *u = user;
     lc_status s = u->fn(u->user, node_index, node, n_in, in, n_out, out);
     if (s) return s;
+    if (u->cache && node_index == u->capture_node) lc_calib_cache_capture(u->cache, u->ex, u->start, u->n);
     if (node_index >= 0 && node_index < u->n_nodes && u->need[node_index] && --u->left == 0) return STOP_BATCH;
     return LC_OK;
 }
@@ -59,7 +65,10 @@ static lc_status dataset_run(const lc_model *m, const lc_dataset *d, int64_t lim
     lc_executor *ex = NULL;
     int64_t planned = 0;
     int needed = 0;
-    until_state until = {observe, observe_user, need, m->graph->n_nodes, 0};
+    until_state until = {observe, observe_user, need, m->graph->n_nodes, 0, NULL, NULL, -1, 0, 0};
+    /* the calibration cache serves runs that stop after their needed nodes */
+    lc_calib_cache *cache = observe && need && ctx && ctx->calib_cache && d == ctx->calib ? ctx->calib_cache : NULL;
+    if (cache) lc_calib_cache_begin(cache, m, d, count, bsz);
     for (int64_t start = 0; start < count && !s; start += bsz) {
         int64_t n = count - start < bsz ? count - start : bsz;
         if (!ex || planned != n) {
@@ -78,7 +87,14 @@ static lc_status dataset_run(const lc_model *m, const lc_dataset *d, int64_t lim
         }
         shape->data = lc_dataset_sample(d, start);
         until.left = needed;
-        s = lc_executor_run(ex, pi->shapes, pi->n);
+        int first = 0;
+        until.cache = needed > 0 ? cache : NULL;
+        if (until.cache) {
+            first = lc_calib_cache_resume(cache, ex, need, start, n);
+            until.ex = ex, until.start = start, until.n = n;
+            until.capture_node = lc_calib_cache_capture_node(cache, ex);
+        }
+        s = lc_executor_run_from(ex, pi->shapes, pi->n, first);
         if (s == STOP_BATCH) s = LC_OK;
         if (s) break;
         if (on_batch) {
@@ -87,6 +103,7 @@ static lc_status dataset_run(const lc_model *m, const lc_dataset *d, int64_t lim
         }
         lc_progress(ctx, observe ? "calibration" : "evaluation", start + n, count);
     }
+    if (cache) s = lc_calib_cache_end(cache, s);
     lc_executor_free(ex);
     free(pi);
     return s;
