@@ -615,10 +615,9 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     int n = 0;
     /* the waves' calibration runs resume from the activations the previous
        run computed before the layers it looked at (lc_calib_cache.h) */
-    lc_context local = *ctx;
-    lc_calib_cache *cache = NULL;
-    if (!ctx->no_calib_cache && !ctx->calib_cache && lc_calib_cache_create(&cache) == LC_OK) local.calib_cache = cache;
-    ctx = &local;
+    lc_context local;
+    lc_calib_cache *cache;
+    ctx = lc_calib_cache_context(ctx, &local, &cache);
     const lc_param_value *nm = lc_params_get(p, "nm");
     state st = {.ctx = ctx,
                 .model = m,

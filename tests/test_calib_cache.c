@@ -3,8 +3,9 @@
  *     activations shows its observer the same bits as a run from the
  *     input, it does resume (fewer nodes run), and a changed weight before
  *     the saved point makes it run from the input again;
- *   - prune-hessian with and without the cache gives the same model, bit
- *     for bit (resnet8: BatchNorm waves; lenet5: bias correction);
+ *   - prune-hessian and lc_correct_bn with and without the cache give the
+ *     same model, bit for bit (resnet8: BatchNorm waves; lenet5: bias
+ *     correction);
  *   - with correct=auto (bn_checked) the registry skips the correction
  *     after a prune-hessian whose waves re-estimated every BatchNorm:
  *     applying it again changes nothing. */
@@ -193,6 +194,24 @@ START_TEST(prune_hessian_same_without_cache_lenet5)
 }
 END_TEST
 
+/* lc_correct_bn's waves resume from each other: the same statistics */
+START_TEST(correct_bn_same_without_cache)
+{
+    fixture fx = setup("resnet8.onnx");
+    lc_model *a = NULL, *b = NULL;
+    ck_assert_int_eq(lc_model_clone(fx.orig, &a), LC_OK);
+    run_pass(a, "prune-magnitude", "sparsity=0.7,correct=none", fx.ctx);
+    ck_assert_int_eq(lc_model_clone(a, &b), LC_OK);
+    ck_assert_int_eq(lc_correct_bn(a, fx.ctx), LC_OK);
+    fx.ctx->no_calib_cache = true;
+    ck_assert_int_eq(lc_correct_bn(b, fx.ctx), LC_OK);
+    ck_assert(same_inits(a, b));
+    lc_model_free(a);
+    lc_model_free(b);
+    teardown(&fx);
+}
+END_TEST
+
 START_TEST(skipped_bn_checked_correction_changes_nothing)
 {
     fixture fx = setup("resnet8.onnx");
@@ -221,6 +240,7 @@ int main(void)
     tcase_add_test(tc, resumed_runs_see_the_same_bits);
     tcase_add_test(tc, prune_hessian_same_without_cache_resnet8);
     tcase_add_test(tc, prune_hessian_same_without_cache_lenet5);
+    tcase_add_test(tc, correct_bn_same_without_cache);
     tcase_add_test(tc, skipped_bn_checked_correction_changes_nothing);
     suite_add_tcase(s, tc);
     return run_suite(s);

@@ -194,7 +194,6 @@ void lc_calib_cache_capture(lc_calib_cache *c, lc_executor *ex, int64_t start, i
         c->n_e = (int)(k + 1);
     }
     entry *e = &c->e[k];
-    drop_entry(c, e);
     /* every batch's plan must run the same nodes before the frontier */
     if (!c->new_order && !(c->new_order = malloc(sizeof *c->new_order * (size_t)c->capture))) goto fail;
     for (int p = 0; p < c->capture; p++) {
@@ -204,19 +203,27 @@ void lc_calib_cache_capture(lc_calib_cache *c, lc_executor *ex, int64_t start, i
     }
     int nv = lc_executor_live_values(ex, c->capture, NULL, 0);
     v = malloc(sizeof *v * (size_t)(nv ? nv : 1));
-    e->data = calloc((size_t)(nv ? nv : 1), sizeof *e->data);
-    e->bytes = calloc((size_t)(nv ? nv : 1), sizeof *e->bytes);
-    if (!v || !e->data || !e->bytes) goto fail;
+    if (!v) goto fail;
     lc_executor_live_values(ex, c->capture, v, nv);
-    for (int i = 0; i < nv; i++) {
-        size_t b = v[i]->nbytes;
-        if (c->bytes + b > CACHE_MAX_BYTES) goto fail;
-        if (!(e->data[i] = malloc(b ? b : 1))) goto fail;
-        if (b) memcpy(e->data[i], v[i]->data, b);
-        e->bytes[i] = b;
-        e->n_vals = i + 1;
-        c->bytes += b;
+    /* the previous frontier's memory is reused when the sizes agree (fresh
+       allocations of this size cost a page fault per 4 KiB) */
+    bool reuse = e->n_vals == nv;
+    for (int i = 0; reuse && i < nv; i++) reuse = e->bytes[i] == v[i]->nbytes;
+    if (!reuse) {
+        drop_entry(c, e);
+        e->data = calloc((size_t)(nv ? nv : 1), sizeof *e->data);
+        e->bytes = calloc((size_t)(nv ? nv : 1), sizeof *e->bytes);
+        if (!e->data || !e->bytes) goto fail;
+        for (int i = 0; i < nv; i++) {
+            size_t b = v[i]->nbytes;
+            if (c->bytes + b > CACHE_MAX_BYTES || !(e->data[i] = malloc(b ? b : 1))) goto fail;
+            e->bytes[i] = b;
+            e->n_vals = i + 1;
+            c->bytes += b;
+        }
     }
+    for (int i = 0; i < nv; i++)
+        if (e->bytes[i]) memcpy(e->data[i], v[i]->data, e->bytes[i]);
     e->n = n;
     c->captured++;
     free(v);
@@ -264,4 +271,13 @@ oom:
     /* the cache is only a shortcut: without memory, run in full */
     clear(c);
     return LC_OK;
+}
+
+const lc_context *lc_calib_cache_context(const lc_context *ctx, lc_context *local, lc_calib_cache **cache)
+{
+    *cache = NULL;
+    if (!ctx || ctx->no_calib_cache || ctx->calib_cache || lc_calib_cache_create(cache)) return ctx;
+    *local = *ctx;
+    local->calib_cache = *cache;
+    return local;
 }

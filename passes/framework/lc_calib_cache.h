@@ -21,6 +21,11 @@
 lc_status lc_calib_cache_create(lc_calib_cache **out);
 void lc_calib_cache_free(lc_calib_cache *c);
 
+/* The context a pass's runs use: ctx itself when it has a cache already
+ * (or no_calib_cache, or no memory), else *local = ctx with a new cache
+ * *cache, which the caller frees (lc_calib_cache_free) after its runs. */
+const lc_context *lc_calib_cache_context(const lc_context *ctx, lc_context *local, lc_calib_cache **cache);
+
 /* Used by lc_calib_run_nodes, in this order:
  * begin      once per run of m over `count` samples of d by batches of
  *            `batch`; forgets the entries if anything they depend on
