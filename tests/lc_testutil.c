@@ -147,7 +147,7 @@ lc_model *load_zoo(const char *file)
     return m;
 }
 
-bool same_inits(const lc_model *a, const lc_model *b)
+bool inits_equal(const lc_model *a, const lc_model *b)
 {
     if (a->graph->n_inits != b->graph->n_inits) return false;
     for (int i = 0; i < a->graph->n_inits; i++) {

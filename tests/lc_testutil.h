@@ -37,7 +37,7 @@ lc_model *load_zoo(const char *file);
 
 /* Whether every stored tensor (initializer) of a's main graph equals b's
  * of the same name, bit for bit (and they have as many). */
-bool same_inits(const lc_model *a, const lc_model *b);
+bool inits_equal(const lc_model *a, const lc_model *b);
 
 /* An empty model (IR 8, default-domain opset `opset`, no nodes) whose main
  * graph is named `name`. */

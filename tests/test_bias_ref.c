@@ -53,9 +53,9 @@ START_TEST(collected_reference_equals_copy)
     ck_assert_int_eq(lc_pass_run_params(c, p, &none, ctx), LC_OK);
     ck_assert_int_eq(lc_pass_run_params(plain, p, &none, ctx), LC_OK);
     ck_assert_int_eq(lc_correct_bias(c, orig, ctx), LC_OK);
-    ck_assert(same_inits(a, b));
-    ck_assert(same_inits(a, c));
-    ck_assert(!same_inits(a, plain)); /* the correction did change biases */
+    ck_assert(inits_equal(a, b));
+    ck_assert(inits_equal(a, c));
+    ck_assert(!inits_equal(a, plain)); /* the correction did change biases */
     lc_params_clear(&pv);
     lc_params_clear(&none);
     lc_model_free(a);

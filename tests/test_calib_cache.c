@@ -2,7 +2,8 @@
  *   - the calibration cache (lc_calib_cache.h): a run resumed from saved
  *     activations shows its observer the same bits as a run from the
  *     input, it does resume (fewer nodes run), and a changed weight before
- *     the saved point makes it run from the input again;
+ *     the saved point makes it run from the input again; the same for
+ *     lc_calib_run_inputs, which stops before the needed node runs;
  *   - prune-hessian and lc_correct_bn with and without the cache give the
  *     same model, bit for bit (resnet8: BatchNorm waves; lenet5: bias
  *     correction);
@@ -45,15 +46,22 @@ static lc_status record(void *user, int node_index, const lc_node *node, int n_i
     return LC_OK;
 }
 
-/* One run needing only `node`, through ctx; returns what it saw. */
-static seen observe_node(const lc_model *m, const lc_context *ctx, int node)
+/* One run needing only `node`, through ctx; returns what it saw
+ * (inputs: lc_calib_run_inputs, else lc_calib_run_nodes). */
+static seen observe_run(const lc_model *m, const lc_context *ctx, int node, bool inputs)
 {
     bool need[256] = {false};
     ck_assert_int_lt(m->graph->n_nodes, 256);
     need[node] = true;
     seen s = {node, NULL, 0, 0, 0};
-    ck_assert_int_eq(lc_calib_run_nodes(m, ctx, record, &s, need), LC_OK);
+    if (inputs) ck_assert_int_eq(lc_calib_run_inputs(m, ctx, record, &s, need), LC_OK);
+    else ck_assert_int_eq(lc_calib_run_nodes(m, ctx, record, &s, need), LC_OK);
     return s;
+}
+
+static seen observe_node(const lc_model *m, const lc_context *ctx, int node)
+{
+    return observe_run(m, ctx, node, false);
 }
 
 static bool same_seen(const seen *a, const seen *b)
@@ -155,6 +163,39 @@ START_TEST(resumed_runs_see_the_same_bits)
 }
 END_TEST
 
+/* lc_calib_run_inputs (the Hessian collection's run: observers before each
+ * node, stopping before the last needed one) shows the same inputs as
+ * lc_calib_run_nodes, from the input and resumed through the cache. */
+START_TEST(input_runs_see_the_same_bits)
+{
+    fixture fx = setup("resnet8.onnx");
+    lc_calib_cache *cache = NULL;
+    ck_assert_int_eq(lc_calib_cache_create(&cache), LC_OK);
+    lc_context cached = *fx.ctx;
+    cached.calib_cache = cache;
+    int conv1 = nth(fx.orig, "Conv", 1), conv4 = nth(fx.orig, "Conv", 4);
+    seen a0 = observe_node(fx.orig, fx.ctx, conv1), b0 = observe_node(fx.orig, fx.ctx, conv4);
+    seen a = observe_run(fx.orig, fx.ctx, conv1, true), b = observe_run(fx.orig, fx.ctx, conv4, true);
+    ck_assert(same_seen(&a, &a0));
+    ck_assert(same_seen(&b, &b0));
+    /* one call per node up to the needed one, which is seen but not run */
+    ck_assert_int_eq(a.calls, a0.calls);
+    seen c = observe_run(fx.orig, &cached, conv1, true), d = observe_run(fx.orig, &cached, conv4, true);
+    seen e = observe_run(fx.orig, &cached, conv4, true), f = observe_node(fx.orig, &cached, conv4);
+    ck_assert(same_seen(&c, &a0));
+    ck_assert(same_seen(&d, &b0));
+    ck_assert(same_seen(&e, &b0));
+    ck_assert(same_seen(&f, &b0));
+    ck_assert_int_lt(d.calls, b.calls);
+    /* resumed exactly at the needed node: it is the only call, per batch */
+    ck_assert_int_eq(e.calls, 3);
+    seen *all[] = {&a0, &b0, &a, &b, &c, &d, &e, &f};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) free(all[i]->v);
+    lc_calib_cache_free(cache);
+    teardown(&fx);
+}
+END_TEST
+
 static void run_pass(lc_model *m, const char *name, const char *params, const lc_context *ctx)
 {
     const lc_pass *p = lc_pass_find(name);
@@ -175,8 +216,8 @@ static void pass_same_with_and_without_cache(const char *zoo, const char *params
     run_pass(a, "prune-hessian", params, fx.ctx);
     fx.ctx->no_calib_cache = true;
     run_pass(b, "prune-hessian", params, fx.ctx);
-    ck_assert(same_inits(a, b));
-    ck_assert(!same_inits(a, fx.orig));
+    ck_assert(inits_equal(a, b));
+    ck_assert(!inits_equal(a, fx.orig));
     lc_model_free(a);
     lc_model_free(b);
     teardown(&fx);
@@ -205,7 +246,7 @@ START_TEST(correct_bn_same_without_cache)
     ck_assert_int_eq(lc_correct_bn(a, fx.ctx), LC_OK);
     fx.ctx->no_calib_cache = true;
     ck_assert_int_eq(lc_correct_bn(b, fx.ctx), LC_OK);
-    ck_assert(same_inits(a, b));
+    ck_assert(inits_equal(a, b));
     lc_model_free(a);
     lc_model_free(b);
     teardown(&fx);
@@ -225,7 +266,7 @@ START_TEST(skipped_bn_checked_correction_changes_nothing)
     /* what the registry skipped: the checked re-estimation, run again */
     ck_assert_int_eq(lc_model_clone(a, &b), LC_OK);
     ck_assert_int_eq(lc_correction_apply(b, LC_CORRECT_BN_CHECKED, NULL, fx.ctx), LC_OK);
-    ck_assert(same_inits(a, b));
+    ck_assert(inits_equal(a, b));
     lc_model_free(a);
     lc_model_free(b);
     teardown(&fx);
@@ -238,6 +279,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, resumed_runs_see_the_same_bits);
+    tcase_add_test(tc, input_runs_see_the_same_bits);
     tcase_add_test(tc, prune_hessian_same_without_cache_resnet8);
     tcase_add_test(tc, prune_hessian_same_without_cache_lenet5);
     tcase_add_test(tc, correct_bn_same_without_cache);

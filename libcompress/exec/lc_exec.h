@@ -233,6 +233,9 @@ void lc_executor_set_observer(lc_executor *ex, lc_observe_fn fn, void *user);
  * in the kernel's epilogue). Fused nodes are not run on their own, so
  * observers cannot see them; LC_EXEC_NO_FUSION runs every node. */
 #define LC_EXEC_NO_FUSION 1u
+/* The observer is called before each node runs, with its inputs only
+ * (n_out = 0, out NULL); a non-zero return stops the run before the node. */
+#define LC_EXEC_OBSERVE_INPUTS 2u
 lc_status lc_executor_create_ex(const lc_model *m, const lc_array *shapes, int n_inputs, int threads, unsigned flags,
                                 lc_executor **out);
 

@@ -60,14 +60,18 @@ lc_status lc_executor_run_from(lc_executor *ex, const lc_array *inputs, int n_in
         sl->v.data = sl->outer->data;
     }
     lc_status s = LC_OK;
+    bool before = (ex->flags & LC_EXEC_OBSERVE_INPUTS) != 0;
     for (int p = first; p < ex->n_steps && !s; p++) {
         step *st = &ex->steps[p];
+        if (before && ex->observer &&
+            (s = ex->observer(ex->observer_user, st->node_index, st->node, st->args.n_in, st->args.in, 0, NULL)))
+            break;
         s = st->kernel->run(&st->args);
         if (s) {
             lc_exec_node_fail(ex, s, st->node_index, st->node);
             break;
         }
-        if (ex->observer)
+        if (ex->observer && !before)
             s = ex->observer(ex->observer_user, st->node_index, st->node, st->args.n_in, st->args.in, st->args.n_out,
                              (const lc_value *const *)st->args.out);
     }

@@ -45,9 +45,11 @@ static int count_needed(const lc_executor *ex, const bool *need)
     return k;
 }
 
+/* before: the observer sees each node's inputs before it runs
+ * (LC_EXEC_OBSERVE_INPUTS), and a batch stops before its last needed node. */
 static lc_status dataset_run(const lc_model *m, const lc_dataset *d, int64_t limit, int batch, int threads,
-                             lc_observe_fn observe, void *observe_user, const bool *need, lc_batch_fn on_batch,
-                             void *batch_user, const lc_context *ctx)
+                             lc_observe_fn observe, void *observe_user, const bool *need, bool before,
+                             lc_batch_fn on_batch, void *batch_user, const lc_context *ctx)
 {
     /* the data feeds the one input without a feed (libcompress/inputs.h) */
     lc_plan_inputs *pi = malloc(sizeof *pi);
@@ -76,7 +78,8 @@ static lc_status dataset_run(const lc_model *m, const lc_dataset *d, int64_t lim
             ex = NULL;
             shape->dims[0] = n;
             /* an observer must see every node, so no fused plan for it */
-            if ((s = lc_executor_create_ex(m, pi->shapes, pi->n, threads, observe ? LC_EXEC_NO_FUSION : 0u, &ex)))
+            unsigned flags = observe ? LC_EXEC_NO_FUSION | (before ? LC_EXEC_OBSERVE_INPUTS : 0u) : 0u;
+            if ((s = lc_executor_create_ex(m, pi->shapes, pi->n, threads, flags, &ex)))
                 break;
             needed = observe && need ? count_needed(ex, need) : 0;
             if (observe) {
@@ -92,7 +95,7 @@ static lc_status dataset_run(const lc_model *m, const lc_dataset *d, int64_t lim
         if (until.cache) {
             first = lc_calib_cache_resume(cache, ex, need, start, n);
             until.ex = ex, until.start = start, until.n = n;
-            until.capture_node = lc_calib_cache_capture_node(cache, ex);
+            until.capture_node = lc_calib_cache_capture_node(cache, ex, before);
         }
         s = lc_executor_run_from(ex, pi->shapes, pi->n, first);
         if (s == STOP_BATCH) s = LC_OK;
@@ -113,7 +116,7 @@ lc_status lc_dataset_run(const lc_model *m, const lc_dataset *d, int64_t limit, 
                          lc_observe_fn observe, void *observe_user, lc_batch_fn on_batch, void *batch_user,
                          const lc_context *ctx)
 {
-    return dataset_run(m, d, limit, batch, threads, observe, observe_user, NULL, on_batch, batch_user, ctx);
+    return dataset_run(m, d, limit, batch, threads, observe, observe_user, NULL, false, on_batch, batch_user, ctx);
 }
 
 lc_status lc_calib_run(const lc_model *m, const lc_context *ctx, lc_observe_fn fn, void *user)
@@ -125,7 +128,16 @@ lc_status lc_calib_run_nodes(const lc_model *m, const lc_context *ctx, lc_observ
 {
     if (!ctx || !ctx->calib) return lc_fail(LC_ERR_INVALID_ARGUMENT, "this pass needs calibration data (lc_context_set_calib)");
     if (!fn) need = NULL;
-    return dataset_run(m, ctx->calib, ctx->calib_limit, ctx->batch, ctx->threads, fn, user, need, NULL, NULL, ctx);
+    return dataset_run(m, ctx->calib, ctx->calib_limit, ctx->batch, ctx->threads, fn, user, need, false, NULL, NULL,
+                       ctx);
+}
+
+lc_status lc_calib_run_inputs(const lc_model *m, const lc_context *ctx, lc_observe_fn fn, void *user, const bool *need)
+{
+    if (!ctx || !ctx->calib) return lc_fail(LC_ERR_INVALID_ARGUMENT, "this pass needs calibration data (lc_context_set_calib)");
+    if (!fn || !need) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_calib_run_inputs: fn and need are required");
+    return dataset_run(m, ctx->calib, ctx->calib_limit, ctx->batch, ctx->threads, fn, user, need, true, NULL, NULL,
+                       ctx);
 }
 
 typedef struct predict_state {

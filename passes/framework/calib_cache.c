@@ -173,9 +173,9 @@ int lc_calib_cache_resume(lc_calib_cache *c, lc_executor *ex, const bool *need, 
     return fits ? c->first : 0;
 }
 
-int lc_calib_cache_capture_node(const lc_calib_cache *c, const lc_executor *ex)
+int lc_calib_cache_capture_node(const lc_calib_cache *c, const lc_executor *ex, bool before)
 {
-    return c->capture > 0 && !c->failed ? lc_executor_step_node(ex, c->capture - 1) : -1;
+    return c->capture > 0 && !c->failed ? lc_executor_step_node(ex, c->capture - (before ? 0 : 1)) : -1;
 }
 
 void lc_calib_cache_capture(lc_calib_cache *c, lc_executor *ex, int64_t start, int64_t n)

@@ -33,14 +33,16 @@ const lc_context *lc_calib_cache_context(const lc_context *ctx, lc_context *loca
  * resume     per batch, with its plan: copies the saved values in and
  *            returns the step to run from (0: all), and at start = 0
  *            decides whether this run saves a later frontier;
- * capture_node  the node after whose step the run saves (-1: none);
- * capture    called by the observer after that node: saves the values;
+ * capture_node  the node at whose observer call the run saves (-1:
+ *            none): the last before the frontier, or with `before`
+ *            (observers called before each node) the first after it;
+ * capture    called from that observer call: saves the values;
  * end        with the run's status: keeps what was saved if every batch
  *            saved it, else forgets everything; returns s. */
 int lc_calib_cache_begin(lc_calib_cache *c, const lc_model *m, const struct lc_dataset *d, int64_t count,
                          int64_t batch);
 int lc_calib_cache_resume(lc_calib_cache *c, lc_executor *ex, const bool *need, int64_t start, int64_t n);
-int lc_calib_cache_capture_node(const lc_calib_cache *c, const lc_executor *ex);
+int lc_calib_cache_capture_node(const lc_calib_cache *c, const lc_executor *ex, bool before);
 void lc_calib_cache_capture(lc_calib_cache *c, lc_executor *ex, int64_t start, int64_t n);
 lc_status lc_calib_cache_end(lc_calib_cache *c, lc_status s);
 

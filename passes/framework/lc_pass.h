@@ -171,6 +171,12 @@ lc_status lc_calib_run(const lc_model *m, const lc_context *ctx, lc_observe_fn f
  * are not computed. What `fn` sees of the needed nodes is the same. */
 lc_status lc_calib_run_nodes(const lc_model *m, const lc_context *ctx, lc_observe_fn fn, void *user, const bool *need);
 
+/* The same for an observer that reads only the inputs of the needed nodes
+ * (need required): fn is called before each node runs, with its inputs
+ * (n_out = 0, out NULL), and each batch stops before its last needed node
+ * would run. What fn sees of the needed nodes' inputs is the same. */
+lc_status lc_calib_run_inputs(const lc_model *m, const lc_context *ctx, lc_observe_fn fn, void *user, const bool *need);
+
 /* For each node of graph `g` (level[i], g->n_nodes entries): the largest
  * number of `marked` nodes on any path from the graph inputs to one of the
  * node's inputs (the node itself not counted). Statistics that depend on
