@@ -14,8 +14,10 @@
 
 #include "lc_calib_cache.h"
 
-/* Frontier values of all batches together stay under this. */
-#define CACHE_MAX_BYTES ((size_t)256 << 20)
+/* Frontier values of all batches together stay under this (resnet8's
+ * widest frontier over 500 samples is about 50 MB); a run whose frontier
+ * would need more saves nothing (decided before allocating). */
+#define CACHE_MAX_BYTES ((size_t)64 << 20)
 
 typedef struct entry {
     int64_t n;       /* samples in the batch (0: none saved) */
@@ -205,6 +207,12 @@ void lc_calib_cache_capture(lc_calib_cache *c, lc_executor *ex, int64_t start, i
     v = malloc(sizeof *v * (size_t)(nv ? nv : 1));
     if (!v) goto fail;
     lc_executor_live_values(ex, c->capture, v, nv);
+    if (start == 0) {
+        /* the whole data set's frontier, from the first batch's */
+        double per = 0;
+        for (int i = 0; i < nv; i++) per += (double)v[i]->nbytes / (double)n;
+        if (per * (double)c->count > (double)CACHE_MAX_BYTES) goto fail;
+    }
     /* the previous frontier's memory is reused when the sizes agree (fresh
        allocations of this size cost a page fault per 4 KiB) */
     bool reuse = e->n_vals == nv;

@@ -9,7 +9,8 @@
  * come after that point resumes there, provided the weights (initializers)
  * of every node before it are still the same bytes; otherwise it runs from
  * the start. What the observer sees is bit for bit what a full run gives.
- * The cache holds at most 256 MiB of values (else runs are not resumed).
+ * The cache holds at most 64 MiB of values (a run whose frontier needs
+ * more saves nothing, and the next one runs in full).
  * The model, its graph and the data set must outlive the cache; it is for
  * one thread.
  */
