@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "gptq_grid.h"
+#include "lc_calib_cache.h"
 
 /* Allocation size of n elements, at least 1 (malloc(0) may return NULL). */
 static size_t nz(int64_t n) { return n > 0 ? (size_t)n : 1; }
@@ -612,6 +613,11 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     lc_weight *w = NULL;
     lc_hlayer *L = NULL;
     int n = 0;
+    /* the waves' calibration runs resume from the activations the previous
+       run computed before the layers it looked at (lc_calib_cache.h) */
+    lc_context local;
+    lc_calib_cache *cache;
+    ctx = lc_calib_cache_context(ctx, &local, &cache);
     const lc_param_value *nm = lc_params_get(p, "nm");
     state st = {.ctx = ctx,
                 .model = m,
@@ -636,7 +642,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
      * it was measured worse (dscnn 80%: 38.6 -> 35.3) */
     st.center = !strcmp(center, "yes") || (!strcmp(center, "auto") && !strcmp(correct, "bias"));
     lc_status s = lc_layer_targets(m, p, &w, &n);
-    if (s) return s;
+    if (s) goto done;
     L = calloc(nz(n), sizeof *L);
     st.off = malloc(nz(n + 1) * sizeof *st.off);
     if (!L || !st.off) {
@@ -682,13 +688,14 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     if (!s && st.ref) s = wave_rescale(&st, m);
     /* correct=bn (corrects_bn): the last wave's BatchNorms, and then each
        BatchNorm has been re-estimated after every change upstream of it,
-       which is what lc_correct_bn would find again; otherwise run it */
+       which is what lc_correct_bn would find again; otherwise the
+       correction the registry would have applied (bn, or bn_checked) */
     if (!s && sequential && st.bn_update) {
         s = wave_bn(&st, m);
         bool all = true;
         for (int i = 0; i < m->graph->n_nodes; i++)
             all &= st.fresh[i] || strcmp(m->graph->nodes[i]->op_type, "BatchNormalization");
-        if (!s && !all) s = lc_correct_bn(m, ctx);
+        if (!s && !all) s = lc_correction_apply(m, lc_correction_of(m, ctx, p), NULL, ctx);
     }
     lc_log(ctx, "prune-hessian: %d layers", n);
 done:
@@ -700,6 +707,7 @@ done:
     free(st.pruned);
     free(st.fresh);
     free(w);
+    lc_calib_cache_free(cache);
     return s;
 }
 

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lc_calib_cache.h"
 #include "lc_pass.h"
 #include "lc_strset.h"
 
@@ -214,6 +215,11 @@ lc_status lc_correct_bn_nodes(lc_model *m, const lc_context *ctx, const bool *se
     }
     if ((s = lc_graph_levels(g, marked, level, &n_levels))) goto fail;
     for (int b = 0; b < bs.n_bn; b++) bs.bn[b].level = level[bs.bn[b].node];
+    /* each wave's run resumes where the previous one reached its
+       BatchNorms (lc_calib_cache.h): nothing before them changed */
+    lc_context local;
+    lc_calib_cache *cache;
+    const lc_context *wctx = lc_calib_cache_context(ctx, &local, &cache);
     for (int wave = 0; wave < n_levels && !s; wave++) {
         bool any = false;
         /* the wave's run stops after its last BatchNorm */
@@ -222,7 +228,7 @@ lc_status lc_correct_bn_nodes(lc_model *m, const lc_context *ctx, const bool *se
             if (bs.bn[b].level == wave) any = marked[bs.bn[b].node] = true;
         if (!any) continue;
         bs.wave = wave;
-        if ((s = lc_calib_run_nodes(m, ctx, observe, &bs, marked))) break;
+        if ((s = lc_calib_run_nodes(m, wctx, observe, &bs, marked))) break;
         for (int b = 0; b < bs.n_bn; b++) {
             bn_stat *x = &bs.bn[b];
             if (x->level != wave) continue;
@@ -238,6 +244,7 @@ lc_status lc_correct_bn_nodes(lc_model *m, const lc_context *ctx, const bool *se
             done++;
         }
     }
+    lc_calib_cache_free(cache);
     if (!s && !select)
         lc_log(ctx, "recalibrate-bn: re-estimated %d BatchNormalization node(s) in %d calibration wave(s)", done, n_levels);
     goto done;

@@ -146,3 +146,13 @@ lc_model *load_zoo(const char *file)
     ck_assert_msg(lc_model_load(path, &m) == LC_OK, "%s: %s", path, lc_last_error());
     return m;
 }
+
+bool inits_equal(const lc_model *a, const lc_model *b)
+{
+    if (a->graph->n_inits != b->graph->n_inits) return false;
+    for (int i = 0; i < a->graph->n_inits; i++) {
+        const lc_tensor *t = a->graph->inits[i], *u = lc_graph_init(b->graph, t->name);
+        if (!u || u->nbytes != t->nbytes || (t->nbytes && memcmp(u->data, t->data, t->nbytes))) return false;
+    }
+    return true;
+}

@@ -5,6 +5,7 @@
 #define LC_TESTUTIL_H
 
 #include <check.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lc_exec.h"
@@ -33,6 +34,10 @@ float *rnd_array(int64_t n);
 /* The zoo model `file` (e.g. "lenet5.onnx") from $LC_SOURCE_DIR/benchmarks/zoo;
  * fails the test when it does not load. */
 lc_model *load_zoo(const char *file);
+
+/* Whether every stored tensor (initializer) of a's main graph equals b's
+ * of the same name, bit for bit (and they have as many). */
+bool inits_equal(const lc_model *a, const lc_model *b);
 
 /* An empty model (IR 8, default-domain opset `opset`, no nodes) whose main
  * graph is named `name`. */

@@ -233,6 +233,9 @@ void lc_executor_set_observer(lc_executor *ex, lc_observe_fn fn, void *user);
  * in the kernel's epilogue). Fused nodes are not run on their own, so
  * observers cannot see them; LC_EXEC_NO_FUSION runs every node. */
 #define LC_EXEC_NO_FUSION 1u
+/* The observer is called before each node runs, with its inputs only
+ * (n_out = 0, out NULL); a non-zero return stops the run before the node. */
+#define LC_EXEC_OBSERVE_INPUTS 2u
 lc_status lc_executor_create_ex(const lc_model *m, const lc_array *shapes, int n_inputs, int threads, unsigned flags,
                                 lc_executor **out);
 
@@ -252,6 +255,21 @@ bool lc_executor_node_folded(const lc_executor *ex, int i);
  * NULL for folded constants that no executed node reads), or NULL if the
  * main graph has no such value. */
 const lc_value *lc_executor_value(const lc_executor *ex, const char *name);
+
+/* Resuming a run part-way (the calibration cache, passes/framework/calib.c).
+ * Steps are the executed nodes in plan order; lc_executor_step_node gives
+ * a step's node index (-1 out of range). lc_executor_live_values stores
+ * in vals (up to max) the values produced by steps before `first` that
+ * step `first` or a later one reads, or that are graph outputs, and
+ * returns how many there are; their buffers are distinct, and the caller
+ * may copy into their data. lc_executor_run_from runs steps [first, end)
+ * only: those values must hold what steps [0, first) computed on the same
+ * inputs (e.g. copied from an earlier run of the same plan); first = 0 is
+ * lc_executor_run. */
+int lc_executor_step_count(const lc_executor *ex);
+int lc_executor_step_node(const lc_executor *ex, int step);
+int lc_executor_live_values(lc_executor *ex, int first, lc_value **vals, int max);
+lc_status lc_executor_run_from(lc_executor *ex, const lc_array *inputs, int n_inputs, int first);
 
 /* Bytes of the pooled activation buffers (excluding graph outputs and
  * constants): what liveness-based reuse keeps small. */

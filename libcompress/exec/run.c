@@ -7,7 +7,15 @@
 
 lc_status lc_executor_run(lc_executor *ex, const lc_array *inputs, int n_inputs)
 {
+    return lc_executor_run_from(ex, inputs, n_inputs, 0);
+}
+
+lc_status lc_executor_run_from(lc_executor *ex, const lc_array *inputs, int n_inputs, int first)
+{
     if (!ex) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_executor_run: executor is NULL");
+    if (first < 0 || first > ex->n_steps)
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_executor_run_from: no step %d (the plan has %d)", first,
+                       ex->n_steps);
     if (n_inputs != ex->n_inputs)
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_executor_run: the plan has %d inputs, %d given", ex->n_inputs, n_inputs);
     if (n_inputs && !inputs) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_executor_run: inputs is NULL");
@@ -52,14 +60,18 @@ lc_status lc_executor_run(lc_executor *ex, const lc_array *inputs, int n_inputs)
         sl->v.data = sl->outer->data;
     }
     lc_status s = LC_OK;
-    for (int p = 0; p < ex->n_steps && !s; p++) {
+    bool before = (ex->flags & LC_EXEC_OBSERVE_INPUTS) != 0;
+    for (int p = first; p < ex->n_steps && !s; p++) {
         step *st = &ex->steps[p];
+        if (before && ex->observer &&
+            (s = ex->observer(ex->observer_user, st->node_index, st->node, st->args.n_in, st->args.in, 0, NULL)))
+            break;
         s = st->kernel->run(&st->args);
         if (s) {
             lc_exec_node_fail(ex, s, st->node_index, st->node);
             break;
         }
-        if (ex->observer)
+        if (ex->observer && !before)
             s = ex->observer(ex->observer_user, st->node_index, st->node, st->args.n_in, st->args.in, st->args.n_out,
                              (const lc_value *const *)st->args.out);
     }
@@ -155,4 +167,26 @@ size_t lc_executor_buffer_bytes(const lc_executor *ex)
     size_t total = 0;
     for (int b = 0; b < ex->n_bufs; b++) total += ex->buf_size[b];
     return total;
+}
+
+int lc_executor_step_count(const lc_executor *ex) { return ex->n_steps; }
+
+int lc_executor_step_node(const lc_executor *ex, int p)
+{
+    return p >= 0 && p < ex->n_steps ? ex->steps[p].node_index : -1;
+}
+
+int lc_executor_live_values(lc_executor *ex, int first, lc_value **vals, int max)
+{
+    int n = 0;
+    for (int p = 0; p < first && p < ex->n_steps; p++) {
+        const step *st = &ex->steps[p];
+        for (int o = 0; o < st->args.n_out; o++) {
+            int si = st->out_slots[o];
+            if (si < 0 || (ex->slots[si].last_use < first && !ex->slots[si].is_output)) continue;
+            if (n < max) vals[n] = &ex->slots[si].v;
+            n++;
+        }
+    }
+    return n;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lc_calib_cache.h"
 #include "lc_pass.h"
 #include "lc_plan_inputs.h"
 #include "lc_strset.h"
@@ -19,6 +20,10 @@ typedef struct until_state {
     const bool *need;   /* by main-graph node index */
     int n_nodes;
     int left;           /* needed nodes not yet run in this batch */
+    lc_calib_cache *cache; /* NULL: none */
+    lc_executor *ex;
+    int capture_node;   /* the cache saves after this node (-1: never) */
+    int64_t start, n;   /* the batch */
 } until_state;
 
 static lc_status until_observe(void *user, int node_index, const lc_node *node, int n_in, const lc_value *const *in,
@@ -27,6 +32,7 @@ static lc_status until_observe(void *user, int node_index, const lc_node *node, 
     until_state *u = user;
     lc_status s = u->fn(u->user, node_index, node, n_in, in, n_out, out);
     if (s) return s;
+    if (u->cache && node_index == u->capture_node) lc_calib_cache_capture(u->cache, u->ex, u->start, u->n);
     if (node_index >= 0 && node_index < u->n_nodes && u->need[node_index] && --u->left == 0) return STOP_BATCH;
     return LC_OK;
 }
@@ -39,9 +45,11 @@ static int count_needed(const lc_executor *ex, const bool *need)
     return k;
 }
 
+/* before: the observer sees each node's inputs before it runs
+ * (LC_EXEC_OBSERVE_INPUTS), and a batch stops before its last needed node. */
 static lc_status dataset_run(const lc_model *m, const lc_dataset *d, int64_t limit, int batch, int threads,
-                             lc_observe_fn observe, void *observe_user, const bool *need, lc_batch_fn on_batch,
-                             void *batch_user, const lc_context *ctx)
+                             lc_observe_fn observe, void *observe_user, const bool *need, bool before,
+                             lc_batch_fn on_batch, void *batch_user, const lc_context *ctx)
 {
     /* the data feeds the one input without a feed (libcompress/inputs.h) */
     lc_plan_inputs *pi = malloc(sizeof *pi);
@@ -59,7 +67,10 @@ static lc_status dataset_run(const lc_model *m, const lc_dataset *d, int64_t lim
     lc_executor *ex = NULL;
     int64_t planned = 0;
     int needed = 0;
-    until_state until = {observe, observe_user, need, m->graph->n_nodes, 0};
+    until_state until = {observe, observe_user, need, m->graph->n_nodes, 0, NULL, NULL, -1, 0, 0};
+    /* the calibration cache serves runs that stop after their needed nodes */
+    lc_calib_cache *cache = observe && need && ctx && ctx->calib_cache && d == ctx->calib ? ctx->calib_cache : NULL;
+    if (cache) lc_calib_cache_begin(cache, m, d, count, bsz);
     for (int64_t start = 0; start < count && !s; start += bsz) {
         int64_t n = count - start < bsz ? count - start : bsz;
         if (!ex || planned != n) {
@@ -67,7 +78,8 @@ static lc_status dataset_run(const lc_model *m, const lc_dataset *d, int64_t lim
             ex = NULL;
             shape->dims[0] = n;
             /* an observer must see every node, so no fused plan for it */
-            if ((s = lc_executor_create_ex(m, pi->shapes, pi->n, threads, observe ? LC_EXEC_NO_FUSION : 0u, &ex)))
+            unsigned flags = observe ? LC_EXEC_NO_FUSION | (before ? LC_EXEC_OBSERVE_INPUTS : 0u) : 0u;
+            if ((s = lc_executor_create_ex(m, pi->shapes, pi->n, threads, flags, &ex)))
                 break;
             needed = observe && need ? count_needed(ex, need) : 0;
             if (observe) {
@@ -78,7 +90,14 @@ static lc_status dataset_run(const lc_model *m, const lc_dataset *d, int64_t lim
         }
         shape->data = lc_dataset_sample(d, start);
         until.left = needed;
-        s = lc_executor_run(ex, pi->shapes, pi->n);
+        int first = 0;
+        until.cache = needed > 0 ? cache : NULL;
+        if (until.cache) {
+            first = lc_calib_cache_resume(cache, ex, need, start, n);
+            until.ex = ex, until.start = start, until.n = n;
+            until.capture_node = lc_calib_cache_capture_node(cache, ex, before);
+        }
+        s = lc_executor_run_from(ex, pi->shapes, pi->n, first);
         if (s == STOP_BATCH) s = LC_OK;
         if (s) break;
         if (on_batch) {
@@ -87,6 +106,7 @@ static lc_status dataset_run(const lc_model *m, const lc_dataset *d, int64_t lim
         }
         lc_progress(ctx, observe ? "calibration" : "evaluation", start + n, count);
     }
+    if (cache) s = lc_calib_cache_end(cache, s);
     lc_executor_free(ex);
     free(pi);
     return s;
@@ -96,7 +116,7 @@ lc_status lc_dataset_run(const lc_model *m, const lc_dataset *d, int64_t limit, 
                          lc_observe_fn observe, void *observe_user, lc_batch_fn on_batch, void *batch_user,
                          const lc_context *ctx)
 {
-    return dataset_run(m, d, limit, batch, threads, observe, observe_user, NULL, on_batch, batch_user, ctx);
+    return dataset_run(m, d, limit, batch, threads, observe, observe_user, NULL, false, on_batch, batch_user, ctx);
 }
 
 lc_status lc_calib_run(const lc_model *m, const lc_context *ctx, lc_observe_fn fn, void *user)
@@ -108,7 +128,16 @@ lc_status lc_calib_run_nodes(const lc_model *m, const lc_context *ctx, lc_observ
 {
     if (!ctx || !ctx->calib) return lc_fail(LC_ERR_INVALID_ARGUMENT, "this pass needs calibration data (lc_context_set_calib)");
     if (!fn) need = NULL;
-    return dataset_run(m, ctx->calib, ctx->calib_limit, ctx->batch, ctx->threads, fn, user, need, NULL, NULL, ctx);
+    return dataset_run(m, ctx->calib, ctx->calib_limit, ctx->batch, ctx->threads, fn, user, need, false, NULL, NULL,
+                       ctx);
+}
+
+lc_status lc_calib_run_inputs(const lc_model *m, const lc_context *ctx, lc_observe_fn fn, void *user, const bool *need)
+{
+    if (!ctx || !ctx->calib) return lc_fail(LC_ERR_INVALID_ARGUMENT, "this pass needs calibration data (lc_context_set_calib)");
+    if (!fn || !need) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_calib_run_inputs: fn and need are required");
+    return dataset_run(m, ctx->calib, ctx->calib_limit, ctx->batch, ctx->threads, fn, user, need, true, NULL, NULL,
+                       ctx);
 }
 
 typedef struct predict_state {

@@ -261,7 +261,8 @@ lc_status lc_hessian_collect(const lc_model *m, const lc_context *ctx, lc_hlayer
             goto done;
         }
         for (int i = 0; i < cs.n_nodes; i++) need[i] = cs.by_node[i] >= 0;
-        s = lc_calib_run_nodes(m, ctx, on_node, &cs, need);
+        /* on_node reads the layers' inputs only: their own Conv/Gemm need not run */
+        s = lc_calib_run_inputs(m, ctx, on_node, &cs, need);
         free(need);
     }
     if (s) goto done;

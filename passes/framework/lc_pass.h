@@ -120,8 +120,14 @@ struct lc_context {
     struct lc_input_binding *inputs; /* feeds and input shapes (inputs.c) */
     int n_inputs;
     int metric;                     /* LC_METRIC_* (lc_metric.h); 0: default */
+    struct lc_calib_cache *calib_cache; /* borrowed, NULL: none; a pass sets
+                                       it in a copy of its context for its
+                                       own runs (lc_calib_cache.h) */
+    bool no_calib_cache;            /* passes make no calibration cache
+                                       (tests compare with and without) */
 };
 typedef struct lc_context lc_context;
+typedef struct lc_calib_cache lc_calib_cache;
 
 /* Logs a message through the context's callback (no-op without one). */
 void lc_log(const lc_context *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -164,6 +170,12 @@ lc_status lc_calib_run(const lc_model *m, const lc_context *ctx, lc_observe_fn f
  * batch stops as soon as the last of them has run, so the nodes after them
  * are not computed. What `fn` sees of the needed nodes is the same. */
 lc_status lc_calib_run_nodes(const lc_model *m, const lc_context *ctx, lc_observe_fn fn, void *user, const bool *need);
+
+/* The same for an observer that reads only the inputs of the needed nodes
+ * (need required): fn is called before each node runs, with its inputs
+ * (n_out = 0, out NULL), and each batch stops before its last needed node
+ * would run. What fn sees of the needed nodes' inputs is the same. */
+lc_status lc_calib_run_inputs(const lc_model *m, const lc_context *ctx, lc_observe_fn fn, void *user, const bool *need);
 
 /* For each node of graph `g` (level[i], g->n_nodes entries): the largest
  * number of `marked` nodes on any path from the graph inputs to one of the
@@ -319,7 +331,10 @@ typedef struct lc_pass {
     /* True when the pass, run with parameters p and correct=bn in effect,
      * leaves every BatchNormalization as lc_correct_bn would (it
      * re-estimates them as it goes): the registry then does not run
-     * lc_correct_bn again. NULL: never. */
+     * lc_correct_bn again, nor the bn_checked comparison (which would
+     * compare the model with itself). A pass that cannot re-estimate
+     * every BatchNorm applies lc_correction_of's correction itself.
+     * NULL: never. */
     bool (*corrects_bn)(const lc_params *p);
     lc_status (*run)(lc_model *m, const lc_context *ctx, const lc_params *p);
 } lc_pass;

@@ -84,7 +84,10 @@ lc_status lc_pass_run_copy(lc_model *m, const lc_model *source, const lc_pass *p
     if (correct != LC_CORRECT_NONE && (!ctx || !ctx->calib))
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "%s: correct=%s needs calibration data (lc_context_set_calib)", p->name,
                        lc_correction_name(correct));
-    if (correct == LC_CORRECT_BN && p->corrects_bn && p->corrects_bn(pv)) correct = LC_CORRECT_NONE;
+    /* bn_checked too: the pass's statistics are a fixed point of
+       lc_correct_bn, so the check would compare two identical models */
+    if ((correct == LC_CORRECT_BN || correct == LC_CORRECT_BN_CHECKED) && p->corrects_bn && p->corrects_bn(pv))
+        correct = LC_CORRECT_NONE;
     /* bias correction (also bn's fallback, see lc_correction_needs_before)
        compares with the model before the pass: the source
        m was copied from, when the caller has it, else what it needs of m
