@@ -54,4 +54,50 @@ lc_status lc_sensitivity_merge(const lc_model *m, const char *pass, const char *
                                int64_t limit, const lc_context *ctx, const char *const *results,
                                const char *const *names, int n_results, char **json);
 
+/* The target-size and auto searches (lc_pipeline_set_target_size,
+ * lc_pipeline_set_auto) as jobs. Their costly independent stage is the
+ * grid: each searched pass run once per grid setting on every layer at
+ * once (the first pass's setting outermost), and at each setting every
+ * layer's option swapped alone into the input model for its bytes, its
+ * damage proxy and its real damage (KL divergence on the validation
+ * samples). Job k is grid setting k. What follows depends on earlier
+ * choices (the damage fit, the measurements of the options an allocation
+ * picks, each candidate built and checked) and runs in the merging
+ * process, with the measured options read from the jobs' results instead
+ * of measured: the result and the report are those of one process
+ * (lc_pipeline_run without jobs) byte for byte, but for the report's
+ * timings ("seconds", "times"). Every process of one search takes the
+ * same model, recipe, data, options and output format; a fingerprint of
+ * them in every plan line and result lets the merge refuse results of
+ * another search. Not with a sweep (lc_pipeline_set_sweep). */
+typedef enum lc_jobs_mode {
+    LC_JOBS_NONE = 0,  /* search as usual */
+    LC_JOBS_PLAN = 1,  /* list the jobs and stop */
+    LC_JOBS_RUN = 2,   /* run jobs first .. last-1 and stop */
+    LC_JOBS_MERGE = 3  /* search with the results of every job */
+} lc_jobs_mode;
+
+/** Sets what the next lc_pipeline_run of a target-size or auto search
+ *  does. LC_JOBS_PLAN and LC_JOBS_RUN: the run stops after the jobs and
+ *  returns LC_OK with *out NULL, and lc_pipeline_jobs_output gives the
+ *  plan (JSON lines {"job": k, "jobs": n, "study": FINGERPRINT,
+ *  "setting": [...]}) or each job's results ({"jobs": n, "study": ...,
+ *  "results": [{"job": k, ...}]}). LC_JOBS_MERGE: `results` (n_results
+ *  texts, copied; `names`, which may be NULL, label them in messages)
+ *  replace the grid measurements; lc_pipeline_run then fails with
+ *  LC_ERR_NOT_FOUND naming the first job without a result,
+ *  LC_ERR_INVALID_ARGUMENT for a job given twice or results of another
+ *  search, LC_ERR_FORMAT for a text that is not such results. A slice
+ *  outside the search's jobs fails lc_pipeline_run with
+ *  LC_ERR_INVALID_ARGUMENT. LC_ERR_INVALID_ARGUMENT here for an unknown
+ *  mode or first < 0 or last <= first with LC_JOBS_RUN. Not thread-safe
+ *  on one pipeline. */
+lc_status lc_pipeline_set_jobs(lc_pipeline *p, lc_jobs_mode mode, int64_t first, int64_t last,
+                               const char *const *results, const char *const *names, int n_results);
+
+/** After lc_pipeline_run with LC_JOBS_PLAN: the plan (i = 0); with
+ *  LC_JOBS_RUN: the results of job first + i. NULL otherwise. Borrowed
+ *  from the pipeline until its next run or lc_pipeline_free. */
+const char *lc_pipeline_jobs_output(const lc_pipeline *p, int64_t i);
+
 #endif /* LIBCOMPRESS_JOBS_H */
