@@ -96,7 +96,11 @@ void lc_fingerprint_hex(const lc_fingerprint *f, char out[17]) { snprintf(out, 1
 
 cJSON *lc_jobs_number(double v)
 {
-    if (isfinite(v)) return cJSON_CreateNumber(v);
+    /* cJSON prints 15 digits when they read back within an epsilon, not
+       exactly: 17 digits, as raw text, always read back to v */
+    char txt[40];
+    snprintf(txt, sizeof txt, "%.17g", v);
+    if (isfinite(v)) return cJSON_CreateRaw(txt);
     return cJSON_CreateString(isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
 }
 

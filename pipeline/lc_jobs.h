@@ -52,8 +52,8 @@ void lc_fingerprint_hex(const lc_fingerprint *f, char out[17]);
 /* ---- plan, results, merge ---- */
 
 /* A number that reads back to the same double: finite ones as JSON
- * numbers (cJSON prints 17 digits where 15 do not round-trip), others as
- * the strings "nan", "inf", "-inf". */
+ * numbers of 17 digits (cJSON's own printing may drop the last bit),
+ * others as the strings "nan", "inf", "-inf". */
 cJSON *lc_jobs_number(double v);
 /* Its value; false when j is neither. */
 bool lc_jobs_value(const cJSON *j, double *v);
