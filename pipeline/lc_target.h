@@ -275,6 +275,8 @@ struct lc_target_jobs {
 
 /* Jobs (lc_pipeline_set_jobs): one per grid leaf, in the grid's order. */
 int64_t lc_target_jobs(const lc_target *t);
+/* The jobs below one setting of step i (the leaves of later steps). */
+int64_t lc_target_jobs_below(const lc_target *t, int i);
 void lc_target_job_leaf(const lc_target *t, int64_t k, int *kidx);
 bool lc_target_leaf_is_calib(const lc_target *t, const int *kidx);
 bool lc_target_leaf_is_floor(const lc_target *t, const int *kidx);

@@ -22,7 +22,10 @@ typedef struct grid_state {
     const lc_context *mctx;   /* the context with fewer calibration samples */
     lc_target_stats ls;
     int kidx[LC_TARGET_MAX_STEPS]; /* grid index of each searched step on the way to a leaf */
-    cJSON *leaf;              /* a job's results object (NULL: the whole grid) */
+    bool jobs;                /* the grid runs of the jobs first .. last-1 only,
+                                 each leaf's measurements into its results */
+    int64_t first, last;
+    cJSON *leaf;              /* the results object of the job at hand */
     char **names;
     int done, total;
 } grid_state;
@@ -148,23 +151,39 @@ static lc_status grid_leaf(grid_state *gs, lc_model *m)
     return s;
 }
 
+/* A job: its leaf's measurements as its results. */
+static lc_status grid_job(grid_state *gs, lc_model *m, int64_t k)
+{
+    gs->leaf = cJSON_CreateObject();
+    lc_status s = grid_leaf(gs, m);
+    if (!s) s = lc_target_job_add(gs->t, k, gs->leaf);
+    cJSON_Delete(gs->leaf);
+    gs->leaf = NULL;
+    lc_progress(gs->t->r->ctx, "target size jobs", k - gs->first + 1, gs->last - gs->first);
+    return s;
+}
+
 /* The grid runs from step i on: each searched step once per grid value on
- * all its layers, each other step as given; a job (gs->leaf) only on the
- * way to its leaf gs->kidx. */
-static lc_status grid_run(grid_state *gs, int i, const lc_model *m)
+ * all its layers, each other step as given; for jobs, only on the way to
+ * their leaves (a slice of consecutive jobs shares the runs of earlier
+ * steps, as one process does). `job`: the first leaf below. */
+static lc_status grid_run(grid_state *gs, int i, const lc_model *m, int64_t job)
 {
     target *t = gs->t;
     run_state *r = t->r;
-    if (i == t->n_steps) return grid_leaf(gs, (lc_model *)m);
+    if (i == t->n_steps) return gs->jobs ? grid_job(gs, (lc_model *)m, job) : grid_leaf(gs, (lc_model *)m);
     const step *st = &r->p->steps[i];
     lc_status s = LC_OK;
     const lc_target_step *ts = &t->steps[i];
     int nv = ts->grid ? ts->n_vals : 1;
-    for (int k = gs->leaf ? gs->kidx[i] : 0; k < (gs->leaf ? gs->kidx[i] + 1 : nv) && !s; k++) {
+    int64_t below = lc_target_jobs_below(t, i);
+    for (int k = 0; k < nv && !s; k++) {
+        int64_t lo = job + k * below;
+        if (gs->jobs && (lo + below <= gs->first || lo >= gs->last)) continue; /* no job of the slice below */
         gs->kidx[i] = k;
         double v = ts->grid ? ts->vals[k] : NAN, v2 = ts->joint ? ts->vals2[k] : NAN;
         if (ts->grid && lc_target_leaves_alone(t, i, k)) { /* the pass leaves the layers alone */
-            s = grid_run(gs, i + 1, m);
+            s = grid_run(gs, i + 1, m, lo);
             continue;
         }
         lc_params pv;
@@ -187,7 +206,7 @@ static lc_status grid_run(grid_state *gs, int i, const lc_model *m)
         if (!(s = lc_model_clone(m, &c)) && !(s = lc_pass_run_params(c, st->pass, &pv, gs->mctx))) {
             t->n_runs++;
             lc_progress(r->ctx, "target size", ++gs->done, gs->total);
-            s = grid_run(gs, i + 1, c);
+            s = grid_run(gs, i + 1, c, lo);
         } else if (s) {
             lc_fail_prefix(s, "target size: pass %s", st->pass->name);
         }
@@ -246,17 +265,13 @@ lc_status lc_target_measure(target *t)
     if (!s && (mode == LC_JOBS_NONE || mode == LC_JOBS_RUN)) s = lc_target_stats_collect(t, &mctx, &gs.ls);
     lc_log(r->ctx, "target size: %d layers x settings (%d options), %d grid runs of the passes", t->n_layers, t->n_opts,
            gs.total);
-    if (!s && mode == LC_JOBS_NONE) s = grid_run(&gs, 0, t->in);
-    if (!s && mode == LC_JOBS_RUN) s = lc_jobs_check_slice(p->jobs->first, p->jobs->last, lc_target_jobs(t));
-    for (int64_t k = mode == LC_JOBS_RUN ? p->jobs->first : 0; !s && mode == LC_JOBS_RUN && k < p->jobs->last; k++) {
-        lc_target_job_leaf(t, k, gs.kidx);
-        gs.leaf = cJSON_CreateObject();
-        s = grid_run(&gs, 0, t->in);
-        s = s ? s : lc_target_job_add(t, k, gs.leaf);
-        cJSON_Delete(gs.leaf);
-        gs.leaf = NULL;
-        lc_progress(r->ctx, "target size jobs", k - p->jobs->first + 1, p->jobs->last - p->jobs->first);
+    if (!s && mode == LC_JOBS_RUN) {
+        gs.jobs = true;
+        gs.first = p->jobs->first;
+        gs.last = p->jobs->last;
+        s = lc_jobs_check_slice(gs.first, gs.last, lc_target_jobs(t));
     }
+    if (!s && (mode == LC_JOBS_NONE || mode == LC_JOBS_RUN)) s = grid_run(&gs, 0, t->in, 0);
     t->stopped = mode == LC_JOBS_PLAN || mode == LC_JOBS_RUN;
     if (t->stopped) {
         lc_target_stats_free(&gs.ls, t->n_layers);

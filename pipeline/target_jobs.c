@@ -79,6 +79,13 @@ int64_t lc_target_jobs(const target *t)
     return n;
 }
 
+int64_t lc_target_jobs_below(const target *t, int i)
+{
+    int64_t n = 1;
+    for (int j = i + 1; j < t->n_steps; j++) n *= step_settings(t, j);
+    return n;
+}
+
 void lc_target_job_leaf(const target *t, int64_t k, int *kidx)
 {
     for (int i = t->n_steps - 1; i >= 0; i--) {

@@ -17,22 +17,8 @@ import tempfile
 import numpy as np
 import yaml
 
-SHRINK = os.environ["SHRINK"]
-SRC = os.environ["LC_SOURCE_DIR"]
-CLUSTER = os.path.join(SRC, "benchmarks", "cluster")
-failures = []
-
-
-def fail(msg):
-    failures.append(msg)
-    print("FAIL:", msg, flush=True)
-
-
-def run(args, env=None, cwd=None, ok=(0,)):
-    r = subprocess.run(args, capture_output=True, text=True, env=env, cwd=cwd)
-    if r.returncode not in ok:
-        raise SystemExit(f"{' '.join(args)}: exit {r.returncode}: {r.stderr.strip()}")
-    return r
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from jobs_util import CLUSTER, SHRINK, SRC, bad_result_dirs, fail, failures, refused, run  # noqa: E402
 
 
 def main():
@@ -96,24 +82,16 @@ def main():
         if lint.returncode != 0:
             fail("yamllint: " + lint.stdout.strip())
         # 5. bad merges and slices: exit 2, one line
-        def refused(args, words, what):
-            r = subprocess.run(args, capture_output=True, text=True, cwd=tmp)
-            lines = r.stderr.strip().splitlines()
-            if r.returncode != 2 or len(lines) != 1 or not all(w in lines[0] for w in words):
-                fail(f"{what}: exit {r.returncode}, stderr {r.stderr.strip()!r}")
-        os.makedirs(os.path.join(tmp, "missing"))
-        for k in range(n):
-            if k != 7:
-                shutil.copy(os.path.join(tmp, "slurm", f"job-{k:06d}.json"), os.path.join(tmp, "missing"))
-        refused(base + ["--merge", "missing"], ["job 7", "no result"], "a missing job")
-        shutil.copytree(os.path.join(tmp, "slurm"), os.path.join(tmp, "twice"))
-        shutil.copy(os.path.join(tmp, "twice", "job-000003.json"), os.path.join(tmp, "twice", "job-extra.json"))
-        refused(base + ["--merge", "twice"], ["job 3", "twice"], "a job given twice")
+        bad_result_dirs(tmp, "slurm", n)
+        refused(base + ["--merge", "missing"], ["job 7", "no result"], "a missing job", tmp)
+        refused(base + ["--merge", "twice"], ["job 3", "twice"], "a job given twice", tmp)
         other = [SHRINK, "sensitivity", "model.onnx"] + study[:3] + ["0.5,0.9"] + study[4:]
-        refused(other + ["--merge", "slurm"], ["jobs"], "results of another study")
-        refused(base + ["--job", str(n), "--job-dir", "x"], [f"0..{n - 1}"], "a job out of range")
-        refused(base + ["--jobs", "5..2"], ["--jobs"], "an empty slice")
-        refused(base + ["--merge", "nowhere"], ["nowhere"], "a missing folder")
+        refused(other + ["--merge", "slurm"], ["jobs"], "results of another study", tmp)
+        # the same job count and layers, other data: the fingerprint differs
+        refused(base + ["--val-limit", "90", "--merge", "slurm"], ["another", "study"], "results of other data", tmp)
+        refused(base + ["--job", str(n), "--job-dir", "x"], [f"0..{n - 1}"], "a job out of range", tmp)
+        refused(base + ["--jobs", "5..2"], ["--jobs"], "an empty slice", tmp)
+        refused(base + ["--merge", "nowhere"], ["nowhere"], "a missing folder", tmp)
         print(f"{n} jobs; 4 slices, GNU parallel, the Slurm array and the Indexed Job all merge to the single run")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

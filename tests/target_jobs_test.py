@@ -4,7 +4,8 @@ slices by different processes (GNU parallel through
 benchmarks/cluster/parallel.sh, the Slurm array script and the Kubernetes
 Indexed Job's command, run here with their index variables) and merged,
 they write the very .lcm one process writes, and the same report but for
-its timings. The reference is the single-process run of the same command
+its timings (the Indexed Job's command is run for a few indices and must
+give the Slurm tasks' results). The reference is the single-process run of the same command
 (the search without jobs). Bad merges fail with exit 2 and one line: a
 missing job, a job given twice, results of another study, a slice out of
 range.
@@ -20,23 +21,10 @@ import tempfile
 
 import yaml
 
-SHRINK = os.environ["SHRINK"]
-SRC = os.environ["LC_SOURCE_DIR"]
-CLUSTER = os.path.join(SRC, "benchmarks", "cluster")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from jobs_util import CLUSTER, SHRINK, SRC, bad_result_dirs, fail, failures, refused, run  # noqa: E402
+
 TIMING = {"seconds", "cpu_seconds"}  # the report's timings: the only keys allowed to differ
-failures = []
-
-
-def fail(msg):
-    failures.append(msg)
-    print("FAIL:", msg, flush=True)
-
-
-def run(args, env=None, cwd=None):
-    r = subprocess.run(args, capture_output=True, text=True, env=env, cwd=cwd)
-    if r.returncode != 0:
-        raise SystemExit(f"{' '.join(args)}: exit {r.returncode}: {r.stderr.strip()}")
-    return r
 
 
 def untimed(x):
@@ -108,54 +96,48 @@ def main():
             run(["bash", os.path.join(CLUSTER, "slurm.sbatch")], env=dict(env, SLURM_ARRAY_TASK_ID=str(k)), cwd=tmp)
         run(target + ["--merge", "slurm", "--report", "report.json"], cwd=tmp)
         check("target", "Slurm array")
-        # 3. the Kubernetes Indexed Job's container command, per index
+        # 3. the Kubernetes Indexed Job's container command, for some indices:
+        #    the same results as the Slurm tasks', byte for byte
         job = yaml.safe_load(open(os.path.join(CLUSTER, "k8s-target-job.yaml")))
         spec = job["spec"]
         if job["kind"] != "Job" or spec["completionMode"] != "Indexed" or spec["completions"] != n:
             fail(f"k8s manifest: not an Indexed Job of {n} completions")
         c = spec["template"]["spec"]["containers"][0]
         script = c["args"][0].replace("exec shrink ", f"exec {SHRINK} ")
-        for k in range(n):
+        for k in (0, n // 2, n - 1):
             run(c["command"] + [script], env=dict(os.environ, JOB_COMPLETION_INDEX=str(k)), cwd=tmp)
-        run(target + ["--merge", "shrink-jobs", "--report", "report.json"], cwd=tmp)
-        check("target", "Kubernetes Indexed Job")
+            name = f"job-{k:06d}.json"
+            if read(os.path.join(tmp, "shrink-jobs", name)) != read(os.path.join(tmp, "slurm", name)):
+                fail(f"Kubernetes Indexed Job: {name} differs from the Slurm task's")
         lint = subprocess.run(["yamllint", "-s", "-d", "relaxed", os.path.join(CLUSTER, "k8s-target-job.yaml")],
                               capture_output=True, text=True)
         if lint.returncode != 0:
             fail("yamllint: " + lint.stdout.strip())
 
         # 4. bad merges and slices: exit 2, one line, no model written
-        def refused(args, words, what):
-            r = subprocess.run(args, capture_output=True, text=True, cwd=tmp)
-            lines = r.stderr.strip().splitlines()
-            if r.returncode != 2 or len(lines) != 1 or not all(w in lines[0] for w in words):
-                fail(f"{what}: exit {r.returncode}, stderr {r.stderr.strip()!r}")
+        def refuse(args, words, what):
+            refused(args, words, what, tmp)
             if os.path.exists(os.path.join(tmp, "model.lcm")):
                 fail(f"{what}: a model was written")
                 os.remove(os.path.join(tmp, "model.lcm"))
-        os.makedirs(os.path.join(tmp, "missing"))
-        for k in range(n):
-            if k != 7:
-                shutil.copy(os.path.join(tmp, "slurm", f"job-{k:06d}.json"), os.path.join(tmp, "missing"))
-        refused(target + ["--merge", "missing"], ["job 7", "no result"], "a missing job")
-        shutil.copytree(os.path.join(tmp, "slurm"), os.path.join(tmp, "twice"))
-        shutil.copy(os.path.join(tmp, "twice", "job-000003.json"), os.path.join(tmp, "twice", "job-extra.json"))
-        refused(target + ["--merge", "twice"], ["job 3", "twice"], "a job given twice")
+        bad_result_dirs(tmp, "slurm", n)
+        refuse(target + ["--merge", "missing"], ["job 7", "no result"], "a missing job")
+        refuse(target + ["--merge", "twice"], ["job 3", "twice"], "a job given twice")
         other_seed = target + ["--seed", "1"]
-        refused(other_seed + ["--merge", "slurm"], ["another", "study"], "results of another study (seed)")
+        refuse(other_seed + ["--merge", "slurm"], ["another", "study"], "results of another study (seed)")
         other_data = [a if a != "calib.npy" else "val.npy" for a in target]
-        refused(other_data + ["--merge", "slurm"], ["another", "study"], "results of another study (calibration data)")
-        refused(target + ["--merge", "par-auto"], ["another", "study"], "results of the auto search")
+        refuse(other_data + ["--merge", "slurm"], ["another", "study"], "results of another study (calibration data)")
+        refuse(target + ["--merge", "par-auto"], ["another", "study"], "results of the auto search")
         with open(os.path.join(tmp, "missing", "job-000007.json"), "w") as f:
             f.write("{}")
-        refused(target + ["--merge", "missing"], ["job-000007.json", "not the results"], "a text that is not results")
-        refused(target + ["--job", str(n), "--job-dir", "x"], [f"0..{n - 1}"], "a job out of range")
-        refused(target + ["--jobs", "5..2"], ["--jobs"], "an empty slice")
-        refused(target + ["--merge", "nowhere"], ["nowhere"], "a missing folder")
-        refused([SHRINK, "run", "model.onnx", "-o", "model.lcm", "--pass", "prune-magnitude", "--plan", "p.jsonl"],
+        refuse(target + ["--merge", "missing"], ["job-000007.json", "not the results"], "a text that is not results")
+        refuse(target + ["--job", str(n), "--job-dir", "x"], [f"0..{n - 1}"], "a job out of range")
+        refuse(target + ["--jobs", "5..2"], ["--jobs"], "an empty slice")
+        refuse(target + ["--merge", "nowhere"], ["nowhere"], "a missing folder")
+        refuse([SHRINK, "run", "model.onnx", "-o", "model.lcm", "--pass", "prune-magnitude", "--plan", "p.jsonl"],
                 ["--target-size"], "jobs of the passes as given")
-        print(f"target {n} jobs, auto {n_jobs['auto']} jobs: GNU parallel, the Slurm array and the Indexed Job all "
-              "merge to the single run's .lcm and report")
+        print(f"target {n} jobs, auto {n_jobs['auto']} jobs: GNU parallel and the Slurm array merge to the single "
+              "run's .lcm and report; the Indexed Job's command gives the same results")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"{len(failures)} failure(s)")
