@@ -4,6 +4,7 @@ merges that must be refused."""
 import os
 import shutil
 import subprocess
+import tempfile
 
 SHRINK = os.environ["SHRINK"]
 SRC = os.environ["LC_SOURCE_DIR"]
@@ -40,3 +41,15 @@ def bad_result_dirs(tmp, results, n):
             shutil.copy(os.path.join(tmp, results, f"job-{k:06d}.json"), os.path.join(tmp, "missing"))
     shutil.copytree(os.path.join(tmp, results), os.path.join(tmp, "twice"))
     shutil.copy(os.path.join(tmp, "twice", "job-000003.json"), os.path.join(tmp, "twice", "job-extra.json"))
+
+
+def run_test(prefix, body):
+    """Runs body(tmp) in a fresh temporary folder (removed after); the exit
+    code: 1 when anything failed."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    try:
+        body(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{len(failures)} failure(s)")
+    return 1 if failures else 0
