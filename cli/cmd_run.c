@@ -103,7 +103,7 @@ void cmd_run_help(void)
            "  --quiet           print nothing but errors\n"
            "  --verbose, -v     also the passes' log (per-layer detail) on stderr\n"
            "\n"
-           "Running a --target-size or auto-mode search on many machines: its grid (each\n"
+           "Running a --target-size, --sweep or auto-mode search on many machines: its grid (each\n"
            "searched setting run on every layer, each layer's option measured alone) is\n"
            "independent jobs, one per setting; the rest of the search runs on --merge.\n"
            "Give every step the same MODEL, -o OUT and options (OUT is written by --merge).\n"
@@ -324,8 +324,9 @@ static int parse_args(int argc, char **argv, run_opts *o)
             return cli_usage_error("run", "--max-drop is in points of top1 or agreement; for %s use %s", o->metric,
                                    !strcmp(o->metric, "cosine") ? "--min-cosine" : "--min-snr (with --metric snr)");
     }
-    if (cli_jobs_any(&o->jobs) && (o->sweep || (!auto_mode && !o->target_size)))
-        return cli_usage_error("run", "--plan, --job/--jobs and --merge split a --target-size or auto-mode search");
+    if (cli_jobs_any(&o->jobs) && !auto_mode && !o->target_size && !o->sweep)
+        return cli_usage_error("run", "--plan, --job/--jobs and --merge split a --target-size, --sweep or auto-mode "
+                                      "search");
     size_t n = strlen(o->out);
     if (!(n > 5 && !strcmp(o->out + n - 5, ".onnx")) && !(n > 4 && !strcmp(o->out + n - 4, ".lcm")))
         return cli_usage_error("run", "output '%s' must end in .onnx or .lcm", o->out);

@@ -162,6 +162,9 @@ typedef struct lc_target {
                                  marks applied) */
     int64_t base_bytes;
     int64_t floor_file;       /* the file of the most compressing grid run */
+    int64_t fixed_bytes;      /* what the file adds to the model's bytes
+                                 (lc_pipeline_model_bytes): the .lcm META
+                                 section, which depends on the options */
     float *ref;               /* the input model's log-softmax outputs on the
                                  validation data */
     int64_t n_ref;

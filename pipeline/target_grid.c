@@ -109,8 +109,12 @@ static lc_status grid_leaf(grid_state *gs, lc_model *m)
     lc_status s = lc_model_stored_tensors(t->in, &s0, &n0);
     if (!s) s = lc_model_stored_tensors(m, &s1, &n1);
     if (!s) s = lc_model_stored_tensors(t->base, &sb, &nb);
-    if (!s && floor_leaf && !t->floor_file) s = lc_target_file_bytes(t, m, t->r->float_metric, &t->floor_file);
-    if (!s && floor_leaf && gs->leaf) cJSON_AddNumberToObject(gs->leaf, "floor_file", (double)t->floor_file);
+    /* the floor's file: its model's bytes and the file's fixed ones, which
+       a job leaves to the merge (they depend on the target size, budget) */
+    int64_t floor_bytes = 0;
+    if (!s && floor_leaf) s = lc_pipeline_model_bytes(t->r, m, &floor_bytes);
+    if (!s && floor_leaf && !t->floor_file) t->floor_file = floor_bytes + t->fixed_bytes;
+    if (!s && floor_leaf && gs->leaf) cJSON_AddNumberToObject(gs->leaf, "floor_bytes", (double)floor_bytes);
     cJSON *layers = gs->leaf ? cJSON_AddArrayToObject(gs->leaf, "layers") : NULL;
     for (int l = 0; l < t->n_layers && !s; l++) {
         const char *weight = t->layers[l].weight;
@@ -252,6 +256,9 @@ lc_status lc_target_measure(target *t)
             s = lc_pass_run_params(base, p->steps[i].pass, &p->steps[i].params, r->ctx);
     t->base = base;
     if (!s) s = lc_pipeline_model_bytes(r, base, &t->base_bytes);
+    int64_t file_bytes = t->base_bytes;
+    if (!s && !p->size_fn && p->format == LC_FORMAT_LCM) s = lc_target_file_bytes(t, base, r->float_metric, &file_bytes);
+    t->fixed_bytes = file_bytes - t->base_bytes;
     if (!s) s = lc_target_outputs_eval(t, t->in, true, &kl0);
     /* whether each step's bias correction is emulated in the grid (the
        correction depends on the step's parameters and BatchNorm nodes,

@@ -137,7 +137,8 @@ lc_status lc_target_fingerprint(target *t)
         free(params);
     }
     if (s) return s;
-    /* the file's bytes: its format (and META: the float model's metric) */
+    /* the bytes: the format (the .lcm META section, which holds the target
+       size and budget, is added by the merge: lc_target.fixed_bytes) */
     lc_fingerprint_i64(&f, p->format);
     lc_fingerprint_i64(&f, p->size_fn != NULL);
     lc_fingerprint_f64(&f, r->float_metric);
@@ -235,11 +236,11 @@ static lc_status take_leaf(void *user, int64_t k, const cJSON *res, const char *
     int kidx[LC_TARGET_MAX_STEPS];
     lc_target_job_leaf(t, k, kidx);
     bool cal = lc_target_leaf_is_calib(t, kidx);
-    int64_t floor_file;
+    int64_t floor_bytes;
     if (lc_target_leaf_is_floor(t, kidx)) {
-        if (!int_field(res, "floor_file", &floor_file))
-            return lc_fail(LC_ERR_FORMAT, "%s: job %lld has no floor_file", what, (long long)k);
-        if (!t->floor_file) t->floor_file = floor_file;
+        if (!int_field(res, "floor_bytes", &floor_bytes))
+            return lc_fail(LC_ERR_FORMAT, "%s: job %lld has no floor_bytes", what, (long long)k);
+        if (!t->floor_file) t->floor_file = floor_bytes + t->fixed_bytes;
     }
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(res, "layers"), *lj;
     if (cJSON_GetArraySize(layers) != t->n_layers)

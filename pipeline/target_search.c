@@ -410,7 +410,8 @@ lc_status lc_target_search_size(target *t, int *chosen, int64_t *smallest)
         *smallest = floor_file;
         return LC_OK;
     }
-    /* the META section and other fixed bytes: measured on the input model */
+    /* the META section and other fixed bytes: measured on the input model
+       (a sweep's points differ in theirs) */
     int64_t fixed = 0;
     if (!p->size_fn && p->format == LC_FORMAT_LCM) {
         int64_t len;

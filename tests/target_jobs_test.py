@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """The target-size and auto searches as jobs (issue 18): planned, run in
 slices by different processes (GNU parallel through
-benchmarks/cluster/parallel.sh, the Slurm array script and the Kubernetes
-Indexed Job's command, run here with their index variables) and merged,
-they write the very .lcm one process writes, and the same report but for
-its timings (the Indexed Job's command is run for a few indices and must
-give the Slurm tasks' results). The reference is the single-process run of the same command
-(the search without jobs). Bad merges fail with exit 2 and one line: a
+benchmarks/cluster/parallel.sh, the Slurm array script) and merged, they
+write the very .lcm one process writes (the reference: the same command
+without jobs), and the same report but for its timings. The Kubernetes
+Indexed Job's command, run for a few indices with its index variable, must
+give the Slurm tasks' results. A sweep merges from the auto search's
+results (the same recipe). Bad merges fail with exit 2 and one line: a
 missing job, a job given twice, results of another study, a slice out of
 range.
 
@@ -84,6 +84,16 @@ def check_study(tmp):
         if len(os.listdir(os.path.join(tmp, f"par-{name}"))) != n:
             fail(f"{name}: GNU parallel did not write one result per job")
         check(name, "GNU parallel")
+    # the auto search's results serve a sweep of the same recipe (auto mode's)
+    sweep = [SHRINK, "run", "model.onnx", "-o", "model.lcm", "--sweep", "12K,9K"] + common
+    run(sweep + ["--report", "single.json"], cwd=tmp)
+    points = [read(os.path.join(tmp, f"model.{p}.lcm")) for p in ("12K", "9K")]
+    run(sweep + ["--merge", "par-auto", "--report", "report.json"], cwd=tmp)
+    if [read(os.path.join(tmp, f"model.{p}.lcm")) for p in ("12K", "9K")] != points:
+        fail("sweep merged from the auto search's jobs: a point's .lcm differs from the single process's")
+    if untimed(json.loads(read(os.path.join(tmp, "report.json"), "r"))) != \
+            untimed(json.loads(read(os.path.join(tmp, "single.json"), "r"))):
+        fail("sweep merged from the auto search's jobs: the report differs (timings aside)")
     n = n_jobs["target"]
     target = [SHRINK, "run", "model.onnx"] + searches["target"]
     # 2. the Slurm array script (target.env's search), one task per job index
