@@ -181,7 +181,7 @@ lc_status lc_jobs_merge(const char *kind, const char *study, int64_t n, const ch
         if ((int64_t)jobs->valuedouble != n || strcmp(sj->valuestring, study)) {
             s = lc_fail(LC_ERR_INVALID_ARGUMENT,
                         "%s: results of another %s (study %s of %lld jobs; this one is %s of %lld jobs): another "
-                        "model, recipe, data or options",
+                        "model, recipe, data or options, or a machine that computes differently (LC_ISA)",
                         what, kind, sj->valuestring, (long long)jobs->valuedouble, study, (long long)n);
             break;
         }

@@ -8,9 +8,10 @@
  * JSON object {"jobs": n, "study": FINGERPRINT, "results": [{"job": k,
  * ...}, ...]}, and merged: every job exactly once, every result of the
  * same study (the fingerprint of everything its numbers depend on: the
- * model, the recipe, the data and the options). Numbers travel as text
- * that reads back to the same double (lc_jobs_number), so a merged study
- * computes exactly what one process would have.
+ * model, the recipe, the data and the options; where it holds the float
+ * model's outputs, also the machine's arithmetic: LC_ISA, BLAS). Numbers
+ * travel as text that reads back to the same double (lc_jobs_number), so
+ * a merged study computes exactly what one process would have.
  */
 #ifndef LC_JOBS_H
 #define LC_JOBS_H
