@@ -103,9 +103,10 @@ void cmd_run_help(void)
            "  --quiet           print nothing but errors\n"
            "  --verbose, -v     also the passes' log (per-layer detail) on stderr\n"
            "\n"
-           "Running a --target-size, --sweep or auto-mode search on many machines: its grid (each\n"
-           "searched setting run on every layer, each layer's option measured alone) is\n"
-           "independent jobs, one per setting; the rest of the search runs on --merge.\n"
+           "Running a --target-size, --sweep or auto-mode search on many machines: its\n"
+           "grid (each searched setting run on every layer, each layer's option measured\n"
+           "alone) is independent jobs, one per setting; the rest of the search runs on\n"
+           "--merge.\n"
            "Give every step the same MODEL, -o OUT and options (OUT is written by --merge).\n"
            CLI_JOBS_HELP
            "\n"

@@ -276,6 +276,8 @@ struct lc_target_jobs {
     int64_t n_out;
 };
 
+/* Forgets the outputs of an earlier run. */
+void lc_target_jobs_clear(lc_pipeline *p);
 /* Jobs (lc_pipeline_set_jobs): one per grid leaf, in the grid's order. */
 int64_t lc_target_jobs(const lc_target *t);
 /* The jobs below one setting of step i (the leaves of later steps). */

@@ -266,6 +266,7 @@ lc_status lc_target_measure(target *t)
     for (int i = 0; i < t->n_steps; i++)
         t->corrects[i] = lc_correction_of(t->in, &mctx, &p->steps[i].params) == LC_CORRECT_BIAS;
     lc_jobs_mode mode = p->jobs ? p->jobs->mode : LC_JOBS_NONE;
+    lc_target_jobs_clear(p);
     if (!s && mode != LC_JOBS_NONE) s = lc_target_fingerprint(t);
     if (!s && mode == LC_JOBS_PLAN) s = lc_target_plan(t);
     if (!s && mode == LC_JOBS_MERGE) s = lc_target_merge(t);

@@ -64,6 +64,12 @@ lc_status lc_pipeline_set_jobs(lc_pipeline *p, lc_jobs_mode mode, int64_t first,
     return LC_OK;
 }
 
+void lc_target_jobs_clear(lc_pipeline *p)
+{
+    for (int64_t i = 0; p->jobs && i < p->jobs->n_out; i++) free(p->jobs->out[i]);
+    if (p->jobs) p->jobs->n_out = 0;
+}
+
 const char *lc_pipeline_jobs_output(const lc_pipeline *p, int64_t i)
 {
     return p && p->jobs && i >= 0 && i < p->jobs->n_out ? p->jobs->out[i] : NULL;
