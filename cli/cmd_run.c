@@ -16,6 +16,7 @@
 #include "html_report.h"
 #include "data_checks.h"
 #include "inputs_args.h"
+#include "jobs_args.h"
 #include "report_text.h"
 #include "run_output.h"
 
@@ -101,6 +102,14 @@ void cmd_run_help(void)
            "                    every configuration tried) and tables\n"
            "  --quiet           print nothing but errors\n"
            "  --verbose, -v     also the passes' log (per-layer detail) on stderr\n"
+           "\n"
+           "Running a --target-size, --sweep or auto-mode search on many machines: its\n"
+           "grid (each searched setting run on every layer, each layer's option measured\n"
+           "alone) is independent jobs, one per setting; the rest of the search runs on\n"
+           "--merge.\n"
+           "Give every step the same MODEL, -o OUT and options (OUT is written by --merge).\n"
+           CLI_JOBS_HELP
+           "\n"
            "  --mean M --std S  normalise data as (x - M) / S after uint8 scaling by 1/255\n"
            "  --calib-limit N, --val-limit N   use only the first N samples\n"
            "  --batch N         samples per executor run (default 64)\n"
@@ -133,6 +142,7 @@ typedef struct run_opts {
     bool has_max_drop, has_mean, has_std, quiet, verbose, has_min_snr, has_min_cosine, has_confidence;
     long seed, calib_limit, val_limit, batch, threads;
     cli_inputs in;
+    cli_jobs jobs;
 } run_opts;
 
 /* --sweep 10x,20x,48K: sizes (as --target-size) or ratios of MODEL's file
@@ -189,6 +199,7 @@ static int parse_args(int argc, char **argv, run_opts *o)
 {
     int rc_sweep;
     memset(o, 0, sizeof *o);
+    cli_jobs_init(&o->jobs);
     o->batch = 64;
     o->threads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
     static const char *const valued[] = {"-o", "--recipe", "--pass", "--calib", "--val", "--labels", "--max-drop",
@@ -202,6 +213,7 @@ static int parse_args(int argc, char **argv, run_opts *o)
             continue;
         }
         int took = cli_inputs_parse("run", argc, argv, &i, &o->in);
+        if (!took) took = cli_jobs_parse("run", argc, argv, &i, &o->jobs);
         if (took > 1) return EXIT_USAGE;
         if (took) continue;
         if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
@@ -313,6 +325,9 @@ static int parse_args(int argc, char **argv, run_opts *o)
             return cli_usage_error("run", "--max-drop is in points of top1 or agreement; for %s use %s", o->metric,
                                    !strcmp(o->metric, "cosine") ? "--min-cosine" : "--min-snr (with --metric snr)");
     }
+    if (cli_jobs_any(&o->jobs) && !auto_mode && !o->target_size && !o->sweep)
+        return cli_usage_error("run", "--plan, --job/--jobs and --merge split a --target-size, --sweep or auto-mode "
+                                      "search");
     size_t n = strlen(o->out);
     if (!(n > 5 && !strcmp(o->out + n - 5, ".onnx")) && !(n > 4 && !strcmp(o->out + n - 4, ".lcm")))
         return cli_usage_error("run", "output '%s' must end in .onnx or .lcm", o->out);
@@ -367,6 +382,21 @@ static int write_sweep(const run_opts *o, lc_pipeline *pl)
     return EXIT_OK;
 }
 
+/* After --plan or --job/--jobs: the plan, or each job's results. */
+static int write_jobs(const run_opts *o, const lc_pipeline *pl)
+{
+    lc_status s = LC_OK;
+    const char *plan = o->jobs.plan ? lc_pipeline_jobs_output(pl, 0) : NULL;
+    if (o->jobs.plan && !plan) return cli_error(EXIT_INTERNAL, "the search listed no jobs");
+    if (plan) s = lc_write_file(o->jobs.plan, plan, strlen(plan));
+    for (long k = o->jobs.first; k >= 0 && k < o->jobs.last && !s; k++) {
+        const char *res = lc_pipeline_jobs_output(pl, k - o->jobs.first);
+        if (!res) return cli_error(EXIT_INTERNAL, "job %ld gave no results", k);
+        s = cli_jobs_write(&o->jobs, k, res);
+    }
+    return s ? cli_fail_status(s) : EXIT_OK;
+}
+
 int cmd_run(int argc, char **argv)
 {
     run_opts o;
@@ -384,6 +414,8 @@ int cmd_run(int argc, char **argv)
         sweep_path(&o, i, path, sizeof path);
         if ((rc = cli_check_output("run", path, files, 8))) return rc;
     }
+    if ((rc = cli_jobs_check("run", &o.jobs, files, 8))) return rc;
+    bool jobs_stop = o.jobs.plan || o.jobs.first >= 0; /* plan or jobs: nothing else is written */
 
     lc_model *model = NULL, *result = NULL;
     lc_dataset *calib = NULL, *val = NULL;
@@ -459,6 +491,12 @@ int cmd_run(int argc, char **argv)
 
     size_t olen = strlen(o.out);
     lc_pipeline_set_format(pl, olen > 4 && !strcmp(o.out + olen - 4, ".lcm") ? LC_FORMAT_LCM : LC_FORMAT_ONNX);
+    if (o.jobs.merge && (rc = cli_jobs_read(&o.jobs))) goto done;
+    if (cli_jobs_any(&o.jobs) &&
+        (s = lc_pipeline_set_jobs(pl, o.jobs.plan ? LC_JOBS_PLAN : o.jobs.merge ? LC_JOBS_MERGE : LC_JOBS_RUN,
+                                  o.jobs.first, o.jobs.last, (const char *const *)o.jobs.texts,
+                                  (const char *const *)o.jobs.names, o.jobs.n_texts)))
+        goto fail;
     /* the pipeline takes the input over (it runs in place on it when nothing
        needs the original; the report records what it needs first) */
     if ((s = lc_pipeline_run_take(pl, &model, ctx, &result))) {
@@ -474,6 +512,10 @@ int cmd_run(int argc, char **argv)
         goto fail;
     }
     run_view_clear(&view);
+    if (jobs_stop) {
+        rc = write_jobs(&o, pl);
+        goto done;
+    }
     if (o.sweep) {
         rc = write_sweep(&o, pl);
         goto done;
@@ -540,5 +582,6 @@ done:
     lc_context_free(ctx);
     lc_pipeline_free(pl);
     cli_inputs_free(&o.in);
+    cli_jobs_free(&o.jobs);
     return rc;
 }

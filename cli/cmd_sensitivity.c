@@ -1,13 +1,11 @@
 /* shrink sensitivity MODEL --pass NAME[:k=v,...] --grid V1,V2,... --val X [--labels Y]
  *                    [--calib X] [--mean M --std S] [--val-limit N] [--seed N] [--json] [--html R.html]
  *                    [--plan JOBS.jsonl | --job K | --jobs K..M] [--job-dir DIR] [--merge DIR] */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -16,6 +14,7 @@
 #include "data_checks.h"
 #include "html_report.h"
 #include "inputs_args.h"
+#include "jobs_args.h"
 
 #define MAX_GRID 64
 
@@ -42,75 +41,7 @@ void cmd_sensitivity_help(void)
            "\n"
            "Running the study on many machines: its layer x value evaluations are\n"
            "independent jobs, numbered layer * (grid values) + value index.\n"
-           "  --plan JOBS.jsonl  write the jobs, one JSON line each, and stop\n"
-           "  --job K | --jobs K..M  run job K, or jobs K to M, each into its own file\n"
-           "           DIR/job-K.json (written atomically), and stop\n"
-           "  --job-dir DIR  where --job/--jobs write (default: shrink-jobs)\n"
-           "  --merge DIR  read every DIR/job-*.json and print (and --json/--html) the\n"
-           "           study exactly as one process would have: byte for byte\n"
-           "Every process of a study takes the same MODEL, --pass, --grid and data\n"
-           "options. Jobs can run under GNU parallel, a Slurm job array or a\n"
-           "Kubernetes Indexed Job (examples: benchmarks/cluster/).\n" CLI_INPUTS_HELP);
-}
-
-/* Parses "K" or "K..M" into [*first, *last). */
-static bool parse_jobs(const char *v, bool range, long *first, long *last)
-{
-    const char *dots = range ? strstr(v, "..") : NULL;
-    char a[32];
-    if (range && !dots) return false;
-    size_t n = dots ? (size_t)(dots - v) : strlen(v);
-    if (n == 0 || n >= sizeof a) return false;
-    memcpy(a, v, n);
-    a[n] = 0;
-    if (!cli_parse_long(a, 0, first)) return false;
-    if (!dots) {
-        *last = *first + 1;
-        return true;
-    }
-    long m;
-    if (!cli_parse_long(dots + 2, *first, &m)) return false;
-    *last = m + 1;
-    return true;
-}
-
-/* Reads DIR/job-*.json (sorted by name, so messages are reproducible). */
-static int read_job_results(const char *dir, char ***texts, char ***names, int *n)
-{
-    *texts = *names = NULL;
-    *n = 0;
-    struct dirent **list = NULL;
-    int count = scandir(dir, &list, NULL, alphasort);
-    if (count < 0) return cli_error(EXIT_USAGE, "%s: cannot read the folder: %s", dir, strerror(errno));
-    int rc = EXIT_OK, k = 0;
-    *texts = calloc((size_t)count + 1, sizeof **texts);
-    *names = calloc((size_t)count + 1, sizeof **names);
-    if (!*texts || !*names) rc = cli_error(EXIT_INTERNAL, "out of memory");
-    for (int i = 0; i < count; i++) {
-        const char *e = list[i]->d_name;
-        size_t l = strlen(e);
-        if (!rc && !strncmp(e, "job-", 4) && l > 9 && !strcmp(e + l - 5, ".json")) {
-            char *path = malloc(strlen(dir) + l + 2);
-            if (!path) rc = cli_error(EXIT_INTERNAL, "out of memory");
-            else {
-                snprintf(path, strlen(dir) + l + 2, "%s/%s", dir, e);
-                (*names)[k] = path;
-                if (!((*texts)[k] = cli_read_text(path))) rc = cli_error(EXIT_USAGE, "%s: %s", path, strerror(errno));
-                k++;
-            }
-        }
-        free(list[i]);
-    }
-    free(list);
-    *n = k;
-    if (!rc && k == 0) rc = cli_error(EXIT_USAGE, "%s: no job-*.json results to merge", dir);
-    return rc;
-}
-
-static void free_list(char **v, int n)
-{
-    for (int i = 0; v && i < n; i++) free(v[i]);
-    free(v);
+           CLI_JOBS_HELP CLI_INPUTS_HELP);
 }
 
 /* The grid for the knob of pass `spec` ("NAME[:k=v,...]"), "" when it has
@@ -131,9 +62,9 @@ static const char *default_grid(const char *spec)
 int cmd_sensitivity(int argc, char **argv)
 {
     const char *model_path = NULL, *pass = NULL, *grid_text = NULL, *val_path = NULL, *labels_path = NULL,
-               *calib_path = NULL, *html_path = NULL, *plan_path = NULL, *merge_dir = NULL, *job_dir = "shrink-jobs",
-               *metric = NULL;
-    long job_first = -1, job_last = -1;
+               *calib_path = NULL, *html_path = NULL, *metric = NULL;
+    cli_jobs jobs;
+    cli_jobs_init(&jobs);
     double mean = 0, std = 0, grid[MAX_GRID];
     bool has_mean = false, has_std = false, json = false;
     cli_inputs in = {0};
@@ -146,6 +77,7 @@ int cmd_sensitivity(int argc, char **argv)
             continue;
         }
         int took = cli_inputs_parse("sensitivity", argc, argv, &i, &in);
+        if (!took) took = cli_jobs_parse("sensitivity", argc, argv, &i, &jobs);
         if (took > 1) return EXIT_USAGE;
         if (took) continue;
         if (a[0] != '-' || !a[1]) {
@@ -163,14 +95,6 @@ int cmd_sensitivity(int argc, char **argv)
         else if (!strcmp(a, "--labels")) labels_path = v;
         else if (!strcmp(a, "--calib")) calib_path = v;
         else if (!strcmp(a, "--html")) html_path = v;
-        else if (!strcmp(a, "--plan")) plan_path = v;
-        else if (!strcmp(a, "--merge")) merge_dir = v;
-        else if (!strcmp(a, "--job-dir")) job_dir = v;
-        else if (!strcmp(a, "--job") || !strcmp(a, "--jobs")) {
-            if (!parse_jobs(v, a[5] == 's', &job_first, &job_last))
-                return cli_usage_error("sensitivity", "%s takes %s, not '%s'", a, a[5] == 's' ? "K..M" : "a job number K",
-                                       v);
-        }
         else if (!strcmp(a, "--metric")) metric = v;
         else if (!strcmp(a, "--mean") || !strcmp(a, "--std")) {
             double x = strtod(v, &end);
@@ -197,22 +121,12 @@ int cmd_sensitivity(int argc, char **argv)
     if (!pass) return cli_usage_error("sensitivity", "missing --pass NAME");
     if (!val_path) return cli_usage_error("sensitivity", "missing --val data");
     if (has_mean != has_std) return cli_usage_error("sensitivity", "--mean and --std go together");
-    if ((plan_path != NULL) + (job_first >= 0) + (merge_dir != NULL) > 1)
-        return cli_usage_error("sensitivity", "--plan, --job/--jobs and --merge are separate steps: give one");
-    if (plan_path) {
-        const char *inputs[] = {model_path, val_path, labels_path, calib_path};
-        int rc = cli_check_output("sensitivity", plan_path, inputs, 4);
-        if (rc) return rc;
-    }
-    if (job_first >= 0) {
-        struct stat st;
-        if (stat(job_dir, &st) != 0 && mkdir(job_dir, 0777) != 0 && errno != EEXIST)
-            return cli_error(EXIT_USAGE, "%s: cannot create the job folder: %s", job_dir, strerror(errno));
-    }
+    const char *inputs[] = {model_path, val_path, labels_path, calib_path};
+    int jrc = cli_jobs_check("sensitivity", &jobs, inputs, 4);
+    if (jrc) return jrc;
     if (metric && !strcmp(metric, "top1") && !labels_path)
         return cli_usage_error("sensitivity", "--metric top1 needs --labels");
     if (html_path) {
-        const char *inputs[] = {model_path, val_path, labels_path, calib_path};
         int rc = cli_check_output("sensitivity", html_path, inputs, 4);
         if (rc) return rc;
     }
@@ -260,36 +174,29 @@ int cmd_sensitivity(int argc, char **argv)
     lc_context_set_seed(ctx, (uint64_t)seed);
     lc_context_set_threads(ctx, (int)threads);
     const char *params = colon ? colon + 1 : "";
-    if (plan_path) {
+    if (jobs.plan) {
         if ((s = lc_sensitivity_plan(m, name, params, grid, n_grid, val, labels, n_labels, val_limit, ctx, &out)) ||
-            (s = lc_write_file(plan_path, out, strlen(out))))
+            (s = lc_write_file(jobs.plan, out, strlen(out))))
             goto fail;
         goto done;
     }
-    if (job_first >= 0) {
-        for (long k = job_first; k < job_last; k++) {
-            char path[4096];
-            snprintf(path, sizeof path, "%s/job-%06ld.json", job_dir, k);
+    if (jobs.first >= 0) {
+        for (long k = jobs.first; k < jobs.last; k++) {
             free(out);
             out = NULL;
             if ((s = lc_sensitivity_run_jobs(m, name, params, grid, n_grid, val, labels, n_labels, val_limit, ctx, k,
                                              k + 1, &out)) ||
-                (s = lc_write_file(path, out, strlen(out))))
+                (s = cli_jobs_write(&jobs, k, out)))
                 goto fail;
         }
         goto done;
     }
-    if (merge_dir) {
-        char **texts = NULL, **names = NULL;
-        int n_res = 0;
-        rc = read_job_results(merge_dir, &texts, &names, &n_res);
-        if (!rc)
-            s = lc_sensitivity_merge(m, name, params, grid, n_grid, val, labels, n_labels, val_limit, ctx,
-                                     (const char *const *)texts, (const char *const *)names, n_res, &out);
-        free_list(texts, n_res);
-        free_list(names, n_res);
-        if (rc) goto done;
-        if (s) goto fail;
+    if (jobs.merge) {
+        if ((rc = cli_jobs_read(&jobs))) goto done;
+        if ((s = lc_sensitivity_merge(m, name, params, grid, n_grid, val, labels, n_labels, val_limit, ctx,
+                                      (const char *const *)jobs.texts, (const char *const *)jobs.names, jobs.n_texts,
+                                      &out)))
+            goto fail;
     } else if ((s = lc_sensitivity_run(m, name, params, grid, n_grid, val, labels, n_labels, val_limit, ctx, &out))) {
         goto fail;
     }
@@ -333,5 +240,6 @@ done:
     lc_dataset_free(calib);
     lc_context_free(ctx);
     cli_inputs_free(&in);
+    cli_jobs_free(&jobs);
     return rc;
 }

@@ -54,6 +54,7 @@ struct lc_pipeline {
     void *event_user;
     cJSON *report;
     char *report_text;
+    struct lc_target_jobs *jobs;  /* lc_pipeline_set_jobs (target_jobs.c); NULL: none */
 };
 
 /* One lc_pipeline_run. */
@@ -89,6 +90,9 @@ typedef struct lc_run_state {
     int n_layer_rows;
     char *in_path_copy;
 } lc_run_state;
+
+/* Frees what lc_pipeline_set_jobs keeps (target_jobs.c). */
+void lc_target_jobs_free(struct lc_target_jobs *j);
 
 /* Monotonic seconds. */
 double lc_pipeline_now(void);

@@ -126,6 +126,9 @@ typedef struct lc_target_option {
     lc_tensor *w, *b; /* the layer's weight and bias as the grid run left
                          them (NULL: not kept) */
     bool filled;     /* measured by a grid run */
+    bool kept;       /* merged from jobs: w and b would have been kept, and
+                        kl_job is their real damage */
+    double kl_job;
 } lc_target_option;
 
 /* A candidate built and measured for real. */
@@ -152,12 +155,16 @@ typedef struct lc_target {
     lc_target_layer *layers;
     lc_target_option *opts;
     int64_t kept_bytes;       /* held by the options' w and b */
-    bool bias_shift;          /* a step's bias correction is emulated per
-                                 layer in the grid */
+    bool corrects[LC_TARGET_MAX_STEPS]; /* the step's bias correction is
+                                 emulated per layer in the grid (see
+                                 lc_target_shift_at) */
     lc_model *base;           /* the input as measured against (entropy-coding
                                  marks applied) */
     int64_t base_bytes;
     int64_t floor_file;       /* the file of the most compressing grid run */
+    int64_t fixed_bytes;      /* what the file adds to the model's bytes
+                                 (lc_pipeline_model_bytes): the .lcm META
+                                 section, which depends on the options */
     float *ref;               /* the input model's log-softmax outputs on the
                                  validation data */
     int64_t n_ref;
@@ -166,6 +173,8 @@ typedef struct lc_target {
     int n_runs;               /* grid runs of the passes */
     lc_target_probe probes[LC_TARGET_MAX_PROBES];
     int n_probes;
+    char print[17];           /* the search's fingerprint (jobs) */
+    bool stopped;             /* jobs planned or run: no search follows */
 } lc_target;
 
 /* ---- target_layers.c ---- */
@@ -237,6 +246,58 @@ lc_status lc_target_measure(lc_target *t);
 /* The file m would be written as (with the .lcm META section, the float
  * model's accuracy in it). */
 lc_status lc_target_file_bytes(lc_target *t, const lc_model *m, double acc, int64_t *bytes);
+
+/* One layer's option as a grid leaf measured it. */
+typedef struct lc_target_meas {
+    int64_t delta;  /* bytes it adds */
+    double proxy;
+    double kl;      /* its real damage (NAN: not measured) */
+    int64_t need;   /* bytes its weight and bias take */
+} lc_target_meas;
+/* Stores leaf kidx's measurement of layer l's option, as the grid runs
+ * visit the leaves (in job order): skipped when an earlier leaf filled
+ * the option and this is not the calibration leaf (`cal`). w1, b1: the
+ * weights to keep (NULL from a job's results: marked kept instead). */
+lc_status lc_target_store(lc_target *t, const int *kidx, int l, bool cal, const lc_target_meas *me,
+                          const lc_tensor *w1, const lc_tensor *b1);
+/* A step's bias correction applies at leaf kidx: the grid run of a
+ * correcting step came before it in the grid's order. */
+bool lc_target_shift_at(const lc_target *t, const int *kidx);
+
+/* ---- target_jobs.c ---- */
+
+/* What lc_pipeline_set_jobs keeps. */
+struct lc_target_jobs {
+    int mode;                 /* lc_jobs_mode */
+    int64_t first, last;      /* LC_JOBS_RUN: the slice */
+    char **results, **names;  /* LC_JOBS_MERGE: the texts and their labels */
+    int n_results;
+    char **out;               /* the plan, or each job's results */
+    int64_t n_out;
+};
+
+/* Forgets the outputs of an earlier run. */
+void lc_target_jobs_clear(lc_pipeline *p);
+/* Jobs (lc_pipeline_set_jobs): one per grid leaf, in the grid's order. */
+int64_t lc_target_jobs(const lc_target *t);
+/* The jobs below one setting of step i (the leaves of later steps). */
+int64_t lc_target_jobs_below(const lc_target *t, int i);
+void lc_target_job_leaf(const lc_target *t, int64_t k, int *kidx);
+bool lc_target_leaf_is_calib(const lc_target *t, const int *kidx);
+bool lc_target_leaf_is_floor(const lc_target *t, const int *kidx);
+/* The pass runs of the whole grid. */
+int lc_target_grid_runs(const lc_target *t);
+/* t->print from the model, recipe, data and options the grid measures
+ * with (after the reference outputs). */
+lc_status lc_target_fingerprint(lc_target *t);
+/* The plan (LC_JOBS_PLAN). */
+lc_status lc_target_plan(lc_target *t);
+/* One leaf's results object; results of layer l appended by
+ * lc_target_job_layer. */
+lc_status lc_target_job_add(lc_target *t, int64_t k, cJSON *leaf);
+cJSON *lc_target_job_layer(const lc_target *t, int l, const lc_target_meas *me);
+/* The grid measurements from the jobs' results (LC_JOBS_MERGE). */
+lc_status lc_target_merge(lc_target *t);
 
 /* ---- target_search.c ---- */
 

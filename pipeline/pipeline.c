@@ -605,6 +605,8 @@ static lc_status run_impl(lc_pipeline *p, const lc_model *in, lc_model *take, co
     if (!p->n_steps) return lc_fail(LC_ERR_INVALID_ARGUMENT, "no passes to run (lc_pipeline_add_pass, lc_pipeline_load_recipe)");
     if (p->n_sweep > 0 && (p->target_size > 0 || p->auto_mode))
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "a sweep sets the target sizes itself: no target size or auto mode with it");
+    if (p->jobs && !(p->target_size > 0 || p->auto_mode || p->n_sweep > 0))
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "jobs (lc_pipeline_set_jobs) split a target-size, auto or sweep search only");
     if (p->auto_mode && p->target_size > 0)
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "auto mode searches the size itself: no target size with it "
                                                 "(lc_pipeline_set_target_size 0)");

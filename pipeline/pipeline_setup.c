@@ -32,6 +32,7 @@ void lc_pipeline_free(lc_pipeline *p)
     cJSON_Delete(p->report);
     for (int k = 0; k < p->n_sweep; k++) lc_model_free(p->sweep_models[k]);
     free(p->report_text);
+    lc_target_jobs_free(p->jobs);
     free(p);
 }
 

@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "lc_jobs.h"
 #include "lc_metric_measure.h"
 #include "lc_pass.h"
 
@@ -37,6 +38,7 @@ typedef struct study {
     lc_model *probe;      /* a copy whose layer list names the jobs */
     lc_weight *w;
     int n_w;
+    char print[17];       /* the study's fingerprint (lc_jobs.h) */
 } study;
 
 /* The study's metric of `m`: top-1 (%) against the labels, agreement (%)
@@ -73,6 +75,28 @@ static void study_free(study *st)
     free(st->ref_out);
     free(st->w);
     lc_model_free(st->probe);
+}
+
+/* The fingerprint of everything a job's accuracy depends on. */
+static lc_status study_print(study *st, int64_t n_labels)
+{
+    lc_fingerprint f;
+    lc_fingerprint_init(&f);
+    lc_fingerprint_str(&f, "sensitivity");
+    lc_status s = lc_fingerprint_model(&f, st->m);
+    if (s) return s;
+    char *params = lc_params_to_string(&st->base);
+    if (!params) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    lc_fingerprint_str(&f, params);
+    free(params);
+    for (int g = 0; g < st->n_grid; g++) lc_fingerprint_f64(&f, st->grid[g]);
+    lc_fingerprint_dataset(&f, st->val, st->limit);
+    int64_t n = st->labels ? n_labels : 0;
+    if (n) lc_fingerprint_bytes(&f, st->labels, (size_t)n * sizeof *st->labels);
+    lc_fingerprint_i64(&f, st->kind);
+    lc_fingerprint_context(&f, st->ctx);
+    lc_fingerprint_hex(&f, st->print);
+    return LC_OK;
 }
 
 /* Checks the arguments and lists the layers. */
@@ -128,7 +152,8 @@ static lc_status study_init(study *st, const lc_model *m, const char *pass_name,
         if ((s = lc_model_predict(m, val, limit, ctx->batch, ctx->threads, ctx, &st->truth, &n_truth))) return s;
     }
     if ((s = lc_model_clone(m, &st->probe))) return s;
-    return lc_weight_targets(st->probe, &st->base, &st->w, &st->n_w);
+    if ((s = lc_weight_targets(st->probe, &st->base, &st->w, &st->n_w))) return s;
+    return study_print(st, n_labels);
 }
 
 static int64_t study_jobs(const study *st) { return (int64_t)st->n_w * st->n_grid; }
@@ -234,15 +259,10 @@ lc_status lc_sensitivity_plan(const lc_model *m, const char *pass_name, const ch
     FILE *f = s ? NULL : open_memstream(&out, &len);
     if (!s && !f) s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     for (int64_t k = 0; k < n && !s; k++) {
-        cJSON *j = cJSON_CreateObject();
-        cJSON_AddNumberToObject(j, "job", (double)k);
-        cJSON_AddNumberToObject(j, "jobs", (double)n);
+        cJSON *j = lc_jobs_plan_line(st.print, k, n);
         cJSON_AddStringToObject(j, "weight", st.w[k / n_grid].tensor->name);
         cJSON_AddNumberToObject(j, st.pass->knob, grid[k % n_grid]);
-        char *line = cJSON_PrintUnformatted(j);
-        cJSON_Delete(j);
-        if (!line || fprintf(f, "%s\n", line) < 0) s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
-        free(line);
+        s = lc_jobs_append_line(f, j);
     }
     if (f && fclose(f) != 0 && !s) s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     if (!s) {
@@ -263,28 +283,41 @@ lc_status lc_sensitivity_run_jobs(const lc_model *m, const char *pass_name, cons
     study st;
     lc_status s = study_init(&st, m, pass_name, params, grid, n_grid, val, labels, n_labels, limit, ctx);
     int64_t n = s ? 0 : study_jobs(&st);
-    if (!s && (first < 0 || last <= first || last > n))
-        s = lc_fail(LC_ERR_INVALID_ARGUMENT, "jobs %lld..%lld: the study has jobs 0..%lld", (long long)first,
-                    (long long)last - 1, (long long)n - 1);
-    cJSON *root = s ? NULL : cJSON_CreateObject();
-    if (root) {
-        cJSON_AddNumberToObject(root, "jobs", (double)n);
-        cJSON *res = cJSON_AddArrayToObject(root, "results");
-        for (int64_t k = first; k < last && !s; k++) {
-            double a;
-            if ((s = study_job(&st, k, &a))) break;
-            cJSON *r = cJSON_CreateObject();
-            cJSON_AddNumberToObject(r, "job", (double)k);
-            cJSON_AddStringToObject(r, "weight", st.w[k / n_grid].tensor->name);
-            cJSON_AddItemToObject(r, "accuracy", isfinite(a) ? cJSON_CreateNumber(a) : cJSON_CreateNull());
-            cJSON_AddItemToArray(res, r);
-            lc_progress(st.ctx, "sensitivity jobs", k - first + 1, last - first);
-        }
-        if (!s && !(*json = cJSON_Print(root))) s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    if (!s) s = lc_jobs_check_slice(first, last, n);
+    cJSON *res = NULL, *root = s ? NULL : lc_jobs_results_create(st.print, n, &res);
+    for (int64_t k = first; root && k < last && !s; k++) {
+        double a;
+        if ((s = study_job(&st, k, &a))) break;
+        cJSON *r = lc_jobs_result(k);
+        cJSON_AddStringToObject(r, "weight", st.w[k / n_grid].tensor->name);
+        cJSON_AddItemToObject(r, "accuracy", lc_jobs_number(a));
+        cJSON_AddItemToArray(res, r);
+        lc_progress(st.ctx, "sensitivity jobs", k - first + 1, last - first);
     }
+    if (root && !s && !(*json = cJSON_Print(root))) s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     cJSON_Delete(root);
     study_free(&st);
     return s;
+}
+
+/* One job's result into the accuracies (lc_jobs_take_fn). */
+typedef struct merge_state {
+    const study *st;
+    double *acc;
+} merge_state;
+
+static lc_status take_result(void *user, int64_t j, const cJSON *r, const char *what)
+{
+    merge_state *ms = user;
+    const study *st = ms->st;
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(r, "weight");
+    const char *here = st->w[j / st->n_grid].tensor->name;
+    if (!cJSON_IsString(w) || !lc_jobs_value(cJSON_GetObjectItemCaseSensitive(r, "accuracy"), &ms->acc[j]))
+        return lc_fail(LC_ERR_FORMAT, "%s: job %lld has no valid weight and accuracy", what, (long long)j);
+    if (strcmp(w->valuestring, here))
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "%s: job %lld was weight '%s', here it is '%s' (another model or pass?)",
+                       what, (long long)j, w->valuestring, here);
+    return LC_OK;
 }
 
 lc_status lc_sensitivity_merge(const lc_model *m, const char *pass_name, const char *params, const double *grid,
@@ -298,44 +331,11 @@ lc_status lc_sensitivity_merge(const lc_model *m, const char *pass_name, const c
     lc_status s = study_init(&st, m, pass_name, params, grid, n_grid, val, labels, n_labels, limit, ctx);
     int64_t n = s ? 0 : study_jobs(&st);
     double *acc = s ? NULL : malloc((size_t)(n ? n : 1) * sizeof *acc);
-    char *seen = s ? NULL : calloc((size_t)(n ? n : 1), 1);
-    if (!s && (!acc || !seen)) s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
-    for (int f = 0; f < n_results && !s; f++) {
-        const char *what = names && names[f] ? names[f] : "job results";
-        cJSON *root = cJSON_Parse(results[f]);
-        const cJSON *jobs = cJSON_GetObjectItemCaseSensitive(root, "jobs"),
-                    *res = cJSON_GetObjectItemCaseSensitive(root, "results"), *r;
-        if (!cJSON_IsNumber(jobs) || !cJSON_IsArray(res)) {
-            s = lc_fail(LC_ERR_FORMAT, "%s: not the results of sensitivity jobs", what);
-        } else if ((int64_t)jobs->valuedouble != n) {
-            s = lc_fail(LC_ERR_INVALID_ARGUMENT, "%s: results of a study of %lld jobs, this one has %lld", what,
-                        (long long)jobs->valuedouble, (long long)n);
-        }
-        cJSON_ArrayForEach(r, res)
-        {
-            if (s) break;
-            const cJSON *k = cJSON_GetObjectItemCaseSensitive(r, "job"), *a = cJSON_GetObjectItemCaseSensitive(r, "accuracy"),
-                        *w = cJSON_GetObjectItemCaseSensitive(r, "weight");
-            int64_t j = cJSON_IsNumber(k) ? (int64_t)k->valuedouble : -1;
-            if (j < 0 || j >= n || !(cJSON_IsNumber(a) || cJSON_IsNull(a)) || !cJSON_IsString(w))
-                s = lc_fail(LC_ERR_FORMAT, "%s: a result without a valid job, weight and accuracy", what);
-            else if (strcmp(w->valuestring, st.w[j / n_grid].tensor->name))
-                s = lc_fail(LC_ERR_INVALID_ARGUMENT, "%s: job %lld was weight '%s', here it is '%s' (another model or pass?)",
-                            what, (long long)j, w->valuestring, st.w[j / n_grid].tensor->name);
-            else if (seen[j])
-                s = lc_fail(LC_ERR_INVALID_ARGUMENT, "%s: job %lld given twice", what, (long long)j);
-            else {
-                seen[j] = 1;
-                acc[j] = cJSON_IsNull(a) ? INFINITY : a->valuedouble;
-            }
-        }
-        cJSON_Delete(root);
-    }
-    for (int64_t k = 0; k < n && !s; k++)
-        if (!seen[k]) s = lc_fail(LC_ERR_NOT_FOUND, "job %lld of %lld has no result", (long long)k, (long long)n);
+    if (!s && !acc) s = lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    merge_state ms = {&st, acc};
+    if (!s) s = lc_jobs_merge("sensitivity", st.print, n, results, names, n_results, take_result, &ms);
     if (!s) s = study_json(&st, acc, json);
     free(acc);
-    free(seen);
     study_free(&st);
     return s;
 }

@@ -62,6 +62,7 @@ static lc_status auto_search(target *t, int *chosen)
     run_state *r = t->r;
     lc_status s = lc_target_layers(t);
     if (!s) s = lc_target_measure(t);
+    if (!s && t->stopped) return LC_OK; /* jobs planned or run (lc_pipeline_set_jobs) */
     int64_t lo = 0, hi = 0;
     if (!s) s = largest_estimate(t, &hi);
     if (s) return s;
@@ -109,6 +110,10 @@ lc_status lc_pipeline_run_auto(lc_pipeline *p, run_state *r, const lc_model *in,
     int chosen = -1;
     lc_status s = lc_target_prepare(&t);
     if (!s) s = auto_search(&t, &chosen);
+    if (!s && t.stopped) {
+        lc_target_free(&t);
+        return LC_OK;
+    }
     if (!s && chosen < 0) s = lc_fail(LC_ERR_INTERNAL, "auto mode: no candidate was built");
     if (s) {
         lc_target_free(&t);

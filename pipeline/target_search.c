@@ -198,7 +198,7 @@ lc_status lc_target_refine(target *t, int64_t budget)
         if ((s = lc_target_allocate(t, budget, choice, &fits, &est))) break;
         for (int l = 0; l < t->n_layers && !s; l++) {
             int o = choice[l];
-            if (!isnan(t->opts[o].kl) || !t->opts[o].w || t->opts[o].proxy <= 0) continue;
+            if (!isnan(t->opts[o].kl) || (!t->opts[o].w && !t->opts[o].kept) || t->opts[o].proxy <= 0) continue;
             s = lc_target_measure_option(t, l, o);
             n_new++;
         }
@@ -410,7 +410,8 @@ lc_status lc_target_search_size(target *t, int *chosen, int64_t *smallest)
         *smallest = floor_file;
         return LC_OK;
     }
-    /* the META section and other fixed bytes: measured on the input model */
+    /* the META section and other fixed bytes: measured on the input model
+       (a sweep's points differ in theirs) */
     int64_t fixed = 0;
     if (!p->size_fn && p->format == LC_FORMAT_LCM) {
         int64_t len;
@@ -482,6 +483,10 @@ lc_status lc_pipeline_run_target(lc_pipeline *p, run_state *r, const lc_model *i
     lc_status s = lc_target_prepare(&t);
     if (!s) s = lc_target_layers(&t);
     if (!s) s = lc_target_measure(&t);
+    if (!s && t.stopped) { /* jobs planned or run (lc_pipeline_set_jobs) */
+        lc_target_free(&t);
+        return LC_OK;
+    }
     if (!s) s = lc_target_search_size(&t, &chosen, &smallest);
     if (s) {
         lc_target_free(&t);

@@ -71,6 +71,10 @@ lc_status lc_pipeline_run_sweep(lc_pipeline *p, run_state *r, const lc_model *in
     lc_status s = lc_target_prepare(&t);
     if (!s) s = lc_target_layers(&t);
     if (!s) s = lc_target_measure(&t);
+    if (!s && t.stopped) { /* jobs planned or run (lc_pipeline_set_jobs) */
+        lc_target_free(&t);
+        return LC_OK;
+    }
     cJSON *points = cJSON_CreateArray(), *last_target = NULL, *last_passes = NULL;
     bool all_fit = true, all_within = true;
     int last = -1;
