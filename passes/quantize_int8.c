@@ -685,12 +685,15 @@ static lc_status apply(qrun *q, lc_model *m, const bool *keep_float, bool log)
             if (lc_graph_use_count(g, n->inputs[0]) != 1 || lc_graph_is_output(g, n->outputs[0])) continue;
             fold[i] = true;
         }
-        /* a Relu folds only where the zero point is qmin (so QuantizeLinear
+        /* a Relu folds only where its output gets a QuantizeLinear (not
+         * when only float layers read it) whose zero point is qmin (so it
          * clamps negatives to 0) */
         for (int i = 0; i < n_nodes; i++) {
             if (!fold[i]) continue;
             int ri = act_find(plp, orig[i]->outputs[0]), xi = act_find(plp, orig[i]->inputs[0]);
-            if (ri < 0 || xi < 0 || plp->a[ri].bad || plp->a[xi].bad || plp->a[ri].zp != plp->qmin) fold[i] = false;
+            if (ri < 0 || xi < 0 || !plp->a[ri].wanted || plp->a[ri].bad || plp->a[xi].bad ||
+                plp->a[ri].zp != plp->qmin)
+                fold[i] = false;
             else plp->a[xi].wanted = false; /* the pre-Relu value disappears */
         }
     }

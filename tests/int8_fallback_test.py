@@ -36,7 +36,7 @@ SHRINK = os.environ["SHRINK"]
 
 
 def make_weights(rng):
-    wa = np.abs(rng.normal(0, 0.5, (4, 1, 3, 3))).astype(np.float32)  # a flat input stays flat (and positive)
+    wa = rng.normal(0, 0.5, (4, 4, 3, 3)).astype(np.float32)
     bad = rng.uniform(-48, 48, (4, 1, 3, 3))
     bad -= bad.mean(axis=(1, 2, 3), keepdims=True)  # each filter sums to ~0 (a flat region's response)
     bad -= 0.001
@@ -45,12 +45,14 @@ def make_weights(rng):
 
 
 def save_model(path, wa, wb, wc):
-    nodes = [helper.make_node("Conv", ["x", "wa"], ["a"], name="conv_a"),
-             helper.make_node("Relu", ["a"], ["ra"]),
-             helper.make_node("Conv", ["ra", "wb"], ["b"], name="conv_bad", group=4),
+    # the first layer, as in M-LSD: the input's 8-bit grid is exact (the
+    # images are on it), so its rounding is the weights' alone
+    nodes = [helper.make_node("Conv", ["x", "wb"], ["b"], name="conv_bad", group=4),
              helper.make_node("Relu", ["b"], ["rb"]),
-             helper.make_node("Conv", ["rb", "wc"], ["y"], name="conv_c")]
-    g = helper.make_graph(nodes, "illcond", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 16, 16])],
+             helper.make_node("Conv", ["rb", "wa"], ["a"], name="conv_a"),
+             helper.make_node("Relu", ["a"], ["ra"]),
+             helper.make_node("Conv", ["ra", "wc"], ["y"], name="conv_c")]
+    g = helper.make_graph(nodes, "illcond", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4, 16, 16])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2, 12, 12])],
                           [numpy_helper.from_array(w, n) for w, n in ((wa, "wa"), (wb, "wb"), (wc, "wc"))])
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
@@ -76,9 +78,9 @@ def conv(x, w, group=1):
 
 
 def forward(x, wa, wb, wc):
-    a = np.maximum(conv(x.astype(np.float64), wa.astype(np.float64)), 0)
-    b = np.maximum(conv(a, wb.astype(np.float64), group=4), 0)
-    return conv(b, wc.astype(np.float64))
+    b = np.maximum(conv(x.astype(np.float64), wb.astype(np.float64), group=4), 0)
+    a = np.maximum(conv(b, wa.astype(np.float64)), 0)
+    return conv(a, wc.astype(np.float64))
 
 
 def round_int8(w):
@@ -94,10 +96,14 @@ def snr(y, r):
 
 
 def smooth_images(rng, n):
+    """Smooth 4-channel images on the grid k/100 in [0, 2.55] (the first
+    holds both ends, so the calibrated uint8 step is 0.01)."""
     yy, xx = np.mgrid[0:16, 0:16] / 15.0
-    imgs = [rng.uniform(0.5, 2) + rng.uniform(-0.3, 0.3) * xx + rng.uniform(-0.3, 0.3) * yy +
-            rng.normal(0, 0.02, (16, 16)) for _ in range(n)]
-    return np.array(imgs, np.float32)[:, None]
+    imgs = [[rng.uniform(0.5, 2) + rng.uniform(-0.3, 0.3) * xx + rng.uniform(-0.3, 0.3) * yy +
+             rng.normal(0, 0.02, (16, 16)) for _ in range(4)] for _ in range(n)]
+    x = np.clip(np.round(np.array(imgs) * 100), 0, 255)
+    x[0, 0, 0, 0], x[0, 0, 0, 1] = 0, 255
+    return (x / 100).astype(np.float32)
 
 
 def dq_fed(model, conv_name):
