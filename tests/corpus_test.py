@@ -99,18 +99,16 @@ EXPECTED = {
     "blazeface_back": {"exec": ("mismatch", "output 2 'Identity_2:0'"),
                        "structured": ("unchanged", "SNR inf dB")},
     # 40 convolutions: element errors up to 4e-3 relative on small values of
-    # large-magnitude maps (each layer alone matches float64; see corpus.md);
-    # int8 weights alone give 4.0 dB, numpy's per-channel rounding of them
-    # too: the first depthwise conv has 3x3 edge filters of weights up to
-    # 48 summing to -0.009 (their 8-bit rounding moves the sum by ~0.3,
-    # and that flat-region response passes the ReLU6); that layer alone
-    # gives 4.8 dB
-    "mlsd_tiny": {"exec": ("mismatch", "output 0 'offsets'"), "eval": ("mismatch", "values off"), "int8": BELOW},
-    # det int8: its weights alone give 25.9 dB, its uint8 activations take
-    # it to 4.9 dB (percentile, mse and int8 activations do no better)
-    # (activations of 60 layers, heavy-tailed: the first depthwise conv's
-    # output spans +-50 at rms 2.7, 22.7 dB after one layer)
-    "ppocr_v4_det": {"int8": BELOW},
+    # large-magnitude maps (each layer alone matches float64; see corpus.md).
+    # int8 meets 15 dB through the budget (fallback): its first depthwise conv
+    # (3x3 edge filters of weights up to 48 summing to -0.009) and four more
+    # layers stay float; int8 weights alone gave 4.0 dB
+    "mlsd_tiny": {"exec": ("mismatch", "output 0 'offsets'"), "eval": ("mismatch", "values off")},
+    # det int8: no number of float layers below every layer meets 15 dB on the
+    # search samples, so the budget keeps them all float (the opset upgrade and
+    # BatchNorm folding leave 33 dB). Without a budget: 4.8 dB (heavy-tailed
+    # activations; fallback=36 gave 17.3 dB on its search samples, 10.6 on others)
+    "ppocr_v4_det": {"int8": ("unchanged", "size 100%")},
     # lcm: 10% magnitude pruning alone gives 12.9 dB on this small
     # classifier (8 to 200 channels); no layer dominates (each alone >= 20
     # dB); with calibration data and prune-magnitude's correct=bias: 23.0 dB
@@ -305,12 +303,13 @@ def table(models, results, seconds):
              "by `tests/corpus_generate.py` (package \"(made here)\")." % time.strftime("%Y-%m-%d"),
              "Inputs of each model's own kind (`tests/corpus_inputs.py`), %d calibration and %d validation "
              "samples; ONNX Runtime %s is the reference." % (N_CALIB, N_VAL, "(onnxruntime-node)"),
-             "exec: the executor vs ONNX Runtime on every output (1e-4 rel + 1e-5 abs); eval: `shrink eval --out`;"
-             " int8: `quantize-int8`; lcm: %s to .lcm, `decode`d;"
+             ("exec: the executor vs ONNX Runtime on every output (1e-4 rel + 1e-5 abs); eval: `shrink eval --out`;"
+             " int8: `quantize-int8 --min-snr 15` (--val on %d samples of their own; the budget backs `fallback` off, "
+             "keeping the fewest float layers that meet it); lcm: %s to .lcm, `decode`d;"
              " structured: `prune-structured:ratio=0.1,criterion=l1`. "
              "For those three the number is the SNR of the first output against the float model in ONNX Runtime "
-             "(bounds: int8 >= %.0f dB, lcm >= %.0f dB, structured >= %.0f dB)." % (
-                 " + ".join(LCM_PASSES), BOUNDS["int8"], BOUNDS["lcm"], BOUNDS["structured"]),
+             "(bounds: int8 >= %.0f dB, lcm >= %.0f dB, structured >= %.0f dB).") % (
+                 N_SEARCH, " + ".join(LCM_PASSES), BOUNDS["int8"], BOUNDS["lcm"], BOUNDS["structured"]),
              "Every cell that is not ok is a known gap the test asserts (detail below the table). "
              "Run time %.0f s." % seconds, "",
              "| model | package@version | opset | MB | info | exec | eval | int8 | lcm | structured |",
@@ -348,7 +347,9 @@ def table(models, results, seconds):
               "3.9 -> 18.4 dB. PP-OCR det stays below 5 dB (its weights alone: 25.9 dB): its activations are "
               "heavy-tailed (the first depthwise conv's output spans +-50 at rms 2.7) and the error of 60 "
               "per-tensor 8-bit activations accumulates (22.7 dB after the first depthwise conv, ~14 dB after "
-              "five layers). M-LSD's int8 weights alone give 4.0 dB, and numpy's per-channel rounding of them the "
+              "five layers); with the budget no fallback short of every layer meets 15 dB, so it stays float. "
+              "M-LSD meets it with the budget (4.0 -> 17.4 dB; five layers float, its first depthwise conv among "
+              "them): its int8 weights alone give 4.0 dB, and numpy's per-channel rounding of them the "
               "same 4.0 dB (no quantizer bug): its first depthwise conv (alone 4.8 dB) holds 3x3 edge filters "
               "with weights up to 48 that sum to -0.009, whose rounding moves the response to flat regions by "
               "~0.3 per unit input, which the ReLU6 passes on; GPTQ-rounded 8-bit weights give 7.9 dB.",
