@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "int8_calibrate.h"
+#include "int8_fallback.h"
 #include "lc_encoding.h"
 #include "lc_graph_edit.h"
 #include "lc_pass.h"
@@ -61,6 +62,9 @@ static const lc_param_desc params[] = {
      "7-bit weights in [-63, 63], for int8 runtimes whose u8 x s8 products saturate in 16 bits (x86 without VNNI)"},
     {"weights_only", LC_PARAM_BOOL, "false", 0, 0, NULL,
      "quantize only the weights (DequantizeLinear after int8 weights); activations stay float"},
+    {"fallback", LC_PARAM_INT, "0", 0, 128, NULL,
+     "keep float the N layers whose quantization alone hurts the first output most on the calibration data "
+     "(ranking costs one calibration run per layer); the knob a budget backs off"},
     LC_WEIGHT_PARAMS,
 };
 
@@ -556,37 +560,108 @@ static lc_status ensure_opset(lc_model *m, const lc_context *ctx, bool per_chann
 
 /* ---- the pass ---- */
 
-static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
+/* The layer nodes: layer_w[i] = the index in tw of the weight node i reads
+ * as a layer (every layer reading a selected weight tensor is a quantized
+ * layer), -1 for other nodes and for the layers kept float. */
+static void find_layers(const lc_graph *g, const lc_weight *tw, int n_tw, const bool *keep_float, bool *target,
+                        int *layer_w)
 {
-    const bool weights_only = lc_params_num(p, "weights_only") != 0;
-    const bool per_channel = !strcmp(lc_params_str(p, "granularity"), "channel");
-    const char *cal = lc_params_str(p, "calib");
-    plan pl = {.m = m, .bins = (int)lc_params_num(p, "bins")};
-    pl.s8 = !strcmp(lc_params_str(p, "act_type"), "int8");
-    pl.qmin = pl.s8 ? -128 : 0;
-    pl.qmax = pl.s8 ? 127 : 255;
-    pl.calib = !strcmp(cal, "percentile") ? CALIB_PERCENTILE
-               : !strcmp(cal, "entropy")  ? CALIB_ENTROPY
-               : !strcmp(cal, "mse")      ? CALIB_MSE
-                                          : CALIB_MINMAX;
+    for (int i = 0; i < g->n_nodes; i++) {
+        layer_w[i] = -1;
+        target[i] = false;
+        const lc_node *n = g->nodes[i];
+        for (int k = 0; k < n_tw && n->n_inputs > 1; k++)
+            if (lc_weight_is_layer(&tw[k]) && !(keep_float && keep_float[k]) &&
+                !strcmp(n->inputs[1], tw[k].node->inputs[1]) && !strcmp(n->op_type, tw[k].node->op_type))
+                layer_w[i] = k, target[i] = true;
+    }
+}
+
+/* The class of every node. Data movement is quantized only on the way to a
+ * quantized node (readers come later in the node order); Add, Mul, Concat,
+ * pools and Relu only next to one (an input from it or a reader), so a
+ * chain of float ops (a power spectrum built by Pow and Add, the
+ * neighbours of layers kept float) stays float. */
+static void plan_classes(const lc_graph *g, const bool *target, qclass *cls)
+{
+    int n_nodes = g->n_nodes;
+    for (int i = 0; i < n_nodes; i++) cls[i] = classify(g, g->nodes[i], target, i);
+    for (int i = n_nodes - 1; i >= 0; i--)
+        if (cls[i] == Q_DIRECT && !quantized_reader(g, cls, g->nodes[i]->outputs[0])) cls[i] = Q_NONE;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int i = 0; i < n_nodes; i++) {
+            const lc_node *n = g->nodes[i];
+            if (cls[i] != Q_OWN || quantized_reader(g, cls, n->outputs[0])) continue;
+            bool fed = false;
+            for (int k = 0; k < n->n_inputs && !fed; k++) {
+                int pi = *n->inputs[k] ? lc_graph_producer(g, n->inputs[k]) : -1;
+                fed = pi >= 0 && cls[pi] != Q_NONE;
+            }
+            if (!fed) cls[i] = Q_NONE, changed = true;
+        }
+    }
+}
+
+/* Marks wanted the activations the quantized nodes read and write.
+ * `create`: the planning run (creates them, links data movement to its
+ * input); otherwise they exist from it (fewer quantized nodes read a
+ * subset of them). */
+static lc_status mark_acts(plan *pl, const lc_graph *g, const qclass *cls, bool create)
+{
+    lc_status s = LC_OK;
+    for (int i = 0; i < pl->n; i++) pl->a[i].wanted = false;
+    for (int i = 0; i < g->n_nodes && !s; i++) {
+        const lc_node *n = g->nodes[i];
+        if (cls[i] == Q_NONE) continue;
+        int ins = act_inputs(n, cls[i]), ai;
+        for (int k = 0; k < ins && !s; k++) {
+            const char *v = n->inputs[k];
+            if (!*v || is_const(g, v)) continue;
+            if (create) s = act_get(pl, v, &ai);
+            else if ((ai = act_find(pl, v)) < 0) continue;
+            if (s) break;
+            pl->a[ai].wanted = true;
+            if (create && lc_graph_producer(g, v) < 0 && pl->a[ai].first_reader < 0) pl->a[ai].first_reader = i;
+        }
+        if (s || lc_graph_is_output(g, n->outputs[0]) || !quantized_reader(g, cls, n->outputs[0])) continue;
+        if (create) s = act_get(pl, n->outputs[0], &ai);
+        else if ((ai = act_find(pl, n->outputs[0])) < 0) continue;
+        if (s) break;
+        pl->a[ai].wanted = true;
+        if (create && cls[i] == Q_DIRECT) pl->a[ai].link = act_find(pl, n->inputs[0]);
+    }
+    return s;
+}
+
+typedef struct qrun {
+    const lc_context *ctx;
+    const lc_params *p;
+    plan *pl;
+    bool weights_only, per_channel;
+    const char *cal;
+    int n_small;
+} qrun;
+
+/* Writes the quantized model into `m` (the model after fold-batchnorm, as
+ * planned) from the planned activation ranges; the layers of the weights
+ * with keep_float[k] true (NULL: none) stay float. `log`: report what was
+ * done. */
+static lc_status apply(qrun *q, lc_model *m, const bool *keep_float, bool log)
+{
+    const lc_params *p = q->p;
+    plan *plp = q->pl;
+    const bool weights_only = q->weights_only, per_channel = q->per_channel;
     lc_weight *tw = NULL;
     wq *wqs = NULL;
-    bool *target = NULL;
+    bool *target = NULL, *fold = NULL;
     int *layer_w = NULL;
     qclass *cls = NULL;
     lc_node **orig = NULL; /* the nodes before any edit (pointers stay valid) */
-    bool *fold = NULL;
-    int n_tw = 0, n_nodes = 0, n_acts = 0, n_bias = 0, n_relu = 0, n_alone = 0, n_small = 0;
-    lc_status s = LC_OK;
+    int n_tw = 0, n_nodes = 0, n_acts = 0, n_bias = 0, n_relu = 0, n_alone = 0, n_wq = 0;
     lc_graph *g = m->graph;
-
-    if (!weights_only && (!ctx || !ctx->calib))
-        return lc_fail(LC_ERR_INVALID_ARGUMENT, "quantize-int8 needs calibration data (lc_context_set_calib), or weights_only=true");
-    /* the upgrade first: leaving IR 3 turns initializers listed as inputs
-     * into constants fold-batchnorm can fold */
-    if ((s = ensure_opset(m, ctx, per_channel))) return s;
-    if ((s = lc_pass_run(m, "fold-batchnorm", "", ctx))) return s;
-    if ((s = lc_weight_targets(m, p, &tw, &n_tw))) return s;
+    lc_status s = lc_weight_targets(m, p, &tw, &n_tw);
+    if (s) return s;
     n_nodes = g->n_nodes;
     orig = malloc(((size_t)n_nodes + 1) * sizeof *orig);
     if (orig) memcpy(orig, g->nodes, (size_t)n_nodes * sizeof *orig);
@@ -599,61 +674,14 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
         s = lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
         goto done;
     }
-    /* every layer reading a selected weight tensor is a quantized layer */
-    for (int i = 0; i < n_nodes; i++) {
-        layer_w[i] = -1;
-        const lc_node *n = g->nodes[i];
-        for (int k = 0; k < n_tw && n->n_inputs > 1; k++)
-            if (lc_weight_is_layer(&tw[k]) && !strcmp(n->inputs[1], tw[k].node->inputs[1]) &&
-                !strcmp(n->op_type, tw[k].node->op_type))
-                layer_w[i] = k, target[i] = true;
-    }
+    find_layers(g, tw, n_tw, keep_float, target, layer_w);
 
     if (!weights_only) {
-        /* plan the activations */
-        for (int i = 0; i < n_nodes; i++) cls[i] = classify(g, g->nodes[i], target, i);
-        /* data movement is quantized only on the way to a quantized node
-         * (readers come later in the node order); Add, Mul, Concat, pools
-         * and Relu only next to one (an input from it or a reader), so a
-         * chain of float ops (a power spectrum built by Pow and Add) stays
-         * float */
-        for (int i = n_nodes - 1; i >= 0; i--)
-            if (cls[i] == Q_DIRECT && !quantized_reader(g, cls, g->nodes[i]->outputs[0])) cls[i] = Q_NONE;
-        for (bool changed = true; changed;) {
-            changed = false;
-            for (int i = 0; i < n_nodes; i++) {
-                const lc_node *n = g->nodes[i];
-                if (cls[i] != Q_OWN || quantized_reader(g, cls, n->outputs[0])) continue;
-                bool fed = false;
-                for (int k = 0; k < n->n_inputs && !fed; k++) {
-                    int pi = *n->inputs[k] ? lc_graph_producer(g, n->inputs[k]) : -1;
-                    fed = pi >= 0 && cls[pi] != Q_NONE;
-                }
-                if (!fed) cls[i] = Q_NONE, changed = true;
-            }
-        }
-        for (int i = 0; i < n_nodes && !s; i++) {
-            const lc_node *n = g->nodes[i];
-            if (cls[i] == Q_NONE) continue;
-            int ins = act_inputs(n, cls[i]), ai;
-            for (int k = 0; k < ins && !s; k++) {
-                const char *v = n->inputs[k];
-                if (!*v || is_const(g, v)) continue;
-                if ((s = act_get(&pl, v, &ai))) break;
-                pl.a[ai].wanted = true;
-                if (lc_graph_producer(g, v) < 0 && pl.a[ai].first_reader < 0) pl.a[ai].first_reader = i;
-            }
-            if (s || lc_graph_is_output(g, n->outputs[0]) || !quantized_reader(g, cls, n->outputs[0])) continue;
-            if ((s = act_get(&pl, n->outputs[0], &ai))) break;
-            pl.a[ai].wanted = true;
-            if (cls[i] == Q_DIRECT) {
-                int in_ai = act_find(&pl, n->inputs[0]);
-                pl.a[ai].link = in_ai;
-            }
-        }
+        plan_classes(g, target, cls);
+        if ((s = mark_acts(plp, g, cls, false))) goto done;
         /* Relu folding candidates: a Relu reading the own-range output of a
          * quantized node that nothing else reads */
-        for (int i = 0; i < n_nodes && !s; i++) {
+        for (int i = 0; i < n_nodes; i++) {
             const lc_node *n = g->nodes[i];
             if (cls[i] != Q_OWN || strcmp(n->op_type, "Relu") || n->n_inputs != 1) continue;
             int pi = lc_graph_producer(g, n->inputs[0]);
@@ -661,36 +689,16 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
             if (lc_graph_use_count(g, n->inputs[0]) != 1 || lc_graph_is_output(g, n->outputs[0])) continue;
             fold[i] = true;
         }
-        /* calibrate: ranges, then (histogram calibrators) histograms */
-        if (!s) s = lc_calib_run(m, ctx, observe, &pl);
-        if (!s && pl.calib != CALIB_MINMAX) {
-            for (int i = 0; i < pl.n && !s; i++)
-                if (pl.a[i].link < 0 && !(pl.a[i].hist = calloc((size_t)pl.bins, sizeof(double))))
-                    s = lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
-            pl.pass = 1;
-            if (!s) s = lc_calib_run(m, ctx, observe, &pl);
-        }
-        for (int i = 0; i < pl.n && !s; i++) {
-            act *a = &pl.a[i];
-            if (a->link >= 0) continue;
-            if (!a->seen) a->bad = true;
-            if (!a->bad) s = choose_range(&pl, a, p);
-            if (!s && !a->bad && mostly_below_step(a)) a->bad = true, n_small++;
-        }
-        for (int i = 0; i < pl.n && !s; i++) {
-            act *a = &pl.a[i];
-            int r = act_root(&pl, i);
-            if (pl.a[r].bad) a->bad = true;
-            a->scale = pl.a[r].scale;
-            a->zp = pl.a[r].zp;
-        }
-        /* a Relu folds only where the zero point is qmin (so QuantizeLinear
+        /* a Relu folds only where its output gets a QuantizeLinear (not
+         * when only float layers read it) whose zero point is qmin (so it
          * clamps negatives to 0) */
-        for (int i = 0; i < n_nodes && !s; i++) {
+        for (int i = 0; i < n_nodes; i++) {
             if (!fold[i]) continue;
-            int ri = act_find(&pl, orig[i]->outputs[0]), xi = act_find(&pl, orig[i]->inputs[0]);
-            if (ri < 0 || xi < 0 || pl.a[ri].bad || pl.a[xi].bad || pl.a[ri].zp != pl.qmin) fold[i] = false;
-            else pl.a[xi].wanted = false; /* the pre-Relu value disappears */
+            int ri = act_find(plp, orig[i]->outputs[0]), xi = act_find(plp, orig[i]->inputs[0]);
+            if (ri < 0 || xi < 0 || !plp->a[ri].wanted || plp->a[ri].bad || plp->a[xi].bad ||
+                plp->a[ri].zp != plp->qmin)
+                fold[i] = false;
+            else plp->a[xi].wanted = false; /* the pre-Relu value disappears */
         }
     }
 
@@ -699,6 +707,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
      * quantized alone, their activations stay float) */
     int pos = 0; /* weight DequantizeLinear nodes go first, in order */
     for (int k = 0; k < n_tw && !s; k++) {
+        if (keep_float && keep_float[k]) continue;
         lc_tensor *w = tw[k].tensor;
         lc_graph *home = tw[k].home;
         int sub_pos = 0;
@@ -708,6 +717,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
             break;
         }
         n_alone += !lc_weight_is_layer(&tw[k]);
+        n_wq++;
         s = quantize_weight(g, home, wname, w, tw[k].out_axis, per_channel,
                             lc_params_num(p, "reduce_range") != 0 ? 63 : 127, home == g ? &pos : &sub_pos, &wqs[k]);
         if (!s) s = lc_graph_rename_uses(home, wname, wqs[k].dq_name, NULL, false, NULL);
@@ -722,10 +732,10 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
             if (!strcmp(n->op_type, "Gemm") &&
                 (lc_node_attr_float(n, "alpha", 1.0f) != 1.0f || lc_node_attr_float(n, "beta", 1.0f) != 1.0f))
                 continue;
-            int ai = act_find(&pl, n->inputs[0]);
-            if (ai < 0 || pl.a[ai].bad) continue;
+            int ai = act_find(plp, n->inputs[0]);
+            if (ai < 0 || plp->a[ai].bad) continue;
             bool done = false;
-            s = quantize_bias(g, n, pl.a[ai].scale, &wqs[layer_w[i]], &done);
+            s = quantize_bias(g, n, plp->a[ai].scale, &wqs[layer_w[i]], &done);
             n_bias += done;
         }
         /* fold Relus: the producer takes over the Relu's output */
@@ -748,30 +758,23 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
             free(x);
         }
         /* activations, in the order their producers run */
-        for (int i = 0; i < pl.n && !s; i++) {
-            act *a = &pl.a[i];
+        for (int i = 0; i < plp->n && !s; i++) {
+            act *a = &plp->a[i];
             if (!a->wanted || a->bad) continue;
-            s = insert_qdq(g, a->name, a->scale, a->zp, pl.s8);
+            s = insert_qdq(g, a->name, a->scale, a->zp, plp->s8);
             n_acts++;
         }
     }
     for (int k = 0; k < n_tw && !s; k++)
         if (tw[k].home != g) s = lc_graph_prune_unused(tw[k].home, NULL);
     if (!s) s = lc_graph_prune_unused(g, NULL);
-    if (!s)
-        lc_log(ctx,
+    if (!s && log)
+        lc_log(q->ctx,
                "quantize-int8: %d weight(s) (%s; %d in subgraphs or recurrent nodes, weights only), %d bias(es), "
                "%d activation(s) (%s, %s; %d left float: most of their values would round to zero), %d Relu(s) folded",
-               n_tw, per_channel ? "per channel" : "per tensor", n_alone, n_bias, n_acts, pl.s8 ? "int8" : "uint8", cal,
-               n_small, n_relu);
+               n_wq, per_channel ? "per channel" : "per tensor", n_alone, n_bias, n_acts, plp->s8 ? "int8" : "uint8",
+               q->cal, q->n_small, n_relu);
 done:
-    for (int i = 0; i < pl.n; i++) {
-        free(pl.a[i].hist);
-        free(pl.a[i].mag);
-        free(pl.a[i].name);
-    }
-    free(pl.a);
-    lc_strset_clear(&pl.index);
     for (int k = 0; k < n_tw && wqs; k++) {
         free(wqs[k].scale);
         free(wqs[k].dq_name);
@@ -786,11 +789,106 @@ done:
     return s;
 }
 
+static lc_status build_variant(void *user, lc_model *m, const bool *keep_float)
+{
+    return apply(user, m, keep_float, false);
+}
+
+static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
+{
+    const char *cal = lc_params_str(p, "calib");
+    plan pl = {.m = m, .bins = (int)lc_params_num(p, "bins")};
+    qrun q = {.ctx = ctx, .p = p, .pl = &pl, .cal = cal};
+    q.weights_only = lc_params_num(p, "weights_only") != 0;
+    q.per_channel = !strcmp(lc_params_str(p, "granularity"), "channel");
+    const int fallback = (int)lc_params_num(p, "fallback");
+    pl.s8 = !strcmp(lc_params_str(p, "act_type"), "int8");
+    pl.qmin = pl.s8 ? -128 : 0;
+    pl.qmax = pl.s8 ? 127 : 255;
+    pl.calib = !strcmp(cal, "percentile") ? CALIB_PERCENTILE
+               : !strcmp(cal, "entropy")  ? CALIB_ENTROPY
+               : !strcmp(cal, "mse")      ? CALIB_MSE
+                                          : CALIB_MINMAX;
+    lc_weight *tw = NULL;
+    bool *target = NULL, *keep_float = NULL;
+    int *layer_w = NULL;
+    qclass *cls = NULL;
+    int n_tw = 0, n_nodes = 0;
+    lc_status s = LC_OK;
+    lc_graph *g = m->graph;
+
+    if (!q.weights_only && (!ctx || !ctx->calib))
+        return lc_fail(LC_ERR_INVALID_ARGUMENT, "quantize-int8 needs calibration data (lc_context_set_calib), or weights_only=true");
+    /* the upgrade first: leaving IR 3 turns initializers listed as inputs
+     * into constants fold-batchnorm can fold */
+    if ((s = ensure_opset(m, ctx, q.per_channel))) return s;
+    if ((s = lc_pass_run(m, "fold-batchnorm", "", ctx))) return s;
+    if ((s = lc_weight_targets(m, p, &tw, &n_tw))) return s;
+    n_nodes = g->n_nodes;
+    target = calloc((size_t)n_nodes + 1, sizeof *target);
+    layer_w = malloc(((size_t)n_nodes + 1) * sizeof *layer_w);
+    cls = calloc((size_t)n_nodes + 1, sizeof *cls);
+    keep_float = calloc((size_t)n_tw + 1, sizeof *keep_float);
+    if (!target || !layer_w || !cls || !keep_float) {
+        s = lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
+        goto done;
+    }
+    find_layers(g, tw, n_tw, NULL, target, layer_w);
+
+    if (!q.weights_only) {
+        /* plan the activations of the model with every layer quantized (a
+         * layer kept float needs a subset of them, with the same ranges) */
+        plan_classes(g, target, cls);
+        if ((s = mark_acts(&pl, g, cls, true))) goto done;
+        /* calibrate: ranges, then (histogram calibrators) histograms */
+        s = lc_calib_run(m, ctx, observe, &pl);
+        if (!s && pl.calib != CALIB_MINMAX) {
+            for (int i = 0; i < pl.n && !s; i++)
+                if (pl.a[i].link < 0 && !(pl.a[i].hist = calloc((size_t)pl.bins, sizeof(double))))
+                    s = lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
+            pl.pass = 1;
+            if (!s) s = lc_calib_run(m, ctx, observe, &pl);
+        }
+        for (int i = 0; i < pl.n && !s; i++) {
+            act *a = &pl.a[i];
+            if (a->link >= 0) continue;
+            if (!a->seen) a->bad = true;
+            if (!a->bad) s = choose_range(&pl, a, p);
+            if (!s && !a->bad && mostly_below_step(a)) a->bad = true, q.n_small++;
+        }
+        for (int i = 0; i < pl.n && !s; i++) {
+            act *a = &pl.a[i];
+            int r = act_root(&pl, i);
+            if (pl.a[r].bad) a->bad = true;
+            a->scale = pl.a[r].scale;
+            a->zp = pl.a[r].zp;
+        }
+    }
+    if (!s && fallback > 0) s = lc_int8_fallback_choose(m, ctx, tw, n_tw, fallback, build_variant, &q, keep_float);
+    if (!s) s = apply(&q, m, keep_float, true);
+done:
+    for (int i = 0; i < pl.n; i++) {
+        free(pl.a[i].hist);
+        free(pl.a[i].mag);
+        free(pl.a[i].name);
+    }
+    free(pl.a);
+    lc_strset_clear(&pl.index);
+    free(tw);
+    free(target);
+    free(layer_w);
+    free(cls);
+    free(keep_float);
+    return s;
+}
+
 const lc_pass lc_pass_quantize_int8 = {
     .name = "quantize-int8",
     .summary = "int8 post-training quantization to a QDQ ONNX graph (weights per channel, calibrated activations)",
     .params = params,
     .n_params = (int)(sizeof params / sizeof *params),
+    .knob = "fallback",
+    .knob_safe = LC_SAFE_HIGH,
     .weight_pass = true,
     .run = run,
 };

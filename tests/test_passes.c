@@ -206,7 +206,7 @@ START_TEST(test_pass_descriptors)
         {"prune-structured", "ratio", LC_SAFE_LOW, LC_GRID_NONE, false, false},
         {"quantize-kmeans", "bits", LC_SAFE_HIGH, LC_GRID_BITS, true, false},
         {"quantize-gptq", "bits", LC_SAFE_HIGH, LC_GRID_BITS, true, false},
-        {"quantize-int8", NULL, LC_SAFE_LOW, LC_GRID_NONE, true, false},
+        {"quantize-int8", "fallback", LC_SAFE_HIGH, LC_GRID_NONE, true, false},
         {"binarize", NULL, LC_SAFE_LOW, LC_GRID_NONE, true, false},
         {"huffman", NULL, LC_SAFE_LOW, LC_GRID_NONE, true, true},
         {"fold-batchnorm", NULL, LC_SAFE_LOW, LC_GRID_NONE, false, false},
