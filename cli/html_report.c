@@ -63,8 +63,8 @@ static void run_facts(sb *b, const cJSON *run)
     const char *metric = json_str(acc, "metric");
     if (!*metric || !strcmp(metric, "none")) fact(b, "accuracy", "not measured (no --val data)");
     else {
-        snprintf(v, sizeof v, "%s: float %s, final %s", metric, fmt_pct(b1, json_num(acc, "float")),
-                 fmt_pct(b2, json_num(acc, "final")));
+        snprintf(v, sizeof v, "%s: float %s, final %s", metric, fmt_metric(b1, metric, json_num(acc, "float")),
+                 fmt_metric(b2, metric, json_num(acc, "final")));
         fact(b, "accuracy", v);
         const cJSON *ci = cJSON_GetObjectItemCaseSensitive(acc, "drop_ci");
         if (cJSON_GetArraySize(ci) == 2)

@@ -166,6 +166,26 @@ const char *fmt_pct(char buf[40], double v)
     return buf;
 }
 
+const char *fmt_metric(char buf[40], const char *metric, double v)
+{
+    if (!metric || !*metric || !strcmp(metric, "top1") || !strcmp(metric, "agreement") || !strcmp(metric, "none"))
+        return fmt_pct(buf, v);
+    if (!strcmp(metric, "snr")) { /* identical outputs: infinite (null in the JSON) */
+        if (isfinite(v)) snprintf(buf, 40, "%.2f dB", v);
+        else snprintf(buf, 40, "inf dB");
+        return buf;
+    }
+    if (!isfinite(v)) return "\xE2\x80\x93";
+    snprintf(buf, 40, !strcmp(metric, "cosine") ? "%.4f" : "%.4g", v);
+    return buf;
+}
+
+const char *metric_drop_unit(const char *metric)
+{
+    if (!metric || !*metric || !strcmp(metric, "top1") || !strcmp(metric, "agreement")) return "points";
+    return !strcmp(metric, "snr") ? "dB" : "";
+}
+
 /* ------------------------------------------------------------------ */
 /* Axes                                                                 */
 /* ------------------------------------------------------------------ */

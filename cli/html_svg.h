@@ -50,6 +50,11 @@ int json_count(const cJSON *a);
 const char *fmt_int(char buf[40], double v);   /* 249270 -> "249,270" */
 const char *fmt_bytes(char buf[40], double v); /* "600 B", "17.5 KiB", "1.20 MiB" */
 const char *fmt_pct(char buf[40], double v);   /* "89.71%" */
+/* A value of `metric` with its unit: "89.71%" (top1, agreement, or no
+ * metric given), "21.10 dB" (snr), "0.9987" (cosine), "0.0012" (mse). */
+const char *fmt_metric(char buf[40], const char *metric, double v);
+/* The unit of a drop in `metric`: "points", "dB" or "" (cosine, mse). */
+const char *metric_drop_unit(const char *metric);
 
 /* ---- axes and plots ---- */
 typedef struct axis {

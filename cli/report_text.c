@@ -100,11 +100,13 @@ static void pl_add(pass_line *pl, const char *fmt, ...)
     if (n > 0) pl->len += n < room ? n : room - 1;
 }
 
-void pass_line_begin(pass_line *pl, int step, const char *pass, const char *knob, const char *params)
+void pass_line_begin(pass_line *pl, int step, const char *pass, const char *knob, const char *params,
+                     const char *metric)
 {
     memset(pl, 0, sizeof *pl);
     snprintf(pl->pass, sizeof pl->pass, "%s", pass);
     snprintf(pl->knob, sizeof pl->knob, "%s", knob ? knob : "");
+    snprintf(pl->metric, sizeof pl->metric, "%s", metric ? metric : "");
     pl_add(pl, "%d %s", step, pass);
     char *chg = params ? params_changed(pass, params, knob) : NULL;
     if (chg && *chg) pl_add(pl, "\x1f(%s)", chg);
@@ -115,13 +117,12 @@ void pass_line_try(pass_line *pl, const cJSON *t, bool within)
 {
     char v[64], acc[40];
     double a = json_num(t, "accuracy");
-    if (isfinite(a)) snprintf(acc, sizeof acc, "%.2f%%", a);
-    else snprintf(acc, sizeof acc, "not measured");
+    const char *as = isfinite(a) ? fmt_metric(acc, pl->metric, a) : "not measured";
     if (*pl->knob) {
         param_value(json_str(t, "params"), pl->knob, v, sizeof v);
-        if (!pl->tries) pl_add(pl, "\x1f%s %s %s %s", pl->knob, v, ARROW, acc);
-        else pl_add(pl, "\x1f%s %s %s", v, ARROW, acc);
-    } else pl_add(pl, "\x1f%s %s", ARROW, acc);
+        if (!pl->tries) pl_add(pl, "\x1f%s %s %s %s", pl->knob, v, ARROW, as);
+        else pl_add(pl, "\x1f%s %s %s", v, ARROW, as);
+    } else pl_add(pl, "\x1f%s %s", ARROW, as);
     if (isfinite(a)) pl_add(pl, " %s", within ? OK_MARK : NO_MARK);
     pl->tries++;
 }
@@ -190,6 +191,7 @@ void report_print_attempts(const cJSON *r)
     const cJSON *attempts = json_arr(r, "attempts"), *a, *t;
     double fl = json_num(cJSON_GetObjectItemCaseSensitive(r, "accuracy"), "float");
     double md = json_num(cJSON_GetObjectItemCaseSensitive(r, "accuracy"), "max_drop");
+    const char *metric = json_str(cJSON_GetObjectItemCaseSensitive(r, "accuracy"), "metric");
     int ai = 0;
     cJSON_ArrayForEach(a, attempts)
     {
@@ -208,12 +210,12 @@ void report_print_attempts(const cJSON *r)
             cJSON_ArrayForEach(t, json_arr(r, "tried"))
             {
                 if (strcmp(json_str(t, "attempt"), label) || (int)json_num(t, "step") != step) continue;
-                if (!begun) pass_line_begin(&pl, step, pass, knob_of(pass), json_str(t, "params"));
+                if (!begun) pass_line_begin(&pl, step, pass, knob_of(pass), json_str(t, "params"), metric);
                 begun = true;
                 double acc = json_num(t, "accuracy");
                 pass_line_try(&pl, t, !isfinite(md) || !isfinite(acc) || fl - acc <= (isfinite(allow) ? allow : md) + 1e-9);
             }
-            if (!begun) pass_line_begin(&pl, step, pass, knob_of(pass), json_str(done, "params"));
+            if (!begun) pass_line_begin(&pl, step, pass, knob_of(pass), json_str(done, "params"), metric);
             pass_line_end(&pl, done);
         }
     }
@@ -259,10 +261,11 @@ void report_print_tried(const char *json)
     if (!r) return;
     const cJSON *t;
     char b[40], a[40];
+    const char *metric = json_str(cJSON_GetObjectItemCaseSensitive(r, "accuracy"), "metric");
     printf("configurations tried:\n%-16s %10s %9s  %s\n", "pass", "bytes", "accuracy", "settings");
     cJSON_ArrayForEach(t, json_arr(r, "tried"))
     {
-        printf("%-16s %10s %9s  ", json_str(t, "pass"), fmt_int(b, json_num(t, "bytes")), fmt_pct(a, json_num(t, "accuracy")));
+        printf("%-16s %10s %9s  ", json_str(t, "pass"), fmt_int(b, json_num(t, "bytes")), fmt_metric(a, metric, json_num(t, "accuracy")));
         print_fit(json_str(t, "params"), TEXT_COLUMNS - 39);
         putchar('\n');
     }
@@ -303,8 +306,11 @@ void report_print_summary(const cJSON *r, const char *wrote)
     const char *metric = json_str(acc, "metric");
     if (*metric && strcmp(metric, "none")) {
         double md = json_num(acc, "max_drop");
-        printf("accuracy  %s %s (float %s), drop %.2f points", metric, fmt_pct(b1, json_num(acc, "final")),
-               fmt_pct(b2, json_num(acc, "float")), json_num(acc, "drop"));
+        double drop = json_num(acc, "drop");
+        printf("accuracy  %s %s (float %s)", metric, fmt_metric(b1, metric, json_num(acc, "final")),
+               fmt_metric(b2, metric, json_num(acc, "float")));
+        if (isfinite(drop) && *metric_drop_unit(metric)) printf(", drop %.2f %s", drop, metric_drop_unit(metric));
+        else if (isfinite(drop)) printf(", drop %.4g", drop);
         const cJSON *ci = cJSON_GetObjectItemCaseSensitive(acc, "drop_ci");
         bool on_upper = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(acc, "budget_on_upper_bound"));
         double hi = cJSON_GetArraySize(ci) == 2 ? cJSON_GetArrayItem(ci, 1)->valuedouble : NAN;
@@ -315,6 +321,12 @@ void report_print_summary(const cJSON *r, const char *wrote)
             /* on its own line: with the interval the line would pass 100 columns */
             printf("\nbudget    %.2f points%s: %s", md, on_upper ? ", judged on the interval's upper end" : "",
                    judged <= md + 1e-9 ? "held" : "NOT held");
+        }
+        double ms = json_num(acc, "min_snr"), mc = json_num(acc, "min_cosine"), fin = json_num(acc, "final");
+        if (isfinite(ms) || isfinite(mc)) { /* a floor on the metric; an SNR of identical outputs is null */
+            bool held = isfinite(ms) ? !isfinite(fin) || fin >= ms : fin >= mc;
+            printf("\nbudget    %s >= %s: %s", metric, fmt_metric(b3, metric, isfinite(ms) ? ms : mc),
+                   held ? "held" : "NOT held");
         }
         putchar('\n');
     }
@@ -334,7 +346,7 @@ void report_print_summary(const cJSON *r, const char *wrote)
         {
             if (!isfinite(json_num(t, "accuracy"))) continue; /* the grid floor: size only */
             printf("  build %s %10s B %8s  ", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "final")) ? "*" : " ",
-                   fmt_int(b1, json_num(t, "bytes")), fmt_pct(b2, json_num(t, "accuracy")));
+                   fmt_int(b1, json_num(t, "bytes")), fmt_metric(b2, metric, json_num(t, "accuracy")));
             print_fit(json_str(t, "params"), TEXT_COLUMNS - 34);
             putchar('\n');
         }

@@ -17,10 +17,12 @@ typedef struct pass_line {
     char text[8192];
     int len;
     char pass[64], knob[32];
+    char metric[16]; /* how the tries' values are shown (fmt_metric) */
     int tries;
 } pass_line;
 
-void pass_line_begin(pass_line *pl, int step, const char *pass, const char *knob, const char *params);
+void pass_line_begin(pass_line *pl, int step, const char *pass, const char *knob, const char *params,
+                     const char *metric);
 void pass_line_try(pass_line *pl, const cJSON *tried, bool within);
 /* Ends the line with the pass's report row (outcome, params, bytes,
  * seconds) and prints it, wrapped at TEXT_COLUMNS. */

@@ -78,13 +78,17 @@ static void on_event(void *user, const char *json)
         v->float_acc = json_num(e, "float");
         v->chance = json_num(e, "chance");
         v->max_drop = json_num(e, "max_drop");
+        v->min_value = json_num(e, "min_value");
+        snprintf(v->metric, sizeof v->metric, "%s", json_str(e, "metric"));
         v->steps = (int)json_num(e, "steps");
-        if (v->lines && isfinite(v->float_acc)) {
+        if (v->lines && *v->metric && strcmp(v->metric, "none")) {
             run_view_clear(v);
-            printf("float model  %s %s on %.0f samples", json_str(e, "metric"), fmt_pct(b1, v->float_acc),
+            printf("float model  %s %s on %.0f samples", v->metric, fmt_metric(b1, v->metric, v->float_acc),
                    json_num(e, "samples"));
             if (isfinite(v->chance)) printf(" (chance %s)", fmt_pct(b2, v->chance));
-            if (isfinite(v->max_drop))
+            if (isfinite(v->min_value))
+                printf("; budget %s >= %s", v->metric, fmt_metric(b2, v->metric, v->min_value));
+            else if (isfinite(v->max_drop))
                 printf("; budget %.2f points: keep >= %.2f%%", v->max_drop, v->float_acc - v->max_drop);
             putchar('\n');
             fflush(stdout);
@@ -98,7 +102,7 @@ static void on_event(void *user, const char *json)
     } else if (!strcmp(kind, "attempt")) {
         snprintf(v->attempt, sizeof v->attempt, "%s", json_str(e, "attempt"));
         v->n_attempts++;
-        if (v->lines && isfinite(v->max_drop)) {
+        if (v->lines && (isfinite(v->max_drop) || isfinite(v->min_value))) {
             run_view_clear(v);
             printf("attempt %d, %s\n", v->n_attempts,
                    v->n_attempts == 1 ? "greedy (the first pass may spend the whole budget)"
@@ -117,12 +121,12 @@ static void on_event(void *user, const char *json)
             const char *knob = NULL;
             for (int i = 0; i < lc_pass_count(); i++)
                 if (!lc_pass_describe(i, &info) && !strcmp(info.name, v->pass)) knob = info.knob;
-            pass_line_begin(&v->line, v->step, v->pass, knob, json_str(e, "params"));
+            pass_line_begin(&v->line, v->step, v->pass, knob, json_str(e, "params"), v->metric);
         }
         pass_line_try(&v->line, e, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "within")));
         v->tries++;
     } else if (!strcmp(kind, "done")) {
-        if (v->line.len < 0) pass_line_begin(&v->line, v->step, v->pass, NULL, NULL);
+        if (v->line.len < 0) pass_line_begin(&v->line, v->step, v->pass, NULL, NULL, v->metric);
         run_view_clear(v);
         if (v->lines) pass_line_end(&v->line, e);
         *v->pass = 0;

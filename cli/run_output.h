@@ -23,6 +23,8 @@ typedef struct run_view {
     int64_t last_done;
     char phase[48];
     double float_acc, chance, max_drop;
+    double min_value;  /* a floor on the metric (--min-snr, --min-cosine), or NAN */
+    char metric[16];   /* the start event's metric name */
     pass_line line;
 } run_view;
 

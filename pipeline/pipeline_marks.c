@@ -11,17 +11,22 @@
 #include <cjson/cJSON.h>
 
 #include "lc_metric.h"
+#include "lc_metric_measure.h"
 #include "lc_pipeline_internal.h"
 
 void lc_pipeline_emit_start(const lc_run_state *r, const lc_model *in)
 {
     cJSON *ev = cJSON_CreateObject();
     cJSON_AddStringToObject(ev, "event", "start");
-    cJSON_AddStringToObject(ev, "metric", !r->p->val ? "none" : r->p->labels ? "top1" : "agreement");
-    if (isfinite(r->float_metric)) cJSON_AddNumberToObject(ev, "float", r->float_metric);
-    double chance = lc_pipeline_chance(in);
+    const lc_pipeline *p = r->p;
+    cJSON_AddStringToObject(ev, "metric", !p->val ? "none" : lc_metric_name(p->metric));
+    double fl = lc_metric_display(p->metric, r->float_metric); /* an SNR against itself: infinite, left out */
+    if (isfinite(fl)) cJSON_AddNumberToObject(ev, "float", fl);
+    /* chance and a drop in points are for the label-like metrics only */
+    double chance = p->metric == LC_METRIC_TOP1 || p->metric == LC_METRIC_AGREEMENT ? lc_pipeline_chance(in) : NAN;
     if (isfinite(chance)) cJSON_AddNumberToObject(ev, "chance", chance);
-    if (r->p->max_drop >= 0) cJSON_AddNumberToObject(ev, "max_drop", r->p->max_drop);
+    if (p->max_drop >= 0 && p->budget_metric) cJSON_AddNumberToObject(ev, "min_value", p->min_value);
+    else if (p->max_drop >= 0) cJSON_AddNumberToObject(ev, "max_drop", p->max_drop);
     if (r->p->target_size > 0) cJSON_AddNumberToObject(ev, "target_size", (double)r->p->target_size);
     cJSON_AddNumberToObject(ev, "samples", (double)r->n_val);
     cJSON_AddNumberToObject(ev, "steps", r->p->n_steps);

@@ -14,10 +14,7 @@ its own kind (tests/corpus_inputs.py):
              the backend test layout)
   eval       `shrink eval --out` matches ONNX Runtime's first output within
              the same tolerance
-  int8       `shrink run --pass quantize-int8 --min-snr 15` (with --calib, and
-             --val on N_SEARCH samples of their own, not the judged ones):
-             the budget backs the pass's `fallback` off from 0, keeping the
-             fewest float layers that meet 15 dB
+  int8       `shrink run --pass quantize-int8` (with --calib)
   lcm        prune-magnitude 0.1 + quantize-kmeans 8 bits + huffman to .lcm (the
              passes' other parameters at their defaults: global magnitude
              ranking, the optimal 1-D k-means), then `shrink decode` back to ONNX
@@ -60,7 +57,6 @@ MANIFEST = os.path.join(SRC, "tests", "corpus", "manifest.json")
 CORPUS = os.environ.get("LC_CORPUS_DIR", os.path.join(SRC, "benchmarks", ".corpus"))
 SHRINK = os.environ.get("SHRINK", os.path.join(SRC, "build", "shrink"))
 N_CALIB, N_VAL = 8, 4
-N_SEARCH, SEARCH_SEED = 4, 17  # the int8 budget's validation samples (not judged)
 RTOL, ATOL = 1e-4, 1e-5
 STEPS = ("info", "exec", "eval", "int8", "lcm", "structured")
 # minimum SNR (dB) of the first output against the float model, per step
@@ -102,15 +98,22 @@ EXPECTED = {
     "blazeface_back": {"exec": ("mismatch", "output 2 'Identity_2:0'"),
                        "structured": ("unchanged", "SNR inf dB")},
     # exec/eval: see BlazeFace (40 convolutions amplify float32 rounding).
-    # int8 meets 15 dB through the budget (fallback): its first depthwise conv
-    # (3x3 edge filters of weights up to 48 summing to -0.009) and four more
-    # layers stay float; int8 weights alone gave 4.0 dB
-    "mlsd_tiny": {"exec": ("mismatch", "output 0 'offsets'"), "eval": ("mismatch", "values off")},
-    # det int8: no number of float layers below every layer meets 15 dB on the
-    # search samples, so the budget keeps them all float (the opset upgrade and
-    # BatchNorm folding leave 33 dB). Without a budget: 4.8 dB (heavy-tailed
-    # activations; fallback=36 gave 17.3 dB on its search samples, 10.6 on others)
-    "ppocr_v4_det": {"int8": ("unchanged", "size 100%")},
+    # int8 weights alone give 4.0 dB, numpy's per-channel rounding of them
+    # too: the first depthwise conv has 3x3 edge filters of weights up to
+    # 48 summing to -0.009 (their 8-bit rounding moves the sum by ~0.3,
+    # and that flat-region response passes the ReLU6); that layer alone
+    # gives 4.8 dB. quantize-int8's `fallback` (five layers float, chosen
+    # under --min-snr 15 on other samples) gave 17.4 dB, but a budget judged
+    # on 4 samples is too noisy for this test (Silero 16k: 5.95 dB on the
+    # search samples where the judged ones give 21.5), so the step runs
+    # without one
+    "mlsd_tiny": {"exec": ("mismatch", "output 0 'offsets'"), "eval": ("mismatch", "values off"), "int8": BELOW},
+    # det int8: its weights alone give 25.9 dB, its uint8 activations take
+    # it to 4.9 dB (percentile, mse and int8 activations do no better)
+    # (activations of 60 layers, heavy-tailed: the first depthwise conv's
+    # output spans +-50 at rms 2.7, 22.7 dB after one layer); no fallback
+    # short of every layer met 15 dB
+    "ppocr_v4_det": {"int8": BELOW},
     # lcm: 10% magnitude pruning alone gives 12.9 dB on this small
     # classifier (8 to 200 channels); no layer dominates (each alone >= 20
     # dB); with calibration data and prune-magnitude's correct=bias: 23.0 dB
@@ -227,7 +230,7 @@ def check_eval(model, path, val_feeds, ref_first, tmp):
     return Step("ok", "first output within 1e-4 rel + 1e-5 abs")
 
 
-def check_compressed(step, model, path, calib_feeds, val_feeds, ref_first, tmp, search_feeds=None):
+def check_compressed(step, model, path, calib_feeds, val_feeds, ref_first, tmp):
     if step == "lcm":
         lcm, out = os.path.join(tmp, "m.lcm"), os.path.join(tmp, "decoded.onnx")
         args = ["run", path, "-o", lcm, "--quiet"]
@@ -240,15 +243,8 @@ def check_compressed(step, model, path, calib_feeds, val_feeds, ref_first, tmp, 
         lcm = None
         out = os.path.join(tmp, step + ".onnx")
         spec = "quantize-int8" if step == "int8" else STRUCTURED
-        budget = []
-        if step == "int8":  # --feed values come with --calib already
-            va = data_args(model, search_feeds, tmp, "search", "--val")
-            budget = [a for k in range(0, len(va), 2) if va[k] == "--val" for a in va[k:k + 2]]
-            budget += ["--min-snr", "%g" % BOUNDS["int8"]]
         code, _, err = shrink(["run", path, "-o", out, "--quiet", "--batch", "1", "--pass", spec] +
-                              data_args(model, calib_feeds, tmp, "calib", "--calib") + budget)
-        if step == "int8" and code == 1 and os.path.exists(out):
-            code = 0  # budget not met on the search samples: the written model is judged all the same
+                              data_args(model, calib_feeds, tmp, "calib", "--calib"))
     if code:
         return Step("exit %d" % code, err)
     res = ort_ref.run_many([(out, f) for f in val_feeds])
@@ -282,8 +278,7 @@ def run_model(model, conformance, tmp):
     result["exec"] = check_exec(conformance, case)
     result["eval"] = check_eval(model, path, val_feeds, ref_first, tmp)
     for step in ("int8", "lcm", "structured"):
-        search = corpus_inputs.samples(model, N_SEARCH, SEARCH_SEED, CORPUS) if step == "int8" else None
-        result[step] = check_compressed(step, model, path, calib_feeds, val_feeds, ref_first, tmp, search)
+        result[step] = check_compressed(step, model, path, calib_feeds, val_feeds, ref_first, tmp)
     return result
 
 
@@ -305,13 +300,12 @@ def table(models, results, seconds):
              "by `tests/corpus_generate.py` (package \"(made here)\")." % time.strftime("%Y-%m-%d"),
              "Inputs of each model's own kind (`tests/corpus_inputs.py`), %d calibration and %d validation "
              "samples; ONNX Runtime %s is the reference." % (N_CALIB, N_VAL, "(onnxruntime-node)"),
-             ("exec: the executor vs ONNX Runtime on every output (1e-4 rel + 1e-5 abs); eval: `shrink eval --out`;"
-             " int8: `quantize-int8 --min-snr 15` (--val on %d samples of their own; the budget backs `fallback` off, "
-             "keeping the fewest float layers that meet it); lcm: %s to .lcm, `decode`d;"
+             "exec: the executor vs ONNX Runtime on every output (1e-4 rel + 1e-5 abs); eval: `shrink eval --out`;"
+             " int8: `quantize-int8`; lcm: %s to .lcm, `decode`d;"
              " structured: `prune-structured:ratio=0.1,criterion=l1`. "
              "For those three the number is the SNR of the first output against the float model in ONNX Runtime "
-             "(bounds: int8 >= %.0f dB, lcm >= %.0f dB, structured >= %.0f dB).") % (
-                 N_SEARCH, " + ".join(LCM_PASSES), BOUNDS["int8"], BOUNDS["lcm"], BOUNDS["structured"]),
+             "(bounds: int8 >= %.0f dB, lcm >= %.0f dB, structured >= %.0f dB)." % (
+                 " + ".join(LCM_PASSES), BOUNDS["int8"], BOUNDS["lcm"], BOUNDS["structured"]),
              "Every cell that is not ok is a known gap the test asserts (detail below the table). "
              "Run time %.0f s." % seconds, "",
              "| model | package@version | opset | MB | info | exec | eval | int8 | lcm | structured |",
@@ -349,12 +343,14 @@ def table(models, results, seconds):
               "3.9 -> 18.4 dB. PP-OCR det stays below 5 dB (its weights alone: 25.9 dB): its activations are "
               "heavy-tailed (the first depthwise conv's output spans +-50 at rms 2.7) and the error of 60 "
               "per-tensor 8-bit activations accumulates (22.7 dB after the first depthwise conv, ~14 dB after "
-              "five layers); with the budget no fallback short of every layer meets 15 dB, so it stays float. "
-              "M-LSD meets it with the budget (4.0 -> 17.4 dB; five layers float, its first depthwise conv among "
-              "them): its int8 weights alone give 4.0 dB, and numpy's per-channel rounding of them the "
+              "five layers). M-LSD's int8 weights alone give 4.0 dB, and numpy's per-channel rounding of them the "
               "same 4.0 dB (no quantizer bug): its first depthwise conv (alone 4.8 dB) holds 3x3 edge filters "
               "with weights up to 48 that sum to -0.009, whose rounding moves the response to flat regions by "
-              "~0.3 per unit input, which the ReLU6 passes on; GPTQ-rounded 8-bit weights give 7.9 dB.",
+              "~0.3 per unit input, which the ReLU6 passes on; GPTQ-rounded 8-bit weights give 7.9 dB. "
+              "`quantize-int8:fallback` (the layers that hurt most stay float) under `--min-snr 15` lifts M-LSD to "
+              "17.4 dB with five float layers (chosen on 4 other samples); PP-OCR det meets it only all float. "
+              "This test runs int8 without a budget: on 4 samples the budget is too noisy (Silero 16k: 5.95 dB "
+              "on the search samples, 21.5 dB on the judged ones).",
               "- structured (PP-OCR): `correct=auto` re-estimated every BatchNorm on the 8 synthetic calibration "
               "images (-3.0 dB det, 1.4 dB cls); it is now undone when it moves the output away from the input "
               "model's on the calibration data, and bias correction (against the model before the pass) runs "

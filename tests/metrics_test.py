@@ -93,6 +93,17 @@ def main():
         check(abs(acc["final"] - got) <= 1e-4 * max(1.0, abs(got)), "run %s: report final %g, numpy %g" %
               (name, acc["final"], got))
         check(ok(got), "run %s: the written model breaks the budget (numpy %g)" % (name, got))
+        if name == "snr":  # the terminal speaks the metric: dB, not a percentage of agreement
+            r2 = run([SHRINK, "run", model, "-o", os.path.join(TMP, "run_snr2.onnx"), "--pass",
+                      "prune-magnitude:sparsity=0.9", "--val", xf] + args)
+            lines = r2.stdout.splitlines()
+            check(any(l.startswith("float model  snr inf dB") and "budget snr >= 25.00 dB" in l for l in lines),
+                  "run snr: the float model line names snr, its value and the floor (%s)" % lines[:1])
+            check(("accuracy  snr %.2f dB (float inf dB)" % got) in lines,
+                  "run snr: the summary gives numpy's %.2f dB" % got)
+            check("budget    snr >= 25.00 dB: held" in lines, "run snr: the summary says the floor held")
+            check(not any("%" in l and ("snr" in l or "\u2192" in l) for l in lines),
+                  "run snr: no SNR shown as a percentage (%s)" % [l for l in lines if "%" in l])
         if name != "mse":
             spars = [p.get("params", "") for p in json.load(open(rep))["passes"]]
             check(r.returncode == 0 and not any("sparsity=0.9," in s or s.endswith("sparsity=0.9") for s in spars),
