@@ -60,11 +60,8 @@ static lc_status largest_estimate(const target *t, int64_t *est)
 static lc_status auto_search(target *t, int *chosen)
 {
     run_state *r = t->r;
-    lc_status s = lc_target_layers(t);
-    if (!s) s = lc_target_measure(t);
-    if (!s && t->stopped) return LC_OK; /* jobs planned or run (lc_pipeline_set_jobs) */
     int64_t lo = 0, hi = 0;
-    if (!s) s = largest_estimate(t, &hi);
+    lc_status s = largest_estimate(t, &hi);
     if (s) return s;
     lo = lc_target_smallest_bytes(t);
     lc_log(r->ctx, "auto: estimated files from %lld to %lld bytes", (long long)lo, (long long)hi);
@@ -104,13 +101,10 @@ lc_status lc_pipeline_run_auto(lc_pipeline *p, run_state *r, const lc_model *in,
                                                 "accuracy budget (lc_pipeline_set_max_drop)");
     double t0 = lc_pipeline_now();
     target t;
-    memset(&t, 0, sizeof t);
-    t.r = r;
-    t.in = in;
     int chosen = -1;
-    lc_status s = lc_target_prepare(&t);
-    if (!s) s = auto_search(&t, &chosen);
-    if (!s && t.stopped) {
+    lc_status s = lc_target_start(&t, r, in);
+    if (!s && !t.stopped) s = auto_search(&t, &chosen);
+    if (!s && t.stopped) { /* jobs planned or run (lc_pipeline_set_jobs) */
         lc_target_free(&t);
         return LC_OK;
     }

@@ -295,3 +295,14 @@ lc_status lc_target_measure(target *t)
 }
 
 
+
+lc_status lc_target_start(target *t, run_state *r, const lc_model *in)
+{
+    memset(t, 0, sizeof *t);
+    t->r = r;
+    t->in = in;
+    lc_status s = lc_target_prepare(t);
+    if (!s) s = lc_target_layers(t);
+    if (!s) s = lc_target_measure(t);
+    return s;
+}

@@ -475,14 +475,9 @@ lc_status lc_pipeline_run_target(lc_pipeline *p, run_state *r, const lc_model *i
         return lc_fail(LC_ERR_INVALID_ARGUMENT, "a target size needs validation data (lc_pipeline_set_validation) to rank the settings on");
     double t0 = lc_pipeline_now();
     target t;
-    memset(&t, 0, sizeof t);
-    t.r = r;
-    t.in = in;
     int chosen = -1;
     int64_t smallest = 0;
-    lc_status s = lc_target_prepare(&t);
-    if (!s) s = lc_target_layers(&t);
-    if (!s) s = lc_target_measure(&t);
+    lc_status s = lc_target_start(&t, r, in);
     if (!s && t.stopped) { /* jobs planned or run (lc_pipeline_set_jobs) */
         lc_target_free(&t);
         return LC_OK;

@@ -59,18 +59,13 @@ lc_status lc_pipeline_run_sweep(lc_pipeline *p, run_state *r, const lc_model *in
 {
     if (!p->val) return lc_fail(LC_ERR_INVALID_ARGUMENT, "a sweep needs validation data (lc_pipeline_set_validation)");
     double t0 = lc_pipeline_now();
-    target t;
-    memset(&t, 0, sizeof t);
-    t.r = r;
-    t.in = in;
     for (int i = 0; i < p->n_sweep; i++) {
         lc_model_free(p->sweep_models[i]);
         p->sweep_models[i] = NULL;
     }
     p->sweep_float = r->float_metric;
-    lc_status s = lc_target_prepare(&t);
-    if (!s) s = lc_target_layers(&t);
-    if (!s) s = lc_target_measure(&t);
+    target t;
+    lc_status s = lc_target_start(&t, r, in);
     if (!s && t.stopped) { /* jobs planned or run (lc_pipeline_set_jobs) */
         lc_target_free(&t);
         return LC_OK;
