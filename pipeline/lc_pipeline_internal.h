@@ -117,6 +117,10 @@ cJSON *lc_pipeline_accuracy_json(const lc_pipeline *p, double float_acc, double 
  * the caller); with buf NULL only its length, without building it. */
 lc_status lc_pipeline_serialize(const lc_pipeline *p, const lc_model *m, const cJSON *input, const cJSON *accuracy,
                                 void **buf, size_t *len);
+/* Bytes of `m` as the file would be written if it were the result (.lcm
+ * META section included, the accuracy `acc` in it), sized without building
+ * it, so that the last step's bytes are the file's. */
+lc_status lc_pipeline_file_bytes(lc_run_state *r, const lc_model *m, double acc, int64_t *out);
 
 /* The drop's interval (budget_interval.c): the last measured model's per-
  * sample verdicts against the float model's set r->last_drop_lo/hi;

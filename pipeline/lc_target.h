@@ -247,9 +247,6 @@ lc_status lc_target_measure(lc_target *t);
  * lc_target_prepare, lc_target_layers and lc_target_measure. Check
  * t->stopped after it (jobs planned or run: nothing left to do). */
 lc_status lc_target_start(lc_target *t, lc_run_state *r, const lc_model *in);
-/* The file m would be written as (with the .lcm META section, the float
- * model's accuracy in it). */
-lc_status lc_target_file_bytes(lc_target *t, const lc_model *m, double acc, int64_t *bytes);
 
 /* One layer's option as a grid leaf measured it. */
 typedef struct lc_target_meas {

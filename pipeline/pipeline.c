@@ -223,9 +223,7 @@ lc_status lc_pipeline_serialize(const lc_pipeline *p, const lc_model *m, const c
     return s;
 }
 
-/* Bytes of `m` as the file would be written if it were the result, .lcm
- * META section included, so that the last step's bytes are the file's. */
-static lc_status file_bytes(run_state *r, const lc_model *m, double acc, int64_t *out)
+lc_status lc_pipeline_file_bytes(run_state *r, const lc_model *m, double acc, int64_t *out)
 {
     if (r->p->size_fn || r->p->format != LC_FORMAT_LCM) return lc_pipeline_model_bytes(r, m, out);
     cJSON *ij = lc_pipeline_input_json(r), *aj = lc_pipeline_accuracy_json(r->p, r->float_metric, acc);
@@ -324,7 +322,7 @@ static lc_status try_step(run_state *r, const lc_model *cur, lc_model *own, cons
         /* a candidate over the whole budget is over every share of it */
         s = build_step(r, cur, own, st, pv, &cand);
         if (!s) s = measure(r, cand, r->p->max_drop, acc);
-        if (!s) s = file_bytes(r, cand, *acc, bytes);
+        if (!s) s = lc_pipeline_file_bytes(r, cand, *acc, bytes);
         if (!s) memo_add(r, cur, ptxt, *acc, *bytes);
     }
     if (s) {

@@ -30,24 +30,6 @@ typedef struct grid_state {
     int done, total;
 } grid_state;
 
-lc_status lc_target_file_bytes(target *t, const lc_model *m, double acc, int64_t *bytes)
-{
-    run_state *r = t->r;
-    lc_pipeline *p = r->p;
-    if (p->size_fn) return p->size_fn(p->size_user, m, bytes);
-    void *buf;
-    size_t len;
-    cJSON *ij = lc_pipeline_input_json(r), *aj = lc_pipeline_accuracy_json(p, r->float_metric, acc);
-    lc_status s = lc_pipeline_serialize(p, m, ij, aj, &buf, &len);
-    cJSON_Delete(ij);
-    cJSON_Delete(aj);
-    if (!s) {
-        free(buf);
-        *bytes = (int64_t)len;
-    }
-    return s;
-}
-
 bool lc_target_shift_at(const target *t, const int *kidx)
 {
     /* the grid runs step i first at the leaf prefix (0, ..., 0, a): a its
@@ -257,7 +239,7 @@ lc_status lc_target_measure(target *t)
     t->base = base;
     if (!s) s = lc_pipeline_model_bytes(r, base, &t->base_bytes);
     int64_t file_bytes = t->base_bytes;
-    if (!s && !p->size_fn && p->format == LC_FORMAT_LCM) s = lc_target_file_bytes(t, base, r->float_metric, &file_bytes);
+    if (!s && !p->size_fn && p->format == LC_FORMAT_LCM) s = lc_pipeline_file_bytes(r, base, r->float_metric, &file_bytes);
     t->fixed_bytes = file_bytes - t->base_bytes;
     if (!s) s = lc_target_outputs_eval(t, t->in, true, &kl0);
     /* whether each step's bias correction is emulated in the grid (the

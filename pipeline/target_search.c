@@ -91,7 +91,7 @@ static lc_status target_build(target *t, const int *choice, lc_target_probe *pr)
         if (!s && last) s = lc_pipeline_metric(r, m, &acc);
         /* the last step's row shows exactly the file lc_pipeline_write will
            write (its META included) */
-        if (!s) s = last ? lc_target_file_bytes(t, m, acc, &bytes) : lc_pipeline_model_bytes(r, m, &bytes);
+        if (!s) s = last ? lc_pipeline_file_bytes(r, m, acc, &bytes) : lc_pipeline_model_bytes(r, m, &bytes);
         if (s) {
             lc_fail_prefix(s, "target size: pass %s", st->pass->name);
             break;
@@ -415,7 +415,7 @@ lc_status lc_target_search_size(target *t, int *chosen, int64_t *smallest)
     int64_t fixed = 0;
     if (!p->size_fn && p->format == LC_FORMAT_LCM) {
         int64_t len;
-        if ((s = lc_target_file_bytes(t, t->base, r->float_metric, &len))) return s;
+        if ((s = lc_pipeline_file_bytes(r, t->base, r->float_metric, &len))) return s;
         fixed = len - t->base_bytes;
     }
     if ((s = lc_target_refine(t, T - fixed))) return s;
