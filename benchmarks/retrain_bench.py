@@ -102,6 +102,7 @@ def main():
     ap.add_argument("--steps", type=int, default=None, help="compress()'s step limit (default: its own)")
     ap.add_argument("--prune-steps", type=int, default=None, help="compress()'s prune_steps (default: its own)")
     ap.add_argument("--share-steps", type=int, default=None, help="compress()'s share_steps (default: its own)")
+    ap.add_argument("--confidence", type=float, help="compress()'s confidence (default: its own, 0.95)")
     ap.add_argument("--zoo2-dir", default=os.path.join(tempfile.gettempdir(), "shrink-zoo2"))
     ap.add_argument("--json", help="append every run's report here (JSON lines)")
     a = ap.parse_args()
@@ -115,7 +116,7 @@ def main():
     xtr, ytr = zoo.normalize(train_split[0]), torch.from_numpy(train_split[1])
     xva, yva = zoo.normalize(val_split[0]), torch.from_numpy(val_split[1])
     rows = []
-    print("| zoo | model | seed | .onnx bytes | .lcm bytes | ratio | val float | val final | val drop | "
+    print("| zoo | model | seed | .onnx bytes | .lcm bytes | ratio | val float | val final | val drop [95%] | "
           "test float | test final (.lcm) | test drop | steps | CPU s | goal |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     with tempfile.TemporaryDirectory() as tmp:
@@ -132,7 +133,8 @@ def main():
                     vl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xva, yva), batch_size=1000)
                     out = os.path.join(tmp, f"{name}.lcm")
                     kw = {k: v for k, v in (("steps", a.steps), ("prune_steps", a.prune_steps),
-                                            ("share_steps", a.share_steps)) if v is not None}
+                                            ("share_steps", a.share_steps),
+                                            ("confidence", a.confidence)) if v is not None}
                     rep = shrink.torch.compress(net, tl, vl, xva[:1], ratio=RATIO[name], max_drop=0.5, seed=seed,
                                                 out=out, threads=1, **kw)
                     # the test images, first used here
@@ -143,7 +145,8 @@ def main():
                                test_drop=round(t_float - t_final, 2))
                     ok = rep["ratio"] >= RATIO[name] and rep["test_drop"] <= 0.5 and rep["cpu_seconds"] <= 600
                     print(f"| {z} | {name} | {seed} | {rep['onnx_bytes']} | {rep['bytes']} | {rep['ratio']:.1f}x | "
-                          f"{rep['float_top1']:.2f} | {rep['final_top1']:.2f} | {rep['drop']:.2f} | {t_float:.2f} | "
+                          f"{rep['float_top1']:.2f} | {rep['final_top1']:.2f} | {rep['drop']:.2f} "
+                          f"[{rep['drop_ci'][0]:.2f}, {rep['drop_ci'][1]:.2f}] | {t_float:.2f} | "
                           f"{t_final:.2f} | {rep['test_drop']:.2f} | {rep['steps']} | {rep['cpu_seconds']:.0f} | "
                           f"{'met' if ok else 'not met'} |", flush=True)
                     log(json.dumps({k: v for k, v in rep.items() if k != "layers"}))

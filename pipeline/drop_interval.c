@@ -12,6 +12,7 @@
  * checks it by simulation and against an independent numpy version. */
 #include <math.h>
 
+#include "libcompress.h"
 #include "lc_drop_interval.h"
 
 /* Two-sided standard normal quantile: z with P(|Z| <= z) = conf, by
@@ -78,4 +79,16 @@ int64_t lc_drop_interval_min_samples(double conf, double max_drop, double accura
         else lo = n + 1;
     }
     return lo;
+}
+
+void lc_accuracy_drop_interval(int64_t both, int64_t reference_only, int64_t candidate_only, int64_t neither,
+                               double confidence, double *lo, double *hi)
+{
+    if (both < 0 || reference_only < 0 || candidate_only < 0 || neither < 0) {
+        *lo = -INFINITY;
+        *hi = INFINITY;
+        return;
+    }
+    lc_pair_counts c = {both, reference_only, candidate_only, neither};
+    lc_drop_interval(&c, confidence, lo, hi);
 }

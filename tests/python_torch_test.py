@@ -18,6 +18,10 @@ Checks, each against something computed independently of compress():
 - the .lcm's predictions by the C executor (`shrink eval`) equal PyTorch's
   on the trained model (top-1 within 0.2 point on the validation images),
   and report["final_top1"] is PyTorch's top-1 of the trained model;
+- report["drop_ci"] is Newcombe's 95% paired interval (numpy/scipy,
+  tests/paired_interval.py) of the per-sample verdicts of the float model
+  and the trained one, and budget_met says whether its upper end is
+  within max_drop; shrink.drop_interval gives the same interval;
 - bad input (and a ratio out of reach) is refused with shrink.Error /
   ValueError before any training
   (the training loader is never iterated past its first batch), and an
@@ -37,6 +41,7 @@ SHRINK = os.environ.get("SHRINK", os.path.join(BUILD, "shrink"))
 os.environ.setdefault("LIBCOMPRESS_PATH", os.path.join(BUILD, "libcompress.so"))
 sys.path.insert(0, os.path.join(SRC, "bindings", "python"))
 sys.path.insert(0, os.path.join(SRC, "benchmarks", "zoo"))
+sys.path.insert(0, os.path.join(SRC, "tests"))
 
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
@@ -45,6 +50,7 @@ from onnx import numpy_helper  # noqa: E402
 
 import shrink  # noqa: E402
 import shrink.torch  # noqa: E402
+from paired_interval import newcombe  # noqa: E402
 from shrink._torch_fold import fold_batchnorm  # noqa: E402
 import train as zoo  # noqa: E402  (Fashion-MNIST reader)
 
@@ -167,6 +173,20 @@ with tempfile.TemporaryDirectory() as tmp:
     check(abs(lcm_top1 - torch_top1) <= 0.2 and abs(rep["final_top1"] - torch_top1) < 1e-3,
           f".lcm top-1 by shrink eval {lcm_top1:.2f}% = PyTorch {torch_top1:.2f}% = report {rep['final_top1']:.2f}%")
 
+    # the budget at 95% confidence: the interval from the paired verdicts, recomputed here
+    with torch.no_grad():
+        right_f = (folded.eval()(xva).argmax(1) == yva).numpy()
+        right_c = (trained(xva).argmax(1) == yva).numpy()
+    table = [int(np.sum(right_f & right_c)), int(np.sum(right_f & ~right_c)), int(np.sum(~right_f & right_c)),
+             int(np.sum(~right_f & ~right_c))]
+    lo, hi = newcombe(*table, 0.95)
+    check(abs(rep["drop_ci"][0] - lo) < 1e-3 and abs(rep["drop_ci"][1] - hi) < 1e-3
+          and rep["confidence"] == 0.95 and rep["budget_met"] == (hi <= KW["max_drop"] and rep["ratio_met"]),
+          f"drop_ci {rep['drop_ci']} = numpy Newcombe [{lo:.4f}, {hi:.4f}] from {table}; budget_met "
+          f"{rep['budget_met']}")
+    lo2, hi2 = shrink.drop_interval(right_f, right_c, 0.95)
+    check(abs(lo2 - lo) < 1e-9 and abs(hi2 - hi) < 1e-9, f"shrink.drop_interval [{lo2}, {hi2}] = [{lo}, {hi}]")
+
     # bad input: refused before any training
     def refused(what, exc, *args, **kw):
         tl, vl = loaders()
@@ -186,6 +206,7 @@ with tempfile.TemporaryDirectory() as tmp:
             vl, xva[:1])
     refused("ratio below 1", shrink.Error, net, None, vl, xva[:1], ratio=0.5)
     refused("ratio of the wrong type", ValueError, net, None, vl, xva[:1], ratio="40")
+    refused("confidence outside [0, 1)", shrink.Error, net, None, vl, xva[:1], confidence=1.0)
     refused("example_input that does not run", shrink.Error, net, None, vl, torch.zeros(1, 3, 28, 28))
     wrong = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xva[:, :, :20], yva), batch_size=100)
     refused("val_loader with the wrong sample shape", shrink.Error, net, None, wrong, xva[:1])

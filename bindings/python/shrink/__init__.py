@@ -17,8 +17,8 @@ library is found through $LIBCOMPRESS_PATH, next to this package, or in the
 source tree's build folders (see _lib.py); it is loaded on first use.
 """
 from ._lib import Error, version
-from .arrays import binarize, kmeans, prune_hessian, prune_magnitude, prune_nm, quantize_int8
+from .arrays import binarize, drop_interval, kmeans, prune_hessian, prune_magnitude, prune_nm, quantize_int8
 from .model import Model, load, normalize
 
 __all__ = ["Error", "version", "prune_magnitude", "prune_nm", "prune_hessian", "kmeans", "binarize",
-           "quantize_int8", "Model", "load", "normalize"]
+           "quantize_int8", "drop_interval", "Model", "load", "normalize"]

@@ -163,6 +163,7 @@ _PROTOS = {
     "lc_pipeline_report": (_S, [_P]),
     "lc_pipeline_set_target_size": (None, [_P, _i64]),
     "lc_pipeline_target_met": (_i, [_P]),
+    "lc_accuracy_drop_interval": (None, [_i64, _i64, _i64, _i64, _d, ctypes.POINTER(_d), ctypes.POINTER(_d)]),
     "lc_sensitivity_run": (_i, [_P, _S, _S, ctypes.POINTER(_d), _i, _P, _I64P, _i64, _i64, _P,
                                 ctypes.POINTER(_P)]),
     "lc_model_save_lcm_buffer": (_i, [_P, _P, ctypes.POINTER(_P), ctypes.POINTER(ctypes.c_size_t)]),

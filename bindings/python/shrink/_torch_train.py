@@ -71,6 +71,27 @@ def evaluate(net, loader, limit=None):
     return 100.0 * correct / max(1, total)
 
 
+def paired(reference, net, loader):
+    """Top-1 (%) of `net` over the loader and the 2x2 table of per-sample
+    verdicts against `reference` on the same batches (both right, only the
+    reference right, only `net` right, neither), both in eval mode. One
+    pass, so a shuffling loader still pairs each sample with itself."""
+    was = net.training
+    net.eval()
+    reference.eval()
+    counts = [0, 0, 0, 0]
+    with torch.no_grad():
+        for x, y in loader:
+            r = reference(x).argmax(1) == y
+            c = net(x).argmax(1) == y
+            counts[0] += int((r & c).sum())
+            counts[1] += int((r & ~c).sum())
+            counts[2] += int((~r & c).sum())
+            counts[3] += int((~r & ~c).sum())
+    net.train(was)
+    return 100.0 * (counts[0] + counts[2]) / max(1, sum(counts)), counts
+
+
 def cosine(step, total, lr0, floor=0.05):
     return lr0 * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(step, total) / max(1, total))))
 

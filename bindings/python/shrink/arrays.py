@@ -118,3 +118,27 @@ def quantize_int8(w, per_channel=True, reduce_range=False):
     check(lib.lc_array_quantize_int8(_fp(a), a.ndim, dims, 1 if per_channel else 0, 1 if reduce_range else 0,
                                      _fp(scale), zp.ctypes.data_as(_I8P), q.ctypes.data_as(_I8P)))
     return scale, zp, q
+
+
+def drop_interval(reference_correct, candidate_correct, confidence=0.95):
+    """The two-sided `confidence` interval (lo, hi), in percentage points,
+    of the accuracy drop from a reference model to a candidate judged on
+    the same samples: per-sample verdicts (True = right), paired
+    (Newcombe's score interval, the one `max_drop` budgets are judged with
+    at a confidence). Only as good as the samples are representative."""
+    r = np.asarray(reference_correct, dtype=bool).ravel()
+    c = np.asarray(candidate_correct, dtype=bool).ravel()
+    if r.shape != c.shape:
+        raise ValueError(f"reference_correct has {r.size} verdicts, candidate_correct {c.size}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    return interval_from_counts(int(np.sum(r & c)), int(np.sum(r & ~c)), int(np.sum(~r & c)),
+                                int(np.sum(~r & ~c)), confidence)
+
+
+def interval_from_counts(both, reference_only, candidate_only, neither, confidence):
+    """drop_interval from the 2x2 table of verdicts."""
+    lo, hi = ctypes.c_double(), ctypes.c_double()
+    lib.lc_accuracy_drop_interval(both, reference_only, candidate_only, neither, confidence,
+                                  ctypes.byref(lo), ctypes.byref(hi))
+    return lo.value, hi.value

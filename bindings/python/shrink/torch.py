@@ -29,7 +29,8 @@ and writing):
     validation top-1. If the file is over budget the allocation is redone
     for a budget smaller by the overshoot; if the accuracy is short it
     retrains with the masks fixed (more steps) and shares again. It stops
-    when both hold or the step limit is reached, and keeps the best round
+    when both hold (the drop's 95% upper bound within max_drop, by
+    default) or the step limit is reached, and keeps the best round
     (the most accurate within the budget);
  5. writes `out` atomically and checks that it decodes to exactly the
     trained weights.
@@ -45,6 +46,7 @@ import numpy as np
 import torch
 
 from ._lib import Error, LC_ERR_SHAPE, fail
+from .arrays import interval_from_counts
 from . import _torch_alloc as alloc
 from . import _torch_fold as fold
 from . import _torch_lcm as lcm
@@ -138,12 +140,13 @@ class _Round:
 
 def compress(model, train_loader, val_loader, example_input, ratio=40, max_drop=0.5, seed=0, out=None, *,
              steps=None, prune_steps=3000, share_steps=1500, lr=1e-3, share_lr=3e-4, distill=True,
-             val_limit=2000, threads=None, inplace=False, progress=None):
+             val_limit=2000, threads=None, inplace=False, progress=None, confidence=0.95):
     """Compresses `model` to at least `ratio` times smaller than its float
     ONNX export, within `max_drop` points of top-1 on `val_loader`, and
     writes the .lcm to `out` (None: nothing written). Returns the report
     dict: ratio, bytes, onnx_bytes, float_top1, final_top1, drop (points;
-    all on val_loader), budget_met, ratio_met, seconds, cpu_seconds, steps
+    all on val_loader), drop_ci [lo, hi] (points), confidence, budget_met,
+    ratio_met, seconds, cpu_seconds, steps
     (optimizer steps in all), rounds [{kind, bytes, top1, pruned_top1 (before
     sharing), steps, plan}], layers {name: sparsity, bits, kept,
     numel, bytes}, batchnorm_folded (names), out.
@@ -156,10 +159,20 @@ def compress(model, train_loader, val_loader, example_input, ratio=40, max_drop=
     libcompress's thread count (default: torch's); inplace: train and leave
     the result in `model`, its folded BatchNorms made Identity (otherwise a
     deep copy is trained); progress: force the stderr progress line on or
-    off (default: when stderr is a terminal). Raises shrink.Error (ValueError for argument types) for bad
+    off (default: when stderr is a terminal); confidence: a round meets
+    `max_drop` only when the upper end of the two-sided `confidence`
+    interval of its drop on val_loader is within it (paired per-sample
+    verdicts against the float model, shrink.drop_interval), so the budget
+    holds on data like val_loader's, not just on val_loader; 0 compares
+    the point estimate. Otherwise compress keeps retraining until the step
+    limit and returns the best round with budget_met False. Raises shrink.Error (ValueError for argument types) for bad
     input, and when the ratio is out of reach of the allocation grid, before
     any training."""
     _check(model, train_loader, val_loader, example_input, ratio, max_drop)
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
+        raise ValueError(f"confidence must be a number, not {type(confidence).__name__}")
+    if not 0 <= confidence < 1:
+        raise fail(f"confidence must be in [0, 1) (0: the point estimate), got {confidence}")
     if out is not None and not os.fspath(out).endswith(".lcm"):
         raise fail(f"out must be an .lcm path, got '{os.fspath(out)}'")
     t0, c0 = time.time(), time.process_time()
@@ -176,7 +189,7 @@ def compress(model, train_loader, val_loader, example_input, ratio=40, max_drop=
     try:
         return _compress(model, train_loader, val_loader, example_input, float(ratio), float(max_drop), int(seed),
                          out, steps, prune_steps, share_steps, lr, share_lr, distill, val_limit, threads, inplace,
-                         bar, t0, c0)
+                         bar, t0, c0, float(confidence))
     finally:
         bar.close()
         torch.set_num_threads(old_threads)
@@ -184,7 +197,7 @@ def compress(model, train_loader, val_loader, example_input, ratio=40, max_drop=
 
 
 def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, seed, out, steps, prune_steps,
-              share_steps, lr, share_lr, distill, val_limit, threads, inplace, bar, t0, c0):
+              share_steps, lr, share_lr, distill, val_limit, threads, inplace, bar, t0, c0, confidence):
     names = compressible_layers(model)
     float_net = copy.deepcopy(model).eval()
     folded = fold.fold_batchnorm(float_net, LAYER_TYPES)
@@ -246,17 +259,19 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
             bar.show("check")
             m = lcm.build_lcm_model(net, example_input, shared, inits, tmp)
             size = lcm.lcm_size(m)
-            top1 = train.evaluate(net, val_loader)
+            top1, counts = train.paired(float_net, net, val_loader)
             bar.val = top1
             r = _Round(net, plan, masks, pre_share, shared, size, top1, n_prune + n_share)
+            r.drop_ci = interval_from_counts(*counts, confidence or 0.95)
+            r.judged = r.drop_ci[1] if confidence > 0 else float_top1 - top1
             rounds.append(dict(kind=kind, bytes=size, top1=round(top1, 4), pruned_top1=round(pruned_top1, 4),
-                               steps=r.steps,
+                               drop_ci=[round(v, 4) for v in r.drop_ci], steps=r.steps,
                                plan={n: list(plan[n]) for n in names}))
             fits = size <= budget
             if best is None or (fits, top1 if fits else -size) > (best.bytes <= budget,
                                                                  best.top1 if best.bytes <= budget else -best.bytes):
                 best = r
-            if fits and float_top1 - top1 <= max_drop:
+            if fits and r.judged <= max_drop:
                 pending = None
             elif not fits:
                 # the trained codes are coded less tightly than the estimate: aim lower by the overshoot
@@ -287,8 +302,9 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
     final_top1 = best.top1
     return dict(ratio=round(onnx_bytes / best.bytes, 3), bytes=best.bytes, onnx_bytes=onnx_bytes, budget=budget,
                 float_top1=round(float_top1, 4), final_top1=round(final_top1, 4),
-                drop=round(float_top1 - final_top1, 4), ratio_met=best.bytes <= budget,
-                budget_met=best.bytes <= budget and float_top1 - final_top1 <= max_drop,
+                drop=round(float_top1 - final_top1, 4), drop_ci=[round(v, 4) for v in best.drop_ci],
+                confidence=confidence, ratio_met=best.bytes <= budget,
+                budget_met=best.bytes <= budget and best.judged <= max_drop,
                 seconds=round(time.time() - t0, 2), cpu_seconds=round(time.process_time() - c0, 2), steps=used,
                 rounds=rounds, layers=report_layers, batchnorm_folded=folded,
                 out=os.fspath(out) if out is not None else None,

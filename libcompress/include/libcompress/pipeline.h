@@ -67,6 +67,16 @@ void lc_pipeline_set_max_drop(lc_pipeline *p, double points);
  *  needed. Overrides a recipe's validate.confidence. LC_ERR_INVALID_ARGUMENT
  *  for c outside [0, 1). */
 lc_status lc_pipeline_set_confidence(lc_pipeline *p, double confidence);
+/** The two-sided `confidence` interval [*lo, *hi] (percentage points) of
+ *  an accuracy drop measured on paired samples, the interval
+ *  lc_pipeline_set_confidence judges budgets with: `both` samples right
+ *  for both models, `reference_only` right only for the reference (float)
+ *  model, `candidate_only` right only for the other, `neither`. Counts
+ *  below 0, none at all, or a confidence outside (0, 1) give
+ *  (-inf, inf). For callers that validate models themselves (the Python
+ *  binding's retraining). */
+void lc_accuracy_drop_interval(int64_t both, int64_t reference_only, int64_t candidate_only, int64_t neither,
+                               double confidence, double *lo, double *hi);
 /** The confidence the budget is judged at (0: the point estimate). */
 double lc_pipeline_confidence(const lc_pipeline *p);
 /** The accuracy budget in percentage points (< 0: none). */
