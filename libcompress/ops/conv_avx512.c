@@ -331,18 +331,23 @@ INLINE AVX512 void dct_chunk(const lc_conv_planes *p, const float *xp, const flo
 INLINE AVX512 void dct_rows(const lc_conv_planes *p, const float *xp, const float *wp, const float *b, int valid,
                             const float *r, const lc_nn_epilogue *e, float *y, const int R, const int CV)
 {
-    for (int64_t oh = 0; oh < p->OH; oh++)
+    const int64_t share = p->next ? (p->next_floats + p->OH - 1) / p->OH : 0;
+    for (int64_t oh = 0; oh < p->OH; oh++) {
+        /* this row's share of the next image's input, into L2 */
+        for (int64_t i = oh * share; i < (oh + 1) * share && i < p->next_floats; i += 16)
+            _mm_prefetch((const char *)(p->next + i), _MM_HINT_T0);
         for (int64_t ow = 0; ow < p->OW; ow += R)
             dct_chunk(p, xp, wp, b, valid, r, e, y, oh, ow, p->OW - ow, R, CV);
+    }
 }
 
 AVX512 void lc_conv_dct_avx512(const lc_conv_planes *p, const float *xp, const float *wp, const float *b, int valid,
                                int ocb, const float *r, const lc_nn_epilogue *e, float *y)
 {
-    /* 32 channels take 7 positions, not 14: the block sums and the running
-       totals (2 x 14 vectors) then fit the 32 registers; with 14 the
-       totals were spilled at every block (resnet18: +2.6% time, +1.3%
-       with 7) */
+    /* 32 and 64 channels (Conv.c gives them to rows of up to 8) take 7
+       positions: 32 then fits the block sums and running totals (2 x 14
+       vectors) in the registers; 64 spills the totals, added once per
+       block, and still took 0.7x the time of 32 on resnet8's 7x7 layers */
     const bool narrow = p->OW <= 8;
     if (ocb == 64) dct_rows(p, xp, wp, b, valid, r, e, y, 7, 4);
     else if (ocb == 32) dct_rows(p, xp, wp, b, valid, r, e, y, 7, 2);
