@@ -85,7 +85,7 @@ INLINE AVX512 void dw_block(const lc_conv_s1 *s, const float *x, const float *w,
  * (kh, then kw) as dw_block. */
 INLINE AVX512 void dw3_rows(const lc_conv_s1 *s, const float *x, const __m512 *wk, const __mmask16 (*cm)[2],
                             const __mmask16 *sm, float b, const float *r, const lc_nn_epilogue *e, float *y,
-                            int64_t oh, const int R, const int V)
+                            int64_t oh, const int R, const int V, const bool check)
 {
     __m512 acc[4][2];
 #pragma GCC unroll 4
@@ -95,7 +95,7 @@ INLINE AVX512 void dw3_rows(const lc_conv_s1 *s, const float *x, const __m512 *w
 #pragma GCC unroll 6
     for (int t = 0; t < R + 2; t++) {
         const int64_t ih = oh - s->pt + t;
-        if (ih < 0 || ih >= s->H) continue;
+        if (check && (ih < 0 || ih >= s->H)) continue;
         const float *row = x + ih * s->W;
 #pragma GCC unroll 2
         for (int v = 0; v < V; v++) {
@@ -130,9 +130,14 @@ INLINE AVX512 void dw3_plane(const lc_conv_s1 *s, const float *x, const float *w
         for (int kw = 0; kw < 3; kw++) cm[kw][v] = col_mask(16 * v + kw - s->pl, s->W);
         sm[v] = head_mask(s->OW - 16 * v);
     }
+    /* blocks whose input rows all lie inside the plane skip the row checks */
     int64_t oh = 0;
-    for (; oh + 4 <= s->OH; oh += 4) dw3_rows(s, x, wk, cm, sm, b, r, e, y, oh, 4, V);
-    for (; oh < s->OH; oh++) dw3_rows(s, x, wk, cm, sm, b, r, e, y, oh, 1, V);
+    for (; oh + 4 <= s->OH; oh += 4) {
+        if (oh - s->pt >= 0 && oh - s->pt + 5 < s->H) dw3_rows(s, x, wk, cm, sm, b, r, e, y, oh, 4, V, false);
+        else dw3_rows(s, x, wk, cm, sm, b, r, e, y, oh, 4, V, true);
+    }
+    for (; oh + 2 <= s->OH; oh += 2) dw3_rows(s, x, wk, cm, sm, b, r, e, y, oh, 2, V, true);
+    for (; oh < s->OH; oh++) dw3_rows(s, x, wk, cm, sm, b, r, e, y, oh, 1, V, true);
 }
 
 AVX512 void lc_conv_dw_s1_avx512(const lc_conv_s1 *s, const float *x, const float *w, float b, const float *r,
