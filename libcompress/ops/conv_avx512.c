@@ -85,7 +85,7 @@ INLINE AVX512 void dw_block(const lc_conv_s1 *s, const float *x, const float *w,
  * (kh, then kw) as dw_block. */
 INLINE AVX512 void dw3_rows(const lc_conv_s1 *s, const float *x, const __m512 *wk, const __mmask16 (*cm)[2],
                             const __mmask16 *sm, float b, const float *r, const lc_nn_epilogue *e, float *y,
-                            int64_t oh, const int R, const int V)
+                            int64_t oh, const int R, const int V, const bool check)
 {
     __m512 acc[4][2];
 #pragma GCC unroll 4
@@ -95,7 +95,7 @@ INLINE AVX512 void dw3_rows(const lc_conv_s1 *s, const float *x, const __m512 *w
 #pragma GCC unroll 6
     for (int t = 0; t < R + 2; t++) {
         const int64_t ih = oh - s->pt + t;
-        if (ih < 0 || ih >= s->H) continue;
+        if (check && (ih < 0 || ih >= s->H)) continue;
         const float *row = x + ih * s->W;
 #pragma GCC unroll 2
         for (int v = 0; v < V; v++) {
@@ -130,9 +130,14 @@ INLINE AVX512 void dw3_plane(const lc_conv_s1 *s, const float *x, const float *w
         for (int kw = 0; kw < 3; kw++) cm[kw][v] = col_mask(16 * v + kw - s->pl, s->W);
         sm[v] = head_mask(s->OW - 16 * v);
     }
+    /* blocks whose input rows all lie inside the plane skip the row checks */
     int64_t oh = 0;
-    for (; oh + 4 <= s->OH; oh += 4) dw3_rows(s, x, wk, cm, sm, b, r, e, y, oh, 4, V);
-    for (; oh < s->OH; oh++) dw3_rows(s, x, wk, cm, sm, b, r, e, y, oh, 1, V);
+    for (; oh + 4 <= s->OH; oh += 4) {
+        if (oh - s->pt >= 0 && oh - s->pt + 5 < s->H) dw3_rows(s, x, wk, cm, sm, b, r, e, y, oh, 4, V, false);
+        else dw3_rows(s, x, wk, cm, sm, b, r, e, y, oh, 4, V, true);
+    }
+    for (; oh + 2 <= s->OH; oh += 2) dw3_rows(s, x, wk, cm, sm, b, r, e, y, oh, 2, V, true);
+    for (; oh < s->OH; oh++) dw3_rows(s, x, wk, cm, sm, b, r, e, y, oh, 1, V, true);
 }
 
 AVX512 void lc_conv_dw_s1_avx512(const lc_conv_s1 *s, const float *x, const float *w, float b, const float *r,
@@ -259,7 +264,7 @@ bool lc_conv_s1_of(const lc_nn_geom *g, lc_conv_s1 *s)
  * 16 * CV output channels at R consecutive positions of output row oh,
  * each input value broadcast straight from the padded phase planes into
  * the FMA, one load of weights per tap and CV. The R x CV sums go to the
- * NCHW output with a scatter (a gather reads the residual). The sum is
+ * NCHW output through an in-register transpose. The sum is
  * that of every direct kernel (LC_CONV_SUM_CHANNELS in lc_nn.h). */
 INLINE AVX512 void dct_chunk(const lc_conv_planes *p, const float *xp, const float *wp, const float *b, int valid,
                              const float *r, const lc_nn_epilogue *e, float *y, int64_t oh, int64_t ow0, int64_t n,
@@ -307,18 +312,23 @@ INLINE AVX512 void dct_chunk(const lc_conv_planes *p, const float *xp, const flo
 #pragma GCC unroll 14
         for (int q = 0; q < R; q++) acc[q][c] = _mm512_add_ps(acc[q][c], bv);
     }
-    const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                           _mm512_set1_epi32((int)p->P));
+    /* to NCHW: per 16 channels, a transpose turns the R position vectors
+     * into one vector of positions per channel, stored (residual added,
+     * activation applied) with a masked store; a scatter per position
+     * cost a quarter of resnet8's time */
+    const __mmask16 pm = head_mask(n < R ? n : R);
 #pragma GCC unroll 4
     for (int c = 0; c < CV; c++) {
-        const __mmask16 m = head_mask(valid - 16 * c);
+        __m512 t[16];
+#pragma GCC unroll 16
+        for (int q = 0; q < 16; q++) t[q] = q < R ? acc[q][c] : _mm512_setzero_ps();
+        transpose16(t);
         const int64_t base = 16 * c * p->P + oh * p->OW + ow0;
-#pragma GCC unroll 14
-        for (int q = 0; q < R; q++) {
-            if (q >= n) break;
-            __m512 v = acc[q][c];
-            if (r) v = _mm512_add_ps(v, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, r + base + q, 4));
-            _mm512_mask_i32scatter_ps(y + base + q, m, idx, act16(v, e), 4);
+#pragma GCC unroll 16
+        for (int j = 0; j < 16; j++) {
+            if (16 * c + j >= valid) break;
+            const int64_t at = base + j * p->P;
+            store16(y + at, t[j], r ? r + at : NULL, pm, e);
         }
     }
 }
@@ -326,18 +336,23 @@ INLINE AVX512 void dct_chunk(const lc_conv_planes *p, const float *xp, const flo
 INLINE AVX512 void dct_rows(const lc_conv_planes *p, const float *xp, const float *wp, const float *b, int valid,
                             const float *r, const lc_nn_epilogue *e, float *y, const int R, const int CV)
 {
-    for (int64_t oh = 0; oh < p->OH; oh++)
+    const int64_t share = p->next ? (p->next_floats + p->OH - 1) / p->OH : 0;
+    for (int64_t oh = 0; oh < p->OH; oh++) {
+        /* this row's share of the next image's input, into L2 */
+        for (int64_t i = oh * share; i < (oh + 1) * share && i < p->next_floats; i += 16)
+            _mm_prefetch((const char *)(p->next + i), _MM_HINT_T0);
         for (int64_t ow = 0; ow < p->OW; ow += R)
             dct_chunk(p, xp, wp, b, valid, r, e, y, oh, ow, p->OW - ow, R, CV);
+    }
 }
 
 AVX512 void lc_conv_dct_avx512(const lc_conv_planes *p, const float *xp, const float *wp, const float *b, int valid,
                                int ocb, const float *r, const lc_nn_epilogue *e, float *y)
 {
-    /* 32 channels take 7 positions, not 14: the block sums and the running
-       totals (2 x 14 vectors) then fit the 32 registers; with 14 the
-       totals were spilled at every block (resnet18: +2.6% time, +1.3%
-       with 7) */
+    /* 32 and 64 channels (Conv.c gives them to rows of up to 8) take 7
+       positions: 32 then fits the block sums and running totals (2 x 14
+       vectors) in the registers; 64 spills the totals, added once per
+       block, and still took 0.7x the time of 32 on resnet8's 7x7 layers */
     const bool narrow = p->OW <= 8;
     if (ocb == 64) dct_rows(p, xp, wp, b, valid, r, e, y, 7, 4);
     else if (ocb == 32) dct_rows(p, xp, wp, b, valid, r, e, y, 7, 2);

@@ -133,6 +133,10 @@ void lc_conv_dc_s1_avx512(const lc_conv_s1 *s, int64_t cg, int64_t in_size, cons
 typedef struct lc_conv_planes {
     int64_t cg, plane, width, sh, dh, KH, KW, OH, OW, P;
     const int64_t *toff;
+    /* may be NULL: next_floats floats (the next image's input) to prefetch
+     * while the block is computed, so its padding copy finds them in cache */
+    const float *next;
+    int64_t next_floats;
 } lc_conv_planes;
 /* Direct convolution, output channels in the lanes: one block of `ocb`
  * (16, 32 or 64) output channels, the first `valid` stored to y (and r,
