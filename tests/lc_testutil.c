@@ -147,6 +147,14 @@ lc_model *load_zoo(const char *file)
     return m;
 }
 
+int nth_node(const lc_model *m, const char *op, int k)
+{
+    for (int i = 0; i < m->graph->n_nodes; i++)
+        if (!strcmp(m->graph->nodes[i]->op_type, op) && k-- == 0) return i;
+    ck_abort_msg("no %s", op);
+    return -1;
+}
+
 bool inits_equal(const lc_model *a, const lc_model *b)
 {
     if (a->graph->n_inits != b->graph->n_inits) return false;

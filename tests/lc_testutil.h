@@ -39,6 +39,10 @@ lc_model *load_zoo(const char *file);
  * of the same name, bit for bit (and they have as many). */
 bool inits_equal(const lc_model *a, const lc_model *b);
 
+/* Index of the k-th (0-based) node of type op in m's main graph (the test
+ * fails if there is none). */
+int nth_node(const lc_model *m, const char *op, int k);
+
 /* An empty model (IR 8, default-domain opset `opset`, no nodes) whose main
  * graph is named `name`. */
 lc_model *empty_model(const char *name, int64_t opset);

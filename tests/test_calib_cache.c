@@ -101,15 +101,6 @@ static void teardown(fixture *f)
     free(f->data);
 }
 
-/* Index of the k-th (0-based) node of type op. */
-static int nth(const lc_model *m, const char *op, int k)
-{
-    for (int i = 0; i < m->graph->n_nodes; i++)
-        if (!strcmp(m->graph->nodes[i]->op_type, op) && k-- == 0) return i;
-    ck_abort_msg("no %s", op);
-    return -1;
-}
-
 START_TEST(resumed_runs_see_the_same_bits)
 {
     fixture fx = setup("resnet8.onnx");
@@ -119,7 +110,7 @@ START_TEST(resumed_runs_see_the_same_bits)
     ck_assert_int_eq(lc_calib_cache_create(&cache), LC_OK);
     lc_context cached = *ctx;
     cached.calib_cache = cache;
-    int conv1 = nth(m, "Conv", 1), conv4 = nth(m, "Conv", 4), conv2 = nth(m, "Conv", 2);
+    int conv1 = nth_node(m, "Conv", 1), conv4 = nth_node(m, "Conv", 4), conv2 = nth_node(m, "Conv", 2);
     ck_assert_int_lt(conv1, conv2);
     ck_assert_int_lt(conv2, conv4);
 
@@ -173,7 +164,7 @@ START_TEST(input_runs_see_the_same_bits)
     ck_assert_int_eq(lc_calib_cache_create(&cache), LC_OK);
     lc_context cached = *fx.ctx;
     cached.calib_cache = cache;
-    int conv1 = nth(fx.orig, "Conv", 1), conv4 = nth(fx.orig, "Conv", 4);
+    int conv1 = nth_node(fx.orig, "Conv", 1), conv4 = nth_node(fx.orig, "Conv", 4);
     seen a0 = observe_node(fx.orig, fx.ctx, conv1), b0 = observe_node(fx.orig, fx.ctx, conv4);
     seen a = observe_run(fx.orig, fx.ctx, conv1, true), b = observe_run(fx.orig, fx.ctx, conv4, true);
     ck_assert(same_seen(&a, &a0));
@@ -260,7 +251,7 @@ START_TEST(skipped_bn_checked_correction_changes_nothing)
     ck_assert_int_eq(lc_model_clone(orig, &a), LC_OK);
     run_pass(a, "prune-hessian", "sparsity=0.5,correct=auto", fx.ctx);
     /* the pass re-estimated the BatchNorms (their running means moved) */
-    const lc_node *bn = orig->graph->nodes[nth(orig, "BatchNormalization", 0)];
+    const lc_node *bn = orig->graph->nodes[nth_node(orig, "BatchNormalization", 0)];
     const lc_tensor *mu0 = lc_graph_init(orig->graph, bn->inputs[3]), *mu1 = lc_graph_init(a->graph, bn->inputs[3]);
     ck_assert(memcmp(mu0->data, mu1->data, mu0->nbytes) != 0);
     /* what the registry skipped: the checked re-estimation, run again */

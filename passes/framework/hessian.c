@@ -152,11 +152,36 @@ static lc_status add_cols(collect_state *cs, double *h, double *xs, const float 
     return LC_OK;
 }
 
-/* Output positions per dsyrk of a Conv's columns: small outputs make thin
- * products, so the columns of several images go side by side (in a
- * staging buffer of at most CONV_SYRK_DOUBLES, or one image's). */
+/* Output positions per product of a Conv's columns: small outputs make
+ * thin products, so the columns of several images go side by side (in
+ * buffers of at most CONV_SYRK_VALUES, or one image's). */
 #define CONV_SYRK_COLS 1024
-#define CONV_SYRK_DOUBLES ((int64_t)1 << 21)
+#define CONV_SYRK_VALUES ((int64_t)1 << 21)
+
+/* H (k x k, upper triangle, double) += x x^T for the k rows of x (k x ld
+ * floats). The product runs in float (ssyrk: twice dgemm's pace; the
+ * accumulation of the Hessian was a third of a pruning pipeline's time)
+ * over at most CONV_SYRK_COLS positions, so its rounding stays at the
+ * float's relative precision times a few dozen, and the chunks add up in
+ * double. tmp: k x k floats. */
+static void syrk_chunk(double *h, float *tmp, const float *x, int64_t k, int64_t ld)
+{
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)k, (int)ld, 1.0f, x, (int)ld, 0.0f, tmp, (int)k);
+    for (int64_t i = 0; i < k; i++)
+        for (int64_t j = i; j < k; j++) h[i * k + j] += tmp[i * k + j];
+}
+
+/* Sum of n floats in double, eight partial sums (one chain of additions
+ * would cost more than the product of the chunk's columns). */
+static double row_sum(const float *x, int64_t n)
+{
+    double a[8] = {0};
+    int64_t q = 0;
+    for (; q + 8 <= n; q += 8)
+        for (int i = 0; i < 8; i++) a[i] += x[q + i];
+    for (; q < n; q++) a[0] += x[q];
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
 
 static lc_status observe_conv(collect_state *cs, lc_hlayer *L, const lc_node *node, const lc_value *x)
 {
@@ -175,22 +200,31 @@ static lc_status observe_conv(collect_state *cs, lc_hlayer *L, const lc_node *no
     const int64_t P = g.out_size, k = L->cols, nimg = x->dims[0];
     int64_t nb = P >= CONV_SYRK_COLS ? 1 : CONV_SYRK_COLS / (P > 0 ? P : 1);
     if (nb > nimg) nb = nimg;
-    if (nb > 1 && k * nb * P > CONV_SYRK_DOUBLES) nb = CONV_SYRK_DOUBLES / (k * P);
+    if (nb > 1 && k * nb * P > CONV_SYRK_VALUES) nb = CONV_SYRK_VALUES / (k * P);
     if (nb < 1) nb = 1;
-    if ((s = grow((void **)&cs->col, &cs->col_cap, (size_t)(k * P) * sizeof(float)))) return s;
-    if ((s = grow((void **)&cs->buf, &cs->buf_cap, (size_t)(k * nb * P) * sizeof(double)))) return s;
+    /* col: the k x (nb P) columns, then the k x k float product */
+    if ((s = grow((void **)&cs->col, &cs->col_cap, (size_t)(k * nb * P + k * k) * sizeof(float)))) return s;
+    /* centred (H - n m m^T cancels): the products in double, as exact as
+       the sums of exact products allow */
+    if (L->center && (s = grow((void **)&cs->buf, &cs->buf_cap, (size_t)(k * nb * P) * sizeof(double)))) return s;
+    float *tmp = cs->col + k * nb * P;
     const float *xd = x->data;
     /* per group, images in order: each group's H only sees its own columns */
     for (int64_t gi = 0; gi < L->groups; gi++)
         for (int64_t b0 = 0; b0 < nimg; b0 += nb) {
             const int64_t cnt = nimg - b0 < nb ? nimg - b0 : nb, ld = cnt * P;
-            for (int64_t j = 0; j < cnt; j++) {
-                lc_nn_im2col(&g, cg, xd + ((b0 + j) * c + gi * cg) * g.in_size, cs->col, P);
-                stage_cols(cs->buf, ld, j * P, L->xsum + gi * k, cs->col, k, P, P);
-            }
-            if (k > 0 && ld > 0)
+            for (int64_t j = 0; j < cnt; j++)
+                lc_nn_im2col(&g, cg, xd + ((b0 + j) * c + gi * cg) * g.in_size, cs->col + j * P, ld);
+            if (k == 0 || ld == 0) continue;
+            if (L->center) {
+                for (int64_t j = 0; j < cnt; j++)
+                    stage_cols(cs->buf, ld, j * P, L->xsum + gi * k, cs->col + j * P, k, P, ld);
                 cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)k, (int)ld, 1.0, cs->buf, (int)ld, 1.0,
                             L->h + gi * k * k, (int)k);
+                continue;
+            }
+            for (int64_t i = 0; i < k; i++) L->xsum[gi * k + i] += row_sum(cs->col + i * ld, ld);
+            syrk_chunk(L->h + gi * k * k, tmp, cs->col, k, ld);
         }
     L->n += nimg * P;
     return LC_OK;
