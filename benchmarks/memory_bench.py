@@ -85,7 +85,7 @@ def vm_hwm(pid):
 
 def run_measured(cmd):
     """Runs cmd; returns (exit code, peak VmHWM bytes, ru_maxrss bytes,
-    seconds, stderr)."""
+    seconds, stderr, CPU seconds (user + sys))."""
     t0 = time.monotonic()
     err_file = tempfile.TemporaryFile()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err_file)
@@ -101,7 +101,7 @@ def run_measured(cmd):
     p.returncode = os.waitstatus_to_exitcode(status)
     err_file.seek(0)
     err = err_file.read().decode(errors="replace")
-    return p.returncode, hwm, ru.ru_maxrss * 1024, time.monotonic() - t0, err
+    return p.returncode, hwm, ru.ru_maxrss * 1024, time.monotonic() - t0, err, ru.ru_utime + ru.ru_stime
 
 
 def main():
@@ -133,12 +133,12 @@ def main():
         out = os.path.join(work, "out%d%s" % (k, suffix))
         cmd = [shrink, "run", model, "-o", out, "--seed", "1", "--quiet"]
         cmd += [a.format(val=val, calib=calib) for a in extra]
-        rc, rss, maxrss, secs, err = run_measured(cmd)
+        rc, rss, maxrss, secs, err, cpu = run_measured(cmd)
         if rc not in (0, 1):
             sys.exit("%s failed (exit %d): %s" % (" ".join(cmd), rc, err.strip()))
         obytes = os.path.getsize(out) if os.path.exists(out) else 0
         rows.append((name, mbytes, rss, rss / mbytes, secs, obytes, maxrss))
-        print("%.1f MB peak (ru_maxrss %.1f MB), %.1f s: %s" % (rss / 1e6, maxrss / 1e6, secs, " ".join(os.path.relpath(c) if os.path.isabs(c) else c
+        print("%.1f MB peak (ru_maxrss %.1f MB), %.1f s (CPU %.1f s): %s" % (rss / 1e6, maxrss / 1e6, secs, cpu, " ".join(os.path.relpath(c) if os.path.isabs(c) else c
                                                                       for c in cmd)), file=sys.stderr, flush=True)
     print("| pipeline | model bytes | peak RSS (VmHWM) | RSS / model | seconds | output bytes | ru_maxrss |")
     print("|---|---:|---:|---:|---:|---:|---:|")

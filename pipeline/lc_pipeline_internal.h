@@ -89,6 +89,10 @@ typedef struct lc_run_state {
     struct lc_layer_row *layer_rows;
     int n_layer_rows;
     char *in_path_copy;
+    /* with a budget, when the run owns the input (lc_pipeline_run_take):
+       the input and the model before the current pass are parked on disk
+       (lc_model_spill) instead of held beside the candidate; NULL: not */
+    struct lc_spilled *in_spill, *ckpt;
 } lc_run_state;
 
 /* Frees what lc_pipeline_set_jobs keeps (target_jobs.c). */

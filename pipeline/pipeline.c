@@ -253,9 +253,15 @@ static void memo_clear(run_state *r)
     r->n_memo = r->cap_memo = 0;
 }
 
+/* Whether the pass runs on the input model (cur, or the parked model) */
+static bool at_input(const run_state *r, const lc_model *cur)
+{
+    return r->in_spill ? r->ckpt == r->in_spill : cur == r->input;
+}
+
 static const lc_try_memo *memo_find(const run_state *r, const lc_model *cur, const char *ptxt)
 {
-    for (int i = 0; cur == r->input && ptxt && i < r->n_memo; i++)
+    for (int i = 0; at_input(r, cur) && ptxt && i < r->n_memo; i++)
         if (r->memo[i].step == r->step && !strcmp(r->memo[i].params, ptxt)) return &r->memo[i];
     return NULL;
 }
@@ -264,7 +270,7 @@ static const lc_try_memo *memo_find(const run_state *r, const lc_model *cur, con
  * only means measuring again). */
 static void memo_add(run_state *r, const lc_model *cur, const char *ptxt, double acc, int64_t bytes)
 {
-    if (cur != r->input || !ptxt) return;
+    if (!at_input(r, cur) || !ptxt) return;
     if (r->n_memo == r->cap_memo) {
         int cap = r->cap_memo ? 2 * r->cap_memo : 16;
         lc_try_memo *mm = realloc(r->memo, (size_t)cap * sizeof *mm);
@@ -280,7 +286,8 @@ static void memo_add(run_state *r, const lc_model *cur, const char *ptxt, double
 /* Runs one configuration of a step on a copy of `cur` (cur itself stays
  * unchanged: the pass's correction reads it as the model before), or on
  * `own` itself, the pipeline's own copy of cur, when there is nothing to
- * back off to (NULL: copy). */
+ * back off to (NULL: copy), or on a model loaded from the parked one
+ * (r->ckpt; cur is then NULL). */
 static lc_status build_step(run_state *r, const lc_model *cur, lc_model *own, const step *st, const lc_params *pv,
                             lc_model **out)
 {
@@ -291,8 +298,14 @@ static lc_status build_step(run_state *r, const lc_model *cur, lc_model *own, co
         return s;
     }
     lc_model *cand = NULL;
-    lc_status s = lc_model_clone(cur, &cand);
-    if (!s) s = lc_pass_run_copy(cand, cur, st->pass, pv, r->ctx);
+    lc_status s;
+    if (r->ckpt) { /* the correction collects what it needs before the pass */
+        s = lc_spilled_load(r->ckpt, &cand);
+        if (!s) s = lc_pass_run_params(cand, st->pass, pv, r->ctx);
+    } else {
+        s = lc_model_clone(cur, &cand);
+        if (!s) s = lc_pass_run_copy(cand, cur, st->pass, pv, r->ctx);
+    }
     if (s) {
         lc_model_free(cand);
         cand = NULL;
@@ -377,6 +390,7 @@ static lc_status back_off(run_state *r, const lc_model *cur, const step *st, lc_
     lc_status s = lc_params_copy(&trial, &st->params);
     if (s) return s;
     bool pending = false; /* the best was measured before: built at the end */
+    lc_spilled *best_sp = NULL; /* parked while the next setting is tried */
     for (int iter = 0; iter < 8 && !s; iter++) {
         double mid = is_int ? (iter == 0 ? hi : round((lo + hi) / 2)) : (iter == 0 ? hi : (lo + hi) / 2);
         if (is_int && iter > 0 && (mid == lo || mid == hi)) break;
@@ -399,8 +413,11 @@ static lc_status back_off(run_state *r, const lc_model *cur, const step *st, lc_
         if (ok) {
             r->kept_row = r->last_tried;
             lc_model_free(*best);
+            lc_spilled_free(best_sp);
+            best_sp = NULL;
             *best = cand;
             pending = !cand;
+            if (r->ckpt && cand && (s = lc_model_spill(best, &best_sp))) break;
             *best_acc = acc;
             *best_bytes = bytes;
             lc_params_clear(best_params);
@@ -414,6 +431,8 @@ static lc_status back_off(run_state *r, const lc_model *cur, const step *st, lc_
         if (!is_int && fabs(hi - lo) < 0.01 * (d->max - d->min)) break;
     }
     lc_params_clear(&trial);
+    if (!s && best_sp) s = lc_spilled_load(best_sp, best);
+    lc_spilled_free(best_sp);
     if (!s && pending) s = build_step(r, cur, NULL, st, best_params, best);
     if (s) {
         lc_model_free(*best);
@@ -464,9 +483,12 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, lc_
     /* the passes read the input itself until one changes it: one model-sized
        copy fewer at peak. With `take` (the input, handed over by
        lc_pipeline_run_take; never with a budget) the first pass already
-       changes it in place, and it is freed on failure. */
+       changes it in place, and it is freed on failure. With the input
+       parked (r->in_spill; `in` is then NULL), the model before each pass
+       is parked too, and only the candidate is in memory. */
     const lc_model *cur = in;
     lc_model *owned = take;
+    r->ckpt = r->in_spill;
     double cur_acc = r->float_metric;
     int64_t cur_bytes = r->in_bytes_model;
     *starved = false;
@@ -502,6 +524,11 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, lc_
         if (st->pass->knob) cJSON_AddStringToObject(ev, "knob", st->pass->knob);
         if (p->max_drop >= 0) cJSON_AddNumberToObject(ev, "drop_allowed", r->allow);
         lc_pipeline_emit(r, ev);
+        if (r->in_spill && !r->ckpt && (s = lc_model_spill(&owned, &r->ckpt))) {
+            lc_params_clear(&used);
+            break;
+        }
+        if (r->in_spill) cur = NULL; /* on disk */
         /* without a budget nothing is backed off: the pass changes the
            pipeline's own copy in place (one model-sized copy fewer) */
         lc_model *own = p->max_drop < 0 ? owned : NULL;
@@ -560,11 +587,15 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, lc_
         if (cand) {
             if (cand != owned) lc_model_free(owned);
             cur = owned = cand;
+            if (r->ckpt != r->in_spill) lc_spilled_free(r->ckpt);
+            r->ckpt = NULL;
         }
         cur_acc = acc;
         cur_bytes = bytes;
     }
-    if (!s && !owned) s = lc_model_clone(in, &owned);
+    if (!s && !owned) s = r->ckpt ? lc_spilled_load(r->ckpt, &owned) : lc_model_clone(in, &owned);
+    if (r->ckpt != r->in_spill) lc_spilled_free(r->ckpt);
+    r->ckpt = NULL;
     if (s) {
         lc_model_free(owned);
         cJSON_Delete(passes);
@@ -586,13 +617,28 @@ static void run_clear(run_state *r)
     lc_pipeline_layer_rows_free(r);
     free(r->in_path_copy);
     r->in_path_copy = NULL;
+    lc_spilled_free(r->in_spill);
+    r->in_spill = NULL;
+}
+
+/* Whether a step reads the input as its reference after the passes began
+ * (bias-correct; the checked BN re-estimation of models with BatchNorm,
+ * judged on the input: no pass adds BatchNorm). */
+static bool reads_reference(const lc_pipeline *p, const lc_model *in, const lc_context *ctx)
+{
+    for (int i = 0; i < p->n_steps; i++)
+        if (!strcmp(p->steps[i].pass->name, "bias-correct") ||
+            lc_correction_of(in, ctx, &p->steps[i].params) == LC_CORRECT_BN_CHECKED)
+            return true;
+    return false;
 }
 
 /* lc_pipeline_run, or with `take` (== in) lc_pipeline_run_take's run in
- * place on the input; *taken: run_steps took `take` over (it is then
- * returned in *out or freed). */
-static lc_status run_impl(lc_pipeline *p, const lc_model *in, lc_model *take, const lc_context *ctx, lc_model **out,
-                          bool *taken)
+ * place on the input; with `owns` (lc_pipeline_run_take) and a budget the
+ * input may be parked on disk. *taken: the run took the input over (it is
+ * then returned in *out or freed). */
+static lc_status run_impl(lc_pipeline *p, const lc_model *in, lc_model *take, bool owns, const lc_context *ctx,
+                          lc_model **out, bool *taken)
 {
     *out = NULL;
     *taken = false;
@@ -630,12 +676,18 @@ static lc_status run_impl(lc_pipeline *p, const lc_model *in, lc_model *take, co
         local.threads = 1;
         local.batch = 64;
     }
+    /* With a budget, the input (the model to restart from) and the model
+       before each pass are parked on disk, not held beside the candidate:
+       one model in memory instead of three (nothing may read the input as
+       the reference then) */
+    bool park = owns && p->max_drop >= 0 && !(p->target_size > 0 || p->auto_mode || p->n_sweep > 0) &&
+                !reads_reference(p, in, ctx);
     /* in place, the input changes: nothing may read it as the reference
        (lc_pipeline_run_take checked that no step does) */
-    local.reference = take ? NULL : in;
+    local.reference = take || park ? NULL : in;
     ctx = &local;
     run_state r = {p, ctx, NULL, 0, NAN, p->max_drop, 0, 0, 0, "", cJSON_CreateArray(), NULL, 0,
-                   NULL, 0, NULL, NULL, NAN, NAN, take ? NULL : in, NULL, 0, 0, 0, NULL, 0, NULL};
+                   NULL, 0, NULL, NULL, NAN, NAN, take || park ? NULL : in, NULL, 0, 0, 0, NULL, 0, NULL, NULL, NULL};
     r.in_path_copy = strdup(in->path ? in->path : "");
     if (r.in_path_copy) r.in_path = r.in_path_copy;
     lc_pipeline_layer_rows_record(&r, in);
@@ -679,8 +731,19 @@ static lc_status run_impl(lc_pipeline *p, const lc_model *in, lc_model *take, co
     double t_att = lc_pipeline_now();
     r.attempt = "greedy";
     lc_pipeline_emit_attempt(&r, "greedy");
+    if (!s && park) { /* the float figures are measured: only restarts read it now */
+        lc_model *m = (lc_model *)in;
+        *taken = true;
+        in = NULL;
+        s = lc_model_spill(&m, &r.in_spill);
+        if (s && m) { /* no temporary file: the input stays in memory */
+            s = LC_OK;
+            in = r.input = m;
+            *taken = park = false;
+        }
+    }
     if (!s) {
-        *taken = take != NULL;
+        *taken = *taken || take != NULL;
         s = run_steps(p, &r, in, take, false, &res, &starved, &met);
     }
     if (!s) lc_pipeline_add_attempt(attempts, "greedy", res.passes, res.acc, res.bytes, met, lc_pipeline_now() - t_att);
@@ -720,7 +783,7 @@ static lc_status run_impl(lc_pipeline *p, const lc_model *in, lc_model *take, co
     /* the last step's validation already measured the result */
     /* in place, the input may be gone: the result has its outputs (the
        report's chance level) */
-    lc_pipeline_finish_report(p, &r, take ? res.m : in, res.m, res.passes, res.acc, res.bytes);
+    lc_pipeline_finish_report(p, &r, take || park ? res.m : in, res.m, res.passes, res.acc, res.bytes);
     lc_pipeline_add_times(p, wall0, cpu0);
     run_clear(&r);
     *out = res.m;
@@ -730,21 +793,15 @@ static lc_status run_impl(lc_pipeline *p, const lc_model *in, lc_model *take, co
 lc_status lc_pipeline_run(lc_pipeline *p, const lc_model *in, const lc_context *ctx, lc_model **out)
 {
     bool taken;
-    return run_impl(p, in, NULL, ctx, out, &taken);
+    return run_impl(p, in, NULL, false, ctx, out, &taken);
 }
 
 /* Whether the run can change the input in place: nothing to back off to or
- * search from, and no step reads the input as its reference afterwards
- * (bias-correct; the checked BN re-estimation of models with BatchNorm,
- * judged on the input: no pass adds BatchNorm). */
+ * search from, and no step reads the input as its reference. */
 static bool can_take(const lc_pipeline *p, const lc_model *in, const lc_context *ctx)
 {
     if (p->max_drop >= 0 || p->target_size > 0 || p->auto_mode || p->n_sweep > 0 || !p->n_steps) return false;
-    for (int i = 0; i < p->n_steps; i++)
-        if (!strcmp(p->steps[i].pass->name, "bias-correct") ||
-            lc_correction_of(in, ctx, &p->steps[i].params) == LC_CORRECT_BN_CHECKED)
-            return false;
-    return true;
+    return !reads_reference(p, in, ctx);
 }
 
 lc_status lc_pipeline_run_take(lc_pipeline *p, lc_model **in_out, const lc_context *ctx, lc_model **out)
@@ -754,7 +811,7 @@ lc_status lc_pipeline_run_take(lc_pipeline *p, lc_model **in_out, const lc_conte
     lc_model *in = *in_out;
     *in_out = NULL;
     bool taken = false;
-    lc_status s = run_impl(p, in, can_take(p, in, ctx) ? in : NULL, ctx, out, &taken);
+    lc_status s = run_impl(p, in, can_take(p, in, ctx) ? in : NULL, true, ctx, out, &taken);
     if (!taken) lc_model_free(in);
     /* in place, the result is the input itself (or its replacement) */
     return s;

@@ -2,6 +2,7 @@
 #include "lc_testutil.h"
 
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,17 @@ int run_suite(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? 1 : 0;
+}
+
+lc_dataset *random_images(int64_t n, uint64_t seed, float **data)
+{
+    const int64_t dims[4] = {n, 1, 28, 28};
+    rnd_seed(seed);
+    *data = rnd_array(n * 28 * 28);
+    for (int64_t i = 0; i < n * 28 * 28; i++) (*data)[i] = fabsf((*data)[i]);
+    lc_dataset *d = NULL;
+    ck_assert_int_eq(lc_dataset_create("images", 4, dims, *data, &d), LC_OK);
+    return d;
 }
 
 lc_model *load_zoo(const char *file)

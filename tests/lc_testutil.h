@@ -28,6 +28,9 @@ float rnd_range(float lo, float hi);
 double rnd_double(void);
 /* A malloc'ed array of n rnd_float() values (the caller frees it). */
 float *rnd_array(int64_t n);
+/* n random non-negative (image-like) 1x28x28 samples from `seed`: *data
+ * (malloc'ed, free it after the dataset) holds them. */
+lc_dataset *random_images(int64_t n, uint64_t seed, float **data);
 
 /* ---- models ---- */
 

@@ -9,3 +9,6 @@ lc_add_check_test(test_run_take test_run_take.c)
 # .lcm sizes without building the file (lc_model_lcm_size): equal to the
 # built file's length.
 lc_add_check_test(test_lcm_size test_lcm_size.c)
+# Models parked on disk (lc_model_spill): loaded back bit for bit; the
+# pipeline parks the input and the model before each pass under a budget.
+lc_add_check_test(test_spill test_spill.c)

@@ -26,17 +26,6 @@ static lc_model *load_zoo_onnx(const char *name)
     return load_zoo(file);
 }
 
-static lc_dataset *random_images(int64_t n, uint64_t seed, float **data)
-{
-    const int64_t dims[4] = {n, 1, 28, 28};
-    rnd_seed(seed);
-    *data = rnd_array(n * 28 * 28);
-    for (int64_t i = 0; i < n * 28 * 28; i++) (*data)[i] = fabsf((*data)[i]); /* image-like: non-negative */
-    lc_dataset *d = NULL;
-    ck_assert_int_eq(lc_dataset_create("images", 4, dims, *data, &d), LC_OK);
-    return d;
-}
-
 static void *read_all(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -75,27 +64,39 @@ static char *report_figures(const lc_pipeline *pl)
 
 typedef struct take_case {
     const char *model;
-    bool lcm, val, budget;
+    bool lcm, val;
+    double budget; /* max_drop; < 0: none */
     bool in_place; /* expected: the result is the given model itself */
+    const char *prune, *kmeans; /* the passes' parameters (NULL: sparsity=0.6, bits=4) */
+    const char *expect; /* in the report (the case covers what it is for), or NULL */
+    bool no_tmp; /* TMPDIR cannot hold files: nothing is parked (the input stays in memory) */
 } take_case;
 
 static const take_case cases[] = {
-    {"lenet5", true, false, false, true},    /* bias correction (no BatchNorm): collected before the pass */
-    {"lenet300", false, true, false, true},  /* validation without a budget: still in place */
-    {"resnet8", true, false, false, false},  /* BatchNorm: the checked re-estimation reads the input */
-    {"lenet5", true, true, true, false},     /* a budget: back-off needs the model before each pass */
+    {"lenet5", true, false, -1, true, NULL, NULL, NULL, false},   /* bias correction (no BatchNorm): collected before the pass */
+    {"lenet300", false, true, -1, true, NULL, NULL, NULL, false}, /* validation without a budget: still in place */
+    {"resnet8", true, false, -1, false, NULL, NULL, NULL, false}, /* BatchNorm: the checked re-estimation reads the input */
+    /* a budget: the input and the model before each pass are parked on
+       disk (lc_model_spill); the passes applied, backed off (the best
+       setting parked while the next is tried), and run again with the
+       budget shared (from the parked input) */
+    {"lenet5", true, true, 5, false, NULL, NULL, "\"applied\"", false},
+    /* the shared attempt runs when a later pass had to back off */
+    {"lenet5", true, true, 0.5, false, "sparsity=0.9", "bits=2", "\"label\":\t\"shared\"", false},
+    /* no temporary file: the input stays in memory, the same result */
+    {"lenet5", true, true, 0.5, false, "sparsity=0.9", "bits=2", "\"backed off\"", true},
 };
 
 static lc_pipeline *make_pipeline(const take_case *c, const lc_dataset *val)
 {
     lc_pipeline *pl = NULL;
     ck_assert_int_eq(lc_pipeline_create(&pl), LC_OK);
-    ck_assert_int_eq(lc_pipeline_add_pass(pl, "prune-magnitude", "sparsity=0.6"), LC_OK);
-    ck_assert_int_eq(lc_pipeline_add_pass(pl, "quantize-kmeans", "bits=4"), LC_OK);
+    ck_assert_int_eq(lc_pipeline_add_pass(pl, "prune-magnitude", c->prune ? c->prune : "sparsity=0.6"), LC_OK);
+    ck_assert_int_eq(lc_pipeline_add_pass(pl, "quantize-kmeans", c->kmeans ? c->kmeans : "bits=4"), LC_OK);
     if (c->lcm) ck_assert_int_eq(lc_pipeline_add_pass(pl, "huffman", ""), LC_OK);
     ck_assert_int_eq(lc_pipeline_set_format(pl, c->lcm ? LC_FORMAT_LCM : LC_FORMAT_ONNX), LC_OK);
     if (c->val) ck_assert_int_eq(lc_pipeline_set_validation(pl, val, NULL, 0, 0), LC_OK);
-    if (c->budget) lc_pipeline_set_max_drop(pl, 5);
+    if (c->budget >= 0) lc_pipeline_set_max_drop(pl, c->budget);
     return pl;
 }
 
@@ -123,12 +124,15 @@ START_TEST(take_equals_run)
 
     lc_model *given = load_zoo_onnx(c->model), *m = given, *rb = NULL;
     lc_pipeline *plb = make_pipeline(c, val);
+    if (c->no_tmp) ck_assert_int_eq(setenv("TMPDIR", "/nonexistent/lc_take_test", 1), 0);
     ck_assert_msg(lc_pipeline_run_take(plb, &m, ctx, &rb) == LC_OK, "%s", lc_last_error());
+    if (c->no_tmp) unsetenv("TMPDIR");
     ck_assert_ptr_null(m); /* consumed */
     ck_assert_ptr_nonnull(rb);
     ck_assert_int_eq(rb == given, c->in_place); /* in place exactly when allowed (given is not read: only compared) */
     ck_assert_int_eq(lc_pipeline_write(plb, rb, pb), LC_OK);
     char *fb = report_figures(plb);
+    if (c->expect) ck_assert_msg(strstr(lc_pipeline_report(plb), c->expect), "no %s in the report", c->expect);
 
     size_t la, lb;
     void *ba = read_all(pa, &la), *bb = read_all(pb, &lb);

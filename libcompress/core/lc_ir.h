@@ -218,6 +218,17 @@ lc_status lc_model_clone_shared(const lc_model *m, lc_model **out);
  * model still shares). */
 lc_status lc_model_unshare(lc_model *m);
 
+/* A model parked in an unnamed temporary file (core/spill.c): tensor data
+ * and encodings' masks and codes on disk, the structure in memory. */
+typedef struct lc_spilled lc_spilled;
+/* Parks *m and takes it (*m is NULL afterwards). LC_ERR_IO when the file
+ * cannot be created (*m is then left as it was) or written (*m is then
+ * freed and NULL). */
+lc_status lc_model_spill(lc_model **m, lc_spilled **out);
+/* A new model equal to the parked one bit for bit (any number of times). */
+lc_status lc_spilled_load(lc_spilled *sp, lc_model **out);
+void lc_spilled_free(lc_spilled *sp);
+
 void lc_blob_clear(lc_blob *b);
 void lc_type_clear(lc_type *t);
 void lc_value_info_clear(lc_value_info *v);
