@@ -341,6 +341,20 @@ static bool grid_scales(const lc_tensor *w, int axis, bool per_channel, int wmax
     return true;
 }
 
+/* A QuantizeLinear/DequantizeLinear node (3 inputs, 1 output) named
+ * `base`, or base_N when a node of `names` (the graph, with its
+ * subgraphs) has that name already: a bias shared by two layers gets two
+ * DequantizeLinear nodes. NULL when out of memory. */
+static lc_node *qdq_node(const lc_graph *names, const char *op, const char *base, const char *const *in,
+                         const char *out)
+{
+    char *name = NULL;
+    if (lc_graph_unique_node_name(names, base, &name)) return NULL;
+    lc_node *n = lc_node_make(op, name, 3, in, 1, &out);
+    free(name);
+    return n;
+}
+
 /* Quantizes one weight, held by value `value` of graph g: the int8
  * initializer, scale, zero point and the DequantizeLinear node (prepended
  * at *pos). Their names start with the value's (a Constant node's tensor
@@ -390,8 +404,8 @@ emit:
     snprintf(buf, len, "%s_DequantizeLinear_Output", value);
     if ((s = lc_graph_unique_name(root, buf, &dn))) goto done;
     snprintf(buf, len, "%s_DequantizeLinear", value);
-    const char *in[3] = {qn, sn, zn}, *o[1] = {dn};
-    lc_node *node = lc_node_make("DequantizeLinear", buf, 3, in, 1, o);
+    const char *in[3] = {qn, sn, zn};
+    lc_node *node = qdq_node(root, "DequantizeLinear", buf, in, dn);
     if (!node) {
         s = LC_ERR_NO_MEMORY;
         goto done;
@@ -424,7 +438,11 @@ static lc_status quantize_bias(lc_graph *g, lc_node *node, float s_in, const wq 
     if (!b || b->dtype != LC_DTYPE_FLOAT) return LC_OK;
     int64_t n = lc_tensor_numel(b);
     bool per_channel = w->axis >= 0;
-    if (per_channel && n != w->channels) return LC_OK;
+    /* a grouped ConvTranspose's weight [C_in, C_out/group, ...] has one
+     * scale per column j, shared by output channels j, j + C_out/group, ... */
+    if (per_channel && n != w->channels && !(!strcmp(node->op_type, "ConvTranspose") && w->channels > 0 &&
+                                             n % w->channels == 0))
+        return LC_OK;
     if (!per_channel && n < 1) return LC_OK;
     lc_status s = LC_OK;
     int64_t sc_n = per_channel ? n : 1;
@@ -438,7 +456,7 @@ static lc_status quantize_bias(lc_graph *g, lc_node *node, float s_in, const wq 
         goto out;
     }
     for (int64_t c = 0; c < sc_n; c++) {
-        sc[c] = (float)((double)s_in * (double)w->scale[per_channel ? c : 0]);
+        sc[c] = (float)((double)s_in * (double)w->scale[per_channel ? c % w->channels : 0]);
         if (!(sc[c] > 0)) goto out; /* underflow: keep the float bias */
     }
     const float *v = b->data;
@@ -458,8 +476,8 @@ static lc_status quantize_bias(lc_graph *g, lc_node *node, float s_in, const wq 
     snprintf(buf, len, "%s_DequantizeLinear_Output", bname);
     if ((s = lc_graph_unique_name(g, buf, &dn))) goto out;
     snprintf(buf, len, "%s_DequantizeLinear", bname);
-    const char *in[3] = {qn, sn, zn}, *o[1] = {dn};
-    lc_node *dq = lc_node_make("DequantizeLinear", buf, 3, in, 1, o);
+    const char *in[3] = {qn, sn, zn};
+    lc_node *dq = qdq_node(g, "DequantizeLinear", buf, in, dn);
     if (!dq) {
         s = LC_ERR_NO_MEMORY;
         goto out;
@@ -511,11 +529,11 @@ static lc_status insert_qdq(lc_graph *g, const char *name, float scale, int zp, 
     if ((s = lc_graph_unique_name(g, buf, &dn))) goto out;
     int pos = lc_graph_producer(g, name) + 1;
     snprintf(buf, len, "%s_QuantizeLinear", name);
-    const char *qi[3] = {name, sn, zn}, *qo[1] = {qn};
-    lc_node *qnode = lc_node_make("QuantizeLinear", buf, 3, qi, 1, qo);
+    const char *qi[3] = {name, sn, zn};
+    lc_node *qnode = qdq_node(g, "QuantizeLinear", buf, qi, qn);
     snprintf(buf, len, "%s_DequantizeLinear", name);
-    const char *di[3] = {qn, sn, zn}, *d_o[1] = {dn};
-    lc_node *dnode = lc_node_make("DequantizeLinear", buf, 3, di, 1, d_o);
+    const char *di[3] = {qn, sn, zn};
+    lc_node *dnode = qdq_node(g, "DequantizeLinear", buf, di, dn);
     if (!qnode || !dnode) {
         lc_node_free(qnode);
         lc_node_free(dnode);

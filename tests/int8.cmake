@@ -5,3 +5,7 @@ lc_add_python_test(int8_crosscheck int8_crosscheck.py $<TARGET_FILE:lc_pass_tool
 # Constant-node weights: quantized tensors named after the Constant's output,
 # unique in the model (subgraphs included); ONNX Runtime vs numpy.
 lc_add_python_test(int8_const_names int8_const_names_test.py)
+# A weight and bias shared by two Convs (unique node names, ONNX Runtime runs
+# it) and a grouped ConvTranspose (axis-1 scales, int32 bias per C_out):
+# ONNX Runtime vs a torch simulation of the QDQ graph.
+lc_add_python_test(int8_shared_grouped int8_shared_grouped_test.py)

@@ -244,16 +244,39 @@ bool lc_graph_has_name(const lc_graph *g, const char *name)
     return false;
 }
 
-lc_status lc_graph_unique_name(const lc_graph *g, const char *base, char **out)
+/* `base`, or base_1, base_2, ... : the first that `taken` says is free. */
+static lc_status first_free(const lc_graph *g, const char *base, bool (*taken)(const lc_graph *, const char *),
+                            char **out)
 {
     *out = NULL;
     size_t len = strlen(base) + 24;
     char *buf = malloc(len);
     if (!buf) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
     snprintf(buf, len, "%s", base);
-    for (long k = 1; lc_graph_has_name(g, buf); k++) snprintf(buf, len, "%s_%ld", base, k);
+    for (long k = 1; taken(g, buf); k++) snprintf(buf, len, "%s_%ld", base, k);
     *out = buf;
     return LC_OK;
+}
+
+lc_status lc_graph_unique_name(const lc_graph *g, const char *base, char **out)
+{
+    return first_free(g, base, lc_graph_has_name, out);
+}
+
+static bool has_node_name(const lc_graph *g, const char *name)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        const lc_node *nd = g->nodes[i];
+        if (nd->name && !strcmp(nd->name, name)) return true;
+        for (int k = 0; k < subgraph_count(nd); k++)
+            if (subgraph_at(nd, k) && has_node_name(subgraph_at(nd, k), name)) return true;
+    }
+    return false;
+}
+
+lc_status lc_graph_unique_node_name(const lc_graph *g, const char *base, char **out)
+{
+    return first_free(g, base, has_node_name, out);
 }
 
 lc_status lc_graph_add_init_take(lc_graph *g, lc_tensor *t)

@@ -68,6 +68,11 @@ bool lc_graph_has_name(const lc_graph *g, const char *name);
  * base_1, base_2, ... *out is malloc'ed (free()). */
 lc_status lc_graph_unique_name(const lc_graph *g, const char *base, char **out);
 
+/* A node name not used by any node of the graph or its subgraphs (ONNX
+ * Runtime refuses two nodes of one name): `base` if free, else base_1,
+ * base_2, ... *out is malloc'ed (free()). */
+lc_status lc_graph_unique_node_name(const lc_graph *g, const char *base, char **out);
+
 /* Adds an initializer; LC_ERR_VERIFY if the name is already an
  * initializer. Takes ownership of `t`. */
 lc_status lc_graph_add_init_take(lc_graph *g, lc_tensor *t);
