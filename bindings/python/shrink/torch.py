@@ -201,9 +201,11 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
     names = compressible_layers(model)
     float_net = copy.deepcopy(model).eval()
     folded = fold.fold_batchnorm(float_net, LAYER_TYPES)
+    bn_left = any(isinstance(mod, fold.BN_TYPES) for mod in float_net.modules())
+    layout = train.Layout(float_net, example_input, bn_left)
     teacher = None
-    if distill:
-        teacher = copy.deepcopy(model).eval()
+    if distill:  # the folded float model: the same function as `model`, fewer ops
+        teacher = layout.net(copy.deepcopy(float_net)).eval()
         for p in teacher.parameters():
             p.requires_grad_(False)
     limit = steps if steps is not None else 4 * (prune_steps + share_steps)
@@ -222,6 +224,7 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
         train.round_to_half(base_net, set(names))
         base_path = os.path.join(tmp, "base.onnx")
         lcm.export_onnx(base_net, example_input, base_path)
+        lcm.lean_graph(base_path)
         base = lcm.load(base_path)
         xv, yv = _val_arrays(val_loader, val_limit)
         onnx_names = [inits[n][0] for n in names]
@@ -244,16 +247,16 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
             if kind == "fresh":
                 net = copy.deepcopy(float_net)
                 n_prune = min(prune_steps, limit - used)
-                masks = train.prune_phase(net, names, plan, batches, n_prune, lr, teacher, bar)
+                masks = train.prune_phase(net, names, plan, batches, n_prune, lr, teacher, layout, bar)
             else:  # more retraining with the masks of the best round fixed
                 net = copy.deepcopy(best.pre_share)
                 n_prune = min(prune_steps, limit - used)
-                masks = train.prune_phase(net, names, plan, batches, n_prune, lr * 0.5, teacher, bar,
+                masks = train.prune_phase(net, names, plan, batches, n_prune, lr * 0.5, teacher, layout, bar,
                                           masks=best.masks)
             pre_share = copy.deepcopy(net)
             pruned_top1 = train.evaluate(pre_share, val_loader)  # before sharing: tells which phase loses
             n_share = min(share_steps, max(0, limit - used - n_prune))
-            shared = train.share_phase(net, names, plan, masks, batches, n_share, share_lr, teacher, bar)
+            shared = train.share_phase(net, names, plan, masks, batches, n_share, share_lr, teacher, layout, bar)
             train.round_to_half(net, set(names))
             used += n_prune + n_share
             bar.show("check")
