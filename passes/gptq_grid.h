@@ -27,8 +27,10 @@ double lc_gptq_quant(void *user, int64_t row, int64_t col, double w);
  * kmeans: the codebook of the kept weights, each weighted by its input's
  * H_jj (the layer's statistics when collected), sorted; else the per
  * channel (axis >= 0) or per tensor asymmetric min/max grid over the kept
- * weights and 0. axis: the encoding's channel axis or -1. */
-lc_status lc_gptq_grid_init(lc_encoding *e, const lc_hlayer *L, bool kmeans, int bits, int axis);
+ * weights and 0. axis: the encoding's channel axis or -1. shared_zero
+ * (uniform, per channel): one zero point for all channels, each channel's
+ * scale covering its range with it. */
+lc_status lc_gptq_grid_init(lc_encoding *e, const lc_hlayer *L, bool kmeans, int bits, int axis, bool shared_zero);
 
 /* After a sweep wrote the float view and codes: weights that quantized to
  * exactly 0 join the mask's pruned ones (same float view, fewer stored

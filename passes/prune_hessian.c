@@ -70,9 +70,11 @@ static const lc_param_desc params[] = {
     {"bits", LC_PARAM_INT, "0", 0, 8, NULL,
      "joint mode (SparseGPT's): also quantize the kept weights to this many bits in the same sweep, each "
      "column's pruning and rounding errors compensated together (0: prune only)"},
-    {"grid", LC_PARAM_ENUM, "uniform", 0, 0, "uniform|kmeans",
-     "bits > 0: quantize-gptq's grids: per-channel asymmetric min/max, or one k-means codebook per layer "
-     "(fitted to the weights a pruning-only sweep keeps, weighted by diag(H))"},
+    {"grid", LC_PARAM_ENUM, "uniform", 0, 0, "uniform|shared|kmeans",
+     "bits > 0: quantize-gptq's grids: per-channel asymmetric min/max, the same with one zero point shared by "
+     "all channels (each channel's scale covering its range; the codes of all channels centred alike, so "
+     "Huffman codes them in fewer bytes), or one k-means codebook per layer (fitted to the weights a "
+     "pruning-only sweep keeps, weighted by diag(H))"},
     {"fit", LC_PARAM_ENUM, "kept", 0, 0, "kept|all",
      "bits > 0, uniform grid: fit each channel's min/max to the weights a pruning-only sweep keeps (with "
      "their compensated values), or to all weights of the unpruned layer (one sweep less)"},
@@ -97,6 +99,7 @@ typedef struct state {
     bool center;         /* H of the centred inputs */
     int bits;            /* joint mode: quantize in the sweep (0: off) */
     bool kmeans;         /* joint mode grid */
+    bool shared_zero;    /* joint mode, uniform: one zero point */
     bool fit_all;        /* joint mode, uniform: grid of the unpruned layer */
     bool bn_update;      /* wave_bn after each wave */
     bool *fresh;         /* by node: BatchNorms wave_bn re-estimated */
@@ -443,7 +446,7 @@ static lc_status fit_grid(state *st, lc_hlayer *L, int index, sweep_buf *b, lc_s
     po.quant_user = NULL;
     if ((s = sweep_groups(st, L, index, b, &po, &loss, &lambda, &most, &failed))) goto done;
     if ((s = lc_encoding_mask_from_zeros(t))) goto done;
-    if ((s = lc_gptq_grid_init(e, L, st->kmeans, st->bits, st->kmeans ? -1 : L->w.out_axis))) goto done;
+    if ((s = lc_gptq_grid_init(e, L, st->kmeans, st->bits, st->kmeans ? -1 : L->w.out_axis, st->shared_zero))) goto done;
     memcpy(t->data, v0, (size_t)numel * sizeof *v0);
     if (m0) memcpy(e->mask, m0, (size_t)numel);
     else {
@@ -489,7 +492,7 @@ static lc_status prune_layer(void *user, lc_hlayer *L, int index)
             s = lc_fail(LC_ERR_NO_MEMORY, "layer '%s': out of memory", lc_node_label(L->w.node));
             goto done;
         }
-        if (!st->kmeans && st->fit_all) s = lc_gptq_grid_init(grid.e, L, false, st->bits, L->w.out_axis);
+        if (!st->kmeans && st->fit_all) s = lc_gptq_grid_init(grid.e, L, false, st->bits, L->w.out_axis, st->shared_zero);
         else s = fit_grid(st, L, index, &b, &o);
         if (s) goto done;
         o.quant = lc_gptq_quant;
@@ -630,6 +633,7 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
                 .damp = lc_params_num(p, "damp"),
                 .bits = (int)lc_params_num(p, "bits"),
                 .kmeans = !strcmp(lc_params_str(p, "grid"), "kmeans"),
+                .shared_zero = !strcmp(lc_params_str(p, "grid"), "shared"),
                 .fit_all = !strcmp(lc_params_str(p, "fit"), "all")};
     /* center=auto follows the correction lc_pass_run_params will apply
      * (auto: bn when the model has BatchNormalization, else bias) */

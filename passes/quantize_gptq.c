@@ -109,18 +109,87 @@ static void range_grid(double lo, double hi, int maxq, float *scale, int32_t *ze
     *zero = z < 0 ? 0 : z > maxq ? maxq : (int32_t)z;
 }
 
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* One zero point for every channel (the median of their own), each
+ * channel's scale the smallest that still covers its range [lo[c], hi[c]]
+ * with it. The codes of all channels are then centred on the same symbol,
+ * so one Huffman table per tensor codes them near their per-channel
+ * entropy: on the zoo's large layers at 3 bits, -12..-22% bytes of the
+ * value stream for +1.1..1.5 dB rounding error (benchmarks/results/auto.md). */
+static lc_status share_zero(lc_encoding *e, const double *lo, const double *hi, int maxq)
+{
+    int32_t *z = malloc((size_t)e->channels * sizeof *z);
+    if (!z) return lc_fail(LC_ERR_NO_MEMORY, "out of memory");
+    memcpy(z, e->zero_point, (size_t)e->channels * sizeof *z);
+    qsort(z, (size_t)e->channels, sizeof *z, cmp_i32);
+    int32_t zs = z[(e->channels - 1) / 2];
+    free(z);
+    for (int64_t c = 0; c < e->channels; c++) {
+        double l = lo[c], h = hi[c];
+        if (l == 0 && h == 0) l = -1, h = 1;
+        double sc = 0;
+        if (zs > 0) sc = -l / zs;
+        if (zs < maxq && h / (maxq - zs) > sc) sc = h / (maxq - zs);
+        float f = (float)sc;
+        /* rounded up in float so that lo and hi stay within the codes */
+        if ((double)f < sc) f = nextafterf(f, INFINITY);
+        e->scale[c] = f > 0 ? f : 1e-30f;
+        e->zero_point[c] = zs;
+    }
+    return LC_OK;
+}
+
+/* A grid's rate-distortion cost on the layer's kept weights before
+ * compensation: ln D + 2 ln 2 R / n, with D the diag(H)-weighted squared
+ * rounding error, R the bits of its codes (their entropy over the whole
+ * tensor, as one Huffman table codes them, or raw when that is fewer) and
+ * n the weights: two grids then compare at equal rate by the high-rate
+ * slope of 6.02 dB per bit (no tuned constant). */
+static double grid_cost(const lc_encoding *e, const lc_hlayer *L, int maxq, float *x, float *wt)
+{
+    uint64_t hist[256] = {0};
+    double d = 0, n = 0;
+    for (int64_t c = 0; c < e->channels; c++) {
+        double wsum;
+        int64_t cnt = gather(e, L, c, x, wt, &wsum);
+        for (int64_t i = 0; i < cnt; i++) {
+            double v = nearbyint(x[i] / (double)e->scale[c]) + e->zero_point[c];
+            int q = v < 0 ? 0 : v > maxq ? maxq : (int)v;
+            double r = x[i] - lc_encoding_value(e, c, q);
+            d += wt[i] * r * r;
+            hist[q]++;
+        }
+        n += (double)cnt;
+    }
+    if (n <= 0) return 0;
+    double bits = 0;
+    for (int q = 0; q <= maxq; q++)
+        if (hist[q]) bits -= (double)hist[q] * log2((double)hist[q] / n);
+    double raw = n * log2((double)maxq + 1);
+    return log(d + 1e-300) + 2 * log(2.0) * (bits < raw ? bits : raw) / n;
+}
+
 /* Per-channel (or per-tensor) min/max grid over the kept weights and 0
  * (GPTQ's). A range shrunk to minimise the diag(H)-weighted rounding
  * error (GPTQ's "mse" grid) was measured worse after compensation, in
  * accuracy and in size (fewer weights round to zero): lenet300 3 bits
  * 0.18 -> 0.40 points, lenet5 0.37 -> 0.53. */
-static lc_status uniform_grid(lc_encoding *e, const lc_hlayer *L, int maxq)
+static lc_status uniform_grid(lc_encoding *e, const lc_hlayer *L, int maxq, bool shared_zero)
 {
     int64_t n = lc_tensor_numel(L->w.tensor);
     float *x = malloc(nz(n) * sizeof *x), *wt = malloc(nz(n) * sizeof *wt);
-    if (!x || !wt) {
+    /* shared_zero: each channel's range, for share_zero */
+    double *los = shared_zero && e->channels > 1 ? malloc(2 * (size_t)e->channels * sizeof *los) : NULL;
+    double *his = los ? los + e->channels : NULL;
+    if (!x || !wt || (shared_zero && e->channels > 1 && !los)) {
         free(x);
         free(wt);
+        free(los);
         return lc_fail(LC_ERR_NO_MEMORY, "tensor '%s': out of memory", L->w.tensor->name);
     }
     for (int64_t c = 0; c < e->channels; c++) {
@@ -132,10 +201,33 @@ static lc_status uniform_grid(lc_encoding *e, const lc_hlayer *L, int maxq)
             hi = x[i] > hi ? x[i] : hi;
         }
         range_grid(lo, hi, maxq, &e->scale[c], &e->zero_point[c]);
+        if (los) los[c] = lo, his[c] = hi;
+    }
+    lc_status s = LC_OK;
+    if (los) {
+        /* shared only where it costs less than the channels' own zero
+           points at equal rate (not on layers whose channels' ranges are
+           too unlike, such as depthwise ones of 9 weights a channel) */
+        float *own_s = malloc((size_t)e->channels * sizeof *own_s);
+        int32_t *own_z = malloc((size_t)e->channels * sizeof *own_z);
+        if (!own_s || !own_z) s = lc_fail(LC_ERR_NO_MEMORY, "tensor '%s': out of memory", L->w.tensor->name);
+        if (!s) {
+            memcpy(own_s, e->scale, (size_t)e->channels * sizeof *own_s);
+            memcpy(own_z, e->zero_point, (size_t)e->channels * sizeof *own_z);
+            double own = grid_cost(e, L, maxq, x, wt);
+            s = share_zero(e, los, his, maxq);
+            if (!s && grid_cost(e, L, maxq, x, wt) > own) {
+                memcpy(e->scale, own_s, (size_t)e->channels * sizeof *own_s);
+                memcpy(e->zero_point, own_z, (size_t)e->channels * sizeof *own_z);
+            }
+        }
+        free(own_s);
+        free(own_z);
     }
     free(x);
     free(wt);
-    return LC_OK;
+    free(los);
+    return s;
 }
 
 /* k-means codebook per channel (or per tensor) of the kept weights, each
@@ -166,7 +258,7 @@ done:
     return s;
 }
 
-lc_status lc_gptq_grid_init(lc_encoding *e, const lc_hlayer *L, bool kmeans, int bits, int axis)
+lc_status lc_gptq_grid_init(lc_encoding *e, const lc_hlayer *L, bool kmeans, int bits, int axis, bool shared_zero)
 {
     lc_tensor *t = L->w.tensor;
     lc_status s;
@@ -175,7 +267,7 @@ lc_status lc_gptq_grid_init(lc_encoding *e, const lc_hlayer *L, bool kmeans, int
         return kmeans_grid(e, L);
     }
     if ((s = lc_encoding_set_kind(e, t, LC_ENC_UNIFORM, bits, axis, 0))) return s;
-    return uniform_grid(e, L, (1 << bits) - 1);
+    return uniform_grid(e, L, (1 << bits) - 1, shared_zero);
 }
 
 lc_status lc_gptq_prune_zeros(lc_tensor *t)
@@ -217,7 +309,7 @@ static lc_status quantize_layer(void *user, lc_hlayer *L, int index)
     for (int64_t i = 0; i < lc_tensor_numel(t) && !any_zero; i++) any_zero = v0[i] == 0.0f;
     if (any_zero && (s = lc_encoding_mask_from_zeros(t))) goto done;
     int axis = st->per_channel ? L->w.out_axis : -1;
-    if ((s = lc_gptq_grid_init(e, L, st->kmeans, st->bits, axis))) goto done;
+    if ((s = lc_gptq_grid_init(e, L, st->kmeans, st->bits, axis, false))) goto done;
     lc_gptq_grid qc = {e, 0, k, codes, maxq};
     lc_sweep_opts o = {st->block, 0, 0, 0, 0, lc_gptq_quant, &qc, NULL};
     float *v = t->data;

@@ -32,7 +32,7 @@ const char *lc_pipeline_auto_recipe(void)
        damped for calibration sets smaller than a layer's inputs, the
        output channels' scale restored after each wave (BatchNorm is folded
        first, so there is no BatchNorm to re-estimate) */
-    return "{\"passes\": [{\"pass\": \"prune-hessian\", \"bits\": 2, \"damp\": 0.3, \"rescale\": true},"
+    return "{\"passes\": [{\"pass\": \"prune-hessian\", \"bits\": 2, \"damp\": 0.3, \"rescale\": true, \"grid\": \"shared\"},"
            " {\"pass\": \"huffman\"}]}";
 }
 

@@ -227,6 +227,8 @@ check(np.array_equal(got, near), "quantize-kmeans compensate=none: nearest centr
 for params, kw in [("sparsity=0.6,bits=3,block=16", dict(sparsity=0.6, bits=3, block=16)),
                    ("sparsity=0.5,bits=2", dict(sparsity=0.5, bits=2)),
                    ("sparsity=0.6,bits=3,block=16,fit=all", dict(sparsity=0.6, bits=3, block=16, fit="all")),
+                   ("sparsity=0.3,bits=3,grid=shared", dict(sparsity=0.3, bits=3, grid="shared")),
+                   ("sparsity=0.5,bits=2,grid=shared,fit=all", dict(sparsity=0.5, bits=2, grid="shared", fit="all")),
                    ("sparsity=0.7,bits=3,grid=kmeans,block=16", dict(sparsity=0.7, bits=3, grid="kmeans", block=16)),
                    ("sparsity=0.4,bits=2,grid=kmeans,damp=0.3", dict(sparsity=0.4, bits=2, grid="kmeans", damp=0.3))]:
     got = run_pass(mpath, "prune-hessian", params + ",correct=none", xpath)["w0"]
@@ -243,10 +245,29 @@ for params, kw in [("sparsity=0.6,bits=3,block=16", dict(sparsity=0.6, bits=3, b
     check(np.mean(got == 0) >= kw["sparsity"] - 1e-9, "  sparsity %.3f >= %.2f (rounded-to-zero weights pruned too)"
           % (np.mean(got == 0), kw["sparsity"]))
 
+# grid=shared where the rows' ranges are unlike (half of them all positive,
+# half all negative): no one zero point serves them, the rate-distortion
+# cost keeps each row's own; on w0 (rows alike) it shares one
+wu = np.where(np.arange(N)[:, None] < N // 2, np.abs(w0), -np.abs(w0)).astype(np.float32)
+upath = save(gemm_model([(wu, b0)]), "gemm_unlike.onnx")
+for wm, path, want_one in [(w0, mpath, True), (wu, upath, False)]:
+    got = run_pass(path, "prune-hessian", "sparsity=0.3,bits=3,grid=shared,correct=none", xpath)["w0"]
+    ref, _ = sparsegpt_joint(wm, h, sparsity=0.3, bits=3, grid="shared")
+    compare("Gemm joint grid=shared, rows %s" % ("alike" if want_one else "unlike"), got, ref)
+    # each row's zero code: its lowest value over its step (all rows have
+    # a negative and a positive value here only when alike)
+    zc = set()
+    for r in got:
+        u = np.unique(r)
+        zc.add(int(round(-u[0] / np.min(np.diff(u)))) if u.size > 1 else 0)
+    check((len(zc) == 1) == want_one, "  %s zero code(s) %s: %s" % (len(zc), sorted(zc),
+          "one shared" if want_one else "the rows' own (shared costs more)"))
+
 # the same through the CLI into a .lcm file and back
 shrink = os.environ.get("SHRINK")
 if shrink:
     for params, kw in [("sparsity=0.6,bits=3,block=16", dict(sparsity=0.6, bits=3, block=16)),
+                       ("sparsity=0.3,bits=3,grid=shared", dict(sparsity=0.3, bits=3, grid="shared")),
                        ("sparsity=0.7,bits=3,grid=kmeans,block=16", dict(sparsity=0.7, bits=3, grid="kmeans", block=16))]:
         lcm = os.path.join(TMP, "joint.lcm")
         rep = os.path.join(TMP, "joint.json")

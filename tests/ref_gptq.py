@@ -36,6 +36,49 @@ def uniform_grid(w, bits, keep=None):
     return np.array(scales, dtype=np.float32), np.array(zeros)
 
 
+def shared_zero_grid(w, bits, keep=None):
+    """uniform_grid with one zero point for all rows (the lower median of
+    theirs), each row's scale the smallest float32 that covers its range
+    with it (prune-hessian grid=shared)."""
+    maxq = 2 ** bits - 1
+    w = np.asarray(w, dtype=np.float32)
+    if keep is None:
+        keep = np.ones(w.shape, dtype=bool)
+    _, zeros = uniform_grid(w, bits, keep)
+    z = int(np.sort(zeros)[(len(zeros) - 1) // 2])
+    scales = []
+    for r in range(w.shape[0]):
+        v = w[r][keep[r]]
+        lo = min(float(v.min()) if v.size else 0.0, 0.0)
+        hi = max(float(v.max()) if v.size else 0.0, 0.0)
+        if lo == 0 and hi == 0:
+            lo, hi = -1.0, 1.0
+        sc = max(-lo / z if z > 0 else 0.0, hi / (maxq - z) if z < maxq else 0.0)
+        f = np.float32(sc)
+        if float(f) < sc:
+            f = np.nextafter(f, np.float32(np.inf))
+        scales.append(f if f > 0 else np.float32(1e-30))
+    return np.array(scales, dtype=np.float32), np.full(w.shape[0], z)
+
+
+def grid_cost(w, bits, scales, zeros, keep, hdiag):
+    """ln D + 2 ln 2 R / n of a uniform grid on the kept weights (D: the
+    H_jj-weighted squared rounding error, R: the entropy in bits of all
+    codes in one histogram, or raw bits when fewer), as prune-hessian's
+    grid=shared compares the shared and the rows' own zero points."""
+    maxq = 2 ** bits - 1
+    w = np.asarray(w, dtype=np.float32).astype(np.float64)
+    s = scales.astype(np.float64)[:, None]
+    q = np.clip(np.rint(w / s) + zeros[:, None], 0, maxq)
+    val = ((q - zeros[:, None]).astype(np.float32) * scales[:, None]).astype(np.float64)
+    wt = np.broadcast_to(np.asarray(hdiag, dtype=np.float32).astype(np.float64), w.shape)
+    d = float(np.sum((wt * (w - val) ** 2)[keep]))
+    _, cnt = np.unique(q[keep], return_counts=True)
+    n = float(keep.sum())
+    bits_ = float(-np.sum(cnt * np.log2(cnt / n)))
+    return np.log(d + 1e-300) + 2 * np.log(2.0) * min(bits_, n * bits) / n
+
+
 def gptq(w, h, bits=4, block=128, act_order=False, damp=0.01, codebook=None, keep=None):
     """Quantizes w (rows x k) with Hessian h; returns float32 weights.
 

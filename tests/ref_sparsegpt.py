@@ -177,11 +177,13 @@ def sparsegpt_joint(w, h, sparsity, bits, grid="uniform", block=128, damp=0.01, 
     sweep prunes each block's mask and quantizes every kept weight, both
     errors compensated through U. The grid (quantize-gptq's) is fitted to
     the weights a pruning-only sweep keeps, with their compensated values
-    (float32): uniform, per-row asymmetric min/max of those and 0; kmeans,
+    (float32): uniform, per-row asymmetric min/max of those and 0 (shared:
+    with one zero point for all rows, ref_gptq.shared_zero_grid, when
+    ref_gptq.grid_cost says it costs less); kmeans,
     one codebook, their weighted optimal k-means (weights H_jj). fit="all"
     (uniform only): the grid of the unpruned layer's weights instead.
     Returns (float32 weights, codebook or None)."""
-    from ref_gptq import uniform_grid  # ref_gptq imports this module
+    from ref_gptq import grid_cost, shared_zero_grid, uniform_grid  # ref_gptq imports this module
 
     w = np.asarray(w, dtype=np.float32)
     rows, k = w.shape
@@ -199,7 +201,14 @@ def sparsegpt_joint(w, h, sparsity, bits, grid="uniform", block=128, damp=0.01, 
             c = cb.astype(np.float64)
             return c[np.argmin(np.abs(v[:, None] - c[None, :]), axis=1)]
     else:
-        scales, zeros = uniform_grid(pw_, bits, pk) if fit == "kept" else uniform_grid(w, bits)
+        gw, gk = (pw_, pk) if fit == "kept" else (w, np.ones(w.shape, dtype=bool))
+        scales, zeros = uniform_grid(gw, bits, gk)
+        if grid == "shared":
+            # the shared zero point where it costs less at equal rate
+            s2, z2 = shared_zero_grid(gw, bits, gk)
+            hd = np.diag(np.asarray(h, dtype=np.float64))
+            if grid_cost(gw, bits, s2, z2, gk, hd) <= grid_cost(gw, bits, scales, zeros, gk, hd):
+                scales, zeros = s2, z2
 
         def quant(ridx, col, v):
             s = scales[ridx].astype(np.float64)
