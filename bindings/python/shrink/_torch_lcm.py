@@ -31,39 +31,6 @@ def export_onnx(net, example_input, path):
         net.train(was_training)
 
 
-def lean_graph(path):
-    """Rewrites the exported ONNX file with what the .lcm stores once but
-    no reader needs: node names and doc strings emptied, intermediate
-    values numbered ("0", "1", ...), value_info and producer dropped. The
-    initializers and the graph's inputs and outputs keep their names (a
-    graph with subgraphs is left as it is). On DS-CNN this saves 122 of
-    the 749 deflated graph bytes (2.5% of its 20x budget)."""
-    m = onnx.load(path)
-    g = m.graph
-    if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for n in g.node for a in n.attribute):
-        return  # subgraphs name outer values: left as exported
-    keep = {v.name for v in g.input} | {v.name for v in g.output} | {t.name for t in g.initializer}
-    rename = {}
-
-    def short(name):
-        if name == "" or name in keep:
-            return name
-        if name not in rename:
-            rename[name] = str(len(rename))
-        return rename[name]
-
-    for node in g.node:
-        node.name = ""
-        node.doc_string = ""
-        node.input[:] = [short(x) for x in node.input]
-        node.output[:] = [short(x) for x in node.output]
-    del g.value_info[:]
-    g.doc_string = ""
-    m.producer_name = ""
-    m.producer_version = ""
-    onnx.save(m, path)
-
-
 def _key(a):
     return np.ascontiguousarray(a, dtype=np.float32).tobytes()
 
@@ -122,7 +89,6 @@ def build_lcm_model(net, example_input, shared, inits, tmp):
     Huffman coding. `shared`: param name -> (mask bool, codebook, codes)."""
     path = os.path.join(tmp, "trained.onnx")
     export_onnx(net, example_input, path)
-    lean_graph(path)
     m = load(path)
     for n, (mask, cb, codes) in shared.items():
         init, tr = inits[n]

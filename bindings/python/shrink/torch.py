@@ -224,7 +224,6 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
         train.round_to_half(base_net, set(names))
         base_path = os.path.join(tmp, "base.onnx")
         lcm.export_onnx(base_net, example_input, base_path)
-        lcm.lean_graph(base_path)
         base = lcm.load(base_path)
         xv, yv = _val_arrays(val_loader, val_limit)
         onnx_names = [inits[n][0] for n in names]
