@@ -71,10 +71,10 @@ static const lc_param_desc params[] = {
      "joint mode (SparseGPT's): also quantize the kept weights to this many bits in the same sweep, each "
      "column's pruning and rounding errors compensated together (0: prune only)"},
     {"grid", LC_PARAM_ENUM, "uniform", 0, 0, "uniform|shared|kmeans",
-     "bits > 0: quantize-gptq's grids: per-channel asymmetric min/max, the same with one zero point shared by "
-     "all channels (each channel's scale covering its range; the codes of all channels centred alike, so "
-     "Huffman codes them in fewer bytes), or one k-means codebook per layer (fitted to the weights a "
-     "pruning-only sweep keeps, weighted by diag(H))"},
+     "bits > 0: quantize-gptq's grids: per-channel asymmetric min/max; shared: the same with one zero point "
+     "for all channels (each channel's scale covering its range, so Huffman codes the channels' codes in fewer "
+     "bytes) on the layers where a rate-distortion estimate says it costs less than their own; or one k-means "
+     "codebook per layer (fitted to the weights a pruning-only sweep keeps, weighted by diag(H))"},
     {"fit", LC_PARAM_ENUM, "kept", 0, 0, "kept|all",
      "bits > 0, uniform grid: fit each channel's min/max to the weights a pruning-only sweep keeps (with "
      "their compensated values), or to all weights of the unpruned layer (one sweep less)"},

@@ -119,8 +119,10 @@ static int cmp_i32(const void *a, const void *b)
  * channel's scale the smallest that still covers its range [lo[c], hi[c]]
  * with it. The codes of all channels are then centred on the same symbol,
  * so one Huffman table per tensor codes them near their per-channel
- * entropy: on the zoo's large layers at 3 bits, -12..-22% bytes of the
- * value stream for +1.1..1.5 dB rounding error (benchmarks/results/auto.md). */
+ * entropy (lenet300's first layer at 3 bits: 42.6 kB of codes whose
+ * per-channel entropy is ~31.7 kB) for a coarser step on asymmetric
+ * channels; uniform_grid keeps it where grid_cost says it pays
+ * (benchmarks/results/auto.md, round 4). */
 static lc_status share_zero(lc_encoding *e, const double *lo, const double *hi, int maxq)
 {
     int32_t *z = malloc((size_t)e->channels * sizeof *z);
