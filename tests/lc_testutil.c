@@ -176,3 +176,25 @@ bool inits_equal(const lc_model *a, const lc_model *b)
     }
     return true;
 }
+
+lc_status record_input(void *user, int node_index, const lc_node *node, int n_in, const lc_value *const *in,
+                       int n_out, const lc_value *const *out)
+{
+    (void)node, (void)n_in, (void)n_out, (void)out;
+    seen_input *s = user;
+    s->calls++;
+    if (node_index != s->node) return LC_OK;
+    int64_t k = lc_value_numel(in[0]);
+    if (s->n + k > s->cap) {
+        s->cap = 2 * (s->n + k);
+        s->v = realloc(s->v, (size_t)s->cap * sizeof *s->v);
+        ck_assert_ptr_nonnull(s->v);
+    }
+    memcpy(s->v + s->n, in[0]->data, (size_t)k * sizeof *s->v);
+    s->n += k;
+    s->ndim = in[0]->ndim;
+    int64_t per_sample = 1;
+    for (int d = 1; d < in[0]->ndim; d++) per_sample *= s->dims[d] = in[0]->dims[d];
+    s->dims[0] = s->n / per_sample;
+    return LC_OK;
+}

@@ -68,6 +68,24 @@ lc_attr make_attr_int(const char *name, int64_t i);
 lc_attr make_attr_float(const char *name, float f);
 lc_attr make_attr_string(const char *name, const char *s);
 
+/* ---- observing a run ---- */
+
+/* What node `node`'s first input held over a run, batch after batch, and
+ * how many times the observer was called (for any node). dims: the last
+ * batch's shape with dims[0] the samples of all batches. Free v. */
+typedef struct seen_input {
+    int node;
+    float *v;
+    int64_t n, cap;
+    int calls;
+    int ndim;
+    int64_t dims[LC_MAX_DIMS];
+} seen_input;
+
+/* An lc_observer (user: a seen_input) that records it. */
+lc_status record_input(void *user, int node_index, const lc_node *node, int n_in, const lc_value *const *in,
+                       int n_out, const lc_value *const *out);
+
 /* Runs every test of `s` (and frees it): 0 when all pass, else 1, for
  * main's return. */
 int run_suite(Suite *s);

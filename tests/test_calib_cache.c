@@ -20,51 +20,25 @@
 #include "lc_pass.h"
 #include "lc_testutil.h"
 
-/* What an observer saw of one node's first input, and how many nodes ran. */
-typedef struct seen {
-    int node;
-    float *v;
-    int64_t n, cap;
-    int calls;
-} seen;
-
-static lc_status record(void *user, int node_index, const lc_node *node, int n_in, const lc_value *const *in, int n_out,
-                        const lc_value *const *out)
-{
-    (void)node, (void)n_in, (void)n_out, (void)out;
-    seen *s = user;
-    s->calls++;
-    if (node_index != s->node) return LC_OK;
-    int64_t k = lc_value_numel(in[0]);
-    if (s->n + k > s->cap) {
-        s->cap = 2 * (s->n + k);
-        s->v = realloc(s->v, (size_t)s->cap * sizeof *s->v);
-        ck_assert_ptr_nonnull(s->v);
-    }
-    memcpy(s->v + s->n, in[0]->data, (size_t)k * sizeof *s->v);
-    s->n += k;
-    return LC_OK;
-}
-
 /* One run needing only `node`, through ctx; returns what it saw
  * (inputs: lc_calib_run_inputs, else lc_calib_run_nodes). */
-static seen observe_run(const lc_model *m, const lc_context *ctx, int node, bool inputs)
+static seen_input observe_run(const lc_model *m, const lc_context *ctx, int node, bool inputs)
 {
     bool need[256] = {false};
     ck_assert_int_lt(m->graph->n_nodes, 256);
     need[node] = true;
-    seen s = {node, NULL, 0, 0, 0};
-    if (inputs) ck_assert_int_eq(lc_calib_run_inputs(m, ctx, record, &s, need), LC_OK);
-    else ck_assert_int_eq(lc_calib_run_nodes(m, ctx, record, &s, need), LC_OK);
+    seen_input s = {.node = node};
+    if (inputs) ck_assert_int_eq(lc_calib_run_inputs(m, ctx, record_input, &s, need), LC_OK);
+    else ck_assert_int_eq(lc_calib_run_nodes(m, ctx, record_input, &s, need), LC_OK);
     return s;
 }
 
-static seen observe_node(const lc_model *m, const lc_context *ctx, int node)
+static seen_input observe_node(const lc_model *m, const lc_context *ctx, int node)
 {
     return observe_run(m, ctx, node, false);
 }
 
-static bool same_seen(const seen *a, const seen *b)
+static bool same_seen(const seen_input *a, const seen_input *b)
 {
     return a->n == b->n && a->n > 0 && !memcmp(a->v, b->v, (size_t)a->n * sizeof *a->v);
 }
@@ -115,22 +89,22 @@ START_TEST(resumed_runs_see_the_same_bits)
     ck_assert_int_lt(conv2, conv4);
 
     /* the first cached run runs everything up to its node and saves */
-    seen a = observe_node(m, &cached, conv1), a0 = observe_node(m, ctx, conv1);
+    seen_input a = observe_node(m, &cached, conv1), a0 = observe_node(m, ctx, conv1);
     ck_assert(same_seen(&a, &a0));
     ck_assert_int_eq(a.calls, a0.calls);
     /* the next one resumes before conv1: fewer nodes run, same input seen */
-    seen b = observe_node(m, &cached, conv4), b0 = observe_node(m, ctx, conv4);
+    seen_input b = observe_node(m, &cached, conv4), b0 = observe_node(m, ctx, conv4);
     ck_assert(same_seen(&b, &b0));
     ck_assert_int_lt(b.calls, b0.calls);
     /* again from the saved point before conv4: nothing runs before it */
-    seen c = observe_node(m, &cached, conv4);
+    seen_input c = observe_node(m, &cached, conv4);
     ck_assert(same_seen(&c, &b0));
     ck_assert_int_lt(c.calls, b.calls);
 
     /* conv4's own weight comes after the saved point: still resumed */
     lc_tensor *w4 = lc_graph_init(m->graph, m->graph->nodes[conv4]->inputs[1]);
     ((float *)w4->data)[0] += 1.0f;
-    seen e = observe_node(m, &cached, conv4);
+    seen_input e = observe_node(m, &cached, conv4);
     ck_assert(same_seen(&e, &b0));
     ck_assert_int_eq(e.calls, c.calls);
 
@@ -138,16 +112,16 @@ START_TEST(resumed_runs_see_the_same_bits)
      * it and runs from the input, giving what an uncached run gives */
     lc_tensor *w2 = lc_graph_init(m->graph, m->graph->nodes[conv2]->inputs[1]);
     for (int64_t i = 0; i < lc_tensor_numel(w2); i += 3) ((float *)w2->data)[i] = 0.0f;
-    seen f = observe_node(m, &cached, conv4), f0 = observe_node(m, ctx, conv4);
+    seen_input f = observe_node(m, &cached, conv4), f0 = observe_node(m, ctx, conv4);
     ck_assert(same_seen(&f, &f0));
     ck_assert(!same_seen(&f, &b0));
     ck_assert_int_eq(f.calls, b0.calls);
     /* a node before the saved point cannot be served from it */
-    seen g = observe_node(m, &cached, conv1);
+    seen_input g = observe_node(m, &cached, conv1);
     ck_assert(same_seen(&g, &a0));
     ck_assert_int_eq(g.calls, a0.calls);
 
-    seen *all[] = {&a, &a0, &b, &b0, &c, &e, &f, &f0, &g};
+    seen_input *all[] = {&a, &a0, &b, &b0, &c, &e, &f, &f0, &g};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) free(all[i]->v);
     lc_calib_cache_free(cache);
     teardown(&fx);
@@ -165,14 +139,14 @@ START_TEST(input_runs_see_the_same_bits)
     lc_context cached = *fx.ctx;
     cached.calib_cache = cache;
     int conv1 = nth_node(fx.orig, "Conv", 1), conv4 = nth_node(fx.orig, "Conv", 4);
-    seen a0 = observe_node(fx.orig, fx.ctx, conv1), b0 = observe_node(fx.orig, fx.ctx, conv4);
-    seen a = observe_run(fx.orig, fx.ctx, conv1, true), b = observe_run(fx.orig, fx.ctx, conv4, true);
+    seen_input a0 = observe_node(fx.orig, fx.ctx, conv1), b0 = observe_node(fx.orig, fx.ctx, conv4);
+    seen_input a = observe_run(fx.orig, fx.ctx, conv1, true), b = observe_run(fx.orig, fx.ctx, conv4, true);
     ck_assert(same_seen(&a, &a0));
     ck_assert(same_seen(&b, &b0));
     /* one call per node up to the needed one, which is seen but not run */
     ck_assert_int_eq(a.calls, a0.calls);
-    seen c = observe_run(fx.orig, &cached, conv1, true), d = observe_run(fx.orig, &cached, conv4, true);
-    seen e = observe_run(fx.orig, &cached, conv4, true), f = observe_node(fx.orig, &cached, conv4);
+    seen_input c = observe_run(fx.orig, &cached, conv1, true), d = observe_run(fx.orig, &cached, conv4, true);
+    seen_input e = observe_run(fx.orig, &cached, conv4, true), f = observe_node(fx.orig, &cached, conv4);
     ck_assert(same_seen(&c, &a0));
     ck_assert(same_seen(&d, &b0));
     ck_assert(same_seen(&e, &b0));
@@ -180,7 +154,7 @@ START_TEST(input_runs_see_the_same_bits)
     ck_assert_int_lt(d.calls, b.calls);
     /* resumed exactly at the needed node: it is the only call, per batch */
     ck_assert_int_eq(e.calls, 3);
-    seen *all[] = {&a0, &b0, &a, &b, &c, &d, &e, &f};
+    seen_input *all[] = {&a0, &b0, &a, &b, &c, &d, &e, &f};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) free(all[i]->v);
     lc_calib_cache_free(cache);
     teardown(&fx);

@@ -17,38 +17,10 @@
 #include "lc_hessian.h"
 #include "lc_testutil.h"
 
-/* The first input of node `node` over the whole run (all batches). */
-typedef struct seen {
-    int node;
-    float *v;
-    int64_t n, cap;
-    int64_t dims[4];
-} seen;
-
-static lc_status record(void *user, int node_index, const lc_node *node, int n_in, const lc_value *const *in, int n_out,
-                        const lc_value *const *out)
-{
-    (void)node, (void)n_in, (void)n_out, (void)out;
-    seen *s = user;
-    if (node_index != s->node) return LC_OK;
-    int64_t k = lc_value_numel(in[0]);
-    if (s->n + k > s->cap) {
-        s->cap = 2 * (s->n + k);
-        s->v = realloc(s->v, (size_t)s->cap * sizeof *s->v);
-        ck_assert_ptr_nonnull(s->v);
-    }
-    memcpy(s->v + s->n, in[0]->data, (size_t)k * sizeof *s->v);
-    s->n += k;
-    ck_assert_int_eq(in[0]->ndim, 4);
-    for (int d = 1; d < 4; d++) s->dims[d] = in[0]->dims[d];
-    s->dims[0] = s->n / (s->dims[1] * s->dims[2] * s->dims[3]);
-    return LC_OK;
-}
-
 /* Column (c, ky, kx) of output position (oy, ox) of image b: the padded
  * input pixel, for square kernels, symmetric pads and no dilation (what
  * resnet8's Conv layers use). */
-static double patch(const seen *x, int64_t b, int64_t c, int64_t iy, int64_t ix)
+static double patch(const seen_input *x, int64_t b, int64_t c, int64_t iy, int64_t ix)
 {
     const int64_t C = x->dims[1], H = x->dims[2], W = x->dims[3];
     if (iy < 0 || iy >= H || ix < 0 || ix >= W) return 0;
@@ -70,8 +42,9 @@ static void check_layer(lc_model *m, const lc_context *ctx, int node, bool cente
     bool need[256] = {false};
     ck_assert_int_lt(m->graph->n_nodes, 256);
     need[node] = true;
-    seen x = {node, NULL, 0, 0, {0}};
-    ck_assert_int_eq(lc_calib_run_inputs(m, ctx, record, &x, need), LC_OK);
+    seen_input x = {.node = node};
+    ck_assert_int_eq(lc_calib_run_inputs(m, ctx, record_input, &x, need), LC_OK);
+    ck_assert_int_eq(x.ndim, 4);
 
     const int64_t ks = w->dims[2], C = w->dims[1], k = L.cols;
     int64_t strides[2] = {1, 1}, pads[4] = {0, 0, 0, 0};
