@@ -17,6 +17,14 @@ import numpy as np
 from ref_sparsegpt import prepare, sweep
 
 
+def row_range(v):
+    """The range a row's grid covers: its kept values and 0 ([-1, 1] when
+    all are 0)."""
+    lo = min(float(v.min()) if v.size else 0.0, 0.0)
+    hi = max(float(v.max()) if v.size else 0.0, 0.0)
+    return (-1.0, 1.0) if lo == 0 and hi == 0 else (lo, hi)
+
+
 def uniform_grid(w, bits, keep=None):
     maxq = 2 ** bits - 1
     w = np.asarray(w, dtype=np.float32)
@@ -24,11 +32,7 @@ def uniform_grid(w, bits, keep=None):
         keep = np.ones(w.shape, dtype=bool)
     scales, zeros = [], []
     for r in range(w.shape[0]):
-        v = w[r][keep[r]]
-        lo = min(float(v.min()) if v.size else 0.0, 0.0)
-        hi = max(float(v.max()) if v.size else 0.0, 0.0)
-        if lo == 0 and hi == 0:
-            lo, hi = -1.0, 1.0
+        lo, hi = row_range(w[r][keep[r]])
         s = np.float32((float(np.float32(hi)) - float(np.float32(lo))) / maxq)
         z = np.clip(np.rint(-lo / float(s)), 0, maxq)
         scales.append(s)
@@ -48,11 +52,7 @@ def shared_zero_grid(w, bits, keep=None):
     z = int(np.sort(zeros)[(len(zeros) - 1) // 2])
     scales = []
     for r in range(w.shape[0]):
-        v = w[r][keep[r]]
-        lo = min(float(v.min()) if v.size else 0.0, 0.0)
-        hi = max(float(v.max()) if v.size else 0.0, 0.0)
-        if lo == 0 and hi == 0:
-            lo, hi = -1.0, 1.0
+        lo, hi = row_range(w[r][keep[r]])
         sc = max(-lo / z if z > 0 else 0.0, hi / (maxq - z) if z < maxq else 0.0)
         f = np.float32(sc)
         if float(f) < sc:
