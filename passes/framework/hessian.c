@@ -159,16 +159,21 @@ static lc_status add_cols(collect_state *cs, double *h, double *xs, const float 
 #define CONV_SYRK_VALUES ((int64_t)1 << 21)
 
 /* H (k x k, upper triangle, double) += x x^T for the k rows of x (k x ld
- * floats). The product runs in float (ssyrk: twice dgemm's pace; the
- * accumulation of the Hessian was a third of a pruning pipeline's time)
- * over at most CONV_SYRK_COLS positions, so its rounding stays at the
- * float's relative precision times a few dozen, and the chunks add up in
- * double. tmp: k x k floats. */
+ * floats). The products run in float (ssyrk: twice dgemm's pace; the
+ * accumulation of the Hessian was a third of a pruning pipeline's time),
+ * each over at most CONV_SYRK_COLS positions (one image of a large output
+ * is cut into several), so their rounding stays at the float's relative
+ * precision times a few dozen, and they add up in double. tmp: k x k
+ * floats. */
 static void syrk_chunk(double *h, float *tmp, const float *x, int64_t k, int64_t ld)
 {
-    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)k, (int)ld, 1.0f, x, (int)ld, 0.0f, tmp, (int)k);
-    for (int64_t i = 0; i < k; i++)
-        for (int64_t j = i; j < k; j++) h[i * k + j] += tmp[i * k + j];
+    for (int64_t c0 = 0; c0 < ld; c0 += CONV_SYRK_COLS) {
+        const int64_t n = ld - c0 < CONV_SYRK_COLS ? ld - c0 : CONV_SYRK_COLS;
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)k, (int)n, 1.0f, x + c0, (int)ld, 0.0f, tmp,
+                    (int)k);
+        for (int64_t i = 0; i < k; i++)
+            for (int64_t j = i; j < k; j++) h[i * k + j] += tmp[i * k + j];
+    }
 }
 
 /* Sum of n floats in double, eight partial sums (one chain of additions
