@@ -208,25 +208,37 @@ lc_status lc_model_clone(const lc_model *m, lc_model **out) { return clone_model
 
 lc_status lc_model_clone_shared(const lc_model *m, lc_model **out) { return clone_model(m, true, out); }
 
-static lc_status unshare_graph(lc_graph *g)
+static lc_status each_tensor(lc_graph *g, lc_status (*fn)(lc_tensor *, void *), void *user)
 {
     lc_status s = LC_OK;
-    for (int i = 0; g && i < g->n_inits && !s; i++) s = lc_tensor_unshare(g->inits[i]);
+    for (int i = 0; g && i < g->n_inits && !s; i++) s = fn(g->inits[i], user);
     for (int i = 0; g && i < g->n_nodes && !s; i++)
         for (int a = 0; a < g->nodes[i]->n_attrs && !s; a++) {
             lc_attr *at = &g->nodes[i]->attrs[a];
-            if (at->type == LC_ATTR_TENSOR && at->t) s = lc_tensor_unshare(at->t);
-            for (int k = 0; at->type == LC_ATTR_TENSORS && k < at->n && !s; k++) s = lc_tensor_unshare(at->tensors[k]);
-            if (at->type == LC_ATTR_GRAPH && !s) s = unshare_graph(at->g);
-            for (int k = 0; at->type == LC_ATTR_GRAPHS && k < at->n && !s; k++) s = unshare_graph(at->graphs[k]);
+            if (at->type == LC_ATTR_TENSOR && at->t) s = fn(at->t, user);
+            for (int k = 0; at->type == LC_ATTR_TENSORS && k < at->n && !s; k++) s = fn(at->tensors[k], user);
+            if (at->type == LC_ATTR_GRAPH && !s) s = each_tensor(at->g, fn, user);
+            for (int k = 0; at->type == LC_ATTR_GRAPHS && k < at->n && !s; k++) s = each_tensor(at->graphs[k], fn, user);
         }
     return s;
+}
+
+lc_status lc_model_each_tensor(lc_model *m, lc_status (*fn)(lc_tensor *t, void *user), void *user)
+{
+    if (!m) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_each_tensor: NULL model");
+    return each_tensor(m->graph, fn, user);
+}
+
+static lc_status unshare(lc_tensor *t, void *user)
+{
+    (void)user;
+    return lc_tensor_unshare(t);
 }
 
 lc_status lc_model_unshare(lc_model *m)
 {
     if (!m) return lc_fail(LC_ERR_INVALID_ARGUMENT, "lc_model_unshare: NULL model");
-    return unshare_graph(m->graph);
+    return each_tensor(m->graph, unshare, NULL);
 }
 
 static lc_status clone_model(const lc_model *m, bool share, lc_model **out)

@@ -217,6 +217,10 @@ lc_status lc_model_clone_shared(const lc_model *m, lc_model **out);
 /* Gives every tensor of m its own data again (copies only what another
  * model still shares). */
 lc_status lc_model_unshare(lc_model *m);
+/* Calls fn(t, user) on every tensor of m in a fixed order: per graph its
+ * initializers, then its nodes' tensor attributes, each subgraph where its
+ * node's attribute stands; stops at the first failure and returns it. */
+lc_status lc_model_each_tensor(lc_model *m, lc_status (*fn)(lc_tensor *t, void *user), void *user);
 
 /* A model parked in an unnamed temporary file (core/spill.c): tensor data
  * and encodings' masks and codes on disk, the structure in memory. */

@@ -25,24 +25,12 @@ struct lc_spilled {
     int n, cap;
 };
 
-typedef lc_status (*tensor_fn)(lc_spilled *sp, lc_tensor *t, int *k);
-
-/* Every tensor of g in a fixed order: initializers, then node attributes,
- * subgraphs in place (the order lc_model_unshare uses). */
-static lc_status walk(lc_spilled *sp, lc_graph *g, tensor_fn fn, int *k)
-{
-    lc_status s = LC_OK;
-    for (int i = 0; g && i < g->n_inits && !s; i++) s = fn(sp, g->inits[i], k);
-    for (int i = 0; g && i < g->n_nodes && !s; i++)
-        for (int a = 0; a < g->nodes[i]->n_attrs && !s; a++) {
-            lc_attr *at = &g->nodes[i]->attrs[a];
-            if (at->type == LC_ATTR_TENSOR && at->t) s = fn(sp, at->t, k);
-            for (int j = 0; at->type == LC_ATTR_TENSORS && j < at->n && !s; j++) s = fn(sp, at->tensors[j], k);
-            if (at->type == LC_ATTR_GRAPH && !s) s = walk(sp, at->g, fn, k);
-            for (int j = 0; at->type == LC_ATTR_GRAPHS && j < at->n && !s; j++) s = walk(sp, at->graphs[j], fn, k);
-        }
-    return s;
-}
+/* A walk over the tensors of one model (lc_model_each_tensor), the k-th
+ * parked record next. */
+typedef struct cursor {
+    lc_spilled *sp;
+    int k;
+} cursor;
 
 static lc_status put(lc_spilled *sp, const void *p, size_t n, const char *name)
 {
@@ -59,9 +47,9 @@ static lc_status get(lc_spilled *sp, void *p, size_t n, const char *name)
 }
 
 /* Writes t's data, mask and codes and frees them (t is the skeleton's). */
-static lc_status park(lc_spilled *sp, lc_tensor *t, int *k)
+static lc_status park(lc_tensor *t, void *user)
 {
-    (void)k;
+    lc_spilled *sp = ((cursor *)user)->sp;
     lc_status s = lc_vec_reserve((void **)&sp->t, &sp->cap, sp->n + 1, sizeof *sp->t);
     if (s) return s;
     int64_t numel = lc_shape_numel(t->ndim, t->dims, 0);
@@ -91,10 +79,12 @@ static lc_status park(lc_spilled *sp, lc_tensor *t, int *k)
 
 /* Reads back into a fresh clone of the skeleton: lc_tensor_clone gave it
  * zeroed (untouched) data of the right size; masks and codes are new. */
-static lc_status unpark(lc_spilled *sp, lc_tensor *t, int *k)
+static lc_status unpark(lc_tensor *t, void *user)
 {
-    if (*k >= sp->n) return lc_fail(LC_ERR_INTERNAL, "tensor '%s': not in the temporary file", t->name);
-    parked pk = sp->t[(*k)++];
+    cursor *c = user;
+    lc_spilled *sp = c->sp;
+    if (c->k >= sp->n) return lc_fail(LC_ERR_INTERNAL, "tensor '%s': not in the temporary file", t->name);
+    parked pk = sp->t[c->k++];
     int64_t numel = lc_shape_numel(t->ndim, t->dims, 0);
     if (pk.nbytes && pk.nbytes != t->nbytes)
         return lc_fail(LC_ERR_INTERNAL, "tensor '%s': %zu bytes parked, %zu expected", t->name, pk.nbytes, t->nbytes);
@@ -141,8 +131,8 @@ lc_status lc_model_spill(lc_model **m, lc_spilled **out)
         free(sp);
         return lc_fail(LC_ERR_IO, "cannot create a temporary file to park a model in (TMPDIR)");
     }
-    int k = 0;
-    lc_status s = walk(sp, (*m)->graph, park, &k);
+    cursor c = {sp, 0};
+    lc_status s = lc_model_each_tensor(*m, park, &c);
     if (!s && fflush(sp->f)) s = lc_fail(LC_ERR_IO, "writing a model to a temporary file failed");
     /* the model is the skeleton now (also after a failure: its data may be
        partly gone, so it is not handed back) */
@@ -164,9 +154,9 @@ lc_status lc_spilled_load(lc_spilled *sp, lc_model **out)
     lc_status s = lc_model_clone(sp->skel, &m);
     if (s) return s;
     if (fseek(sp->f, 0, SEEK_SET)) s = lc_fail(LC_ERR_IO, "rewinding a temporary file failed");
-    int k = 0;
-    if (!s) s = walk(sp, m->graph, unpark, &k);
-    if (!s && k != sp->n) s = lc_fail(LC_ERR_INTERNAL, "%d tensors parked, %d loaded", sp->n, k);
+    cursor c = {sp, 0};
+    if (!s) s = lc_model_each_tensor(m, unpark, &c);
+    if (!s && c.k != sp->n) s = lc_fail(LC_ERR_INTERNAL, "%d tensors parked, %d loaded", sp->n, c.k);
     if (s) {
         lc_model_free(m);
         return s;
