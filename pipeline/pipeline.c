@@ -390,7 +390,7 @@ static lc_status back_off(run_state *r, const lc_model *cur, const step *st, lc_
     lc_status s = lc_params_copy(&trial, &st->params);
     if (s) return s;
     bool pending = false; /* the best was measured before: built at the end */
-    lc_spilled *best_sp = NULL; /* parked while the next setting is tried */
+    lc_spilled *best_sp = NULL; /* the best, parked while another setting is tried */
     for (int iter = 0; iter < 8 && !s; iter++) {
         double mid = is_int ? (iter == 0 ? hi : round((lo + hi) / 2)) : (iter == 0 ? hi : (lo + hi) / 2);
         if (is_int && iter > 0 && (mid == lo || mid == hi)) break;
@@ -400,6 +400,7 @@ static lc_status back_off(run_state *r, const lc_model *cur, const step *st, lc_
         free(tv->str);
         tv->str = NULL;
         if ((s = lc_params_set(&trial, d->name, txt))) break;
+        if (r->ckpt && *best && (s = lc_model_spill(best, &best_sp))) break;
         lc_model *cand;
         double acc;
         int64_t bytes;
@@ -417,7 +418,6 @@ static lc_status back_off(run_state *r, const lc_model *cur, const step *st, lc_
             best_sp = NULL;
             *best = cand;
             pending = !cand;
-            if (r->ckpt && cand && (s = lc_model_spill(best, &best_sp))) break;
             *best_acc = acc;
             *best_bytes = bytes;
             lc_params_clear(best_params);
