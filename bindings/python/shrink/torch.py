@@ -133,9 +133,11 @@ def _val_arrays(val_loader, limit):
 class _Round:
     """One retraining round's outcome."""
 
-    def __init__(self, net, plan, masks, pre_share, shared, lcm_bytes, top1, steps):
+    def __init__(self, net, plan, masks, pre_share, shared, lcm_bytes, top1, steps, drop_ci, judged):
         self.net, self.plan, self.masks, self.pre_share = net, plan, masks, pre_share
         self.shared, self.bytes, self.top1, self.steps = shared, lcm_bytes, top1, steps
+        # the drop's interval, and the drop the budget is judged on (its upper end, or the point estimate)
+        self.drop_ci, self.judged = drop_ci, judged
 
 
 def compress(model, train_loader, val_loader, example_input, ratio=40, max_drop=0.5, seed=0, out=None, *,
@@ -263,9 +265,9 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
             size = lcm.lcm_size(m)
             top1, counts = train.paired(float_net, net, val_loader)
             bar.val = top1
-            r = _Round(net, plan, masks, pre_share, shared, size, top1, n_prune + n_share)
-            r.drop_ci = interval_from_counts(*counts, confidence or 0.95)
-            r.judged = r.drop_ci[1] if confidence > 0 else float_top1 - top1
+            drop_ci = interval_from_counts(*counts, confidence or 0.95)
+            r = _Round(net, plan, masks, pre_share, shared, size, top1, n_prune + n_share, drop_ci,
+                       drop_ci[1] if confidence > 0 else float_top1 - top1)
             rounds.append(dict(kind=kind, bytes=size, top1=round(top1, 4), pruned_top1=round(pruned_top1, 4),
                                drop_ci=[round(v, 4) for v in r.drop_ci], steps=r.steps,
                                plan={n: list(plan[n]) for n in names}))
