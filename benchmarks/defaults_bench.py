@@ -79,6 +79,17 @@ PASSES = {
                          dict(criterion="l1", correct="auto"),
                          [{}, {"criterion": "l2"}, {"criterion": "bn-gamma"}, {"correct": "none"},
                           {"correct": "bias"}]),
+    # a second look at one question ("NAME#topic": the pass NAME, its own
+    # section): the statistics correction at the current defaults, 10% too
+    "prune-magnitude#correct": (["sparsity=0.1", "sparsity=0.5", "sparsity=0.7"],
+                                dict(scope="global", correct="auto"),
+                                [{}, {"correct": "none"}, {"correct": "bias"}]),
+    # compensate=gptq's GPTQ only where the calibration data gave at least as
+    # many input vectors as the layer has columns (quantize-gptq min_inputs=1);
+    # the @pass row is GPTQ on every layer, as before
+    "quantize-kmeans#min_inputs": (["bits=4", "bits=3"],
+                                   dict(compensate="gptq", granularity="layer", correct="auto"),
+                                   [{}, {"@pass": "quantize-gptq", "grid": "kmeans"}, {"compensate": "none"}]),
     "quantize-int8": ([""],
                       dict(granularity="channel", act_type="uint8", calib="minmax", correct="auto"),
                       [{}, {"calib": "percentile"}, {"calib": "entropy"}, {"calib": "mse"}, {"act_type": "int8"},
@@ -207,7 +218,7 @@ def main():
                 basehits = None
                 for vi, over in enumerate(variants):
                     other, spec = knobs(level, base, over)
-                    pn = other or pname
+                    pn = other or pname.split("#")[0]
                     key = "%s|%s|%s" % (sha, pn, effective(m, spec))
                     if a.variants and vi >= a.variants and key not in cache:
                         continue

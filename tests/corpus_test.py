@@ -17,7 +17,9 @@ its own kind (tests/corpus_inputs.py):
   int8       `shrink run --pass quantize-int8` (with --calib)
   lcm        prune-magnitude 0.1 + quantize-kmeans 8 bits + huffman to .lcm (the
              passes' other parameters at their defaults: global magnitude
-             ranking, the optimal 1-D k-means), then `shrink decode` back to ONNX
+             ranking, the optimal 1-D k-means, GPTQ-compensated assignment
+             and the statistics correction, which use --calib), then
+             `shrink decode` back to ONNX
   structured `shrink run --pass prune-structured:ratio=0.1,criterion=l1`
 For int8, lcm and structured, ONNX Runtime runs the written model on the
 validation inputs and the SNR of its first output against the float
@@ -115,11 +117,6 @@ EXPECTED = {
     # dB over clipping only); no fallback short of every layer met 15 dB
     # (16 layers: 13.8 dB)
     "ppocr_v4_det": {"int8": BELOW},
-    # lcm: 10% magnitude pruning alone gives 12.9 dB on this small
-    # classifier (8 to 200 channels); no layer dominates (each alone >= 20
-    # dB); with calibration data and prune-magnitude's correct=bias: 23.0 dB;
-    # ranking BN-folded magnitudes: 15.6 dB here, 0.0 dB on det (see notes)
-    "ppocr_cls": {"lcm": BELOW},
 }
 
 
@@ -235,10 +232,12 @@ def check_eval(model, path, val_feeds, ref_first, tmp):
 def check_compressed(step, model, path, calib_feeds, val_feeds, ref_first, tmp):
     if step == "lcm":
         lcm, out = os.path.join(tmp, "m.lcm"), os.path.join(tmp, "decoded.onnx")
-        args = ["run", path, "-o", lcm, "--quiet"]
+        args = ["run", path, "-o", lcm, "--quiet", "--batch", "1"]
         for p in LCM_PASSES:
             args += ["--pass", p]
-        code, _, err = shrink(args)
+        # the calibration data every other step gets: with it the passes'
+        # default correct=auto corrects the statistics after each pass
+        code, _, err = shrink(args + data_args(model, calib_feeds, tmp, "calib", "--calib"))
         if not code:
             code, _, err = shrink(["decode", lcm, "-o", out])
     else:
@@ -303,7 +302,7 @@ def table(models, results, seconds):
              "Inputs of each model's own kind (`tests/corpus_inputs.py`), %d calibration and %d validation "
              "samples; ONNX Runtime %s is the reference." % (N_CALIB, N_VAL, "(onnxruntime-node)"),
              "exec: the executor vs ONNX Runtime on every output (1e-4 rel + 1e-5 abs); eval: `shrink eval --out`;"
-             " int8: `quantize-int8`; lcm: %s to .lcm, `decode`d;"
+             " int8: `quantize-int8`; lcm: %s to .lcm (given the calibration samples), `decode`d;"
              " structured: `prune-structured:ratio=0.1,criterion=l1`. "
              "For those three the number is the SNR of the first output against the float model in ONNX Runtime "
              "(bounds: int8 >= %.0f dB, lcm >= %.0f dB, structured >= %.0f dB)." % (

@@ -223,6 +223,27 @@ cb = np.unique(got)
 near = cb[np.argmin(np.abs(w0[..., None] - cb), axis=-1)]
 check(np.array_equal(got, near), "quantize-kmeans compensate=none: nearest centroid of its codebook")
 
+# fewer calibration vectors (30) than input columns (40): H is rank-deficient,
+# so quantize-kmeans's default (quantize-gptq min_inputs=1) assigns each
+# weight to the nearest centroid of the unweighted optimal codebook, while
+# quantize-gptq's own default (min_inputs=0) still compensates with that H
+few = save_npy(x[:30], "x_few.npy")
+got = run_pass(mpath, "quantize-kmeans", "bits=3,correct=none", few)["w0"]
+plain_cb = kmeans_1d_optimal(w0.ravel(), np.ones(w0.size), 8)
+cb = np.unique(got)
+cb_diff = float(np.max(np.abs(cb - plain_cb))) if cb.size == plain_cb.size else np.inf
+check(cb_diff <= 1e-5 * float(np.max(np.abs(plain_cb))),
+      "quantize-kmeans, 30 vectors < 40 columns: codebook = the unweighted k-means (max |diff| %.2e)" % cb_diff)
+near = cb[np.argmin(np.abs(w0[..., None] - cb), axis=-1)]
+check(np.array_equal(got, near), "quantize-kmeans, 30 vectors < 40 columns: nearest centroid, no compensation")
+h_few = hessian(x[:30])
+got = run_pass(mpath, "quantize-gptq", "bits=3,grid=kmeans,granularity=tensor,correct=none", few)["w0"]
+compare("quantize-gptq min_inputs=0 on 30 vectors: GPTQ with their H", got,
+        gptq(w0, h_few, bits=3, codebook=np.unique(got)), tol=1e-5)
+cb = np.unique(got)
+check(not np.array_equal(got, cb[np.argmin(np.abs(w0[..., None] - cb), axis=-1)]),
+      "quantize-gptq min_inputs=0 on 30 vectors: compensated, so not every weight at its nearest centroid")
+
 # ---- joint prune + quantize in one sweep (prune-hessian bits > 0) ----
 for params, kw in [("sparsity=0.6,bits=3,block=16", dict(sparsity=0.6, bits=3, block=16)),
                    ("sparsity=0.5,bits=2", dict(sparsity=0.5, bits=2)),
