@@ -95,6 +95,14 @@ typedef struct lc_run_state {
        the input and the model before the current pass are parked on disk
        (lc_model_spill) instead of held beside the candidate; NULL: not */
     struct lc_spilled *in_spill, *ckpt;
+    /* the result's drop interval at the report's confidence as its
+       validation measured it (run_steps), for lc_pipeline_add_drop_ci;
+       final_drop_known false (the searches): measured again */
+    bool final_drop_known;
+    double final_drop[2];
+    /* the run's memo of the reference's outputs on the calibration data
+       (ctx->reference_outputs), or NULL */
+    struct lc_reference_outputs *ref_outputs;
 } lc_run_state;
 
 /* Frees what lc_pipeline_set_jobs keeps (target_jobs.c). */
@@ -125,14 +133,15 @@ lc_status lc_pipeline_measure(lc_run_state *r, const lc_model *m, double stop_al
  * measurement from the memo of configurations measured on the input (*out
  * is then NULL), and adds its row to the report's "tried". back_off
  * bisects the knob between the requested and the safe end, keeping the
- * most compressing setting within r->allow (*best NULL: none fits).
+ * most compressing setting within r->allow (*best NULL: none fits), with
+ * its accuracy, drop interval as measured (NAN: none) and bytes.
  * memo_clear frees the memo. */
 lc_status lc_pipeline_build_step(lc_run_state *r, const lc_model *cur, lc_model *own, const lc_pipeline_step *st,
                                  const lc_params *pv, lc_model **out);
 lc_status lc_pipeline_try_step(lc_run_state *r, const lc_model *cur, lc_model *own, const lc_pipeline_step *st,
                                const lc_params *pv, lc_model **out, double *acc, int64_t *bytes);
 lc_status lc_pipeline_back_off(lc_run_state *r, const lc_model *cur, const lc_pipeline_step *st, lc_model **best,
-                               double *best_acc, int64_t *best_bytes, lc_params *best_params);
+                               double *best_acc, double best_drop[2], int64_t *best_bytes, lc_params *best_params);
 void lc_pipeline_memo_clear(lc_run_state *r);
 
 /* Bytes of `m` as the run would write it (without the .lcm META section). */
@@ -157,7 +166,7 @@ lc_status lc_pipeline_file_bytes(lc_run_state *r, const lc_model *m, double acc,
  * `allow` points: by drop_hi with a confidence, else by the point estimate;
  * check_samples refuses validation data too small for the budget at that
  * confidence; add_drop_ci puts the final model's interval into the
- * report's accuracy object. */
+ * report's accuracy object (r->final_drop when known, else predicted). */
 void lc_pipeline_note_verdicts(lc_run_state *r, const int64_t *pred, int64_t n);
 bool lc_pipeline_within_budget(const lc_run_state *r, double acc, double drop_hi, double allow);
 lc_status lc_pipeline_check_samples(const lc_run_state *r);

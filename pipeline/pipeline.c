@@ -25,7 +25,7 @@ typedef lc_run_state run_state;
 typedef struct steps_result {
     lc_model *m;
     cJSON *passes;
-    double acc;
+    double acc, drop[2]; /* drop: the result's interval as measured (NAN: not measured) */
     int64_t bytes;
 } steps_result;
 
@@ -42,7 +42,7 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, lc_
     const lc_model *cur = in;
     lc_model *owned = take;
     r->ckpt = r->in_spill;
-    double cur_acc = r->float_metric;
+    double cur_acc = r->float_metric, cur_drop[2] = {NAN, NAN};
     int64_t cur_bytes = r->in_bytes_model;
     *starved = false;
     *met = true;
@@ -53,7 +53,7 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, lc_
     cJSON *passes = cJSON_CreateArray();
     for (int i = 0; i < p->n_steps && !s; i++) {
         const step *st = &p->steps[i];
-        double t0 = lc_pipeline_now(), acc;
+        double t0 = lc_pipeline_now(), acc, drop[2];
         int64_t bytes;
         lc_model *cand;
         lc_params used;
@@ -91,6 +91,8 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, lc_
         }
         cJSON *kept = r->last_tried;
         const char *outcome = "applied";
+        drop[0] = r->last_drop_lo;
+        drop[1] = r->last_drop_hi;
         if (!cand && lc_pipeline_within_drop(r, acc, r->allow) &&
             (s = lc_pipeline_build_step(r, cur, NULL, st, &st->params, &cand))) {
             lc_params_clear(&used);
@@ -104,7 +106,7 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, lc_
             r->kept_row = NULL;
             lc_model_free(cand);
             cand = NULL;
-            if (st->pass->knob && (s = lc_pipeline_back_off(r, cur, st, &cand, &acc, &bytes, &used))) {
+            if (st->pass->knob && (s = lc_pipeline_back_off(r, cur, st, &cand, &acc, drop, &bytes, &used))) {
                 lc_params_clear(&used);
                 break;
             }
@@ -115,6 +117,8 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, lc_
                 outcome = "skipped";
                 *met = false;
                 acc = cur_acc;
+                drop[0] = cur_drop[0];
+                drop[1] = cur_drop[1];
                 bytes = cur_bytes;
             }
         }
@@ -145,6 +149,8 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, lc_
             r->ckpt = NULL;
         }
         cur_acc = acc;
+        cur_drop[0] = drop[0];
+        cur_drop[1] = drop[1];
         cur_bytes = bytes;
     }
     if (!s && !owned) s = r->ckpt ? lc_spilled_load(r->ckpt, &owned) : lc_model_clone(in, &owned);
@@ -158,6 +164,8 @@ static lc_status run_steps(lc_pipeline *p, run_state *r, const lc_model *in, lc_
     res->m = owned;
     res->passes = passes;
     res->acc = cur_acc;
+    res->drop[0] = cur_drop[0];
+    res->drop[1] = cur_drop[1];
     res->bytes = cur_bytes;
     return LC_OK;
 }
@@ -173,6 +181,8 @@ static void run_clear(run_state *r)
     r->in_path_copy = NULL;
     lc_spilled_free(r->in_spill);
     r->in_spill = NULL;
+    lc_reference_outputs_free(r->ref_outputs);
+    r->ref_outputs = NULL;
 }
 
 /* Whether a step reads the input as its reference after the passes began
@@ -241,7 +251,11 @@ static lc_status run_impl(lc_pipeline *p, const lc_model *in, lc_model *take, bo
     local.reference = take || park ? NULL : in;
     ctx = &local;
     run_state r = {p, ctx, NULL, 0, NAN, p->max_drop, 0, 0, 0, "", cJSON_CreateArray(), NULL, 0,
-                   NULL, 0, NULL, NULL, NAN, NAN, take || park ? NULL : in, NULL, 0, 0, 0, NULL, 0, NULL, NULL, NULL};
+                   NULL, 0, NULL, NULL, NAN, NAN, take || park ? NULL : in, NULL, 0, 0, 0, NULL, 0, NULL, NULL, NULL,
+                   false, {NAN, NAN}, NULL};
+    /* the checked BN re-estimation of every pass compares with the
+       reference's outputs: computed once */
+    if (local.reference && !local.reference_outputs) local.reference_outputs = r.ref_outputs = lc_reference_outputs_create();
     r.in_path_copy = strdup(in->path ? in->path : "");
     if (r.in_path_copy) r.in_path = r.in_path_copy;
     lc_pipeline_layer_rows_record(&r, in);
@@ -334,7 +348,11 @@ static lc_status run_impl(lc_pipeline *p, const lc_model *in, lc_model *take, bo
         cJSON_AddBoolToObject((cJSON *)at, "final", !strcmp(cJSON_GetObjectItemCaseSensitive(at, "label")->valuestring, split));
     cJSON_AddItemToObject(p->report, "attempts", attempts);
     r.attempt = split;
-    /* the last step's validation already measured the result */
+    /* the last step's validation already measured the result: its interval
+       is the report's */
+    r.final_drop[0] = res.drop[0];
+    r.final_drop[1] = res.drop[1];
+    r.final_drop_known = isfinite(res.drop[0]) && isfinite(res.drop[1]);
     /* in place, the input may be gone: the result has its outputs (the
        report's chance level) */
     lc_pipeline_finish_report(p, &r, take || park ? res.m : in, res.m, res.passes, res.acc, res.bytes);

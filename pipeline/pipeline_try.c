@@ -151,13 +151,26 @@ bool lc_pipeline_within_drop(const run_state *r, double acc, double allow)
 
 static bool within(const run_state *r, double acc) { return lc_pipeline_within_drop(r, acc, r->allow); }
 
+/* The probe between lo and hi (rounded for an integer knob). */
+static double midpoint(double lo, double hi, bool is_int) { return is_int ? round((lo + hi) / 2) : (lo + hi) / 2; }
+
+/* The back-off's probes in order: the first midpoint; the safe end only
+ * when that midpoint is over the share (accuracy falls with compression,
+ * so a midpoint that fits says the safe end does); the midpoint again
+ * when the safe end won the whole budget (it is judged anew); then the
+ * bisection. */
+typedef enum { PROBE_FIRST, PROBE_SAFE, PROBE_FIRST_AGAIN, PROBE_BISECT } probe_stage;
+
 /* Bisects the step's knob between its safe end (no or least compression)
  * and the requested value, keeping the most compressing setting within the
  * pass's share of the budget. When even the safe end is over the share but
  * within the whole budget, the pass gets the whole budget. *best is NULL
- * when even the safe end does not fit. */
+ * when even the safe end does not fit; best_drop gets its drop's interval
+ * as measured (NAN: none). The probes are those of a bisection
+ * that measures the safe end first, less the safe end when the first
+ * midpoint fits. */
 lc_status lc_pipeline_back_off(run_state *r, const lc_model *cur, const step *st, lc_model **best, double *best_acc,
-                          int64_t *best_bytes, lc_params *best_params)
+                               double best_drop[2], int64_t *best_bytes, lc_params *best_params)
 {
     *best = NULL;
     const lc_param_value *kv = lc_params_get(&st->params, st->pass->knob);
@@ -166,14 +179,18 @@ lc_status lc_pipeline_back_off(run_state *r, const lc_model *cur, const step *st
     bool is_int = d->type == LC_PARAM_INT;
     bool up_is_safe = st->pass->knob_safe == LC_SAFE_HIGH;
     double lo = kv->num, hi = up_is_safe ? d->max : d->min; /* lo: requested (fails), hi: safe end */
+    const double safe = hi, first = midpoint(lo, hi, is_int);
+    const double resolution = is_int ? 0 : 0.01 * (d->max - d->min); /* a float knob's bisection stops there */
+    probe_stage stage =
+        (is_int && (first == lo || first == hi)) || fabs(hi - lo) < resolution ? PROBE_SAFE : PROBE_FIRST;
     lc_params trial;
     lc_status s = lc_params_copy(&trial, &st->params);
     if (s) return s;
     bool pending = false; /* the best was measured before: built at the end */
     lc_spilled *best_sp = NULL; /* the best, parked while another setting is tried */
-    for (int iter = 0; iter < 8 && !s; iter++) {
-        double mid = is_int ? (iter == 0 ? hi : round((lo + hi) / 2)) : (iter == 0 ? hi : (lo + hi) / 2);
-        if (is_int && iter > 0 && (mid == lo || mid == hi)) break;
+    for (int bisect_left = 6; !s;) {
+        double mid = stage == PROBE_SAFE ? safe : stage != PROBE_BISECT ? first : midpoint(lo, hi, is_int);
+        if (stage == PROBE_BISECT && (bisect_left-- == 0 || (is_int && (mid == lo || mid == hi)))) break;
         char txt[64];
         snprintf(txt, sizeof txt, is_int ? "%.0f" : "%.6g", mid);
         lc_param_value *tv = (lc_param_value *)lc_params_get(&trial, d->name);
@@ -186,10 +203,11 @@ lc_status lc_pipeline_back_off(run_state *r, const lc_model *cur, const step *st
         int64_t bytes;
         if ((s = lc_pipeline_try_step(r, cur, NULL, st, &trial, &cand, &acc, &bytes))) break;
         lc_log(r->ctx, "  back-off %s %s=%s: accuracy %.2f", st->pass->name, d->name, txt, acc);
-        bool ok = within(r, acc);
-        if (!ok && iter == 0 && r->allow < r->p->max_drop && lc_pipeline_within_drop(r, acc, r->p->max_drop)) {
+        bool ok = within(r, acc), widened = false;
+        if (!ok && stage == PROBE_SAFE && r->allow < r->p->max_drop &&
+            lc_pipeline_within_drop(r, acc, r->p->max_drop)) {
             r->allow = r->p->max_drop;
-            ok = true;
+            ok = widened = true;
         }
         if (ok) {
             r->kept_row = r->last_tried;
@@ -199,16 +217,22 @@ lc_status lc_pipeline_back_off(run_state *r, const lc_model *cur, const step *st
             *best = cand;
             pending = !cand;
             *best_acc = acc;
+            best_drop[0] = r->last_drop_lo;
+            best_drop[1] = r->last_drop_hi;
             *best_bytes = bytes;
             lc_params_clear(best_params);
             if ((s = lc_params_copy(best_params, &trial))) break;
             hi = mid;
         } else {
             lc_model_free(cand);
-            if (iter == 0) break; /* even the safe end is over budget */
+            if (stage == PROBE_SAFE) break; /* even the safe end is over budget */
             lo = mid;
         }
-        if (!is_int && fabs(hi - lo) < 0.01 * (d->max - d->min)) break;
+        /* (a first midpoint over the share has the safe end to measure) */
+        if (fabs(hi - lo) < resolution && !(stage == PROBE_FIRST && !ok)) break;
+        stage = stage == PROBE_FIRST && !ok                 ? PROBE_SAFE
+                : stage == PROBE_SAFE && widened && lo == first ? PROBE_FIRST_AGAIN
+                                                                : PROBE_BISECT;
     }
     lc_params_clear(&trial);
     if (!s && best_sp) s = lc_spilled_load(best_sp, best);
