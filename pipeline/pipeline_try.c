@@ -154,21 +154,116 @@ static bool within(const run_state *r, double acc) { return lc_pipeline_within_d
 /* The probe between lo and hi (rounded for an integer knob). */
 static double midpoint(double lo, double hi, bool is_int) { return is_int ? round((lo + hi) / 2) : (lo + hi) / 2; }
 
-/* The back-off's probes in order: the first midpoint; the safe end only
- * when that midpoint is over the share (accuracy falls with compression,
- * so a midpoint that fits says the safe end does); the midpoint again
- * when the safe end won the whole budget (it is judged anew); then the
- * bisection. */
-typedef enum { PROBE_FIRST, PROBE_SAFE, PROBE_FIRST_AGAIN, PROBE_BISECT } probe_stage;
+#define BACK_OFF_PROBES 7 /* settings measured between the ends, at most */
+
+/* A setting the back-off measured (its row in the report's "tried"). */
+typedef struct probe {
+    double v, acc, drop[2];
+    int64_t bytes;
+    cJSON *row;
+} probe;
+
+/* One back-off: the step, the knob, the best setting so far. */
+typedef struct back_off {
+    run_state *r;
+    const lc_model *cur;
+    const step *st;
+    const lc_param_desc *d;
+    bool is_int;
+    double resolution; /* a float knob's bisection stops there */
+    lc_params trial, *best_params;
+    lc_model **best;
+    bool found;        /* a setting is kept */
+    bool pending;      /* the best was measured before: built at the end */
+    lc_spilled *best_sp; /* the best, parked while another setting is tried */
+    double *best_acc, *best_drop;
+    int64_t *best_bytes;
+    probe known[2 * BACK_OFF_PROBES + 1];
+    int n_known;
+} back_off;
+
+/* Measures setting v (or takes what was measured of it) and keeps it when
+ * within r->allow, or within the whole budget with `widen` (the pass then
+ * gets the whole budget). *ok: kept. */
+static lc_status probe_setting(back_off *b, double v, bool widen, bool *ok)
+{
+    run_state *r = b->r;
+    *ok = false;
+    char txt[64];
+    snprintf(txt, sizeof txt, b->is_int ? "%.0f" : "%.6g", v);
+    lc_param_value *tv = (lc_param_value *)lc_params_get(&b->trial, b->d->name);
+    free(tv->str);
+    tv->str = NULL;
+    lc_status s = lc_params_set(&b->trial, b->d->name, txt);
+    if (s) return s;
+    const probe *k = NULL;
+    for (int i = 0; i < b->n_known && !k; i++)
+        if (b->known[i].v == v) k = &b->known[i];
+    lc_model *cand = NULL;
+    probe got;
+    if (k) { /* judged again against a widened budget */
+        got = *k;
+        r->last_drop_lo = got.drop[0];
+        r->last_drop_hi = got.drop[1];
+    } else {
+        if (r->ckpt && *b->best && (s = lc_model_spill(b->best, &b->best_sp))) return s;
+        if ((s = lc_pipeline_try_step(r, b->cur, NULL, b->st, &b->trial, &cand, &got.acc, &got.bytes))) return s;
+        lc_log(r->ctx, "  back-off %s %s=%s: accuracy %.2f", b->st->pass->name, b->d->name, txt, got.acc);
+        got = (probe){v, got.acc, {r->last_drop_lo, r->last_drop_hi}, got.bytes, r->last_tried};
+        if (b->n_known < (int)(sizeof b->known / sizeof *b->known)) b->known[b->n_known++] = got;
+    }
+    *ok = within(r, got.acc);
+    if (!*ok && widen && r->allow < r->p->max_drop && lc_pipeline_within_drop(r, got.acc, r->p->max_drop)) {
+        r->allow = r->p->max_drop;
+        *ok = true;
+    }
+    if (!*ok) {
+        lc_model_free(cand);
+        return LC_OK;
+    }
+    r->kept_row = got.row;
+    lc_model_free(*b->best);
+    lc_spilled_free(b->best_sp);
+    b->best_sp = NULL;
+    *b->best = cand;
+    b->pending = !cand;
+    b->found = true;
+    *b->best_acc = got.acc;
+    b->best_drop[0] = got.drop[0];
+    b->best_drop[1] = got.drop[1];
+    *b->best_bytes = got.bytes;
+    lc_params_clear(b->best_params);
+    return lc_params_copy(b->best_params, &b->trial);
+}
+
+/* Bisects between lo (over the budget) and hi, keeping what fits. */
+static lc_status bisect(back_off *b, double lo, double hi)
+{
+    lc_status s = LC_OK;
+    for (int i = 0; i < BACK_OFF_PROBES && !s && !(fabs(hi - lo) < b->resolution); i++) {
+        double mid = midpoint(lo, hi, b->is_int);
+        if (b->is_int && (mid == lo || mid == hi)) break;
+        bool ok;
+        if ((s = probe_setting(b, mid, false, &ok))) break;
+        if (ok) hi = mid;
+        else lo = mid;
+    }
+    return s;
+}
 
 /* Bisects the step's knob between its safe end (no or least compression)
  * and the requested value, keeping the most compressing setting within the
  * pass's share of the budget. When even the safe end is over the share but
  * within the whole budget, the pass gets the whole budget. *best is NULL
  * when even the safe end does not fit; best_drop gets its drop's interval
- * as measured (NAN: none). The probes are those of a bisection
- * that measures the safe end first, less the safe end when the first
- * midpoint fits. */
+ * as measured (NAN: none).
+ *
+ * The result is that of a bisection that measures the safe end first, but
+ * the safe end is measured only when no setting between fits: accuracy
+ * falls with compression, so a setting that fits says the safe end does
+ * (and within the share: the budget is not widened). When none fits and
+ * the safe end widens the budget, the bisection is judged again against
+ * the whole budget, with what was measured (only new settings are run). */
 lc_status lc_pipeline_back_off(run_state *r, const lc_model *cur, const step *st, lc_model **best, double *best_acc,
                                double best_drop[2], int64_t *best_bytes, lc_params *best_params)
 {
@@ -177,67 +272,23 @@ lc_status lc_pipeline_back_off(run_state *r, const lc_model *cur, const step *st
     if (!kv) return LC_OK;
     const lc_param_desc *d = kv->desc;
     bool is_int = d->type == LC_PARAM_INT;
-    bool up_is_safe = st->pass->knob_safe == LC_SAFE_HIGH;
-    double lo = kv->num, hi = up_is_safe ? d->max : d->min; /* lo: requested (fails), hi: safe end */
-    const double safe = hi, first = midpoint(lo, hi, is_int);
-    const double resolution = is_int ? 0 : 0.01 * (d->max - d->min); /* a float knob's bisection stops there */
-    probe_stage stage =
-        (is_int && (first == lo || first == hi)) || fabs(hi - lo) < resolution ? PROBE_SAFE : PROBE_FIRST;
-    lc_params trial;
-    lc_status s = lc_params_copy(&trial, &st->params);
+    back_off b = {.r = r, .cur = cur, .st = st, .d = d, .is_int = is_int, .resolution = is_int ? 0 : 0.01 * (d->max - d->min),
+                  .best_params = best_params, .best = best, .best_acc = best_acc, .best_drop = best_drop,
+                  .best_bytes = best_bytes};
+    double lo = kv->num, safe = st->pass->knob_safe == LC_SAFE_HIGH ? d->max : d->min; /* lo: requested (fails) */
+    lc_status s = lc_params_copy(&b.trial, &st->params);
     if (s) return s;
-    bool pending = false; /* the best was measured before: built at the end */
-    lc_spilled *best_sp = NULL; /* the best, parked while another setting is tried */
-    for (int bisect_left = 6; !s;) {
-        double mid = stage == PROBE_SAFE ? safe : stage != PROBE_BISECT ? first : midpoint(lo, hi, is_int);
-        if (stage == PROBE_BISECT && (bisect_left-- == 0 || (is_int && (mid == lo || mid == hi)))) break;
-        char txt[64];
-        snprintf(txt, sizeof txt, is_int ? "%.0f" : "%.6g", mid);
-        lc_param_value *tv = (lc_param_value *)lc_params_get(&trial, d->name);
-        free(tv->str);
-        tv->str = NULL;
-        if ((s = lc_params_set(&trial, d->name, txt))) break;
-        if (r->ckpt && *best && (s = lc_model_spill(best, &best_sp))) break;
-        lc_model *cand;
-        double acc;
-        int64_t bytes;
-        if ((s = lc_pipeline_try_step(r, cur, NULL, st, &trial, &cand, &acc, &bytes))) break;
-        lc_log(r->ctx, "  back-off %s %s=%s: accuracy %.2f", st->pass->name, d->name, txt, acc);
-        bool ok = within(r, acc), widened = false;
-        if (!ok && stage == PROBE_SAFE && r->allow < r->p->max_drop &&
-            lc_pipeline_within_drop(r, acc, r->p->max_drop)) {
-            r->allow = r->p->max_drop;
-            ok = widened = true;
-        }
-        if (ok) {
-            r->kept_row = r->last_tried;
-            lc_model_free(*best);
-            lc_spilled_free(best_sp);
-            best_sp = NULL;
-            *best = cand;
-            pending = !cand;
-            *best_acc = acc;
-            best_drop[0] = r->last_drop_lo;
-            best_drop[1] = r->last_drop_hi;
-            *best_bytes = bytes;
-            lc_params_clear(best_params);
-            if ((s = lc_params_copy(best_params, &trial))) break;
-            hi = mid;
-        } else {
-            lc_model_free(cand);
-            if (stage == PROBE_SAFE) break; /* even the safe end is over budget */
-            lo = mid;
-        }
-        /* (a first midpoint over the share has the safe end to measure) */
-        if (fabs(hi - lo) < resolution && !(stage == PROBE_FIRST && !ok)) break;
-        stage = stage == PROBE_FIRST && !ok                 ? PROBE_SAFE
-                : stage == PROBE_SAFE && widened && lo == first ? PROBE_FIRST_AGAIN
-                                                                : PROBE_BISECT;
+    s = bisect(&b, lo, safe);
+    if (!s && !b.found) {
+        double allow = r->allow;
+        bool ok;
+        s = probe_setting(&b, safe, true, &ok);
+        if (!s && ok && r->allow > allow) s = bisect(&b, lo, safe);
     }
-    lc_params_clear(&trial);
-    if (!s && best_sp) s = lc_spilled_load(best_sp, best);
-    lc_spilled_free(best_sp);
-    if (!s && pending) s = lc_pipeline_build_step(r, cur, NULL, st, best_params, best);
+    lc_params_clear(&b.trial);
+    if (!s && b.best_sp) s = lc_spilled_load(b.best_sp, best);
+    lc_spilled_free(b.best_sp);
+    if (!s && b.pending) s = lc_pipeline_build_step(r, cur, NULL, st, best_params, best);
     if (s) {
         lc_model_free(*best);
         *best = NULL;
