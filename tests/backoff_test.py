@@ -15,7 +15,9 @@ validation as the probe's). For a float knob (prune-magnitude sparsity)
 and an integer one (quantize-kmeans bits) on the zoo LeNet-5, the run
 with a budget must keep the oracle's setting, measure exactly the
 oracle's settings less the safe end when some setting between fits, and
-the safe end when none does.
+the safe end when none does. And when the safe end widens the budget (a
+first pass's share in the shared attempt), the bisection judged again
+against the whole budget keeps the oracle's setting.
 
 Environment: SHRINK, LC_SOURCE_DIR.
 """
@@ -116,6 +118,51 @@ def case(tmp, data, pass_name, knob, requested, safe, is_int, span, extra, budge
     check((safe in probes) == (not between_fits), f"{pass_name}: the safe end measured only when nothing between fits")
 
 
+def widened_case(tmp, data, budget):
+    """Two passes with knobs, the first (quantize-kmeans, bits=1) starving
+    the second in the greedy attempt: in the shared attempt the first gets
+    half the budget, no setting between fits it, the safe end (8 bits) is
+    over it but within the whole budget, which the pass then gets: the
+    bisection is judged again against the whole budget, running only the
+    settings not measured yet (the first step's at the input: the greedy
+    attempt's measurements, reused)."""
+    cache = {}
+
+    def accuracy_of(v):
+        if v not in cache:
+            cache[v] = run(tmp, data, [f"quantize-kmeans:bits={v}"])["passes"][0]["accuracy"]
+        return cache[v]
+
+    rep = run(tmp, data, ["quantize-kmeans:bits=1", "prune-magnitude:sparsity=0.9"], budget)
+    float_acc = rep["accuracy"]["float"]
+
+    def fits(allow):
+        return lambda v: float_acc - accuracy_of(v) <= allow + 1e-9
+
+    share = budget / 2
+    best, probes = bisect(fits(share), 1, 8, True, 7)
+    widened = best is None and not fits(share)(8) and fits(budget)(8)
+    if widened:
+        best2, probes2 = bisect(fits(budget), 1, 8, True, 7)
+        want, want_probes = (best2 if best2 is not None else 8), probes + [8] + [v for v in probes2 if v not in probes]
+    else:
+        want, want_probes = best, probes
+    shared = next((a for a in rep.get("attempts", []) if a["label"] == "shared"), None)
+    check(shared is not None, "two passes: a shared attempt (the first pass starved the second)")
+    if shared is None:
+        return
+    p = shared["passes"][0]
+    got = None if p["outcome"] == "skipped" else int(knob_value(p["params"], "bits"))
+    tried = [int(knob_value(t["params"], "bits")) for t in rep["tried"] if t.get("attempt") == "shared" and
+             t.get("step") == 1][1:]
+    print(f"shared attempt, quantize-kmeans bits=1, share {share} of {budget}: kept {got} (oracle {want}), "
+          f"allowed {p.get('drop_allowed')}; measured {tried} (oracle {want_probes})")
+    check(widened, "two passes: the safe end is over the share and within the budget (the case to test)")
+    check(got == want, f"shared attempt: keeps the oracle's bits {want}, got {got}")
+    check(abs(p.get("drop_allowed", -1) - budget) < 1e-9, "shared attempt: the pass got the whole budget")
+    check(tried == want_probes, "shared attempt: measures the oracle's settings in its order")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, os.path.join(SRC, "benchmarks", "zoo", "make_test_data.py"), "--out", tmp,
@@ -125,6 +172,7 @@ def main():
         case(tmp, data, "prune-magnitude", "sparsity", 0.97, 0.0, False, 1.0, "", 0.5)
         case(tmp, data, "quantize-kmeans", "bits", 1, 8, True, 7, "", 0.3)
         case(tmp, data, "quantize-kmeans", "bits", 1, 8, True, 7, "", 0.0)
+        widened_case(tmp, data, 0.1)
     print(f"{len(failures)} failure(s)")
     return 1 if failures else 0
 
