@@ -59,10 +59,26 @@ lc_status lc_pipeline_check_samples(const lc_run_state *r)
                    (long long)r->n_val, p->max_drop, 100 * p->confidence, (long long)need);
 }
 
+/* The report's interval [lo, hi] of the drop measured on n samples. */
+static void add_interval(const lc_pipeline *p, cJSON *accuracy, double lo, double hi, int64_t n)
+{
+    cJSON *ci = cJSON_CreateArray();
+    cJSON_AddItemToArray(ci, cJSON_CreateNumber(lo));
+    cJSON_AddItemToArray(ci, cJSON_CreateNumber(hi));
+    cJSON_AddItemToObject(accuracy, "drop_ci", ci);
+    cJSON_AddNumberToObject(accuracy, "confidence", report_confidence(p));
+    cJSON_AddBoolToObject(accuracy, "budget_on_upper_bound", p->confidence > 0);
+    cJSON_AddNumberToObject(accuracy, "samples", (double)n);
+}
+
 lc_status lc_pipeline_add_drop_ci(const lc_run_state *r, const lc_model *out, cJSON *accuracy)
 {
     const lc_pipeline *p = r->p;
     if (!accuracy || !out || !p->val || !paired_metric(p) || !r->float_pred) return LC_OK;
+    if (r->final_drop_known) { /* the result's own validation measured it */
+        add_interval(p, accuracy, r->final_drop[0], r->final_drop[1], r->n_val);
+        return LC_OK;
+    }
     int64_t *pred, n;
     lc_status s = lc_model_predict(out, p->val, p->val_limit, r->ctx ? r->ctx->batch : 64, r->ctx ? r->ctx->threads : 1,
                                    r->ctx, &pred, &n);
@@ -71,13 +87,7 @@ lc_status lc_pipeline_add_drop_ci(const lc_run_state *r, const lc_model *out, cJ
         lc_pair_counts c = verdicts(r, pred, n);
         double lo, hi;
         lc_drop_interval(&c, report_confidence(p), &lo, &hi);
-        cJSON *ci = cJSON_CreateArray();
-        cJSON_AddItemToArray(ci, cJSON_CreateNumber(lo));
-        cJSON_AddItemToArray(ci, cJSON_CreateNumber(hi));
-        cJSON_AddItemToObject(accuracy, "drop_ci", ci);
-        cJSON_AddNumberToObject(accuracy, "confidence", report_confidence(p));
-        cJSON_AddBoolToObject(accuracy, "budget_on_upper_bound", p->confidence > 0);
-        cJSON_AddNumberToObject(accuracy, "samples", (double)n);
+        add_interval(p, accuracy, lo, hi, n);
     }
     free(pred);
     return LC_OK;

@@ -1,8 +1,10 @@
 /*
- * lc_pipeline_internal.h - what pipeline.c shares with the target-size search (internal).
+ * lc_pipeline_internal.h - what the pipeline's files share with the target-size search (internal).
  *
- * pipeline.c runs the passes as given (validation, back-off, report,
- * writing); target_*.c run the --target-size search of per-layer settings.
+ * pipeline.c runs the passes as given, pipeline_try.c tries and backs off
+ * one step's configurations, pipeline_measure.c measures a model,
+ * pipeline_file.c assembles the report and writes the file; target_*.c
+ * run the --target-size search of per-layer settings.
  * Both work on the pipeline's steps and one run's state, and measure
  * models the same way (accuracy metric, bytes as written).
  */
@@ -77,7 +79,7 @@ typedef struct lc_run_state {
     int step;
     cJSON *last_tried, *kept_row;
     double last_drop_lo, last_drop_hi; /* the interval of the last measured drop (NAN: none) */
-    /* pipeline.c: the configurations already measured on the input model
+    /* pipeline_try.c: the configurations already measured on the input model
        (a second attempt repeats the first step's), and the samples the last
        measurement stopped after (0: all; lc_early_stop.h) */
     const lc_model *input;
@@ -93,6 +95,14 @@ typedef struct lc_run_state {
        the input and the model before the current pass are parked on disk
        (lc_model_spill) instead of held beside the candidate; NULL: not */
     struct lc_spilled *in_spill, *ckpt;
+    /* the result's drop interval at the report's confidence as its
+       validation measured it (run_steps), for lc_pipeline_add_drop_ci;
+       final_drop_known false (the searches): measured again */
+    bool final_drop_known;
+    double final_drop[2];
+    /* the run's memo of the reference's outputs on the calibration data
+       (ctx->reference_outputs), or NULL */
+    struct lc_reference_outputs *ref_outputs;
 } lc_run_state;
 
 /* Frees what lc_pipeline_set_jobs keeps (target_jobs.c). */
@@ -109,6 +119,30 @@ double lc_pipeline_cpu_now(void);
  * lc_metric_measure.h). The first call stores the float model's
  * predictions in r->float_pred (or outputs in r->float_out). */
 lc_status lc_pipeline_metric(lc_run_state *r, const lc_model *m, double *out);
+
+/* lc_pipeline_metric; with stop_allow >= 0 (top-1 or agreement judged on
+ * the point estimate) the validation ends once the model is certainly more
+ * than stop_allow points below the float model: *out is then the most it
+ * could have reached and r->early_done the samples run (lc_early_stop.h). */
+lc_status lc_pipeline_measure(lc_run_state *r, const lc_model *m, double stop_allow, double *out);
+
+/* Trying one step's configurations (pipeline_try.c). build_step runs the
+ * configuration `pv` of step `st` on a copy of `cur`, on `own` itself (the
+ * pipeline's own copy, when nothing is backed off), or on a model loaded
+ * from the parked r->ckpt. try_step builds and measures it, or takes the
+ * measurement from the memo of configurations measured on the input (*out
+ * is then NULL), and adds its row to the report's "tried". back_off
+ * bisects the knob between the requested and the safe end, keeping the
+ * most compressing setting within r->allow (*best NULL: none fits), with
+ * its accuracy, drop interval as measured (NAN: none) and bytes.
+ * memo_clear frees the memo. */
+lc_status lc_pipeline_build_step(lc_run_state *r, const lc_model *cur, lc_model *own, const lc_pipeline_step *st,
+                                 const lc_params *pv, lc_model **out);
+lc_status lc_pipeline_try_step(lc_run_state *r, const lc_model *cur, lc_model *own, const lc_pipeline_step *st,
+                               const lc_params *pv, lc_model **out, double *acc, int64_t *bytes);
+lc_status lc_pipeline_back_off(lc_run_state *r, const lc_model *cur, const lc_pipeline_step *st, lc_model **best,
+                               double *best_acc, double best_drop[2], int64_t *best_bytes, lc_params *best_params);
+void lc_pipeline_memo_clear(lc_run_state *r);
 
 /* Bytes of `m` as the run would write it (without the .lcm META section). */
 lc_status lc_pipeline_model_bytes(lc_run_state *r, const lc_model *m, int64_t *out);
@@ -132,7 +166,7 @@ lc_status lc_pipeline_file_bytes(lc_run_state *r, const lc_model *m, double acc,
  * `allow` points: by drop_hi with a confidence, else by the point estimate;
  * check_samples refuses validation data too small for the budget at that
  * confidence; add_drop_ci puts the final model's interval into the
- * report's accuracy object. */
+ * report's accuracy object (r->final_drop when known, else predicted). */
 void lc_pipeline_note_verdicts(lc_run_state *r, const int64_t *pred, int64_t n);
 bool lc_pipeline_within_budget(const lc_run_state *r, double acc, double drop_hi, double allow);
 lc_status lc_pipeline_check_samples(const lc_run_state *r);

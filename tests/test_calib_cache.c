@@ -9,7 +9,9 @@
  *     correction);
  *   - with correct=auto (bn_checked) the registry skips the correction
  *     after a prune-hessian whose waves re-estimated every BatchNorm:
- *     applying it again changes nothing. */
+ *     applying it again changes nothing;
+ *   - the reference's outputs memoized across passes (bn_checked) give the
+ *     same model as computed each time, and a stale memo is not used. */
 #include <check.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -238,6 +240,48 @@ START_TEST(skipped_bn_checked_correction_changes_nothing)
 }
 END_TEST
 
+/* The reference's outputs on the calibration data, memoized for all the
+ * passes of a run (ctx->reference_outputs), give the model computed
+ * without the memo, also once the memo is filled; a memo filled with
+ * another reference's outputs (which would change the outcome) is not used
+ * for this one. */
+START_TEST(reference_outputs_memo_same_as_computed)
+{
+    fixture fx = setup("resnet8.onnx");
+    const char *params = "bits=2,correct=auto";
+    lc_model *want = NULL, *got = NULL, *other = NULL, *got_other = NULL;
+    ck_assert_int_eq(lc_model_clone(fx.orig, &want), LC_OK);
+    run_pass(want, "quantize-kmeans", params, fx.ctx);
+    lc_reference_outputs *memo = lc_reference_outputs_create();
+    ck_assert_ptr_nonnull(memo);
+    fx.ctx->reference_outputs = memo;
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(lc_model_clone(fx.orig, &got), LC_OK);
+        run_pass(got, "quantize-kmeans", params, fx.ctx);
+        ck_assert(inits_equal(got, want));
+        lc_model_free(got);
+    }
+    /* another reference: its outputs fill the memo, and change the outcome */
+    ck_assert_int_eq(lc_model_clone(fx.orig, &other), LC_OK);
+    run_pass(other, "prune-magnitude", "sparsity=0.97,correct=none", fx.ctx);
+    lc_context_set_reference(fx.ctx, other);
+    ck_assert_int_eq(lc_model_clone(fx.orig, &got_other), LC_OK);
+    run_pass(got_other, "quantize-kmeans", params, fx.ctx);
+    ck_assert(!inits_equal(got_other, want));
+    lc_context_set_reference(fx.ctx, fx.orig);
+    ck_assert_int_eq(lc_model_clone(fx.orig, &got), LC_OK);
+    run_pass(got, "quantize-kmeans", params, fx.ctx);
+    ck_assert(inits_equal(got, want));
+    fx.ctx->reference_outputs = NULL;
+    lc_reference_outputs_free(memo);
+    lc_model_free(got);
+    lc_model_free(got_other);
+    lc_model_free(other);
+    lc_model_free(want);
+    teardown(&fx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("calib_cache");
@@ -249,6 +293,7 @@ int main(void)
     tcase_add_test(tc, prune_hessian_same_without_cache_lenet5);
     tcase_add_test(tc, correct_bn_same_without_cache);
     tcase_add_test(tc, skipped_bn_checked_correction_changes_nothing);
+    tcase_add_test(tc, reference_outputs_memo_same_as_computed);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

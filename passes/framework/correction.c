@@ -61,6 +61,43 @@ static lc_status run_outputs(const lc_model *m, const lc_context *ctx, outputs *
                           collect, o, ctx);
 }
 
+struct lc_reference_outputs {
+    outputs o;
+    bool filled;
+    const lc_model *model; /* what o was computed with */
+    const struct lc_dataset *calib;
+    int64_t limit;
+    int batch, threads;
+};
+
+lc_reference_outputs *lc_reference_outputs_create(void) { return calloc(1, sizeof(lc_reference_outputs)); }
+
+void lc_reference_outputs_free(lc_reference_outputs *m)
+{
+    if (m) free(m->o.v);
+    free(m);
+}
+
+/* ctx->reference's outputs: *use points at the memo's, or at *own (the
+ * caller frees own->v) when the context has no memo. */
+static lc_status reference_outputs(const lc_context *ctx, outputs *own, const outputs **use)
+{
+    lc_reference_outputs *m = ctx->reference_outputs;
+    *use = own;
+    if (m && m->filled && m->model == ctx->reference && m->calib == ctx->calib && m->limit == ctx->calib_limit &&
+        m->batch == ctx->batch && m->threads == ctx->threads) {
+        *use = &m->o;
+        return LC_OK;
+    }
+    lc_status s = run_outputs(ctx->reference, ctx, own);
+    if (s || !m) return s;
+    free(m->o.v);
+    *m = (lc_reference_outputs){*own, true, ctx->reference, ctx->calib, ctx->calib_limit, ctx->batch, ctx->threads};
+    *own = (outputs){0};
+    *use = &m->o;
+    return LC_OK;
+}
+
 /* Squared error of `o` against the reference outputs `r` (INFINITY if the
  * lengths differ). */
 static double sq_error(const outputs *r, const outputs *o)
@@ -87,14 +124,15 @@ static lc_status correct_bn_checked(lc_model *m, const lc_model *before, const l
     if (!ctx->reference) return lc_correct_bn(m, ctx);
     lc_model *plain = NULL;
     outputs ref = {0}, without = {0}, with = {0};
+    const outputs *ref_use = &ref;
     bool reverted = false;
     lc_status s = lc_model_clone(m, &plain);
     if (!s) s = lc_correct_bn(m, ctx);
-    if (!s) s = run_outputs(ctx->reference, ctx, &ref);
+    if (!s) s = reference_outputs(ctx, &ref, &ref_use);
     if (!s) s = run_outputs(plain, ctx, &without);
     if (!s) s = run_outputs(m, ctx, &with);
     if (!s) {
-        double e_with = sq_error(&ref, &with), e_without = sq_error(&ref, &without);
+        double e_with = sq_error(ref_use, &with), e_without = sq_error(ref_use, &without);
         if (e_with > e_without) {
             lc_log(ctx, "recalibrate-bn: reverted: the re-estimated statistics move the output away from the reference "
                         "model on the calibration data (squared error %.4g, %.4g without); is the data of the model's "

@@ -125,6 +125,10 @@ struct lc_context {
                                        own runs (lc_calib_cache.h) */
     bool no_calib_cache;            /* passes make no calibration cache
                                        (tests compare with and without) */
+    struct lc_reference_outputs *reference_outputs; /* borrowed, NULL: none;
+                                       the reference's first outputs on the
+                                       calibration data, computed once for
+                                       all the passes of a run (correction.c) */
 };
 typedef struct lc_context lc_context;
 typedef struct lc_calib_cache lc_calib_cache;
@@ -272,6 +276,16 @@ lc_status lc_correction_apply(lc_model *m, lc_correction c, const lc_model *befo
  * lc_bias_ref_collect gathered of the model before the pass. */
 lc_status lc_correction_apply_ref(lc_model *m, lc_correction c, const lc_model *before, const lc_bias_ref *before_ref,
                                   const lc_context *ctx);
+/* A memo of ctx->reference's first outputs on the calibration data, which
+ * the checked BatchNorm re-estimation compares every pass's result with:
+ * filled by the first correction that needs them, used while the context's
+ * reference, calibration data, limit, batch and threads are the same.
+ * create returns NULL when out of memory (then nothing is memoized); free
+ * accepts NULL. */
+typedef struct lc_reference_outputs lc_reference_outputs;
+lc_reference_outputs *lc_reference_outputs_create(void);
+void lc_reference_outputs_free(lc_reference_outputs *m);
+
 /* Whether correction c may compare with the model before the pass (bias,
  * and bn checked against ctx->reference, which falls back to bias). */
 bool lc_correction_needs_before(lc_correction c, const lc_context *ctx);
