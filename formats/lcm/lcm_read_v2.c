@@ -1,4 +1,4 @@
-/* .lcm format 2.0 container (formats/LCM.md): a 16-byte header with one
+/* .lcm format 2.0 and 3.0 container (formats/LCM.md): a 16-byte header with one
  * CRC over the rest, sections of varint type and length, and one TENSORS
  * section whose records take dtype and element count from the graph. */
 #include <stdio.h>

@@ -83,6 +83,30 @@ def set_layer(m, init, transposed, mask, codebook, codes):
     m.set_codebook(init, np.asarray(codebook, np.float32)[None, :], np.ascontiguousarray(codes, np.uint8))
 
 
+def grid8(v):
+    """`v` (float32) on the 8-bit grid the .lcm stores in one byte a value
+    (libcompress's lc_grid8_round, the same float32 arithmetic): scale
+    s = max|v| / 127, values round(v / s) * s (+0.0 for 0)."""
+    m = v.abs().max()
+    if not bool(torch.isfinite(m)) or float(m) == 0.0:
+        return v
+    s = m / 127
+    return torch.round(v / s).to(torch.int32).to(torch.float32) * s
+
+
+def round_small(net, skip):
+    """Every float parameter and buffer outside `skip` (the compressed
+    weights) rounded as the .lcm stores it: the biases of the compressed
+    layers to the 8-bit grid (grid8: a quarter of float32), the others
+    (normalization parameters, ...) to float16. The caller validates the
+    rounded net, so what is validated is what the file decodes to."""
+    biases = {n[:-len("weight")] + "bias" for n in skip if n.endswith(".weight")}
+    with torch.no_grad():
+        for k, v in list(net.named_parameters()) + list(net.named_buffers()):
+            if k not in skip and v.dtype == torch.float32:
+                v.copy_(grid8(v) if k in biases else v.half().float())
+
+
 def build_lcm_model(net, example_input, shared, inits, tmp):
     """The libcompress model of `net` (exported through torch.onnx) with
     each compressed layer stored as its mask and trained codebook, marked for
