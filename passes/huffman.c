@@ -94,12 +94,15 @@ static int round_small_vectors(lc_model *m, bool grid8)
         int64_t n = lc_tensor_numel(t);
         if (t->dtype != LC_DTYPE_FLOAT || t->ndim != 1 || n < 1 || !t->data) continue;
         if (t->enc && (t->enc->kind != LC_ENC_DENSE || t->enc->mask)) continue;
-        if (!fits_f16(t->data, n) || !only_small_reads(g, t->name)) continue;
+        if (!only_small_reads(g, t->name)) continue;
         float *v = t->data, s;
         if (lc_grid8_find(v, n, &s)) continue; /* already stored in a byte a value (rounded by a training loop) */
-        if (grid8 && only_bias_reads(g, t->name)) lc_grid8_round(v, n);
-        else
+        /* the grid's step is relative to the largest value: tiny ones may
+         * round to 0, which float16 would keep only above 2^-14 anyway */
+        if (grid8 && !t->enc && only_bias_reads(g, t->name)) lc_grid8_round(v, n);
+        else if (fits_f16(v, n))
             for (int64_t k = 0; k < n; k++) v[k] = lc_half_to_float(lc_float_to_half(v[k]));
+        else continue;
         rounded++;
     }
     return rounded;
