@@ -11,7 +11,9 @@
  * small=i8 rounds the biases of Conv, ConvTranspose and Gemm further, to
  * the 8-bit grid of lc_grid8_round (one scale per tensor: max|b| / 127),
  * which the writer stores in one byte a value (format 3.0); the other
- * small vectors get float16. */
+ * small vectors get float16, and so do the coded weights' scales,
+ * centroids and alphas (lc_encoding_round_params_half: the writer then
+ * stores them in 2 bytes; the weights move by at most 2^-11 relative). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +29,8 @@ static const lc_param_desc params[] = {
     {"exclude", LC_PARAM_LIST, "", 0, 0, NULL, "never these nodes or weight tensors (names, '*' glob)"},
     {"small", LC_PARAM_ENUM, "f16", 0, 0, "f16|i8|f32",
      "f16: round 1-D biases, normalization parameters and PRelu slopes to float16 (half the bytes; validated); "
-     "i8: Conv/Gemm biases to an 8-bit grid with one scale per tensor (a quarter), the rest float16"},
+     "i8: Conv/Gemm biases to an 8-bit grid with one scale per tensor (a quarter), the rest and the weights' "
+     "centroids/scales float16"},
 };
 
 /* Ops whose inputs after the first are small per-channel vectors that a
@@ -123,6 +126,11 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
         e->entropy_coded = true;
     }
     lc_log(ctx, "huffman: %d weight tensors marked for entropy coding", n);
+    /* i8: the coded weights' scales, centroids and alphas to float16 too */
+    int halved = 0;
+    for (int i = 0; i < n && !s && !strcmp(lc_params_str(p, "small"), "i8"); i++)
+        halved += lc_encoding_round_params_half(w[i].tensor);
+    if (halved) lc_log(ctx, "huffman: %d weight tensors' parameters rounded to float16", halved);
     const char *small = lc_params_str(p, "small");
     if (!s && strcmp(small, "f32"))
         lc_log(ctx, "huffman: %d small vectors rounded (%s)", round_small_vectors(m, !strcmp(small, "i8")), small);

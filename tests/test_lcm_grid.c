@@ -1,6 +1,7 @@
-/* .lcm format 3.0's two savings (issue 15): float vectors on the 8-bit grid
+/* .lcm format 3.0's savings (issue 15): float vectors on the 8-bit grid
  * (lc_grid8_round / lc_grid8_find) stored a byte a value and decoded to the
- * same bits, and the GRAPH deflated against the preset dictionary; and the
+ * same bits, coded weights' parameters in float16, and the GRAPH deflated
+ * against the preset dictionary; and the
  * refusals that keep them to 3.0 files: a grid record or a dictionary in
  * a file that says 2.0, a zlib stream that asks for another dictionary,
  * damaged grid records. */
@@ -265,6 +266,70 @@ START_TEST(hostile_grid_and_dictionary)
 }
 END_TEST
 
+/* huffman:small=i8 after each coding pass: the weights' scales, centroids
+ * or alphas become float16 values (every element still decodes from them:
+ * lc_model_verify_encodings), their records carry the float16 flag and
+ * 2-byte parameters, and the file loads back to the same bits. A 2.0 file
+ * with the flag, or the flag on a plain float record, is refused. */
+START_TEST(half_params_roundtrip)
+{
+    /* (UNIFORM scales take the same path; its passes need calibration data) */
+    static const char *coders[] = {"quantize-kmeans", "binarize"};
+    static const char *params[] = {"bits=3,correct=none", "correct=none"};
+    for (int k = 0; k < 2; k++) {
+        lc_model *m = load_zoo("lenet5.onnx");
+        ck_assert_msg(lc_pass_run(m, "prune-magnitude", "sparsity=0.5", NULL) == LC_OK, "%s", lc_last_error());
+        ck_assert_msg(lc_pass_run(m, coders[k], params[k], NULL) == LC_OK, "%s", lc_last_error());
+        ck_assert_msg(lc_pass_run(m, "huffman", "small=i8", NULL) == LC_OK, "%s", lc_last_error());
+        ck_assert_int_eq(lc_model_verify_encodings(m), LC_OK);
+        void *vb;
+        size_t len;
+        ck_assert_int_eq(lc_model_save_lcm_buffer(m, NULL, &vb, &len), LC_OK);
+        uint8_t *b = vb;
+        lc_model *back;
+        ck_assert_msg(lc_model_load_lcm_buffer(b, len, "h.lcm", &back) == LC_OK, "%s", lc_last_error());
+        int halves = 0;
+        for (int i = 0; i < m->graph->n_inits; i++) {
+            const lc_tensor *a = m->graph->inits[i], *c = back->graph->inits[i];
+            ck_assert(a->nbytes == c->nbytes && !memcmp(a->data, c->data, a->nbytes));
+            if (!a->enc || a->enc->kind == LC_ENC_DENSE) continue;
+            size_t rec = record_of(b, len, a->name);
+            ck_assert_msg(b[rec + 1] & LC_LCM_BITS_HALF_PARAMS, "%s: %s's parameters not float16", coders[k], a->name);
+            const float *pa = a->enc->kind == LC_ENC_UNIFORM ? a->enc->scale
+                            : a->enc->kind == LC_ENC_CODEBOOK ? a->enc->codebook : a->enc->alpha;
+            const float *pc = c->enc->kind == LC_ENC_UNIFORM ? c->enc->scale
+                            : c->enc->kind == LC_ENC_CODEBOOK ? c->enc->codebook : c->enc->alpha;
+            int64_t n = a->enc->kind == LC_ENC_CODEBOOK ? a->enc->channels * a->enc->n_codes : a->enc->channels;
+            for (int64_t j = 0; j < n; j++) {
+                uint16_t h;
+                ck_assert(lc_half_from_float(pa[j], &h) && !memcmp(&pa[j], &pc[j], 4));
+            }
+            halves++;
+            if (k == 0 && halves == 1) {
+                /* the flag in a file that says 2.0: "bits" out of range */
+                uint8_t *c2 = malloc(len + 65536);
+                size_t n2 = regraph(b, len, 0, LC_LCM_MAJOR_V2, c2);
+                refused(c2, n2, "bits");
+                free(c2);
+            }
+        }
+        ck_assert_msg(halves >= 3, "%s: %d tensors with float16 parameters", coders[k], halves);
+        lc_model_free(back);
+        lc_model_free(m);
+        free(b);
+    }
+    /* the flag on an F16 record (with small=f16, LeNet-5's biases) */
+    size_t len;
+    uint8_t *b = grid_file(&len, "f16");
+    size_t rec = record_of(b, len, "features.0.bias");
+    ck_assert_int_eq(b[rec] & 7, LC_LCM_F16);
+    b[rec + 1] |= LC_LCM_BITS_HALF_PARAMS;
+    lc_lcm_reseal(b, len);
+    refused(b, len, "float16 parameters");
+    free(b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lcm_grid");
@@ -273,6 +338,7 @@ int main(void)
     tcase_add_test(tc, grid_properties);
     tcase_add_test(tc, grid_records_roundtrip);
     tcase_add_test(tc, hostile_grid_and_dictionary);
+    tcase_add_test(tc, half_params_roundtrip);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

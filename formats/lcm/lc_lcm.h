@@ -38,6 +38,9 @@ enum { LC_LCM_SEC_META = 1, LC_LCM_SEC_GRAPH = 2, LC_LCM_SEC_TENSOR = 3, LC_LCM_
 enum { LC_LCM_RAW = 0, LC_LCM_F32 = 1, LC_LCM_F16 = 2, LC_LCM_UNIFORM = 3, LC_LCM_CODEBOOK = 4, LC_LCM_BINARY = 5 };
 enum { LC_LCM_SPARSE_NONE = 0, LC_LCM_SPARSE_BITMAP = 1, LC_LCM_SPARSE_GAPS = 2 };
 enum { LC_LCM_FLAG_ENCODING = 1, LC_LCM_FLAG_ENTROPY = 2, LC_LCM_FLAG_MASK = 4 };
+/* Format 3.0: added to a UNIFORM/CODEBOOK/BINARY record's bits field when
+ * its float parameters (scales, centroids, alphas) are stored as float16. */
+#define LC_LCM_BITS_HALF_PARAMS 64
 /* The preset dictionary a format 3.0 GRAPH may be deflated against
  * (lcm_graph_dict.c, made by make_graph_dict.py; never changes). */
 extern const unsigned char lc_lcm_graph_dict[];

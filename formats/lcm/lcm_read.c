@@ -89,6 +89,7 @@ static lc_status check_desc(const lcm_reader *r, const lcm_tdesc *d, const lc_te
         return lcm_fail_at(r, w, at, "store kind %d needs a float tensor, '%s' is %s", store, t->name,
                            lc_dtype_name(t->dtype));
     }
+    if (d->half_params && store < LC_LCM_UNIFORM) return lcm_fail_at(r, w, at, "float16 parameters for store kind %d", store);
     if ((store == LC_LCM_UNIFORM || store == LC_LCM_CODEBOOK) && (bits < 1 || bits > 8))
         return lcm_fail_at(r, w, at, "%d bits (1..8)", bits);
     if (store == LC_LCM_BINARY && bits != 1) return lcm_fail_at(r, w, at, "binary codes with %d bits", bits);
@@ -160,6 +161,12 @@ static lc_status read_stream(const lcm_reader *r, const lcm_tdesc *d, int k, uin
         }
     }
     return LC_OK;
+}
+
+/* Per-channel float parameter k: f32, or float16 (format 3.0). */
+static float param(const uint8_t *pp, uint64_t k, int half)
+{
+    return half ? lc_half_to_float(lc_get16(pp + 2 * k)) : lc_getf32(pp + 4 * k);
 }
 
 /* Fills placeholder t from its checked descriptor. */
@@ -249,20 +256,21 @@ static lc_status decode_tensor(const lcm_reader *r, const lcm_tdesc *d, lc_tenso
                 st = lcm_fail_at(r, where, d->start, "a coded tensor with a sparsity stream but no MASK flag");
                 goto done;
             }
+            uint64_t fs = d->half_params ? 2 : 4;
             if (kind == LC_ENC_UNIFORM) {
                 for (uint64_t c = 0; c < ch; c++) {
-                    enc->scale[c] = lc_getf32(pp + 4 * c);
-                    enc->zero_point[c] = pp[4 * ch + c];
+                    enc->scale[c] = param(pp, c, d->half_params);
+                    enc->zero_point[c] = pp[fs * ch + c];
                     if (enc->zero_point[c] >= (1 << bits)) {
-                        st = lcm_fail_at(r, where, d->params_off + 4 * ch + c, "zero point %d of channel %llu needs more than %d bits",
+                        st = lcm_fail_at(r, where, d->params_off + fs * ch + c, "zero point %d of channel %llu needs more than %d bits",
                                      enc->zero_point[c], (unsigned long long)c, bits);
                         goto done;
                     }
                 }
             } else if (kind == LC_ENC_CODEBOOK) {
-                for (uint64_t k = 0; k < ch * n_codes; k++) enc->codebook[k] = lc_getf32(pp + 4 * k);
+                for (uint64_t k = 0; k < ch * n_codes; k++) enc->codebook[k] = param(pp, k, d->half_params);
             } else if (kind == LC_ENC_BINARY) {
-                for (uint64_t c = 0; c < ch; c++) enc->alpha[c] = lc_getf32(pp + 4 * c);
+                for (uint64_t c = 0; c < ch; c++) enc->alpha[c] = param(pp, c, d->half_params);
             }
         }
         float *v = t->data;

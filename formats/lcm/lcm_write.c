@@ -367,18 +367,24 @@ static lc_status write_record(const lc_tensor *t, bool any_entropy, bytes *out)
     const lc_encoding *e = t->enc;
     int n_streams = p.sparsity ? 2 : 1;
     size_t ch = (size_t)p.channels;
+    /* the float parameters as float16 when each one converts exactly */
+    const float *fp = p.store == LC_LCM_UNIFORM ? (e ? e->scale : &p.grid_scale) : p.store == LC_LCM_CODEBOOK ? e->codebook
+                    : p.store == LC_LCM_BINARY ? e->alpha : NULL;
+    size_t n_fp = p.store == LC_LCM_CODEBOOK ? ch * (size_t)p.n_codes : fp ? ch : 0;
+    bool half = fp != NULL;
+    uint16_t hv;
+    for (size_t k = 0; k < n_fp && half; k++) half = lc_half_from_float(fp[k], &hv);
     uint8_t head[64];
     size_t h = 0;
     head[h++] = (uint8_t)(p.store | p.sparsity << 3 | p.flags << 5);
     if (p.store != LC_LCM_RAW) {
-        h += lc_put_varint(head + h, (uint64_t)p.bits);
+        h += lc_put_varint(head + h, (uint64_t)p.bits + (half ? LC_LCM_BITS_HALF_PARAMS : 0));
         h += lc_put_varint(head + h, (uint64_t)(p.axis + 1));
     }
     if (p.store == LC_LCM_CODEBOOK) h += lc_put_varint(head + h, (uint64_t)p.n_codes);
     if (p.sparsity) h += lc_put_varint(head + h, (uint64_t)p.kept);
     if (p.sparsity == LC_LCM_SPARSE_GAPS) head[h++] = (uint8_t)p.gap_bits;
-    size_t params = p.store == LC_LCM_UNIFORM ? ch * 5 : p.store == LC_LCM_CODEBOOK ? ch * (size_t)p.n_codes * 4
-                  : p.store == LC_LCM_BINARY ? ch * 4 : 0;
+    size_t fsize = half ? 2 : 4, params = n_fp * fsize + (p.store == LC_LCM_UNIFORM ? ch : 0);
     const stream *st[2] = {&p.values, &p.sparse};
     size_t total = h + params;
     for (int k = 0; k < n_streams; k++)
@@ -391,17 +397,12 @@ static lc_status write_record(const lc_tensor *t, bool any_entropy, bytes *out)
     }
     memcpy(d, head, h);
     uint8_t *q = d + h;
-    if (p.store == LC_LCM_UNIFORM && !e) {
-        lc_putf32(q, p.grid_scale);
-        q[4] = LC_GRID8_LEVELS + 1;
-    } else if (p.store == LC_LCM_UNIFORM) {
-        for (size_t c = 0; c < ch; c++) lc_putf32(q + 4 * c, e->scale[c]);
-        for (size_t c = 0; c < ch; c++) q[4 * ch + c] = (uint8_t)e->zero_point[c];
-    } else if (p.store == LC_LCM_CODEBOOK) {
-        for (size_t k = 0; k < ch * (size_t)p.n_codes; k++) lc_putf32(q + 4 * k, e->codebook[k]);
-    } else if (p.store == LC_LCM_BINARY) {
-        for (size_t c = 0; c < ch; c++) lc_putf32(q + 4 * c, e->alpha[c]);
+    for (size_t k = 0; k < n_fp; k++) {
+        if (!half) lc_putf32(q + 4 * k, fp[k]);
+        else if (lc_half_from_float(fp[k], &hv)) lc_put16(q + 2 * k, hv);
     }
+    if (p.store == LC_LCM_UNIFORM)
+        for (size_t c = 0; c < ch; c++) q[n_fp * fsize + c] = (uint8_t)(e ? e->zero_point[c] : LC_GRID8_LEVELS + 1);
     q += params;
     for (int k = 0; k < n_streams; k++) {
         *q++ = (uint8_t)st[k]->coding;

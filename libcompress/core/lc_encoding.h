@@ -90,4 +90,12 @@ lc_status lc_encoding_set_kind(lc_encoding *e, const lc_tensor *t, int kind, int
 int64_t lc_grid8_round(float *v, int64_t n);
 bool lc_grid8_find(const float *v, int64_t n, float *scale);
 
+/* Rounds the float parameters of t's UNIFORM, CODEBOOK or BINARY encoding
+ * (scales, centroids, alphas) to float16 values and recomputes the kept
+ * elements' float view from the codes, when every parameter is 0 or a
+ * normal float16 (else, and for other encodings, nothing; returns whether
+ * it rounded). The .lcm writer then stores the parameters in 2 bytes
+ * (format 3.0). */
+bool lc_encoding_round_params_half(lc_tensor *t);
+
 #endif

@@ -260,7 +260,7 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
             pruned_top1 = train.evaluate(pre_share, val_loader)  # before sharing: tells which phase loses
             n_share = min(share_steps, max(0, limit - used - n_prune))
             shared = train.share_phase(net, names, plan, masks, batches, n_share, share_lr, teacher, layout, bar)
-            lcm.round_small(net, set(names))
+            lcm.round_small(net, set(names), shared)
             used += n_prune + n_share
             bar.show("check")
             m = lcm.build_lcm_model(net, example_input, shared, inits, tmp)
