@@ -7,7 +7,13 @@
  * slopes) to float16: the .lcm writer stores a tensor whose every value is
  * an exact float16 in half the bytes, which on small models is several
  * percent of the file (DS-CNN: about 1 KB of 15). The relative change is at
- * most 2^-11, and the pipeline's validation after the pass sees it. */
+ * most 2^-11, and the pipeline's validation after the pass sees it.
+ * small=i8 rounds the biases of Conv, ConvTranspose and Gemm further, to
+ * the 8-bit grid of lc_grid8_round (one scale per tensor: max|b| / 127),
+ * which the writer stores in one byte a value (format 3.0); the other
+ * small vectors get float16, and so do the coded weights' scales,
+ * centroids and alphas (lc_encoding_round_params_half: the writer then
+ * stores them in 2 bytes; the weights move by at most 2^-11 relative). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +27,10 @@ static const lc_param_desc params[] = {
     {"ops", LC_PARAM_LIST, "", 0, 0, NULL, "op types whose weights are coded (default: Conv, ConvTranspose, Gemm, MatMul)"},
     {"include", LC_PARAM_LIST, "", 0, 0, NULL, "only these nodes or weight tensors (names; '*' matches any run of characters)"},
     {"exclude", LC_PARAM_LIST, "", 0, 0, NULL, "never these nodes or weight tensors (names, '*' glob)"},
-    {"small", LC_PARAM_ENUM, "f16", 0, 0, "f16|f32",
-     "f16: round 1-D biases, normalization parameters and PRelu slopes to float16 (half the bytes; validated)"},
+    {"small", LC_PARAM_ENUM, "f16", 0, 0, "f16|i8|f32",
+     "f16: round 1-D biases, normalization parameters and PRelu slopes to float16 (half the bytes; validated); "
+     "i8: Conv/Gemm biases to an 8-bit grid with one scale per tensor (a quarter), the rest and the weights' "
+     "centroids/scales float16"},
 };
 
 /* Ops whose inputs after the first are small per-channel vectors that a
@@ -66,7 +74,21 @@ static bool only_small_reads(const lc_graph *g, const char *name)
     return any;
 }
 
-static int round_small_vectors(lc_model *m)
+/* Whether value `name` is read only as the bias (input 2) of Conv,
+ * ConvTranspose or Gemm in the main graph. */
+static bool only_bias_reads(const lc_graph *g, const char *name)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        const lc_node *n = g->nodes[i];
+        for (int k = 0; k < n->n_inputs; k++)
+            if (!strcmp(n->inputs[k], name) && (k != 2 || (strcmp(n->op_type, "Conv") && strcmp(n->op_type, "Gemm") &&
+                                                            strcmp(n->op_type, "ConvTranspose"))))
+                return false;
+    }
+    return true;
+}
+
+static int round_small_vectors(lc_model *m, bool grid8)
 {
     const lc_graph *g = m->graph;
     int rounded = 0;
@@ -75,9 +97,15 @@ static int round_small_vectors(lc_model *m)
         int64_t n = lc_tensor_numel(t);
         if (t->dtype != LC_DTYPE_FLOAT || t->ndim != 1 || n < 1 || !t->data) continue;
         if (t->enc && (t->enc->kind != LC_ENC_DENSE || t->enc->mask)) continue;
-        if (!fits_f16(t->data, n) || !only_small_reads(g, t->name)) continue;
-        float *v = t->data;
-        for (int64_t k = 0; k < n; k++) v[k] = lc_half_to_float(lc_float_to_half(v[k]));
+        if (!only_small_reads(g, t->name)) continue;
+        float *v = t->data, s;
+        if (lc_grid8_find(v, n, &s)) continue; /* already stored in a byte a value (rounded by a training loop) */
+        /* the grid's step is relative to the largest value: tiny ones may
+         * round to 0, which float16 would keep only above 2^-14 anyway */
+        if (grid8 && !t->enc && only_bias_reads(g, t->name)) lc_grid8_round(v, n);
+        else if (fits_f16(v, n))
+            for (int64_t k = 0; k < n; k++) v[k] = lc_half_to_float(lc_float_to_half(v[k]));
+        else continue;
         rounded++;
     }
     return rounded;
@@ -98,8 +126,14 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
         e->entropy_coded = true;
     }
     lc_log(ctx, "huffman: %d weight tensors marked for entropy coding", n);
-    if (!s && !strcmp(lc_params_str(p, "small"), "f16"))
-        lc_log(ctx, "huffman: %d small vectors rounded to float16", round_small_vectors(m));
+    /* i8: the coded weights' scales, centroids and alphas to float16 too */
+    int halved = 0;
+    for (int i = 0; i < n && !s && !strcmp(lc_params_str(p, "small"), "i8"); i++)
+        halved += lc_encoding_round_params_half(w[i].tensor);
+    if (halved) lc_log(ctx, "huffman: %d weight tensors' parameters rounded to float16", halved);
+    const char *small = lc_params_str(p, "small");
+    if (!s && strcmp(small, "f32"))
+        lc_log(ctx, "huffman: %d small vectors rounded (%s)", round_small_vectors(m, !strcmp(small, "i8")), small);
     free(w);
     return s;
 }

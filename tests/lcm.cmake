@@ -2,6 +2,8 @@
 # corrupt files, CLI decode/export-c, fuzz target (LC_FUZZ).
 lc_add_check_test(test_huffman test_huffman.c)
 lc_add_check_test(test_lcm test_lcm.c)
+# Format 3.0: biases on the 8-bit grid, the GRAPH's preset dictionary.
+lc_add_check_test(test_lcm_grid test_lcm_grid.c)
 
 add_executable(lcm_tool "${CMAKE_CURRENT_SOURCE_DIR}/tools/lcm_tool.c")
 target_link_libraries(lcm_tool PRIVATE libcompress_static)

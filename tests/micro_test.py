@@ -9,7 +9,7 @@ references.
    the Cortex-M4, includes only stdint/stddef/string/math, and defines no
    writable globals (no .data/.bss symbols).
 2. For each zoo model, a float .lcm (prune-magnitude 50% -> 4-bit k-means
-   -> Huffman) and a quantize-int8 QDQ model are compiled, built with cc and
+   -> Huffman, biases on the 8-bit grid: format 3.0's grid records) and a quantize-int8 QDQ model are compiled, built with cc and
    tests/micro/harness_host.c, and run on 1000 test images:
      float: predictions equal `shrink eval` of the .lcm on >= 99.9% and
             outputs agree within 1e-4 (max |diff| / max |ref| per image);
@@ -177,7 +177,7 @@ def check_model(model, data, qemu):
     # float path: pruned + k-means + Huffman .lcm
     lcm = os.path.join(TMP, model + ".lcm")
     run([SHRINK, "run", src, "-o", lcm, "--pass", "prune-magnitude:sparsity=0.5", "--pass", "quantize-kmeans:bits=4",
-         "--pass", "huffman", "--calib", calib, "--quiet"])
+         "--pass", "huffman:small=i8", "--calib", calib, "--quiet"])
     name = model + "_f"
     out, info, binary = compile_model(lcm, name)
     check(info["weight_bytes"] < 0.35 * float_bytes, "%s: weights stay compressed in %s.c (%d bytes, float %d)"

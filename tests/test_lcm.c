@@ -373,7 +373,7 @@ START_TEST(corrupt_files)
 }
 END_TEST
 
-/* File offset of the first record of a format 2.0 file's TENSORS section. */
+/* File offset of the first record of a format 2.0/3.0 file's TENSORS section. */
 static size_t first_record(const uint8_t *b, size_t len)
 {
     size_t at = LC_LCM_HEADER2_SIZE;
@@ -411,7 +411,7 @@ START_TEST(error_messages)
     ck_assert_msg(strstr(lc_last_error(), "TENSORS record 0"), "%s", lc_last_error());
     ck_assert_msg(strstr(lc_last_error(), "unknown store kind 7"), "%s", lc_last_error());
     b[rec] = keep;
-    lc_put16(b + 8, 3);
+    lc_put16(b + 8, LC_LCM_MAJOR + 1);
     lc_lcm_reseal(b, len);
     ck_assert_int_eq(lc_model_load_lcm_buffer(b, len, "x.lcm", &m), LC_ERR_UNSUPPORTED);
     lc_put16(b + 8, LC_LCM_MAJOR);

@@ -13,11 +13,15 @@
 #include "lc_ir.h"
 
 #define LC_LCM_MAGIC "\x89LCM\r\n\x1a\n"
-/* Format 2.0 (what the writer writes): a 16-byte header, then sections
- * of varint type and length; all tensors in one TENSORS section of compact
- * records. Format 1.0 (read only): fixed 32-byte descriptors. */
-#define LC_LCM_MAJOR 2
+/* Format 3.0 (what the writer writes): 2.0's container and records, plus
+ * plain float tensors on an integer grid (UNIFORM store without ENCODING)
+ * and a GRAPH deflated against a preset dictionary. Format 2.0 (read
+ * only): a 16-byte header, then sections of varint type and length; all
+ * tensors in one TENSORS section of compact records. Format 1.0 (read
+ * only): fixed 32-byte descriptors. */
+#define LC_LCM_MAJOR 3
 #define LC_LCM_MINOR 0
+#define LC_LCM_MAJOR_V2 2
 #define LC_LCM_HEADER2_SIZE 16
 /* format 1.0 */
 #define LC_LCM_MAJOR_V1 1
@@ -34,6 +38,14 @@ enum { LC_LCM_SEC_META = 1, LC_LCM_SEC_GRAPH = 2, LC_LCM_SEC_TENSOR = 3, LC_LCM_
 enum { LC_LCM_RAW = 0, LC_LCM_F32 = 1, LC_LCM_F16 = 2, LC_LCM_UNIFORM = 3, LC_LCM_CODEBOOK = 4, LC_LCM_BINARY = 5 };
 enum { LC_LCM_SPARSE_NONE = 0, LC_LCM_SPARSE_BITMAP = 1, LC_LCM_SPARSE_GAPS = 2 };
 enum { LC_LCM_FLAG_ENCODING = 1, LC_LCM_FLAG_ENTROPY = 2, LC_LCM_FLAG_MASK = 4 };
+/* Format 3.0: added to a UNIFORM/CODEBOOK/BINARY record's bits field when
+ * its float parameters (scales, centroids, alphas) are stored as float16. */
+#define LC_LCM_BITS_HALF_PARAMS 64
+/* The preset dictionary a format 3.0 GRAPH may be deflated against
+ * (lcm_graph_dict.c, made by make_graph_dict.py; never changes). */
+extern const unsigned char lc_lcm_graph_dict[];
+extern const unsigned lc_lcm_graph_dict_len;
+
 /* Stream codings: LC_LCM_CODING_RAW and LC_LCM_CODING_HUFFMAN are public
  * (lc_lcm_coding, libcompress/experimental.h); the library is built with
  * LC_EXPERIMENTAL. */

@@ -20,6 +20,7 @@ typedef struct lcm_stream {
 /* One stored tensor's descriptor, whatever the container. */
 typedef struct lcm_tdesc {
     int store, bits, sparsity, flags, gap_bits, n_streams;
+    int half_params;         /* 3.0: float parameters stored as float16 */
     int32_t axis;
     uint32_t n_codes;
     uint64_t numel, kept;

@@ -60,9 +60,9 @@ static lc_status parse_container(lcm_reader *r)
     }
     if (r->len < 12) return lcm_fail_at(r, "header", r->len, "file ends inside the header (truncated?)");
     r->major = lc_get16(r->buf + 8);
-    if (r->major == LC_LCM_MAJOR) return lcm_v2_parse(r);
+    if (r->major == LC_LCM_MAJOR || r->major == LC_LCM_MAJOR_V2) return lcm_v2_parse(r); /* one container */
     if (r->major == LC_LCM_MAJOR_V1) return lcm_v1_parse(r);
-    return lc_fail(LC_ERR_UNSUPPORTED, "%s: .lcm major version %d (this reader handles %d and %d)", r->label, r->major,
+    return lc_fail(LC_ERR_UNSUPPORTED, "%s: .lcm major version %d (this reader handles %d to %d)", r->label, r->major,
                    LC_LCM_MAJOR_V1, LC_LCM_MAJOR);
 }
 
@@ -89,11 +89,17 @@ static lc_status check_desc(const lcm_reader *r, const lcm_tdesc *d, const lc_te
         return lcm_fail_at(r, w, at, "store kind %d needs a float tensor, '%s' is %s", store, t->name,
                            lc_dtype_name(t->dtype));
     }
+    if (d->half_params && store < LC_LCM_UNIFORM) return lcm_fail_at(r, w, at, "float16 parameters for store kind %d", store);
     if ((store == LC_LCM_UNIFORM || store == LC_LCM_CODEBOOK) && (bits < 1 || bits > 8))
         return lcm_fail_at(r, w, at, "%d bits (1..8)", bits);
     if (store == LC_LCM_BINARY && bits != 1) return lcm_fail_at(r, w, at, "binary codes with %d bits", bits);
     if ((store == LC_LCM_F32 || store == LC_LCM_F16) && bits > 32) return lcm_fail_at(r, w, at, "%d bits (0..32)", bits);
-    if (store >= LC_LCM_UNIFORM && !has_enc) return lcm_fail_at(r, w, at, "store kind %d without the ENCODING flag", store);
+    /* 3.0: a plain float tensor on a grid, one scale, no sparsity stream */
+    bool grid = store == LC_LCM_UNIFORM && !has_enc && r->major >= 3;
+    if (grid && (sparsity || d->axis != -1))
+        return lcm_fail_at(r, w, at, "a UNIFORM record without encoding has a sparsity stream or a channel axis");
+    if (store >= LC_LCM_UNIFORM && !has_enc && !grid)
+        return lcm_fail_at(r, w, at, "store kind %d without the ENCODING flag", store);
     if (store == LC_LCM_CODEBOOK ? (d->n_codes < 1 || d->n_codes > (1u << bits)) : d->n_codes != 0)
         return lcm_fail_at(r, w, at, "%u codes", d->n_codes);
     if (sparsity > LC_LCM_SPARSE_GAPS) return lcm_fail_at(r, w, at, "unknown sparsity kind %d", sparsity);
@@ -155,6 +161,12 @@ static lc_status read_stream(const lcm_reader *r, const lcm_tdesc *d, int k, uin
         }
     }
     return LC_OK;
+}
+
+/* Per-channel float parameter k: f32, or float16 (format 3.0). */
+static float param(const uint8_t *pp, uint64_t k, int half)
+{
+    return half ? lc_half_to_float(lc_get16(pp + 2 * k)) : lc_getf32(pp + 4 * k);
 }
 
 /* Fills placeholder t from its checked descriptor. */
@@ -221,7 +233,7 @@ static lc_status decode_tensor(const lcm_reader *r, const lcm_tdesc *d, lc_tenso
     if (store == LC_LCM_RAW) {
         memcpy(t->data, sym0, t->nbytes);
     } else {
-        if (has_enc) {
+        if (has_enc || store == LC_LCM_UNIFORM) { /* a grid's values need its scale: a temporary encoding */
             enc = calloc(1, sizeof *enc);
             if (!enc) goto oom;
             enc->axis = -1;
@@ -244,20 +256,21 @@ static lc_status decode_tensor(const lcm_reader *r, const lcm_tdesc *d, lc_tenso
                 st = lcm_fail_at(r, where, d->start, "a coded tensor with a sparsity stream but no MASK flag");
                 goto done;
             }
+            uint64_t fs = d->half_params ? 2 : 4;
             if (kind == LC_ENC_UNIFORM) {
                 for (uint64_t c = 0; c < ch; c++) {
-                    enc->scale[c] = lc_getf32(pp + 4 * c);
-                    enc->zero_point[c] = pp[4 * ch + c];
+                    enc->scale[c] = param(pp, c, d->half_params);
+                    enc->zero_point[c] = pp[fs * ch + c];
                     if (enc->zero_point[c] >= (1 << bits)) {
-                        st = lcm_fail_at(r, where, d->params_off + 4 * ch + c, "zero point %d of channel %llu needs more than %d bits",
+                        st = lcm_fail_at(r, where, d->params_off + fs * ch + c, "zero point %d of channel %llu needs more than %d bits",
                                      enc->zero_point[c], (unsigned long long)c, bits);
                         goto done;
                     }
                 }
             } else if (kind == LC_ENC_CODEBOOK) {
-                for (uint64_t k = 0; k < ch * n_codes; k++) enc->codebook[k] = lc_getf32(pp + 4 * k);
+                for (uint64_t k = 0; k < ch * n_codes; k++) enc->codebook[k] = param(pp, k, d->half_params);
             } else if (kind == LC_ENC_BINARY) {
-                for (uint64_t c = 0; c < ch; c++) enc->alpha[c] = lc_getf32(pp + 4 * c);
+                for (uint64_t c = 0; c < ch; c++) enc->alpha[c] = param(pp, c, d->half_params);
             }
         }
         float *v = t->data;
@@ -274,13 +287,15 @@ static lc_status decode_tensor(const lcm_reader *r, const lcm_tdesc *d, lc_tenso
                     st = lcm_fail_at(r, where, sd[0].off, "code %d of element %llu, but %u codes", code, (unsigned long long)i, n_codes);
                     goto done;
                 }
-                enc->codes[i] = (uint8_t)code;
+                enc->codes[i] = (uint8_t)code; /* a grid's temporary encoding has codes too */
                 v[i] = lc_encoding_value(enc, lc_encoding_channel(enc, t, (int64_t)i), code);
             }
             k++;
         }
-        t->enc = enc;
-        enc = NULL;
+        if (has_enc) {
+            t->enc = enc;
+            enc = NULL;
+        }
     }
     goto done;
 oom:
@@ -300,7 +315,7 @@ done:
 
 /* ---- graph ---- */
 
-/* The GRAPH section: the skeleton's length (format 1.0: u64, 2.0: varint),
+/* The GRAPH section: the skeleton's length (format 1.0: u64, 2.0 and 3.0: varint),
  * then a zlib stream. */
 static lc_status inflate_graph(const lcm_reader *r, uint8_t **out, size_t *out_len)
 {
@@ -333,7 +348,13 @@ static lc_status inflate_graph(const lcm_reader *r, uint8_t **out, size_t *out_l
     z.next_out = p;
     z.avail_out = (uInt)u;
     int zr = inflate(&z, Z_FINISH);
-    size_t got = (size_t)z.total_out, used = (size_t)z.total_in;
+    /* 3.0: a stream deflated against the preset dictionary names it by its
+     * Adler-32; any other dictionary is refused as a bad stream */
+    if (zr == Z_NEED_DICT && r->major >= 3 && z.adler == adler32(1L, lc_lcm_graph_dict, lc_lcm_graph_dict_len) &&
+        inflateSetDictionary(&z, lc_lcm_graph_dict, lc_lcm_graph_dict_len) == Z_OK)
+        zr = inflate(&z, Z_FINISH);
+    /* not total_in: zlib leaves the header out of it when it asks for the dictionary */
+    size_t got = (size_t)z.total_out, used = (size_t)(c - z.avail_in);
     inflateEnd(&z);
     if (zr != Z_STREAM_END || got != u || used != c) {
         free(p);
@@ -462,7 +483,7 @@ static lc_status load(const void *buf, size_t len, const char *label, lc_model *
         }
         k++;
     }
-    if (r.major == LC_LCM_MAJOR && (s = lcm_v2_finish(&r))) goto done;
+    if (r.major != LC_LCM_MAJOR_V1 && (s = lcm_v2_finish(&r))) goto done;
     if ((s = check_filled_graph(&r, m->graph))) goto done;
     if (acc) {
         acc->file_bytes = (int64_t)len;

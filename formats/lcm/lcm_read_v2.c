@@ -1,4 +1,4 @@
-/* .lcm format 2.0 container (formats/LCM.md): a 16-byte header with one
+/* .lcm format 2.0 and 3.0 container (formats/LCM.md): a 16-byte header with one
  * CRC over the rest, sections of varint type and length, and one TENSORS
  * section whose records take dtype and element count from the graph. */
 #include <stdio.h>
@@ -84,8 +84,9 @@ lc_status lcm_v2_tensor(lcm_reader *r, uint32_t k, const lc_tensor *t, lcm_tdesc
     if (d->store > LC_LCM_BINARY) return lcm_fail_at(r, d->where, at - 1, "unknown store kind %d", d->store);
     if (d->sparsity > LC_LCM_SPARSE_GAPS) return lcm_fail_at(r, d->where, at - 1, "unknown sparsity kind %d", d->sparsity);
     if (d->store != LC_LCM_RAW) {
-        if ((s = get_uint(r, d, &at, 32, "bits", &v))) return s;
-        d->bits = (int)v;
+        if ((s = get_uint(r, d, &at, r->major >= 3 ? 32 + LC_LCM_BITS_HALF_PARAMS : 32, "bits", &v))) return s;
+        d->half_params = (v & LC_LCM_BITS_HALF_PARAMS) != 0;
+        d->bits = (int)(v & ~(uint64_t)LC_LCM_BITS_HALF_PARAMS);
         if ((s = get_uint(r, d, &at, (uint64_t)t->ndim, "axis", &v))) return s;
         d->axis = (int32_t)v - 1;
     }
@@ -104,9 +105,10 @@ lc_status lcm_v2_tensor(lcm_reader *r, uint32_t k, const lc_tensor *t, lcm_tdesc
     }
     d->n_streams = 1 + (d->sparsity != 0);
     uint64_t ch = d->axis >= 0 ? (uint64_t)t->dims[d->axis] : 1;
-    uint64_t params = d->store == LC_LCM_UNIFORM    ? ch * 5
-                      : d->store == LC_LCM_CODEBOOK ? ch * (uint64_t)d->n_codes * 4
-                      : d->store == LC_LCM_BINARY   ? ch * 4
+    uint64_t fsize = d->half_params ? 2 : 4;
+    uint64_t params = d->store == LC_LCM_UNIFORM    ? ch * (fsize + 1)
+                      : d->store == LC_LCM_CODEBOOK ? ch * (uint64_t)d->n_codes * fsize
+                      : d->store == LC_LCM_BINARY   ? ch * fsize
                                                     : 0;
     if (params > end - at)
         return lcm_fail_at(r, d->where, at, "%llu bytes of per-channel parameters run past the section",

@@ -7,7 +7,7 @@
 void lc_lcm_reseal(uint8_t *b, size_t len)
 {
     if (len < 12 || !lc_lcm_is(b, len)) return;
-    if (lc_get16(b + 8) == LC_LCM_MAJOR) {
+    if (lc_get16(b + 8) == LC_LCM_MAJOR || lc_get16(b + 8) == LC_LCM_MAJOR_V2) {
         if (len >= LC_LCM_HEADER2_SIZE)
             lc_put32(b + 12, (uint32_t)crc32_z(crc32(0, b, 12), b + LC_LCM_HEADER2_SIZE, len - LC_LCM_HEADER2_SIZE));
         return;

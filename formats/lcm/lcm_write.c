@@ -1,7 +1,8 @@
-/* .lcm writer (formats/LCM.md, format 2.0): graph skeleton deflated once,
+/* .lcm writer (formats/LCM.md, format 3.0): graph skeleton deflated once,
  * each stored tensor a compact record by its encoding, every stream raw or
  * Huffman coded, whichever is smaller. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,7 @@ static void stream_write(const stream *s, uint8_t *out)
 typedef struct tensor_plan {
     int store, bits, sparsity, flags, gap_bits, axis, n_codes;
     int64_t numel, kept, channels;
+    float grid_scale; /* UNIFORM without encoding: the 8-bit grid's scale */
     stream values, sparse;
 } tensor_plan;
 
@@ -226,6 +228,42 @@ static lc_status plan_values(const lc_tensor *t, const lc_encoding *e, int store
     return LC_OK;
 }
 
+/* Bytes of a stream in a record: coding byte, (gap count,) length, data. */
+static size_t stream_cost(const stream *s, bool gaps)
+{
+    return s->sym ? 1 + (gaps ? lc_put_varint(NULL, s->n) : 0) + lc_put_varint(NULL, s->bytes) + s->bytes : 0;
+}
+
+/* A plain float tensor on the 8-bit grid (lc_grid8_find) as a UNIFORM
+ * record without encoding (format 3.0), when that is smaller than plan p. */
+static lc_status plan_grid(const lc_tensor *t, bool allow_huff, tensor_plan *p)
+{
+    float scale;
+    int64_t numel = lc_tensor_numel(t);
+    if (!lc_grid8_find(t->data, numel, &scale)) return LC_OK;
+    stream g = {.n = (size_t)numel, .w = 8};
+    if (!(g.sym = malloc(g.n))) return lc_fail(LC_ERR_NO_MEMORY, "lcm: out of memory");
+    const float *v = t->data;
+    for (int64_t i = 0; i < numel; i++) g.sym[i] = (uint8_t)((int)rintf(v[i] / scale) + LC_GRID8_LEVELS + 1);
+    stream_plan(&g, allow_huff);
+    size_t now = stream_cost(&p->values, false) + stream_cost(&p->sparse, p->sparsity == LC_LCM_SPARSE_GAPS) +
+                 (p->sparsity ? lc_put_varint(NULL, (uint64_t)p->kept) : 0) + (p->sparsity == LC_LCM_SPARSE_GAPS);
+    if (5 + stream_cost(&g, false) >= now) {
+        free(g.sym);
+        return LC_OK;
+    }
+    plan_clear(p);
+    memset(&p->sparse, 0, sizeof p->sparse);
+    p->values = g;
+    p->store = LC_LCM_UNIFORM;
+    p->bits = 8;
+    p->sparsity = LC_LCM_SPARSE_NONE;
+    p->gap_bits = 0;
+    p->kept = numel;
+    p->grid_scale = scale;
+    return LC_OK;
+}
+
 static lc_status plan_tensor(const lc_tensor *t, bool any_entropy, tensor_plan *p)
 {
     memset(p, 0, sizeof *p);
@@ -310,12 +348,13 @@ static lc_status plan_tensor(const lc_tensor *t, bool any_entropy, tensor_plan *
         p->kept = numel;
         s = plan_values(t, e, p->store, NULL, numel, huff, &p->values);
     }
+    if (!s && !e) s = plan_grid(t, huff, p);
 done:
     free(kept);
     return s;
 }
 
-/* Appends the format 2.0 record of t (formats/LCM.md, "TENSORS section")
+/* Appends the record of t (formats/LCM.md, "TENSORS section")
  * to out: what the graph's placeholder does not already say. */
 static lc_status write_record(const lc_tensor *t, bool any_entropy, bytes *out)
 {
@@ -328,18 +367,24 @@ static lc_status write_record(const lc_tensor *t, bool any_entropy, bytes *out)
     const lc_encoding *e = t->enc;
     int n_streams = p.sparsity ? 2 : 1;
     size_t ch = (size_t)p.channels;
+    /* the float parameters as float16 when each one converts exactly */
+    const float *fp = p.store == LC_LCM_UNIFORM ? (e ? e->scale : &p.grid_scale) : p.store == LC_LCM_CODEBOOK ? e->codebook
+                    : p.store == LC_LCM_BINARY ? e->alpha : NULL;
+    size_t n_fp = p.store == LC_LCM_CODEBOOK ? ch * (size_t)p.n_codes : fp ? ch : 0;
+    bool half = fp != NULL;
+    uint16_t hv;
+    for (size_t k = 0; k < n_fp && half; k++) half = lc_half_from_float(fp[k], &hv);
     uint8_t head[64];
     size_t h = 0;
     head[h++] = (uint8_t)(p.store | p.sparsity << 3 | p.flags << 5);
     if (p.store != LC_LCM_RAW) {
-        h += lc_put_varint(head + h, (uint64_t)p.bits);
+        h += lc_put_varint(head + h, (uint64_t)p.bits + (half ? LC_LCM_BITS_HALF_PARAMS : 0));
         h += lc_put_varint(head + h, (uint64_t)(p.axis + 1));
     }
     if (p.store == LC_LCM_CODEBOOK) h += lc_put_varint(head + h, (uint64_t)p.n_codes);
     if (p.sparsity) h += lc_put_varint(head + h, (uint64_t)p.kept);
     if (p.sparsity == LC_LCM_SPARSE_GAPS) head[h++] = (uint8_t)p.gap_bits;
-    size_t params = p.store == LC_LCM_UNIFORM ? ch * 5 : p.store == LC_LCM_CODEBOOK ? ch * (size_t)p.n_codes * 4
-                  : p.store == LC_LCM_BINARY ? ch * 4 : 0;
+    size_t fsize = half ? 2 : 4, params = n_fp * fsize + (p.store == LC_LCM_UNIFORM ? ch : 0);
     const stream *st[2] = {&p.values, &p.sparse};
     size_t total = h + params;
     for (int k = 0; k < n_streams; k++)
@@ -352,14 +397,12 @@ static lc_status write_record(const lc_tensor *t, bool any_entropy, bytes *out)
     }
     memcpy(d, head, h);
     uint8_t *q = d + h;
-    if (p.store == LC_LCM_UNIFORM) {
-        for (size_t c = 0; c < ch; c++) lc_putf32(q + 4 * c, e->scale[c]);
-        for (size_t c = 0; c < ch; c++) q[4 * ch + c] = (uint8_t)e->zero_point[c];
-    } else if (p.store == LC_LCM_CODEBOOK) {
-        for (size_t k = 0; k < ch * (size_t)p.n_codes; k++) lc_putf32(q + 4 * k, e->codebook[k]);
-    } else if (p.store == LC_LCM_BINARY) {
-        for (size_t c = 0; c < ch; c++) lc_putf32(q + 4 * c, e->alpha[c]);
+    for (size_t k = 0; k < n_fp; k++) {
+        if (!half) lc_putf32(q + 4 * k, fp[k]);
+        else if (lc_half_from_float(fp[k], &hv)) lc_put16(q + 2 * k, hv);
     }
+    if (p.store == LC_LCM_UNIFORM)
+        for (size_t c = 0; c < ch; c++) q[n_fp * fsize + c] = (uint8_t)(e ? e->zero_point[c] : LC_GRID8_LEVELS + 1);
     q += params;
     for (int k = 0; k < n_streams; k++) {
         *q++ = (uint8_t)st[k]->coding;
@@ -418,6 +461,47 @@ done:
     return s;
 }
 
+/* One zlib stream of the skeleton at level 9, with the preset dictionary
+ * or without; out has room for compressBound(n). */
+static bool deflate_with(const void *skel, size_t n, bool dict, uint8_t *out, size_t *len)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 9, Z_DEFLATED, 15, 9, Z_DEFAULT_STRATEGY) != Z_OK) return false;
+    bool ok = !dict || deflateSetDictionary(&z, lc_lcm_graph_dict, lc_lcm_graph_dict_len) == Z_OK;
+    z.next_in = (Bytef *)skel;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)compressBound((uLong)n);
+    ok = ok && deflate(&z, Z_FINISH) == Z_STREAM_END;
+    *len = z.total_out;
+    deflateEnd(&z);
+    return ok;
+}
+
+/* The GRAPH's zlib stream: against the preset dictionary (format 3.0) when
+ * that is shorter, as on torch-exported graphs; plain otherwise. */
+static lc_status deflate_graph(const void *skel, size_t n, uint8_t **out, size_t *len)
+{
+    size_t cap = compressBound((uLong)n), l1 = 0, l2 = 0;
+    uint8_t *a = malloc(cap), *b = malloc(cap);
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return lc_fail(LC_ERR_NO_MEMORY, "lcm: out of memory");
+    }
+    if (!deflate_with(skel, n, false, a, &l1) || !deflate_with(skel, n, true, b, &l2)) {
+        free(a);
+        free(b);
+        return lc_fail(LC_ERR_INTERNAL, "lcm: zlib failed to deflate the graph");
+    }
+    bool dict = l2 < l1;
+    free(dict ? a : b);
+    *out = dict ? b : a;
+    *len = dict ? l2 : l1;
+    return LC_OK;
+}
+
 /* The file (buf != NULL), or with buf NULL only its length: then each
  * tensor record is built in turn and dropped once counted, so sizing a
  * model never holds an encoded copy of it. */
@@ -462,13 +546,8 @@ static lc_status build_lcm(const lc_model *m, const lc_lcm_meta *meta, void **bu
     memcpy(out.p + out.n, json, jl);
     out.n += jl;
     /* GRAPH: the skeleton's length, then its zlib stream */
-    uLongf zl = compressBound((uLong)skel_len);
-    z = malloc(zl);
-    if (!z) goto oom;
-    if (compress2(z, &zl, skel, (uLong)skel_len, 9) != Z_OK) {
-        s = lc_fail(LC_ERR_INTERNAL, "lcm: zlib failed to deflate the graph");
-        goto done;
-    }
+    size_t zl = 0;
+    if ((s = deflate_graph(skel, skel_len, &z, &zl))) goto done;
     size_t glen = lc_put_varint(NULL, skel_len) + (size_t)zl;
     if (!(p = append(&out, 20 + glen))) goto oom;
     out.n -= 20 + glen;

@@ -1,5 +1,6 @@
 /* Weight encodings: allocation, decoding and the bit-exact invariant
  * check (see lc_encoding.h). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,4 +169,30 @@ lc_status lc_encoding_verify(const lc_tensor *t)
                            (long long)i, (double)w[i], (double)expect);
     }
     return LC_OK;
+}
+
+/* Whether f rounds to a normal float16 or is 0 (below 2^-14 float16 keeps
+ * fewer bits and the rounding is not small). */
+static bool half_normal(float f)
+{
+    float a = fabsf(f);
+    return a == 0.0f || (a >= 0x1p-14f && a <= 65504.0f);
+}
+
+bool lc_encoding_round_params_half(lc_tensor *t)
+{
+    lc_encoding *e = t->enc;
+    if (!e || t->dtype != LC_DTYPE_FLOAT || !t->data) return false;
+    float *p = e->kind == LC_ENC_UNIFORM ? e->scale : e->kind == LC_ENC_CODEBOOK ? e->codebook
+             : e->kind == LC_ENC_BINARY ? e->alpha : NULL;
+    int64_t n = e->kind == LC_ENC_CODEBOOK ? e->channels * e->n_codes : e->channels;
+    if (!p) return false;
+    for (int64_t k = 0; k < n; k++)
+        if (!half_normal(p[k])) return false;
+    for (int64_t k = 0; k < n; k++) p[k] = lc_half_to_float(lc_float_to_half(p[k]));
+    float *v = t->data;
+    int64_t numel = lc_tensor_numel(t);
+    for (int64_t i = 0; i < numel; i++)
+        if (!e->mask || e->mask[i]) v[i] = lc_encoding_value(e, lc_encoding_channel(e, t, i), e->codes[i]);
+    return true;
 }

@@ -81,4 +81,21 @@ lc_status lc_model_verify_encodings(const lc_model *m);
  * Existing mask and entropy flag are kept; old value arrays are freed. */
 lc_status lc_encoding_set_kind(lc_encoding *e, const lc_tensor *t, int kind, int bits, int axis, int n_codes);
 
+/* The 8-bit grid of small float vectors (grid8.c): scale s = max|v| / 127
+ * in float32, values (float)q * s with q = rint(v / s) an integer, |q| <= 127.
+ * lc_grid8_round moves v onto it in place (nothing when v is all zeros, not
+ * finite or already on such a grid) and returns how many values changed; lc_grid8_find says
+ * whether v lies on such a grid bit for bit, and its scale. */
+#define LC_GRID8_LEVELS 127
+int64_t lc_grid8_round(float *v, int64_t n);
+bool lc_grid8_find(const float *v, int64_t n, float *scale);
+
+/* Rounds the float parameters of t's UNIFORM, CODEBOOK or BINARY encoding
+ * (scales, centroids, alphas) to float16 values and recomputes the kept
+ * elements' float view from the codes, when every parameter is 0 or a
+ * normal float16 (else, and for other encodings, nothing; returns whether
+ * it rounded). The .lcm writer then stores the parameters in 2 bytes
+ * (format 3.0). */
+bool lc_encoding_round_params_half(lc_tensor *t);
+
 #endif

@@ -33,6 +33,8 @@ def lcm_seeds(src, out, tool):
         "kmeans": ["prune-magnitude:sparsity=0.95", "quantize-kmeans:bits=3,correct=none", "huffman"],
         "int8": ["prune-magnitude:sparsity=0.95", "quantize-int8:correct=none,weights_only=true"],
         "binary": ["prune-magnitude:sparsity=0.9", "binarize:correct=none", "huffman"],
+        # format 3.0's grid records (biases on the 8-bit grid)
+        "grid": ["prune-magnitude:sparsity=0.95", "quantize-kmeans:bits=3,correct=none", "huffman:small=i8"],
     }
     made = 0
     for name, passes in recipes.items():
@@ -49,12 +51,12 @@ def lcm_seeds(src, out, tool):
             bad[at] ^= 0x21
             open(os.path.join(out, "%s_flip%d.lcm" % (name, k)), "wb").write(bytes(bad))
         open(os.path.join(out, name + "_cut.lcm"), "wb").write(data[: len(data) // 3])
-    # format 1.0 files (read only since 2.0), so the fuzzer keeps the old
-    # reader covered too
-    v1 = os.path.join(src, "tests", "data", "lcm_v1")
-    for path in sorted(glob.glob(os.path.join(v1, "*.lcm"))):
-        shutil.copy(path, os.path.join(out, "v1_" + os.path.basename(path)))
-        made += 1
+    # format 1.0 and 2.0 files (read only since 2.0 and 3.0), so the fuzzer
+    # keeps the old readers covered too
+    for v in ("v1", "v2"):
+        for path in sorted(glob.glob(os.path.join(src, "tests", "data", "lcm_" + v, "*.lcm"))):
+            shutil.copy(path, os.path.join(out, v + "_" + os.path.basename(path)))
+            made += 1
     return made
 
 

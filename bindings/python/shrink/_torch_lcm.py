@@ -83,6 +83,41 @@ def set_layer(m, init, transposed, mask, codebook, codes):
     m.set_codebook(init, np.asarray(codebook, np.float32)[None, :], np.ascontiguousarray(codes, np.uint8))
 
 
+def grid8(v):
+    """`v` (float32) on the 8-bit grid the .lcm stores in one byte a value
+    (libcompress's lc_grid8_round, the same float32 arithmetic): scale
+    s = max|v| / 127, values round(v / s) * s (+0.0 for 0)."""
+    m = v.abs().max()
+    if not bool(torch.isfinite(m)) or float(m) == 0.0:
+        return v
+    s = m / 127
+    return torch.round(v / s).to(torch.int32).to(torch.float32) * s
+
+
+def round_small(net, skip, shared=None):
+    """Every float parameter and buffer outside `skip` (the compressed
+    weights) rounded as the .lcm stores it: the biases of the compressed
+    layers to the 8-bit grid (grid8: a quarter of float32), the others
+    (normalization parameters, ...) to float16; and the codebooks of
+    `shared` ({name: (mask, codebook, codes)}, updated in place) to float16
+    when they fit (the file stores them in 2 bytes), with the weights in
+    `net` set to the rounded centroids. The caller validates the rounded
+    net, so what is validated is what the file decodes to."""
+    biases = {n[:-len("weight")] + "bias" for n in skip if n.endswith(".weight")}
+    params = dict(net.named_parameters())
+    with torch.no_grad():
+        for k, v in list(params.items()) + list(net.named_buffers()):
+            if k not in skip and v.dtype == torch.float32:
+                v.copy_(grid8(v) if k in biases else v.half().float())
+        for n, (mask, cb, codes) in (shared or {}).items():
+            a = np.abs(cb)
+            if not np.all((a == 0) | ((a >= 2.0 ** -14) & (a <= 65504))):
+                continue  # float16 would lose bits there: kept as float32
+            cb = cb.astype(np.float16).astype(np.float32)
+            shared[n] = (mask, cb, codes)
+            params[n].copy_(torch.from_numpy(np.where(mask, cb[codes], np.float32(0)).astype(np.float32)))
+
+
 def build_lcm_model(net, example_input, shared, inits, tmp):
     """The libcompress model of `net` (exported through torch.onnx) with
     each compressed layer stored as its mask and trained codebook, marked for

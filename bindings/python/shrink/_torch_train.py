@@ -285,11 +285,3 @@ def share_phase(net, layers, plan, masks, batches, steps, lr, teacher, layout, p
             out[n] = (masks[n], cb, codes)
     return out
 
-
-def round_to_half(net, skip):
-    """Every float parameter and buffer outside `skip` rounded to a float16
-    value (the .lcm then stores it in 2 bytes)."""
-    with torch.no_grad():
-        for k, v in list(net.named_parameters()) + list(net.named_buffers()):
-            if k not in skip and v.dtype == torch.float32:
-                v.copy_(v.half().float())

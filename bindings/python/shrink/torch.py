@@ -6,7 +6,8 @@
     print(report["ratio"], report["drop"])
 
 For any torch.nn.Module whose compressible layers are Conv1d, Conv2d and
-Linear (their weights; everything else is kept, rounded to float16 values).
+Linear (their weights; everything else is kept: their biases rounded to an
+8-bit grid with one scale per tensor, the rest to float16 values).
 A BatchNorm that directly follows one of them is folded into it first
 (_torch_fold: the same eval-mode function, no BatchNorm in the .lcm).
 The loaders yield (x, y) batches with integer class labels; the model's
@@ -23,7 +24,8 @@ and writing):
  3. a round of retraining: iterative pruning (masks from libcompress
     applied after every optimizer step, sparsity ramped), then k-means
     weight sharing with centroid fine-tuning, distilling from the float
-    model; the other parameters rounded to float16 values;
+    model; the other parameters rounded as the .lcm stores them (biases
+    on an 8-bit grid, the rest float16: _torch_lcm.round_small);
  4. the round's .lcm is built through libcompress (masks and trained
     codebooks set exactly, Huffman coding) and measured: size and
     validation top-1. If the file is over budget the allocation is redone
@@ -221,9 +223,9 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
         lcm.export_onnx(float_net, example_input, onnx_path)
         inits = lcm.initializer_map(float_net, onnx_path, names)
         budget = int(onnx_bytes // ratio)
-        # libcompress's post-training allocation, on float16-rounded extras as written
+        # libcompress's post-training allocation, on the extras rounded as written
         base_net = copy.deepcopy(float_net)
-        train.round_to_half(base_net, set(names))
+        lcm.round_small(base_net, set(names))
         base_path = os.path.join(tmp, "base.onnx")
         lcm.export_onnx(base_net, example_input, base_path)
         base = lcm.load(base_path)
@@ -258,7 +260,7 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
             pruned_top1 = train.evaluate(pre_share, val_loader)  # before sharing: tells which phase loses
             n_share = min(share_steps, max(0, limit - used - n_prune))
             shared = train.share_phase(net, names, plan, masks, batches, n_share, share_lr, teacher, layout, bar)
-            train.round_to_half(net, set(names))
+            lcm.round_small(net, set(names), shared)
             used += n_prune + n_share
             bar.show("check")
             m = lcm.build_lcm_model(net, example_input, shared, inits, tmp)

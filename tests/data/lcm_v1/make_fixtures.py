@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Writes the .lcm format 1.0 fixtures of the backward-compatibility test
 (tests/lcm_compat_test.py). Run once with the last shrink that wrote format
-1.0 (commit 600365d): `make_fixtures.py LCM_TOOL SHRINK`. The files and
+1.0 (commit 600365d): `make_fixtures.py LCM_TOOL SHRINK`; the format 2.0
+fixtures in tests/data/lcm_v2 were made by the same script with the last
+shrink that wrote 2.0 (commit 33287da): `make_fixtures.py LCM_TOOL SHRINK
+tests/data/lcm_v2`. The files and
 expected.json (sha256 of each file's `shrink decode` output at that
 commit) are committed; this script documents how they were made.
 
@@ -19,7 +22,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-here = os.path.dirname(os.path.abspath(__file__))
+here = sys.argv[3] if len(sys.argv) > 3 else os.path.dirname(os.path.abspath(__file__))
 tool, shrink = sys.argv[1], sys.argv[2]
 rng = np.random.default_rng(0)
 
