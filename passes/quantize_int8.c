@@ -31,6 +31,12 @@
  * clamps exactly as the Relu did. Graph outputs stay float (the logits are
  * never rounded to 8 bits, so arg-max ties cannot appear).
  *
+ * Local damage check (local_snr, int8_guard.h): before anything is
+ * written, each layer's kernel runs again on its calibration inputs with
+ * only its weights, then only its input, rounded; a layer whose own output
+ * that takes below local_snr dB keeps its weights float (weights the
+ * cause) or its input float with int8 weights (the input the cause).
+ *
  * Every rounding is round-half-to-even, in double from the float32 values
  * (scales are rounded to float32 first, as the stored value is what runtimes
  * use). fold-batchnorm runs first. A model below the opset the QDQ nodes
