@@ -96,7 +96,7 @@ lc_status lc_int8_fallback_choose(const lc_model *m, const lc_context *ctx, cons
     lc_status s = LC_OK;
     if (!cand || !order || !err) s = lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
     for (int k = 0; k < n_tw && !s; k++)
-        if ((cand[k] = lc_weight_is_layer(&tw[k]))) order[n_cand++] = k;
+        if ((cand[k] = lc_weight_is_layer(&tw[k]) && !keep_float[k])) order[n_cand++] = k; /* not kept float already */
     if (!s && fallback < n_cand) s = lc_int8_fallback_rank(m, ctx, n_tw, cand, build, user, order, &n_ranked, err);
     else n_ranked = n_cand;
     for (int j = 0; !s && j < n_ranked && j < fallback; j++) {

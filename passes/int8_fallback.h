@@ -27,7 +27,8 @@ lc_status lc_int8_fallback_rank(const lc_model *m, const lc_context *ctx, int n,
 
 /* Sets keep_float[k] (tw: the n_tw weights of lc_weight_targets) for the
  * `fallback` most damaging layer weights by lc_int8_fallback_rank (all
- * layers, unranked, when there are no more than that), and logs them. */
+ * layers, unranked, when there are no more than that; layers with
+ * keep_float[k] set already are not candidates), and logs them. */
 lc_status lc_int8_fallback_choose(const lc_model *m, const lc_context *ctx, const lc_weight *tw, int n_tw, int fallback,
                                   lc_int8_build_fn build, void *user, bool *keep_float);
 

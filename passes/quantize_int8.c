@@ -31,6 +31,12 @@
  * clamps exactly as the Relu did. Graph outputs stay float (the logits are
  * never rounded to 8 bits, so arg-max ties cannot appear).
  *
+ * Local damage check (local_snr, int8_guard.h): before anything is
+ * written, each layer's kernel runs again on its calibration inputs with
+ * only its weights, then only its input, rounded; a layer whose own output
+ * that takes below local_snr dB keeps its weights float (weights the
+ * cause) or its input float with int8 weights (the input the cause).
+ *
  * Every rounding is round-half-to-even, in double from the float32 values
  * (scales are rounded to float32 first, as the stored value is what runtimes
  * use). fold-batchnorm runs first. A model below the opset the QDQ nodes
@@ -46,6 +52,8 @@
 
 #include "int8_calibrate.h"
 #include "int8_fallback.h"
+#include "int8_guard.h"
+#include "int8_qdq.h"
 #include "lc_encoding.h"
 #include "lc_graph_edit.h"
 #include "lc_pass.h"
@@ -65,6 +73,9 @@ static const lc_param_desc params[] = {
     {"fallback", LC_PARAM_INT, "0", 0, 128, NULL,
      "keep float the N layers whose quantization alone hurts the first output most on the calibration data "
      "(ranking costs one calibration run per layer); the knob a budget backs off"},
+    {"local_snr", LC_PARAM_FLOAT, "30", 0, 100, NULL,
+     "keep float a layer whose own output, with only its weights or only its input activation rounded, is below "
+     "this SNR (dB) against float on the calibration data: noise amplifiers such as edge filters (0: off)"},
     LC_WEIGHT_PARAMS,
 };
 
@@ -315,46 +326,6 @@ typedef struct wq {
     char *dq_name;       /* output of the weight's DequantizeLinear */
 } wq;
 
-/* A weight already on a uniform grid (a UNIFORM encoding, e.g. from
- * prune-hessian with bits) whose channels are the scales' channels keeps
- * its integers: scale = the grid step, q = code - zero_point, exactly the
- * float view (no second rounding; the sign of a negative step moves to
- * the integers). False when it does not fit in +-wmax. */
-static bool grid_scales(const lc_tensor *w, int axis, bool per_channel, int wmax, float *scale, int8_t *q)
-{
-    const lc_encoding *e = w->enc;
-    if (!e || e->kind != LC_ENC_UNIFORM || !e->codes) return false;
-    if (per_channel ? e->axis >= 0 && e->axis != axis : e->axis >= 0) return false;
-    int64_t n = lc_tensor_numel(w), ch = per_channel ? w->dims[axis] : 1;
-    for (int64_t c = 0; c < ch; c++) {
-        float gs = e->scale[e->axis >= 0 ? c : 0];
-        if (gs == 0 || !isfinite(gs)) return false;
-        scale[c] = fabsf(gs); /* a negative step (BatchNorm folded) flips the integers */
-    }
-    for (int64_t i = 0; i < n; i++) {
-        int64_t c = lc_encoding_channel(e, w, i);
-        int32_t k = e->mask && !e->mask[i] ? 0 : e->codes[i] - e->zero_point[c];
-        if (e->scale[c] < 0) k = -k;
-        if (k < -wmax || k > wmax) return false;
-        q[i] = (int8_t)k;
-    }
-    return true;
-}
-
-/* A QuantizeLinear/DequantizeLinear node (3 inputs, 1 output) named
- * `base`, or base_N when a node of `names` (the graph, with its
- * subgraphs) has that name already: a bias shared by two layers gets two
- * DequantizeLinear nodes. NULL when out of memory. */
-static lc_node *qdq_node(const lc_graph *names, const char *op, const char *base, const char *const *in,
-                         const char *out)
-{
-    char *name = NULL;
-    if (lc_graph_unique_node_name(names, base, &name)) return NULL;
-    lc_node *n = lc_node_make(op, name, 3, in, 1, &out);
-    free(name);
-    return n;
-}
-
 /* Quantizes one weight, held by value `value` of graph g: the int8
  * initializer, scale, zero point and the DequantizeLinear node (prepended
  * at *pos). Their names start with the value's (a Constant node's tensor
@@ -366,8 +337,7 @@ static lc_status quantize_weight(const lc_graph *root, lc_graph *g, const char *
     lc_status s = LC_OK;
     char *qn = NULL, *sn = NULL, *zn = NULL, *dn = NULL, *buf = NULL;
     int8_t *q = NULL, *z = NULL;
-    int64_t n = lc_tensor_numel(w), ch = per_channel ? w->dims[axis] : 1, inner = 1;
-    for (int d = axis + 1; per_channel && d < w->ndim; d++) inner *= w->dims[d];
+    int64_t n = lc_tensor_numel(w), ch = per_channel ? w->dims[axis] : 1;
     out->scale = malloc((size_t)(ch ? ch : 1) * sizeof *out->scale);
     q = malloc((size_t)(n ? n : 1));
     z = calloc((size_t)(ch ? ch : 1), 1);
@@ -379,19 +349,7 @@ static lc_status quantize_weight(const lc_graph *root, lc_graph *g, const char *
     }
     out->channels = ch;
     out->axis = per_channel ? axis : -1;
-    const float *v = w->data;
-    if (grid_scales(w, axis, per_channel, wmax, out->scale, q)) goto emit;
-    for (int64_t c = 0; c < ch; c++) {
-        float amax = 0;
-        for (int64_t i = 0; i < n; i++)
-            if ((per_channel ? (i / inner) % ch : 0) == c && fabsf(v[i]) > amax) amax = fabsf(v[i]);
-        out->scale[c] = amax > 0 ? (float)((double)amax / wmax) : 1.0f;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        double r = nearbyint((double)v[i] / out->scale[per_channel ? (i / inner) % ch : 0]);
-        q[i] = (int8_t)fmin(fmax(r, -wmax), wmax);
-    }
-emit:
+    lc_int8_round_weight(w, axis, per_channel, wmax, out->scale, q);
     snprintf(buf, len, "%s_quantized", value);
     if ((s = lc_graph_unique_name(root, buf, &qn))) goto done;
     if ((s = lc_graph_add_init(g, qn, LC_DTYPE_INT8, w->ndim, w->dims, q, NULL))) goto done;
@@ -405,7 +363,7 @@ emit:
     if ((s = lc_graph_unique_name(root, buf, &dn))) goto done;
     snprintf(buf, len, "%s_DequantizeLinear", value);
     const char *in[3] = {qn, sn, zn};
-    lc_node *node = qdq_node(root, "DequantizeLinear", buf, in, dn);
+    lc_node *node = lc_int8_qdq_node(root, "DequantizeLinear", buf, in, dn);
     if (!node) {
         s = LC_ERR_NO_MEMORY;
         goto done;
@@ -477,7 +435,7 @@ static lc_status quantize_bias(lc_graph *g, lc_node *node, float s_in, const wq 
     if ((s = lc_graph_unique_name(g, buf, &dn))) goto out;
     snprintf(buf, len, "%s_DequantizeLinear", bname);
     const char *in[3] = {qn, sn, zn};
-    lc_node *dq = qdq_node(g, "DequantizeLinear", buf, in, dn);
+    lc_node *dq = lc_int8_qdq_node(g, "DequantizeLinear", buf, in, dn);
     if (!dq) {
         s = LC_ERR_NO_MEMORY;
         goto out;
@@ -504,61 +462,6 @@ out:
     return s;
 }
 
-/* QuantizeLinear + DequantizeLinear on activation `name`, after its
- * producer (or first, for a graph input); every reader moves to the
- * DequantizeLinear's output. */
-static lc_status insert_qdq(lc_graph *g, const char *name, float scale, int zp, bool s8)
-{
-    lc_status s = LC_OK;
-    size_t len = strlen(name) + 40;
-    char *buf = malloc(len), *sn = NULL, *zn = NULL, *qn = NULL, *dn = NULL;
-    if (!buf) return lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
-    int8_t z8 = (int8_t)zp;
-    uint8_t zu = (uint8_t)zp;
-    snprintf(buf, len, "%s_scale", name);
-    if ((s = lc_graph_unique_name(g, buf, &sn))) goto out;
-    if ((s = lc_graph_add_init(g, sn, LC_DTYPE_FLOAT, 0, NULL, &scale, NULL))) goto out;
-    snprintf(buf, len, "%s_zero_point", name);
-    if ((s = lc_graph_unique_name(g, buf, &zn))) goto out;
-    if ((s = lc_graph_add_init(g, zn, s8 ? LC_DTYPE_INT8 : LC_DTYPE_UINT8, 0, NULL, s8 ? (void *)&z8 : (void *)&zu,
-                               NULL)))
-        goto out;
-    snprintf(buf, len, "%s_QuantizeLinear_Output", name);
-    if ((s = lc_graph_unique_name(g, buf, &qn))) goto out;
-    snprintf(buf, len, "%s_DequantizeLinear_Output", name);
-    if ((s = lc_graph_unique_name(g, buf, &dn))) goto out;
-    int pos = lc_graph_producer(g, name) + 1;
-    snprintf(buf, len, "%s_QuantizeLinear", name);
-    const char *qi[3] = {name, sn, zn};
-    lc_node *qnode = qdq_node(g, "QuantizeLinear", buf, qi, qn);
-    snprintf(buf, len, "%s_DequantizeLinear", name);
-    const char *di[3] = {qn, sn, zn};
-    lc_node *dnode = qdq_node(g, "DequantizeLinear", buf, di, dn);
-    if (!qnode || !dnode) {
-        lc_node_free(qnode);
-        lc_node_free(dnode);
-        s = LC_ERR_NO_MEMORY;
-        goto out;
-    }
-    if ((s = lc_graph_rename_uses(g, name, dn, NULL, false, NULL))) {
-        lc_node_free(qnode);
-        lc_node_free(dnode);
-        goto out;
-    }
-    if ((s = lc_graph_insert_node_take(g, pos, qnode))) {
-        lc_node_free(dnode);
-        goto out;
-    }
-    s = lc_graph_insert_node_take(g, pos + 1, dnode);
-out:
-    free(buf);
-    free(sn);
-    free(zn);
-    free(qn);
-    free(dn);
-    return s;
-}
-
 /* ---- opset ---- */
 
 /* QuantizeLinear/DequantizeLinear exist from opset 10; their per-channel
@@ -580,9 +483,11 @@ static lc_status ensure_opset(lc_model *m, const lc_context *ctx, bool per_chann
 
 /* The layer nodes: layer_w[i] = the index in tw of the weight node i reads
  * as a layer (every layer reading a selected weight tensor is a quantized
- * layer), -1 for other nodes and for the layers kept float. */
-static void find_layers(const lc_graph *g, const lc_weight *tw, int n_tw, const bool *keep_float, bool *target,
-                        int *layer_w)
+ * layer), -1 for other nodes and for the layers kept float. A layer whose
+ * input stays float (x_float[k], may be NULL) is no quantized layer
+ * (target false): its weight alone is quantized, as outside the main graph. */
+static void find_layers(const lc_graph *g, const lc_weight *tw, int n_tw, const bool *keep_float, const bool *x_float,
+                        bool *target, int *layer_w)
 {
     for (int i = 0; i < g->n_nodes; i++) {
         layer_w[i] = -1;
@@ -591,7 +496,7 @@ static void find_layers(const lc_graph *g, const lc_weight *tw, int n_tw, const 
         for (int k = 0; k < n_tw && n->n_inputs > 1; k++)
             if (lc_weight_is_layer(&tw[k]) && !(keep_float && keep_float[k]) &&
                 !strcmp(n->inputs[1], tw[k].node->inputs[1]) && !strcmp(n->op_type, tw[k].node->op_type))
-                layer_w[i] = k, target[i] = true;
+                layer_w[i] = k, target[i] = !(x_float && x_float[k]);
     }
 }
 
@@ -659,6 +564,7 @@ typedef struct qrun {
     bool weights_only, per_channel;
     const char *cal;
     int n_small;
+    bool *x_float;       /* per weight: its layer's input stays float (NULL: none) */
 } qrun;
 
 /* Writes the quantized model into `m` (the model after fold-batchnorm, as
@@ -692,7 +598,7 @@ static lc_status apply(qrun *q, lc_model *m, const bool *keep_float, bool log)
         s = lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
         goto done;
     }
-    find_layers(g, tw, n_tw, keep_float, target, layer_w);
+    find_layers(g, tw, n_tw, keep_float, q->x_float, target, layer_w);
 
     if (!weights_only) {
         plan_classes(g, target, cls);
@@ -779,7 +685,7 @@ static lc_status apply(qrun *q, lc_model *m, const bool *keep_float, bool log)
         for (int i = 0; i < plp->n && !s; i++) {
             act *a = &plp->a[i];
             if (!a->wanted || a->bad) continue;
-            s = insert_qdq(g, a->name, a->scale, a->zp, plp->s8);
+            s = lc_int8_insert_qdq(g, a->name, a->scale, a->zp, plp->s8);
             n_acts++;
         }
     }
@@ -804,6 +710,52 @@ done:
     free(cls);
     free(fold);
     free(orig);
+    return s;
+}
+
+/* The local damage check (int8_guard.h): a layer whose own output the
+ * rounding of its weight alone takes below min_db on the calibration data
+ * stays float (keep_float[k]); one whose input activation's rounding alone
+ * does keeps that input float and its weights int8 (q->x_float[k]). Both
+ * are logged. */
+static lc_status guard_layers(qrun *q, lc_model *m, const lc_weight *tw, int n_tw, const int *layer_w, double min_db,
+                              bool *keep_float)
+{
+    const plan *pl = q->pl;
+    const lc_graph *g = m->graph;
+    int n = 0, wmax = lc_params_num(q->p, "reduce_range") != 0 ? 63 : 127;
+    lc_int8_probe *pr = calloc((size_t)g->n_nodes + 1, sizeof *pr);
+    float **wv = calloc((size_t)n_tw + 1, sizeof *wv);
+    lc_status s = pr && wv ? LC_OK : lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
+    for (int i = 0; i < g->n_nodes && !s; i++) {
+        int k = layer_w[i];
+        if (k < 0 || keep_float[k]) continue;
+        if (!wv[k]) s = lc_int8_dequantized_weight(tw[k].tensor, tw[k].out_axis, q->per_channel, wmax, &wv[k]);
+        int ai = q->weights_only ? -1 : act_find(pl, g->nodes[i]->inputs[0]);
+        pr[n++] = (lc_int8_probe){.node = i, .wq = wv[k], .x_quant = ai >= 0 && pl->a[ai].wanted && !pl->a[ai].bad,
+                                  .x_scale = ai >= 0 ? pl->a[ai].scale : 1, .x_zp = ai >= 0 ? pl->a[ai].zp : 0};
+    }
+    if (!s) s = lc_int8_guard_measure(m, q->ctx, pr, n, pl->qmin, pl->qmax);
+    for (int j = 0; j < n && !s; j++) {
+        double dw = lc_int8_guard_db(&pr[j], false), dx = lc_int8_guard_db(&pr[j], true);
+        int k = layer_w[pr[j].node];
+        const lc_node *nd = g->nodes[pr[j].node];
+        const char *name = nd->name && *nd->name ? nd->name : tw[k].value;
+        if (dw < min_db && !keep_float[k]) {
+            keep_float[k] = true;
+            lc_log(q->ctx, "quantize-int8: layer '%s' stays float: its weights rounded alone leave its output at "
+                   "%.1f dB SNR (input rounded alone: %.1f dB; local_snr %.0f)", name, dw, dx, min_db);
+        } else if (dx < min_db && !keep_float[k] && !q->x_float[k]) {
+            q->x_float[k] = true;
+            lc_log(q->ctx, "quantize-int8: layer '%s' keeps its input float (weights int8): its input rounded alone "
+                   "leaves its output at %.1f dB SNR (weights rounded alone: %.1f dB; local_snr %.0f)", name, dx, dw,
+                   min_db);
+        }
+    }
+    for (int k = 0; k < n_tw && wv; k++) free(wv[k]);
+    free(wv);
+    if (pr) lc_int8_guard_free(pr, n);
+    free(pr);
     return s;
 }
 
@@ -847,11 +799,12 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
     layer_w = malloc(((size_t)n_nodes + 1) * sizeof *layer_w);
     cls = calloc((size_t)n_nodes + 1, sizeof *cls);
     keep_float = calloc((size_t)n_tw + 1, sizeof *keep_float);
-    if (!target || !layer_w || !cls || !keep_float) {
+    q.x_float = calloc((size_t)n_tw + 1, sizeof *q.x_float);
+    if (!target || !layer_w || !cls || !keep_float || !q.x_float) {
         s = lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
         goto done;
     }
-    find_layers(g, tw, n_tw, NULL, target, layer_w);
+    find_layers(g, tw, n_tw, NULL, NULL, target, layer_w);
 
     if (!q.weights_only) {
         /* plan the activations of the model with every layer quantized (a
@@ -882,6 +835,9 @@ static lc_status run(lc_model *m, const lc_context *ctx, const lc_params *p)
             a->zp = pl.a[r].zp;
         }
     }
+    const double local_snr = lc_params_num(p, "local_snr");
+    if (!s && local_snr > 0 && ctx && ctx->calib)
+        s = guard_layers(&q, m, tw, n_tw, layer_w, local_snr, keep_float);
     if (!s && fallback > 0) s = lc_int8_fallback_choose(m, ctx, tw, n_tw, fallback, build_variant, &q, keep_float);
     if (!s) s = apply(&q, m, keep_float, true);
 done:
@@ -897,6 +853,7 @@ done:
     free(layer_w);
     free(cls);
     free(keep_float);
+    free(q.x_float);
     return s;
 }
 

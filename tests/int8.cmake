@@ -9,3 +9,8 @@ lc_add_python_test(int8_const_names int8_const_names_test.py)
 # it) and a grouped ConvTranspose (axis-1 scales, int32 bias per C_out):
 # ONNX Runtime vs a torch simulation of the QDQ graph.
 lc_add_python_test(int8_shared_grouped int8_shared_grouped_test.py)
+# The local damage check (local_snr): a net with one layer of edge filters
+# whose weights sum to 0 keeps that layer float by default and meets 15 dB
+# (ONNX Runtime), while quantizing it gives < 15 dB; a smoothing net is
+# left byte-identical.
+lc_add_python_test(int8_guard int8_guard_test.py)
