@@ -175,6 +175,9 @@ static void dw_pad(const lc_nn_geom *g, const dw_layout *l, const float *x, floa
     if (lc_nn_isa() >= LC_ISA_AVX512 &&
         lc_conv_pad_avx512(x, g->in[1], g->in[2], g->pad_b[1], g->pad_b[2], l->rows, l->width, l->phases, xp))
         return;
+    if (lc_nn_isa() == LC_ISA_AVX2 &&
+        lc_conv_pad_avx2(x, g->in[1], g->in[2], g->pad_b[1], g->pad_b[2], l->rows, l->width, l->phases, xp))
+        return;
 #endif
     const int64_t H = g->in[1], W = g->in[2], pt = g->pad_b[1], pl = g->pad_b[2], s = l->phases;
     const int64_t plane = l->rows * l->width;
@@ -362,6 +365,10 @@ static void conv_direct(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, in
             }
 #endif
             for (int64_t ci = 0; ci < cg; ci++) dw_pad(g, &l, xg + ci * g->in_size, planes + ci * plane);
+            /* the next image's input, on its way to the cache while this
+             * one is computed: its padding copy then reads from cache */
+            if (!dct && img + 1 < n)
+                for (int64_t i = 0; i < cg * g->in_size; i += 16) __builtin_prefetch(xg + c * g->in_size + i, 0, 3);
 #if defined(__x86_64__) && defined(__GNUC__)
             if (dct) {
                 lc_conv_planes pl = {cg,        plane,     l.width,   g->stride[1], g->dil[1], g->k[1],

@@ -152,6 +152,9 @@ void lc_conv_dct_avx512(const lc_conv_planes *p, const float *xp, const float *w
  * (nothing written) for other geometries. */
 bool lc_conv_pad_avx512(const float *x, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t rows, int64_t width,
                         int64_t phases, float *xp);
+/* The same with AVX2 (conv_avx2.c). */
+bool lc_conv_pad_avx2(const float *x, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t rows, int64_t width,
+                      int64_t phases, float *xp);
 
 /* Gemm with B packed at plan time (gemm_avx512.c): lc_gemm_pack_b lays
  * op(B) (k x n; tb: B is n x k, ldb floats a row) out in panels of 32
