@@ -264,6 +264,13 @@ typedef int32_t v16i __attribute__((vector_size(64)));
 #pragma GCC pop_options
 #endif
 
+/* A 3x3 stride-1 depthwise geometry without dilation (lc_conv_dw3_s1_avx2
+ * reads its input in place). */
+static bool dw3_s1(const lc_nn_geom *g, lc_conv_s1 *s)
+{
+    return lc_conv_s1_of(g, s) && s->KH == 3 && s->KW == 3 && s->dh == 1 && s->dw == 1;
+}
+
 static void conv_depthwise(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, const float *x, const float *w,
                            const float *bias, const float *residual, const lc_nn_epilogue *e, float *y,
                            float *scratch)
@@ -290,12 +297,14 @@ static void conv_depthwise(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m,
 #endif
 #if defined(__x86_64__) && defined(__GNUC__)
     lc_conv_s1 s1;
-    if (unpadded(g, &s1)) {
+    const bool s1_512 = unpadded(g, &s1), s1_avx2 = !s1_512 && isa == LC_ISA_AVX2 && dw3_s1(g, &s1);
+    if (s1_512 || s1_avx2) {
         for (int64_t img = 0; img < n; img++)
             for (int64_t oc = 0; oc < m; oc++) {
                 const int64_t at = (img * m + oc) * P;
-                lc_conv_dw_s1_avx512(&s1, x + (img * c + oc / mult) * g->in_size, w + oc * g->k_size,
-                                     bias ? bias[oc] : 0.0f, residual ? residual + at : NULL, e, y + at);
+                (s1_512 ? lc_conv_dw_s1_avx512 : lc_conv_dw3_s1_avx2)(&s1, x + (img * c + oc / mult) * g->in_size,
+                                                                      w + oc * g->k_size, bias ? bias[oc] : 0.0f,
+                                                                      residual ? residual + at : NULL, e, y + at);
             }
         return;
     }

@@ -118,6 +118,9 @@ bool lc_conv_s1_of(const lc_nn_geom *g, lc_conv_s1 *s);
  * and y of OH x OW. */
 void lc_conv_dw_s1_avx512(const lc_conv_s1 *s, const float *x, const float *w, float b, const float *r,
                           const lc_nn_epilogue *e, float *y);
+/* The same for 3x3 kernels without dilation with AVX2 (conv_avx2.c). */
+void lc_conv_dw3_s1_avx2(const lc_conv_s1 *s, const float *x, const float *w, float b, const float *r,
+                         const lc_nn_epilogue *e, float *y);
 /* Direct, one block of `ocb` (8, 12 or 16) output channels, the first
  * `valid` stored: x holds cg planes in_size floats apart, wp the block's
  * weights packed [cg * KH * KW][ocb], b its ocb biases; y and r (may be
