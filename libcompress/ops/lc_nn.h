@@ -163,11 +163,14 @@ bool lc_conv_pad_avx2(const float *x, int64_t H, int64_t W, int64_t pt, int64_t 
  * op(B) (k x n; tb: B is n x k, ldb floats a row) out in panels of 32
  * columns, lc_gemm_packed_floats(k, n) floats; lc_gemm_packed_avx512
  * computes y[m x n] = act(alpha * op(A) * B + beta * y) (beta 0: y only
- * written), A m x k or (ta) k x m, lda floats a row. AVX-512 only. */
+ * written), A m x k or (ta) k x m, lda floats a row. AVX-512 only (the AVX2 one below). */
 int64_t lc_gemm_packed_floats(int64_t k, int64_t n);
 void lc_gemm_pack_b(bool tb, int64_t k, int64_t n, const float *b, int64_t ldb, float *packed);
 void lc_gemm_packed_avx512(bool ta, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                            const float *bp, float beta, float *y, const lc_nn_epilogue *e);
+/* The same with AVX2 + FMA (gemm_avx2.c), the same bits. */
+void lc_gemm_packed_avx2(bool ta, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                         const float *bp, float beta, float *y, const lc_nn_epilogue *e);
 
 /* Shared by Softmax and LogSoftmax: prepare() for both opset semantics
  * (before 13: X coerced to 2-D at `axis`, default 1; from 13: along one
