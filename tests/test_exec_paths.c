@@ -53,13 +53,16 @@ static float act_ref(float x, const lc_nn_epilogue *e)
     }
 }
 
-/* Random 2-D conv (kind 0 general, 1 depthwise, 2 pointwise) through
+/* Random 2-D conv (kind 0 general, 1 depthwise, 2 pointwise, 3 depthwise
+ * 3x3 stride 1 without dilation, the in-place kernels' geometry, on rows
+ * of 1 to 70: partial and whole 8- and 16-float column blocks, inputs
+ * inside the row or across its edges, blocks of 4, 2 and 1 rows) through
  * lc_conv_fast_ex with a random epilogue, against lc_conv_ref followed by
  * the epilogue written out here. */
 static void conv_epilogue_case(int kind)
 {
     int64_t n = rnd_int(1, 3), cg = rnd_int(1, 4), mg = rnd_int(1, 4), group = 1;
-    if (kind == 1) {
+    if (kind == 1 || kind == 3) {
         group = rnd_int(2, 6);
         cg = 1;
         mg = rnd_int(1, 2);
@@ -70,10 +73,10 @@ static void conv_epilogue_case(int kind)
     g.nsp = 2;
     g.in[0] = g.out[0] = g.k[0] = g.stride[0] = g.dil[0] = 1;
     for (int a = 1; a < 3; a++) {
-        g.in[a] = rnd_int(1, 30);
-        g.k[a] = kind == 2 ? 1 : rnd_int(1, 5);
-        g.stride[a] = kind == 2 ? 1 : rnd_int(1, 3);
-        g.dil[a] = kind == 2 ? 1 : rnd_int(1, 2);
+        g.in[a] = kind == 3 ? rnd_int(1, a == 1 ? 20 : 70) : rnd_int(1, 30);
+        g.k[a] = kind == 2 ? 1 : kind == 3 ? 3 : rnd_int(1, 5);
+        g.stride[a] = kind >= 2 ? 1 : rnd_int(1, 3);
+        g.dil[a] = kind >= 2 ? 1 : rnd_int(1, 2);
         g.pad_b[a] = kind == 2 ? 0 : rnd_int(0, 2);
         g.pad_e[a] = kind == 2 ? 0 : rnd_int(0, 2);
         int64_t span = g.in[a] + g.pad_b[a] + g.pad_e[a] - ((g.k[a] - 1) * g.dil[a] + 1);
@@ -114,7 +117,7 @@ static void conv_epilogue_case(int kind)
 
 START_TEST(conv_epilogue_matches_reference)
 {
-    for (int iter = 0; iter < 150; iter++) conv_epilogue_case(iter % 3);
+    for (int iter = 0; iter < 240; iter++) conv_epilogue_case(iter % 4);
 }
 END_TEST
 
@@ -349,7 +352,11 @@ END_TEST
 
 START_TEST(packed_gemm_matches_reference)
 {
-    if (lc_nn_isa() < LC_ISA_AVX512) return; /* the kernel exists for AVX-512 only */
+    /* the kernel of the level in effect (test_exec_paths_avx2 takes the
+     * AVX2 one); none for the generic build */
+    if (lc_nn_isa() < LC_ISA_AVX2) return;
+    void (*packed)(bool, int64_t, int64_t, int64_t, float, const float *, int64_t, const float *, float, float *,
+                   const lc_nn_epilogue *) = lc_nn_isa() >= LC_ISA_AVX512 ? lc_gemm_packed_avx512 : lc_gemm_packed_avx2;
     for (int iter = 0; iter < 120; iter++) {
         const bool ta = iter & 1, tb = iter & 2;
         const int64_t m = rnd_int(1, 40), n = rnd_int(1, 100), k = rnd_int(1, 70);
@@ -366,7 +373,7 @@ START_TEST(packed_gemm_matches_reference)
         memcpy(c2, c1, (size_t)(m * n) * sizeof *c2);
         if (beta == 0.0f) c1[0] = NAN; /* y is only written when beta = 0 */
         lc_gemm_pack_b(tb, k, n, b, ldb, bp);
-        lc_gemm_packed_avx512(ta, m, n, k, alpha, a, lda, bp, beta, c1, &e);
+        packed(ta, m, n, k, alpha, a, lda, bp, beta, c1, &e);
         lc_sgemm_ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c2, n);
         for (int64_t i = 0; i < m * n; i++) {
             const double got = c1[i], want = act_ref(c2[i], &e);

@@ -175,6 +175,9 @@ static void dw_pad(const lc_nn_geom *g, const dw_layout *l, const float *x, floa
     if (lc_nn_isa() >= LC_ISA_AVX512 &&
         lc_conv_pad_avx512(x, g->in[1], g->in[2], g->pad_b[1], g->pad_b[2], l->rows, l->width, l->phases, xp))
         return;
+    if (lc_nn_isa() == LC_ISA_AVX2 &&
+        lc_conv_pad_avx2(x, g->in[1], g->in[2], g->pad_b[1], g->pad_b[2], l->rows, l->width, l->phases, xp))
+        return;
 #endif
     const int64_t H = g->in[1], W = g->in[2], pt = g->pad_b[1], pl = g->pad_b[2], s = l->phases;
     const int64_t plane = l->rows * l->width;
@@ -261,6 +264,13 @@ typedef int32_t v16i __attribute__((vector_size(64)));
 #pragma GCC pop_options
 #endif
 
+/* A 3x3 stride-1 depthwise geometry without dilation (lc_conv_dw3_s1_avx2
+ * reads its input in place). */
+static bool dw3_s1(const lc_nn_geom *g, lc_conv_s1 *s)
+{
+    return lc_conv_s1_of(g, s) && s->KH == 3 && s->KW == 3 && s->dh == 1 && s->dw == 1;
+}
+
 static void conv_depthwise(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, const float *x, const float *w,
                            const float *bias, const float *residual, const lc_nn_epilogue *e, float *y,
                            float *scratch)
@@ -287,12 +297,14 @@ static void conv_depthwise(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m,
 #endif
 #if defined(__x86_64__) && defined(__GNUC__)
     lc_conv_s1 s1;
-    if (unpadded(g, &s1)) {
+    const bool s1_512 = unpadded(g, &s1), s1_avx2 = !s1_512 && isa == LC_ISA_AVX2 && dw3_s1(g, &s1);
+    if (s1_512 || s1_avx2) {
         for (int64_t img = 0; img < n; img++)
             for (int64_t oc = 0; oc < m; oc++) {
                 const int64_t at = (img * m + oc) * P;
-                lc_conv_dw_s1_avx512(&s1, x + (img * c + oc / mult) * g->in_size, w + oc * g->k_size,
-                                     bias ? bias[oc] : 0.0f, residual ? residual + at : NULL, e, y + at);
+                (s1_512 ? lc_conv_dw_s1_avx512 : lc_conv_dw3_s1_avx2)(&s1, x + (img * c + oc / mult) * g->in_size,
+                                                                      w + oc * g->k_size, bias ? bias[oc] : 0.0f,
+                                                                      residual ? residual + at : NULL, e, y + at);
             }
         return;
     }
@@ -362,6 +374,10 @@ static void conv_direct(const lc_nn_geom *g, int64_t n, int64_t c, int64_t m, in
             }
 #endif
             for (int64_t ci = 0; ci < cg; ci++) dw_pad(g, &l, xg + ci * g->in_size, planes + ci * plane);
+            /* the next image's input, on its way to the cache while this
+             * one is computed: its padding copy then reads from cache */
+            if (!dct && img + 1 < n)
+                for (int64_t i = 0; i < cg * g->in_size; i += 16) __builtin_prefetch(xg + c * g->in_size + i, 0, 3);
 #if defined(__x86_64__) && defined(__GNUC__)
             if (dct) {
                 lc_conv_planes pl = {cg,        plane,     l.width,   g->stride[1], g->dil[1], g->k[1],

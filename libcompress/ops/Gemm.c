@@ -1,9 +1,10 @@
 /* Gemm: Y = alpha * op(A) * op(B) + beta * C through lc_sgemm. C is
  * broadcast into Y first (unidirectionally; before opset 7 only with
  * broadcast=1, otherwise it must have Y's shape); C is optional from
- * opset 11. With AVX-512, a constant B of up to GEMM_PACK_MAX floats is
- * packed once at plan time and the product runs in gemm_avx512.c (for
- * two rows of A or more; one row stays a matrix-vector product). */
+ * opset 11. With AVX2 or AVX-512, a constant B of up to GEMM_PACK_MAX
+ * floats is packed once at plan time and the product runs in gemm_avx2.c
+ * or gemm_avx512.c (for two rows of A or more; one row stays a
+ * matrix-vector product). */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +83,7 @@ static lc_status gemm_prepare(lc_kernel_args *a)
     if ((s = lc_value_set_shape(a->out[0], LC_DTYPE_FLOAT, 2, yd))) goto fail;
     st->threads = a->threads > 1 ? a->threads : 1;
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (lc_nn_isa() >= LC_ISA_AVX512 && B->is_const && B->data && st->m >= 2 && st->k * st->n <= GEMM_PACK_MAX) {
+    if (lc_nn_isa() >= LC_ISA_AVX2 && B->is_const && B->data && st->m >= 2 && st->k * st->n <= GEMM_PACK_MAX) {
         if (!(st->packed = malloc((size_t)lc_gemm_packed_floats(st->k, st->n) * sizeof(float)))) {
             s = lc_fail(LC_ERR_NO_MEMORY, "out of memory packing B");
             goto fail;
@@ -118,8 +119,8 @@ static void *gemm_worker(void *arg)
     for (int t; (t = atomic_fetch_add(&j->next, 1)) < j->parts;) {
         const int64_t lo = st->m * t / j->parts, hi = st->m * (t + 1) / j->parts;
         const float *a = j->a + (st->ta ? lo : lo * j->lda);
-        lc_gemm_packed_avx512(st->ta, hi - lo, st->n, st->k, st->alpha, a, j->lda, st->packed, j->beta,
-                              j->y + lo * st->n, &st->epi);
+        (lc_nn_isa() >= LC_ISA_AVX512 ? lc_gemm_packed_avx512 : lc_gemm_packed_avx2)(
+            st->ta, hi - lo, st->n, st->k, st->alpha, a, j->lda, st->packed, j->beta, j->y + lo * st->n, &st->epi);
     }
     return NULL;
 }

@@ -78,14 +78,14 @@ INLINE AVX512 void dw_block(const lc_conv_s1 *s, const float *x, const float *w,
         }
 }
 
-/* Depthwise 3x3, no dilation, rows of up to 16 * V outputs: R output
- * rows read R + 2 input rows, each loaded once (three shifted masked
- * loads) and used by every output row it reaches; weights and column
- * masks stay in registers for the whole plane. Same terms, same order
- * (kh, then kw) as dw_block. */
-INLINE AVX512 void dw3_rows(const lc_conv_s1 *s, const float *x, const __m512 *wk, const __mmask16 (*cm)[2],
-                            const __mmask16 *sm, float b, const float *r, const lc_nn_epilogue *e, float *y,
-                            int64_t oh, const int R, const int V, const bool check)
+/* Depthwise 3x3, no dilation: R output rows from oh, V 16-float vectors
+ * from column ow. The R + 2 input rows are each loaded once (three shifted
+ * masked loads per vector, cm[kw][v] the lanes inside the row) and used
+ * by every output row they reach. Same terms, same order (kh, then kw) as
+ * dw_block. */
+INLINE AVX512 void dw3_rows(const lc_conv_s1 *s, const float *x, const __m512 *wk, const __mmask16 (*cm)[2], float b,
+                            const float *r, const lc_nn_epilogue *e, float *y, int64_t oh, int64_t ow, const int R,
+                            const int V, const bool check)
 {
     __m512 acc[4][2];
 #pragma GCC unroll 4
@@ -96,7 +96,7 @@ INLINE AVX512 void dw3_rows(const lc_conv_s1 *s, const float *x, const __m512 *w
     for (int t = 0; t < R + 2; t++) {
         const int64_t ih = oh - s->pt + t;
         if (check && (ih < 0 || ih >= s->H)) continue;
-        const float *row = x + ih * s->W;
+        const float *row = x + ih * s->W + ow;
 #pragma GCC unroll 2
         for (int v = 0; v < V; v++) {
             __m512 xs[3];
@@ -115,37 +115,74 @@ INLINE AVX512 void dw3_rows(const lc_conv_s1 *s, const float *x, const __m512 *w
     for (int i = 0; i < R; i++)
 #pragma GCC unroll 2
         for (int v = 0; v < V; v++) {
-            const int64_t at = (oh + i) * s->OW + 16 * v;
-            store16(y + at, acc[i][v], r ? r + at : NULL, sm[v], e);
+            const int64_t at = (oh + i) * s->OW + ow + 16 * v;
+            store16(y + at, acc[i][v], r ? r + at : NULL, head_mask(s->OW - ow - 16 * v), e);
         }
 }
 
+/* The column masks of V vectors from column ow (all lanes when the
+ * inputs lie inside the row). */
+INLINE AVX512 void dw3_masks(const lc_conv_s1 *s, int64_t ow, const int V, __mmask16 (*cm)[2])
+{
+    const bool inside = ow - s->pl >= 0 && ow + 16 * V + 1 - s->pl < s->W;
+#pragma GCC unroll 2
+    for (int v = 0; v < V; v++)
+#pragma GCC unroll 3
+        for (int kw = 0; kw < 3; kw++) cm[kw][v] = inside ? 0xffff : col_mask(ow + 16 * v + kw - s->pl, s->W);
+}
+
+/* R output rows from oh: rows of up to 32 outputs with the masks `cm0`
+ * computed once per plane, longer ones left to right in 32 columns (16 at
+ * the end). */
+INLINE AVX512 void dw3_band(const lc_conv_s1 *s, const float *x, const __m512 *wk, const __mmask16 (*cm0)[2], float b,
+                            const float *r, const lc_nn_epilogue *e, float *y, int64_t oh, const int R,
+                            const bool check)
+{
+    __mmask16 cm[3][2];
+    if (s->OW <= 16) {
+        dw3_rows(s, x, wk, cm0, b, r, e, y, oh, 0, R, 1, check);
+        return;
+    }
+    if (s->OW <= 32) {
+        dw3_rows(s, x, wk, cm0, b, r, e, y, oh, 0, R, 2, check);
+        return;
+    }
+    int64_t ow = 0;
+    for (; ow + 16 < s->OW; ow += 32) {
+        dw3_masks(s, ow, 2, cm);
+        dw3_rows(s, x, wk, (const __mmask16(*)[2])cm, b, r, e, y, oh, ow, R, 2, check);
+    }
+    if (ow < s->OW) {
+        dw3_masks(s, ow, 1, cm);
+        dw3_rows(s, x, wk, (const __mmask16(*)[2])cm, b, r, e, y, oh, ow, R, 1, check);
+    }
+}
+
+/* Weights in registers for the whole plane; blocks of 4 rows whose input
+ * rows all lie inside the plane skip the row checks, the leftover rows go
+ * in pairs, then one. */
 INLINE AVX512 void dw3_plane(const lc_conv_s1 *s, const float *x, const float *w, float b, const float *r,
-                             const lc_nn_epilogue *e, float *y, const int V)
+                             const lc_nn_epilogue *e, float *y)
 {
     __m512 wk[9];
-    __mmask16 cm[3][2], sm[2];
+    __mmask16 cm0[3][2];
     for (int i = 0; i < 9; i++) wk[i] = _mm512_set1_ps(w[i]);
-    for (int v = 0; v < V; v++) {
-        for (int kw = 0; kw < 3; kw++) cm[kw][v] = col_mask(16 * v + kw - s->pl, s->W);
-        sm[v] = head_mask(s->OW - 16 * v);
-    }
-    /* blocks whose input rows all lie inside the plane skip the row checks */
+    dw3_masks(s, 0, 2, cm0);
+    const __mmask16(*c0)[2] = (const __mmask16(*)[2])cm0;
     int64_t oh = 0;
     for (; oh + 4 <= s->OH; oh += 4) {
-        if (oh - s->pt >= 0 && oh - s->pt + 5 < s->H) dw3_rows(s, x, wk, cm, sm, b, r, e, y, oh, 4, V, false);
-        else dw3_rows(s, x, wk, cm, sm, b, r, e, y, oh, 4, V, true);
+        if (oh - s->pt >= 0 && oh - s->pt + 5 < s->H) dw3_band(s, x, wk, c0, b, r, e, y, oh, 4, false);
+        else dw3_band(s, x, wk, c0, b, r, e, y, oh, 4, true);
     }
-    for (; oh + 2 <= s->OH; oh += 2) dw3_rows(s, x, wk, cm, sm, b, r, e, y, oh, 2, V, true);
-    for (; oh < s->OH; oh++) dw3_rows(s, x, wk, cm, sm, b, r, e, y, oh, 1, V, true);
+    for (; oh + 2 <= s->OH; oh += 2) dw3_band(s, x, wk, c0, b, r, e, y, oh, 2, true);
+    for (; oh < s->OH; oh++) dw3_band(s, x, wk, c0, b, r, e, y, oh, 1, true);
 }
 
 AVX512 void lc_conv_dw_s1_avx512(const lc_conv_s1 *s, const float *x, const float *w, float b, const float *r,
                                  const lc_nn_epilogue *e, float *y)
 {
-    if (s->KH == 3 && s->KW == 3 && s->dh == 1 && s->dw == 1 && s->OW <= 32) {
-        if (s->OW <= 16) dw3_plane(s, x, w, b, r, e, y, 1);
-        else dw3_plane(s, x, w, b, r, e, y, 2);
+    if (s->KH == 3 && s->KW == 3 && s->dh == 1 && s->dw == 1) {
+        dw3_plane(s, x, w, b, r, e, y);
         return;
     }
     int64_t oh = 0;

@@ -118,6 +118,9 @@ bool lc_conv_s1_of(const lc_nn_geom *g, lc_conv_s1 *s);
  * and y of OH x OW. */
 void lc_conv_dw_s1_avx512(const lc_conv_s1 *s, const float *x, const float *w, float b, const float *r,
                           const lc_nn_epilogue *e, float *y);
+/* The same for 3x3 kernels without dilation with AVX2 (conv_avx2.c). */
+void lc_conv_dw3_s1_avx2(const lc_conv_s1 *s, const float *x, const float *w, float b, const float *r,
+                         const lc_nn_epilogue *e, float *y);
 /* Direct, one block of `ocb` (8, 12 or 16) output channels, the first
  * `valid` stored: x holds cg planes in_size floats apart, wp the block's
  * weights packed [cg * KH * KW][ocb], b its ocb biases; y and r (may be
@@ -152,16 +155,22 @@ void lc_conv_dct_avx512(const lc_conv_planes *p, const float *xp, const float *w
  * (nothing written) for other geometries. */
 bool lc_conv_pad_avx512(const float *x, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t rows, int64_t width,
                         int64_t phases, float *xp);
+/* The same with AVX2 (conv_avx2.c). */
+bool lc_conv_pad_avx2(const float *x, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t rows, int64_t width,
+                      int64_t phases, float *xp);
 
 /* Gemm with B packed at plan time (gemm_avx512.c): lc_gemm_pack_b lays
  * op(B) (k x n; tb: B is n x k, ldb floats a row) out in panels of 32
  * columns, lc_gemm_packed_floats(k, n) floats; lc_gemm_packed_avx512
  * computes y[m x n] = act(alpha * op(A) * B + beta * y) (beta 0: y only
- * written), A m x k or (ta) k x m, lda floats a row. AVX-512 only. */
+ * written), A m x k or (ta) k x m, lda floats a row. AVX-512 only (the AVX2 one below). */
 int64_t lc_gemm_packed_floats(int64_t k, int64_t n);
 void lc_gemm_pack_b(bool tb, int64_t k, int64_t n, const float *b, int64_t ldb, float *packed);
 void lc_gemm_packed_avx512(bool ta, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                            const float *bp, float beta, float *y, const lc_nn_epilogue *e);
+/* The same with AVX2 + FMA (gemm_avx2.c), the same bits. */
+void lc_gemm_packed_avx2(bool ta, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                         const float *bp, float beta, float *y, const lc_nn_epilogue *e);
 
 /* Shared by Softmax and LogSoftmax: prepare() for both opset semantics
  * (before 13: X coerced to 2-D at `axis`, default 1; from 13: along one
