@@ -5,7 +5,7 @@ training set, the drop reported on the 10,000 test images it never touched.
 
     nice /usr/bin/python3 benchmarks/retrain_bench.py [--build build] [--zoo 1,2]
         [--models lenet300,lenet5,resnet8,dscnn] [--seeds 0,1,2] [--json OUT]
-        [--steps N --prune-steps N --share-steps N] [--ratio R]
+        [--steps N --prune-steps N --share-steps N] [--ratio R] [--set NAME=VALUE]
 
 - Data: the 60,000 training images split once (numpy RandomState(0)
   permutation): 6,000 for validation, 54,000 for training. The test images
@@ -103,6 +103,8 @@ def main():
     ap.add_argument("--prune-steps", type=int, default=None, help="compress()'s prune_steps (default: its own)")
     ap.add_argument("--share-steps", type=int, default=None, help="compress()'s share_steps (default: its own)")
     ap.add_argument("--confidence", type=float, help="compress()'s confidence (default: its own, 0.95)")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="another keyword argument of compress() (a number), e.g. --set lr=3e-4")
     ap.add_argument("--ratio", type=float, default=None,
                     help="target ratio for every model (default: 40 for the LeNets, 20 for ResNet-8 / DS-CNN)")
     ap.add_argument("--zoo2-dir", default=os.path.join(tempfile.gettempdir(), "shrink-zoo2"))
@@ -137,6 +139,7 @@ def main():
                     kw = {k: v for k, v in (("steps", a.steps), ("prune_steps", a.prune_steps),
                                             ("share_steps", a.share_steps),
                                             ("confidence", a.confidence)) if v is not None}
+                    kw.update((k, float(v)) for k, v in (s.split("=", 1) for s in a.set))
                     ratio = a.ratio or RATIO[name]
                     rep = shrink.torch.compress(net, tl, vl, xva[:1], ratio=ratio, max_drop=0.5, seed=seed,
                                                 out=out, threads=1, **kw)

@@ -69,7 +69,8 @@ def main():
         fast = tr.Layout(folded, x[:1], False)
         plain = tr.Layout(folded, x[:1], False)
         plain.cl, plain.chunk = False, None
-        teachers = {"plain": copy.deepcopy(net).eval(), "fast": fast.net(copy.deepcopy(folded)).eval()}
+        teachers = {"plain": tr.Distill(copy.deepcopy(net).eval()),
+                    "fast": tr.Distill(fast.net(copy.deepcopy(folded)).eval())}
         best = {}
         for _ in range(a.reps):
             for k, lay in (("plain", plain), ("fast", fast)):

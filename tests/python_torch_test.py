@@ -22,6 +22,9 @@ Checks, each against something computed independently of compress():
   tests/paired_interval.py) of the per-sample verdicts of the float model
   and the trained one, and budget_met says whether its upper end is
   within max_drop; shrink.drop_interval gives the same interval;
+- the training loss (distillation from the float model, the weights and
+  temperatures compress() takes; cross-entropy alone without a teacher)
+  equals a float64 numpy computation of it;
 - bad input (and a ratio out of reach) is refused with shrink.Error /
   ValueError before any training
   (the training loader is never iterated past its first batch), and an
@@ -52,6 +55,7 @@ import shrink  # noqa: E402
 import shrink.torch  # noqa: E402
 from paired_interval import newcombe  # noqa: E402
 from shrink._torch_fold import fold_batchnorm  # noqa: E402
+from shrink import _torch_train as torch_train  # noqa: E402
 import train as zoo  # noqa: E402  (Fashion-MNIST reader)
 
 failures = []
@@ -90,8 +94,45 @@ class Counting:
             yield b
 
 
+def np_log_softmax(z):
+    z = z - z.max(1, keepdims=True)
+    return z - np.log(np.exp(z).sum(1, keepdims=True))
+
+
+def np_loss(s, t, y, alpha, temp):
+    """The distillation loss in float64 numpy: (1 - alpha) cross-entropy +
+    alpha temp^2 KL(teacher || student) at temperature temp, batch means."""
+    ce = -np_log_softmax(s)[np.arange(len(y)), y].mean()
+    lt, ls = np_log_softmax(t / temp), np_log_softmax(s / temp)
+    kl = (np.exp(lt) * (lt - ls)).sum(1).mean()
+    return (1 - alpha) * ce + alpha * temp * temp * kl
+
+
+class Fixed(torch.nn.Module):
+    """A teacher that answers with given logits."""
+
+    def __init__(self, logits):
+        super().__init__()
+        self.logits = logits
+
+    def forward(self, x):
+        return self.logits
+
+
 torch.manual_seed(0)
 torch.set_num_threads(1)
+# the training loss against numpy, for the weights and temperatures compress() takes
+s_logits, t_logits = torch.randn(16, 10) * 3, torch.randn(16, 10) * 3
+labels = torch.randint(0, 10, (16,))
+for alpha, temp in ((0.5, 2.0), (1.0, 4.0), (0.25, 1.0)):
+    got = float(torch_train.loss_fn(s_logits, labels, torch_train.Distill(Fixed(t_logits), alpha, temp), None))
+    want = np_loss(s_logits.double().numpy(), t_logits.double().numpy(), labels.numpy(), alpha, temp)
+    check(abs(got - want) <= 1e-5 * max(1.0, abs(want)),
+          f"distillation loss alpha {alpha} temp {temp}: {got:.6f} = numpy {want:.6f}")
+got = float(torch_train.loss_fn(s_logits, labels, None, None))
+want = np_loss(s_logits.double().numpy(), t_logits.double().numpy(), labels.numpy(), 0.0, 1.0)
+check(abs(got - want) <= 1e-5 * max(1.0, want), f"no teacher: cross-entropy {got:.6f} = numpy {want:.6f}")
+
 x_u8, y_np = zoo.load_split("train")
 x, y = zoo.normalize(x_u8[:5000]), torch.from_numpy(y_np[:5000])
 xtr, ytr, xva, yva = x[:4000], y[:4000], x[4000:], y[4000:]
@@ -206,6 +247,7 @@ with tempfile.TemporaryDirectory() as tmp:
             vl, xva[:1])
     refused("ratio below 1", shrink.Error, net, None, vl, xva[:1], ratio=0.5)
     refused("ratio of the wrong type", ValueError, net, None, vl, xva[:1], ratio="40")
+    refused("distill outside [0, 1]", shrink.Error, net, None, vl, xva[:1], distill=1.5)
     refused("confidence outside [0, 1)", shrink.Error, net, None, vl, xva[:1], confidence=1.0)
     refused("example_input that does not run", shrink.Error, net, None, vl, torch.zeros(1, 3, 28, 28))
     wrong = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xva[:, :, :20], yva), batch_size=100)

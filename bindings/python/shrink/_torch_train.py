@@ -164,14 +164,26 @@ def cosine(step, total, lr0, floor=0.05):
     return lr0 * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(step, total) / max(1, total))))
 
 
-def loss_fn(out, y, teacher, x, alpha=0.5, temp=2.0):
-    """Cross-entropy with the labels, mixed with the float model's soft
-    targets at temperature `temp` (no teacher: cross-entropy alone)."""
+class Distill:
+    """The float model as teacher: the loss mixes cross-entropy with the
+    labels (weight 1 - alpha) and the KL divergence to the teacher's soft
+    targets at temperature `temp` (weight alpha, times temp^2 so its
+    gradient keeps its scale; Hinton et al. 2015). alpha 1: soft targets
+    alone."""
+
+    def __init__(self, net, alpha=0.5, temp=2.0):
+        self.net, self.alpha, self.temp = net, float(alpha), float(temp)
+
+
+def loss_fn(out, y, teacher, x):
+    """The training loss of the outputs `out` for the batch (x, y): with a
+    Distill teacher its mix, without one cross-entropy alone."""
     ce = F.cross_entropy(out, y)
     if teacher is None:
         return ce
+    temp, alpha = teacher.temp, teacher.alpha
     with torch.no_grad():
-        t = F.softmax(teacher(x) / temp, dim=1)
+        t = F.softmax(teacher.net(x) / temp, dim=1)
     kd = F.kl_div(F.log_softmax(out / temp, dim=1), t, reduction="batchmean") * temp * temp
     return (1 - alpha) * ce + alpha * kd
 

@@ -143,7 +143,7 @@ class _Round:
 
 
 def compress(model, train_loader, val_loader, example_input, ratio=40, max_drop=0.5, seed=0, out=None, *,
-             steps=None, prune_steps=3000, share_steps=1500, lr=1e-3, share_lr=3e-4, distill=True,
+             steps=None, prune_steps=3000, share_steps=1500, lr=1e-3, share_lr=3e-4, distill=0.5, temperature=2.0,
              val_limit=2000, threads=None, inplace=False, progress=None, confidence=0.95):
     """Compresses `model` to at least `ratio` times smaller than its float
     ONNX export, within `max_drop` points of top-1 on `val_loader`, and
@@ -158,7 +158,9 @@ def compress(model, train_loader, val_loader, example_input, ratio=40, max_drop=
     steps: limit on optimizer steps over all rounds (default 4 x
     (prune_steps + share_steps)); prune_steps / share_steps: the first
     round's phases; lr / share_lr: Adam's, cosine-decayed per phase;
-    distill: soft targets from the float model; val_limit: validation
+    distill: the weight (0..1) of the float model's soft targets in the
+    loss, the labels' cross-entropy taking the rest (0 or False: labels
+    only; True: 0.5); temperature: the soft targets'; val_limit: validation
     samples libcompress measures the allocation on; threads: torch's and
     libcompress's thread count (default: torch's); inplace: train and leave
     the result in `model`, its folded BatchNorms made Identity (otherwise a
@@ -177,6 +179,9 @@ def compress(model, train_loader, val_loader, example_input, ratio=40, max_drop=
         raise ValueError(f"confidence must be a number, not {type(confidence).__name__}")
     if not 0 <= confidence < 1:
         raise fail(f"confidence must be in [0, 1) (0: the point estimate), got {confidence}")
+    distill = 0.5 if distill is True else float(distill or 0)
+    if not 0 <= distill <= 1 or not temperature > 0:
+        raise fail(f"distill must be in [0, 1] and temperature above 0, got {distill} and {temperature}")
     if out is not None and not os.fspath(out).endswith(".lcm"):
         raise fail(f"out must be an .lcm path, got '{os.fspath(out)}'")
     t0, c0 = time.time(), time.process_time()
@@ -192,8 +197,8 @@ def compress(model, train_loader, val_loader, example_input, ratio=40, max_drop=
     torch.use_deterministic_algorithms(True, warn_only=True)
     try:
         return _compress(model, train_loader, val_loader, example_input, float(ratio), float(max_drop), int(seed),
-                         out, steps, prune_steps, share_steps, lr, share_lr, distill, val_limit, threads, inplace,
-                         bar, t0, c0, float(confidence))
+                         out, steps, prune_steps, share_steps, lr, share_lr, distill, temperature, val_limit, threads,
+                         inplace, bar, t0, c0, float(confidence))
     finally:
         bar.close()
         torch.set_num_threads(old_threads)
@@ -201,7 +206,8 @@ def compress(model, train_loader, val_loader, example_input, ratio=40, max_drop=
 
 
 def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, seed, out, steps, prune_steps,
-              share_steps, lr, share_lr, distill, val_limit, threads, inplace, bar, t0, c0, confidence):
+              share_steps, lr, share_lr, distill, temperature, val_limit, threads, inplace, bar, t0, c0,
+              confidence):
     names = compressible_layers(model)
     float_net = copy.deepcopy(model).eval()
     folded = fold.fold_batchnorm(float_net, LAYER_TYPES)
@@ -209,9 +215,10 @@ def _compress(model, train_loader, val_loader, example_input, ratio, max_drop, s
     layout = train.Layout(float_net, example_input, bn_left)
     teacher = None
     if distill:  # the folded float model: the same function as `model`, fewer ops
-        teacher = layout.net(copy.deepcopy(float_net)).eval()
-        for p in teacher.parameters():
+        t_net = layout.net(copy.deepcopy(float_net)).eval()
+        for p in t_net.parameters():
             p.requires_grad_(False)
+        teacher = train.Distill(t_net, distill, temperature)
     limit = steps if steps is not None else 4 * (prune_steps + share_steps)
     bar.show("measure")
     float_top1 = train.evaluate(float_net, val_loader)
