@@ -153,7 +153,11 @@ lc_status lc_encoding_verify(const lc_tensor *t)
     if (t->dtype != LC_DTYPE_FLOAT) return lc_fail(LC_ERR_VERIFY, "tensor '%s': encoded but not float32", t->name);
     const float *w = t->data;
     int64_t n = lc_tensor_numel(t);
-    int limit = e->kind == LC_ENC_CODEBOOK ? e->n_codes : 1 << e->bits;
+    /* codes are bytes: a grid or sign code has 1..8 bits (a dense encoding's
+     * bits describe its stored floats and bound no code) */
+    if ((e->kind == LC_ENC_UNIFORM || e->kind == LC_ENC_BINARY) && (e->bits < 1 || e->bits > 8))
+        return lc_fail(LC_ERR_VERIFY, "tensor '%s': %d bits per code (1..8)", t->name, e->bits);
+    int limit = e->kind == LC_ENC_CODEBOOK ? e->n_codes : e->kind == LC_ENC_DENSE ? 0 : 1 << e->bits;
     for (int64_t i = 0; i < n; i++) {
         float expect;
         if (e->mask && !e->mask[i]) expect = 0.0f;
