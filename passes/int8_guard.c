@@ -18,12 +18,14 @@ typedef struct guard {
     int qmin, qmax;
     float *xq;    /* the rounded input */
     int64_t xq_cap;
+    float *y;     /* a rerun's output, reused across probes and batches */
+    int64_t y_cap;
 } guard;
 
 /* Runs `node`'s kernel on its observed inputs with input `which` replaced
  * by `data` (same dtype and shape) and adds sum (y' - y)^2 to *err, y the
  * observed output `ref`. */
-static lc_status rerun(const guard *gd, const lc_node *node, int n_in, const lc_value *const *in, int which,
+static lc_status rerun(guard *gd, const lc_node *node, int n_in, const lc_value *const *in, int which,
                        const float *data, const lc_value *ref, int64_t ch, int64_t inner, double *err)
 {
     const lc_kernel *k = lc_kernel_find(node->op_type, gd->opset, NULL);
@@ -40,10 +42,14 @@ static lc_status rerun(const guard *gd, const lc_node *node, int n_in, const lc_
     int64_t n = lc_value_numel(ref);
     if (!s && (out.dtype != LC_DTYPE_FLOAT || lc_value_numel(&out) != n))
         s = lc_fail(LC_ERR_INTERNAL, "quantize-int8: '%s' gave another output on a second run", node->op_type);
+    if (!s && n > gd->y_cap) {
+        float *b = realloc(gd->y, (size_t)n * sizeof *b);
+        if (!b) s = lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
+        else gd->y = b, gd->y_cap = n;
+    }
     if (!s) {
         out.nbytes = (size_t)(n ? n : 1) * sizeof(float);
-        out.data = malloc(out.nbytes);
-        if (!out.data) s = lc_fail(LC_ERR_NO_MEMORY, "quantize-int8: out of memory");
+        out.data = gd->y;
     }
     if (!s) s = k->run(&a);
     if (!s) {
@@ -54,7 +60,6 @@ static lc_status rerun(const guard *gd, const lc_node *node, int n_in, const lc_
         }
     }
     if (k->free_state && a.state) k->free_state(a.state);
-    free(out.data);
     return s;
 }
 
@@ -129,6 +134,7 @@ lc_status lc_int8_guard_measure(const lc_model *m, const lc_context *ctx, lc_int
     free(gd.at);
     free(need);
     free(gd.xq);
+    free(gd.y);
     return s;
 }
 

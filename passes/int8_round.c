@@ -38,12 +38,12 @@ void lc_int8_round_weight(const lc_tensor *w, int axis, bool per_channel, int wm
     for (int d = axis + 1; per_channel && d < w->ndim; d++) inner *= w->dims[d];
     const float *v = w->data;
     if (grid_scales(w, axis, per_channel, wmax, scale, q)) return;
-    for (int64_t c = 0; c < ch; c++) {
-        float amax = 0;
-        for (int64_t i = 0; i < n; i++)
-            if ((per_channel ? (i / inner) % ch : 0) == c && fabsf(v[i]) > amax) amax = fabsf(v[i]);
-        scale[c] = amax > 0 ? (float)((double)amax / wmax) : 1.0f;
+    for (int64_t c = 0; c < ch; c++) scale[c] = 0; /* max |v| per channel, in one pass over the weight */
+    for (int64_t i = 0; i < n; i++) {
+        float *amax = &scale[per_channel ? (i / inner) % ch : 0];
+        if (fabsf(v[i]) > *amax) *amax = fabsf(v[i]);
     }
+    for (int64_t c = 0; c < ch; c++) scale[c] = scale[c] > 0 ? (float)((double)scale[c] / wmax) : 1.0f;
     for (int64_t i = 0; i < n; i++) {
         double r = nearbyint((double)v[i] / scale[per_channel ? (i / inner) % ch : 0]);
         q[i] = (int8_t)fmin(fmax(r, -wmax), wmax);
